@@ -1,0 +1,124 @@
+"""The root `modelward` command: global options, `init`, `db`, `demo`, and the command groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelward.cli.env import CliEnv, env_of
+from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.models import models_app
+from modelward.cli.runs import runs_app
+
+app = typer.Typer(
+    name="modelward",
+    help="Manage the whole life of machine-learning models, tied to governance.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(
+    help="The metadata database: schema version and migrations.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(runs_app, name="runs")
+app.add_typer(models_app, name="models")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home", envvar="MODELWARD_HOME", help="Workspace folder (default ./.modelward)."
+        ),
+    ] = None,
+    db_url: Annotated[
+        str | None,
+        typer.Option("--db-url", envvar="MODELWARD_DB_URL", help="Metadata database URL."),
+    ] = None,
+) -> None:
+    """Build the settings once; commands get a client over the workspace from them."""
+    from modelward.config import Settings
+
+    with exit_on_domain_error():
+        overrides: dict[str, object] = {}
+        if home is not None:
+            overrides["home"] = home
+        if db_url is not None:
+            overrides["db_url"] = db_url
+        try:
+            settings = Settings(**overrides)  # type: ignore[arg-type]
+        except ValueError as exc:
+            from modelward.errors import InvalidInput
+
+            raise InvalidInput(f"Invalid MODELWARD_* setting: {exc}") from exc
+        ctx.obj = CliEnv(settings)
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create the workspace (metadata database and artifact folder) if it does not exist."""
+    from modelward.client import Client
+
+    with exit_on_domain_error():
+        env = env_of(ctx)
+        client = Client(env.settings, create=True)
+        env._client = client
+        typer.echo(
+            f"Workspace ready at {env.settings.home.resolve()}"
+            f" (database: {client.backend.engine.url.render_as_string(hide_password=True)})."
+        )
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply pending schema migrations to the metadata database."""
+    with exit_on_domain_error():
+        typer.echo(_db_action(ctx, "upgrade"))
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Show the schema revision of the metadata database and the newest one known."""
+    with exit_on_domain_error():
+        typer.echo(_db_action(ctx, "current"))
+
+
+def _db_action(ctx: typer.Context, action: str) -> str:
+    from modelward.client.admin import db_status, db_upgrade
+
+    settings = env_of(ctx).settings
+    if action == "upgrade":
+        before, after = db_upgrade(settings)
+        if before == after:
+            return f"Schema is up to date at revision {after}."
+        return f"Schema upgraded from {before or 'empty'} to {after}."
+    current, head = db_status(settings)
+    return f"Schema revision {current or 'none (empty database)'}; newest known {head}."
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    workdir: Annotated[
+        Path | None,
+        typer.Option(help="Workspace folder for the demo (default: a new temporary folder)."),
+    ] = None,
+) -> None:
+    """Run the main job end to end on an embedded SQLite workspace and print a summary."""
+    from modelward.demo import run_demo
+
+    with exit_on_domain_error():
+        run_demo(workdir)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

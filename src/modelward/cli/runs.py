@@ -1,0 +1,153 @@
+"""`modelward runs`: list, search, show and diff tracked runs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from modelward.cli.env import env_of
+from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.output import console, fmt_num, fmt_time, print_json, table
+
+runs_app = typer.Typer(help="Tracked runs: list, show, diff.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@runs_app.command("list")
+def list_runs(
+    ctx: typer.Context,
+    experiment: Annotated[
+        list[str] | None, typer.Option("--experiment", "-e", help="Only these experiments.")
+    ] = None,
+    filter: Annotated[
+        str | None,
+        typer.Option("--filter", "-f", help="e.g. \"metrics.auc > 0.8 and params.C = '1.0'\""),
+    ] = None,
+    order_by: Annotated[
+        list[str] | None,
+        typer.Option("--order-by", "-o", help="e.g. 'metrics.auc DESC' (repeatable)"),
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many runs.")] = 50,
+    json_out: JsonOpt = False,
+) -> None:
+    """List runs, newest first, optionally filtered and ordered."""
+    with exit_on_domain_error():
+        runs = env_of(ctx).client.tracking.search_runs(
+            experiments=experiment, filter=filter, order_by=order_by, limit=limit
+        )
+        if json_out:
+            print_json(runs)
+            return
+        metric_keys = sorted({k for r in runs for k in r.metrics})[:6]
+        table(
+            f"{len(runs)} run(s)",
+            ["run", "experiment", "name", "status", "user", "started", *metric_keys],
+            [
+                [
+                    r.id[:12],
+                    r.experiment,
+                    r.name,
+                    r.status.value,
+                    r.user,
+                    fmt_time(r.start_time),
+                    *[fmt_num(r.metrics.get(k)) for k in metric_keys],
+                ]
+                for r in runs
+            ],
+        )
+
+
+def _resolve_run_id(ctx: typer.Context, prefix: str) -> str:
+    """Accept a full run id or a unique prefix of at least 6 characters (as shown by list)."""
+    if len(prefix) == 32:
+        return prefix
+    from modelward.errors import InvalidInput, NotFound
+
+    if len(prefix) < 6:
+        raise InvalidInput(f"Run id {prefix!r} is too short; give at least 6 characters.")
+    runs = env_of(ctx).client.tracking.search_runs(
+        filter=f"attributes.run_id like '{prefix}%'", limit=2
+    )
+    if not runs:
+        raise NotFound(f"No run id starts with {prefix!r}; 'modelward runs list' shows runs.")
+    if len(runs) > 1:
+        raise InvalidInput(f"Run id prefix {prefix!r} is ambiguous; give more characters.")
+    return runs[0].id
+
+
+@runs_app.command("show")
+def show(ctx: typer.Context, run_id: str, json_out: JsonOpt = False) -> None:
+    """Show one run: attributes, params, metrics, datasets, artifacts."""
+    with exit_on_domain_error():
+        run = env_of(ctx).client.tracking.get_run(_resolve_run_id(ctx, run_id))
+        if json_out:
+            print_json(run)
+            return
+        console().print(
+            f"[bold]Run {run.id}[/bold] ({run.name}) in {run.experiment!r}: "
+            f"{run.status.value}, by {run.user}, {fmt_time(run.start_time)}"
+            f" .. {fmt_time(run.end_time)}"
+        )
+        if run.source.git_commit:
+            dirty = " (dirty)" if run.source.git_dirty else ""
+            console().print(
+                f"git {run.source.git_commit}{dirty}, entry point {run.source.entry_point}"
+            )
+        table("params", ["key", "value"], [[k, v] for k, v in sorted(run.params.items())])
+        table(
+            "metrics (latest)",
+            ["key", "value"],
+            [[k, fmt_num(v)] for k, v in sorted(run.metrics.items())],
+        )
+        table(
+            "datasets",
+            ["name", "role", "rows", "columns", "fingerprint"],
+            [[d.name, d.role, d.row_count, len(d.schema), d.dataset_id[:16]] for d in run.datasets],
+        )
+        table(
+            "artifacts",
+            ["path", "kind", "size", "sha256"],
+            [[a.path, a.kind, a.size, a.sha256[:16]] for a in run.artifacts],
+        )
+        if run.tags:
+            table("tags", ["key", "value"], [[k, v] for k, v in sorted(run.tags.items())])
+
+
+@runs_app.command("diff")
+def diff(
+    ctx: typer.Context,
+    run_a: str,
+    run_b: str,
+    all_rows: Annotated[bool, typer.Option("--all", help="Also show rows that are equal.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Params, metrics, datasets and environment of two runs side by side; differences in red."""
+    with exit_on_domain_error():
+        result = env_of(ctx).client.tracking.diff_runs(
+            _resolve_run_id(ctx, run_a), _resolve_run_id(ctx, run_b)
+        )
+        if json_out:
+            print_json(
+                {
+                    name: [{"key": k, "a": a, "b": b, "differs": d} for k, a, b, d in rows]
+                    for name, rows in result.sections.items()
+                }
+            )
+            return
+        from rich.table import Table
+
+        for name, rows in result.sections.items():
+            shown = [r for r in rows if all_rows or r[3] or name in {"params", "metrics"}]
+            out = Table(title=name)
+            out.add_column("key")
+            out.add_column(f"A {result.a.id[:8]}")
+            out.add_column(f"B {result.b.id[:8]}")
+            for key, a, b, differs in shown:
+                style = "bold red" if differs else ""
+                out.add_row(key, fmt_num(a), fmt_num(b), style=style)
+            if name == "environment" and not shown:
+                console().print("environment: identical")
+                continue
+            console().print(out)

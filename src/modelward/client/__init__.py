@@ -1,0 +1,249 @@
+"""The Client facade: the Python API and the CLI both go through it.
+
+`Client(settings)` talks to the local workspace (services over the SQL and artifact stores).
+The platform-server backend plugs in behind the same methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from modelward.client.local import LocalBackend
+from modelward.client.run import ActiveRun, current_run
+from modelward.config import Settings
+from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
+from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metric, Run, RunStatus
+from modelward.registry import card
+from modelward.registry import service as registry_service
+from modelward.registry.flavors import LoadedModel
+from modelward.tracking import capture
+from modelward.tracking import service as tracking_service
+
+
+class TrackingClient:
+    """Experiments and runs."""
+
+    def __init__(self, backend: LocalBackend) -> None:
+        self._b = backend
+
+    def start_run(
+        self,
+        *,
+        experiment: str,
+        name: str | None = None,
+        parent_run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+    ) -> Run:
+        return tracking_service.start_run(
+            self._b.uow(),
+            experiment=experiment,
+            user=self._b.actor,
+            now=self._b.now(),
+            name=name,
+            parent_run_id=parent_run_id,
+            source=capture.source(),
+            environment=capture.environment(),
+            tags={k: str(v) for k, v in (tags or {}).items()},
+        )
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        params: dict[str, Any] | None = None,
+        metrics: Sequence[Metric] = (),
+        tags: dict[str, Any] | None = None,
+    ) -> None:
+        tracking_service.log_batch(
+            self._b.uow(), run_id=run_id, params=params, metrics=metrics, tags=tags
+        )
+
+    def end_run(self, run_id: str, *, status: RunStatus = RunStatus.FINISHED) -> None:
+        tracking_service.end_run(self._b.uow(), run_id=run_id, status=status, now=self._b.now())
+
+    def get_run(self, run_id: str) -> Run:
+        return tracking_service.get_run(self._b.uow(read_only=True), run_id=run_id)
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        return tracking_service.metric_history(self._b.uow(read_only=True), run_id=run_id, key=key)
+
+    def search_runs(
+        self,
+        *,
+        experiments: Sequence[str] | None = None,
+        filter: str | None = None,
+        order_by: Sequence[str] | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[Run]:
+        return tracking_service.search_runs(
+            self._b.uow(read_only=True),
+            experiments=experiments,
+            filter=filter,
+            order_by=order_by,
+            limit=limit,
+            offset=offset,
+        )
+
+    def list_experiments(self) -> list[Experiment]:
+        return tracking_service.list_experiments(self._b.uow(read_only=True))
+
+    def log_dataset(
+        self,
+        run_id: str,
+        data: Any,
+        *,
+        name: str,
+        role: str = "training",
+        source: str | None = None,
+    ) -> DatasetRef:
+        prepared = tracking_service.prepare_dataset(data, name=name, role=role, source=source)
+        return tracking_service.log_dataset(
+            self._b.uow(), self._b.artifacts, run_id=run_id, prepared=prepared, now=self._b.now()
+        )
+
+    def log_model(
+        self, run_id: str, model: Any, *, name: str = "model", input_example: Any = None
+    ) -> ArtifactRef:
+        return tracking_service.log_model(
+            self._b.uow(),
+            self._b.artifacts,
+            run_id=run_id,
+            model=model,
+            name=name,
+            input_example=input_example,
+            environment=capture.environment()[1],
+        )
+
+    def log_artifact(self, run_id: str, path: str, data: bytes) -> ArtifactRef:
+        return tracking_service.log_artifact_bytes(
+            self._b.uow(), self._b.artifacts, run_id=run_id, path=path, data=data
+        )
+
+    def diff_runs(self, run_a: str, run_b: str) -> tracking_service.RunDiff:
+        return tracking_service.diff_runs(self._b.uow(read_only=True), run_a=run_a, run_b=run_b)
+
+
+class RegistryClient:
+    """Registered models, versions and aliases."""
+
+    def __init__(self, backend: LocalBackend) -> None:
+        self._b = backend
+
+    def create_model(
+        self, name: str, *, description: str = "", tags: dict[str, str] | None = None
+    ) -> RegisteredModel:
+        return registry_service.create_model(
+            self._b.uow(),
+            name=name,
+            owner=self._b.actor,
+            now=self._b.now(),
+            description=description,
+            tags=tags,
+        )
+
+    def register(
+        self, run_id: str, artifact: str = "model", *, name: str, description: str = ""
+    ) -> ModelVersion:
+        return registry_service.register_version(
+            self._b.uow(),
+            self._b.artifacts,
+            run_id=run_id,
+            artifact=artifact,
+            name=name,
+            actor=self._b.actor,
+            now=self._b.now(),
+            description=description,
+        )
+
+    def get_model(self, name: str) -> RegisteredModel:
+        return registry_service.get_model(self._b.uow(read_only=True), name=name)
+
+    def list_models(
+        self, *, search: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[RegisteredModel]:
+        return registry_service.list_models(
+            self._b.uow(read_only=True), search=search, limit=limit, offset=offset
+        )
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        return registry_service.list_versions(self._b.uow(read_only=True), name=name)
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        return registry_service.get_version(self._b.uow(read_only=True), name=name, version=version)
+
+    def resolve(self, uri: str) -> ModelVersion:
+        return registry_service.resolve(self._b.uow(read_only=True), uri)
+
+    def set_alias(self, name: str, alias: str, version: int, *, reason: str = "") -> AliasEvent:
+        return registry_service.set_alias(
+            self._b.uow(),
+            name=name,
+            alias=alias,
+            version=version,
+            actor=self._b.actor,
+            now=self._b.now(),
+            reason=reason,
+        )
+
+    def delete_alias(self, name: str, alias: str, *, reason: str = "") -> AliasEvent:
+        return registry_service.delete_alias(
+            self._b.uow(),
+            name=name,
+            alias=alias,
+            actor=self._b.actor,
+            now=self._b.now(),
+            reason=reason,
+        )
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        return registry_service.alias_history(self._b.uow(read_only=True), name=name, alias=alias)
+
+    def load_model(self, uri: str) -> LoadedModel:
+        return registry_service.load_model(self._b.uow(read_only=True), self._b.artifacts, uri=uri)
+
+    def model_card(self, name: str, version: int) -> str:
+        return card.model_card(
+            self._b.uow(read_only=True), self._b.artifacts, name=name, version=version
+        )
+
+    def version_meta(self, name: str, version: int) -> dict[str, Any]:
+        return registry_service.version_meta(self._b.artifacts, self.get_version(name, version))
+
+
+class Client:
+    """One entry point to modelward: `client.tracking`, `client.registry`, and shortcuts."""
+
+    def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
+        self.settings = settings or Settings()
+        self.backend = LocalBackend.open(self.settings, create=create)
+        self.tracking = TrackingClient(self.backend)
+        self.registry = RegistryClient(self.backend)
+
+    @property
+    def actor(self) -> str:
+        return self.backend.actor
+
+    def start_run(
+        self,
+        experiment: str = tracking_service.DEFAULT_EXPERIMENT,
+        *,
+        name: str | None = None,
+        parent_run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        nested: bool = True,
+    ) -> ActiveRun:
+        """Start a run; inside another `with start_run()` it becomes that run's child."""
+        if parent_run_id is None and nested and (outer := current_run()) is not None:
+            parent_run_id = outer.id
+        run = self.tracking.start_run(
+            experiment=experiment, name=name, parent_run_id=parent_run_id, tags=tags
+        )
+        return ActiveRun(self, run, flush_interval=self.settings.flush_interval)
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+__all__ = ["ActiveRun", "Client", "RegistryClient", "TrackingClient"]

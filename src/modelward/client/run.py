@@ -1,0 +1,207 @@
+"""ActiveRun: the handle a training script logs into, with batched, durable logging.
+
+`log_metric`, `log_param` and `set_tag` only validate and append to an in-memory buffer. The
+buffer is written in one transaction when it holds `max_buffer` items, every
+`flush_interval` seconds by a background thread, and when the run ends, fails or the process
+exits (atexit). A hard kill (SIGKILL, power loss) therefore loses at most the values logged
+in the last `flush_interval` seconds (1 s by default, MODELWARD_FLUSH_INTERVAL).
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from modelward.domain.names import check_key, check_metric_value, check_param_value
+from modelward.domain.tracking import DatasetRef, Metric, Run, RunStatus
+from modelward.errors import BackendUnavailable, Conflict
+
+if TYPE_CHECKING:
+    from modelward.client import Client
+
+_ACTIVE: weakref.WeakSet[ActiveRun] = weakref.WeakSet()
+_stack = threading.local()
+
+
+def _flush_all_at_exit() -> None:
+    for run in list(_ACTIVE):
+        run._finish_at_exit()
+
+
+atexit.register(_flush_all_at_exit)
+
+
+def current_run() -> ActiveRun | None:
+    """The innermost run started with `with start_run(...)` in this thread."""
+    stack: list[ActiveRun] = getattr(_stack, "runs", [])
+    return stack[-1] if stack else None
+
+
+class ActiveRun:
+    """A RUNNING run and its logging buffer. Use it as a context manager."""
+
+    def __init__(
+        self, client: Client, run: Run, *, flush_interval: float = 1.0, max_buffer: int = 10_000
+    ) -> None:
+        self.client = client
+        self.run = run
+        self.id = run.id
+        self.flush_interval = flush_interval
+        self.max_buffer = max_buffer
+        self._lock = threading.RLock()
+        self._params: dict[str, str] = {}
+        self._logged_params: dict[str, str] = {}
+        self._metrics: list[Metric] = []
+        self._tags: dict[str, str] = {}
+        self._ended = False
+        self._error: Exception | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._flush_loop, name=f"modelward-flush-{self.id[:8]}", daemon=True
+        )
+        self._thread.start()
+        _ACTIVE.add(self)
+
+    # logging -----------------------------------------------------------------------------
+    def log_param(self, key: str, value: Any) -> None:
+        self.log_params({key: value})
+
+    def log_params(self, params: Mapping[str, Any]) -> None:
+        """Params are fixed once logged: another value for the same key raises Conflict."""
+        clean = {check_key(k, what="param"): check_param_value(k, v) for k, v in params.items()}
+        with self._lock:
+            for key, value in clean.items():
+                old = self._logged_params.get(key)
+                if old is not None and old != value:
+                    raise Conflict(
+                        f"Param {key!r} of run {self.id!r} is already {old!r}; it cannot become"
+                        f" {value!r}. Log a metric or a tag instead, or start a new run."
+                    )
+            self._logged_params.update(clean)
+            self._params.update(clean)
+        self._maybe_flush()
+
+    def log_metric(
+        self, key: str, value: float, step: int | None = None, timestamp: int | None = None
+    ) -> None:
+        check_key(key, what="metric")
+        number = check_metric_value(key, value)
+        ts = int(time.time() * 1000) if timestamp is None else int(timestamp)
+        with self._lock:
+            self._metrics.append(Metric(key, number, int(step or 0), ts))
+            full = len(self._metrics) >= self.max_buffer
+        if full:
+            self.flush()
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        for key, value in metrics.items():
+            self.log_metric(key, value, step=step)
+
+    def set_tag(self, key: str, value: Any) -> None:
+        self.set_tags({key: value})
+
+    def set_tags(self, tags: Mapping[str, Any]) -> None:
+        clean = {check_key(k, what="tag"): str(v) for k, v in tags.items()}
+        with self._lock:
+            self._tags.update(clean)
+        self._maybe_flush()
+
+    def log_dataset(
+        self, data: Any, name: str, *, role: str = "training", source: str | None = None
+    ) -> DatasetRef:
+        """Fingerprint, profile and sample `data` and link it to this run (written at once)."""
+        return self.client.tracking.log_dataset(self.id, data, name=name, role=role, source=source)
+
+    def log_model(self, model: Any, name: str = "model", *, input_example: Any = None) -> Any:
+        """Save `model` with its flavor, signature and environment (written at once)."""
+        return self.client.tracking.log_model(
+            self.id, model, name=name, input_example=input_example
+        )
+
+    def log_artifact(self, path: str, data: bytes) -> Any:
+        return self.client.tracking.log_artifact(self.id, path, data)
+
+    # flushing ----------------------------------------------------------------------------
+    def _maybe_flush(self) -> None:
+        with self._lock:
+            size = len(self._metrics) + len(self._params) + len(self._tags)
+        if size >= self.max_buffer:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything buffered in one transaction; keep it buffered if the store is down."""
+        with self._lock:
+            if not (self._metrics or self._params or self._tags):
+                return
+            params, metrics, tags = self._params, self._metrics, self._tags
+            self._params, self._metrics, self._tags = {}, [], {}
+            try:
+                self.client.tracking.log_batch(self.id, params=params, metrics=metrics, tags=tags)
+            except BackendUnavailable:
+                # Put it back in front of anything logged meanwhile, and retry later.
+                self._params = params | self._params
+                self._metrics = metrics + self._metrics
+                self._tags = tags | self._tags
+                raise
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(self.flush_interval):
+            try:
+                self.flush()
+            except Exception as exc:  # surfaced on the next end(); the thread keeps going
+                self._error = exc
+
+    # ending ------------------------------------------------------------------------------
+    def end(self, status: RunStatus = RunStatus.FINISHED) -> None:
+        """Flush, stop the background thread and mark the run ended (once)."""
+        with self._lock:
+            if self._ended:
+                return
+            self._ended = True
+        self._stop.set()
+        try:
+            self.flush()
+        finally:
+            _ACTIVE.discard(self)
+            self.client.tracking.end_run(self.id, status=status)
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _finish_at_exit(self) -> None:
+        try:
+            self.end(RunStatus.FAILED if getattr(_stack, "failed", False) else RunStatus.FINISHED)
+        except Exception:  # nothing sensible to raise into at interpreter exit
+            pass
+
+    def __enter__(self) -> ActiveRun:
+        stack = getattr(_stack, "runs", None)
+        if stack is None:
+            stack = _stack.runs = []
+        stack.append(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        stack = getattr(_stack, "runs", [])
+        if self in stack:
+            stack.remove(self)
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        self.end(status)
+
+    def __repr__(self) -> str:
+        return f"ActiveRun(id={self.id!r}, experiment={self.run.experiment!r})"

@@ -1,0 +1,54 @@
+"""Settings from the environment (``MODELWARD_*``) and the optional project file ``modelward.yaml``.
+
+Settings are built at the edge (the CLI's root callback, ``create_app``, the default client),
+never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the workspace lives and how to reach its stores."""
+
+    model_config = SettingsConfigDict(env_prefix="MODELWARD_", extra="ignore")
+
+    home: Path = Field(default=Path(".modelward"), description="Workspace folder.")
+    db_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in home if unset.")
+    artifact_url: str | None = Field(
+        default=None,
+        description="Artifact store root (path or fsspec URL); home/artifacts if unset.",
+    )
+    server_url: str | None = Field(default=None, description="Platform server; local if unset.")
+    token: str | None = Field(default=None, description="API token for the platform server.")
+    user: str | None = Field(default=None, description="Acting user; the OS user if unset.")
+    flush_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between background flushes of logged metrics."
+    )
+
+    def resolved_db_url(self) -> str:
+        """The metadata store URL: explicit, or the SQLite file inside the workspace."""
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.home / 'modelward.db').resolve()}"
+
+    def resolved_artifact_url(self) -> str:
+        """The artifact store root: explicit, or the folder inside the workspace."""
+        if self.artifact_url:
+            return self.artifact_url
+        return str((self.home / "artifacts").resolve())
+
+    def resolved_user(self) -> str:
+        """The acting user: MODELWARD_USER, else the OS login name."""
+        if self.user:
+            return self.user
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except Exception:  # no login name in some containers
+            return "unknown"

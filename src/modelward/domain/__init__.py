@@ -1,0 +1,1 @@
+"""Pure entities and rules: stdlib and ``modelward.errors`` only, no I/O."""

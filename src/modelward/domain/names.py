@@ -1,0 +1,102 @@
+"""Validation of user-given names and values (experiments, models, aliases, keys)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from modelward.errors import InvalidInput
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_NAME = 256
+MAX_KEY = 250
+MAX_VALUE = 6000
+_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
+
+
+def check_name(value: object, *, what: str) -> str:
+    """Return `value` if it is a usable name for `what`, else raise InvalidInput.
+
+    A name is a non-empty string of at most 256 characters without control characters,
+    path separators or leading/trailing spaces.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {what} name must be a string, got {type(value).__name__}.")
+    if not value or not value.strip():
+        raise InvalidInput(f"The {what} name is empty; give a name such as 'credit-risk'.")
+    if value != value.strip():
+        raise InvalidInput(f"The {what} name {value!r} has leading or trailing spaces.")
+    if len(value) > MAX_NAME:
+        raise InvalidInput(f"The {what} name is {len(value)} characters long; at most {MAX_NAME}.")
+    if _CONTROL.search(value):
+        raise InvalidInput(f"The {what} name {value!r} contains control characters.")
+    if "/" in value or "\\" in value:
+        raise InvalidInput(f"The {what} name {value!r} contains a path separator ('/' or '\\').")
+    if value in {".", ".."}:
+        raise InvalidInput(f"The {what} name {value!r} is reserved.")
+    return value
+
+
+def check_key(value: object, *, what: str) -> str:
+    """Validate a param, metric or tag key (like a name, but '/' is allowed for grouping)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"The {what} key must be a non-empty string, got {value!r}.")
+    if len(value) > MAX_KEY:
+        raise InvalidInput(f"The {what} key {value[:40]!r}... is longer than {MAX_KEY} characters.")
+    if _CONTROL.search(value) or "\\" in value or value.startswith("/") or ".." in value:
+        raise InvalidInput(
+            f"The {what} key {value!r} contains control characters, a backslash, '..' or a"
+            " leading '/'."
+        )
+    return value
+
+
+def check_alias(value: object) -> str:
+    """Aliases are identifiers: a letter or '_' then letters, digits, '_' or '-'."""
+    if not isinstance(value, str) or not _ALIAS.match(value):
+        raise InvalidInput(
+            f"The alias {value!r} is not valid: use a letter or '_' followed by letters, digits,"
+            " '_' or '-' (at most 64), e.g. 'champion'."
+        )
+    if value.lower() == "latest":
+        raise InvalidInput("The alias 'latest' is reserved: it always means the newest version.")
+    return value
+
+
+def check_metric_value(key: str, value: object) -> float:
+    """Metric values are finite numbers (NaN is allowed and recorded as missing? no: refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            number = float(value)  # type: ignore[arg-type]  # numpy scalars and the like
+        except (TypeError, ValueError):
+            raise InvalidInput(
+                f"Metric {key!r} must be a number, got {type(value).__name__} {value!r}."
+            ) from None
+    else:
+        number = float(value)
+    if not math.isfinite(number):
+        raise InvalidInput(f"Metric {key!r} is {number}; metric values must be finite numbers.")
+    return number
+
+
+def check_param_value(key: str, value: object) -> str:
+    """Params are stored as strings; non-finite floats are refused."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput(f"Param {key!r} is {value}; params must be finite when numeric.")
+    text = str(value)
+    if len(text) > MAX_VALUE:
+        raise InvalidInput(f"Param {key!r} is {len(text)} characters long; at most {MAX_VALUE}.")
+    return text
+
+
+def check_version(value: object) -> int:
+    """A model version number is a positive integer."""
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise InvalidInput(
+            f"Version {value!r} is not a number; versions are 1, 2, 3, ..."
+        ) from None
+    if number < 1:
+        raise InvalidInput(f"Version {number} is not valid; versions start at 1.")
+    return number

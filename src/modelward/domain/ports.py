@@ -1,0 +1,189 @@
+"""Ports: what services need from storage, as Protocols (adapters live in ``modelward.store``).
+
+Every repository method runs inside the unit of work's transaction; nothing here commits.
+Naming: ``get_*`` raises NotFound, ``find_*`` returns None, ``list_*`` returns a list,
+``save_*``/``insert_*`` write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from modelward.domain.audit import AuditEvent
+from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
+from modelward.domain.search import Filter, OrderBy
+from modelward.domain.tracking import (
+    ArtifactRef,
+    DatasetRef,
+    Experiment,
+    Metric,
+    Run,
+    RunStatus,
+)
+
+
+class TrackingRepo(Protocol):
+    def create_experiment(self, name: str, *, at: datetime, description: str = "") -> Experiment:
+        """Insert an experiment. Raises AlreadyExists if the name is taken."""
+        ...
+
+    def find_experiment(self, name: str) -> Experiment | None: ...
+
+    def get_experiment(self, name: str) -> Experiment:
+        """Raises NotFound naming the experiment."""
+        ...
+
+    def list_experiments(self) -> list[Experiment]: ...
+
+    def insert_run(self, run: Run) -> None: ...
+
+    def get_run(self, run_id: str) -> Run:
+        """The run with its params, latest metrics, tags, datasets and artifacts.
+
+        Raises NotFound naming the run.
+        """
+        ...
+
+    def run_status(self, run_id: str) -> RunStatus:
+        """The run's status. Raises NotFound naming the run."""
+        ...
+
+    def set_run_status(
+        self, run_id: str, status: RunStatus, *, end_time: datetime | None
+    ) -> None: ...
+
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        params: dict[str, str],
+        metrics: Sequence[Metric],
+        tags: dict[str, str],
+    ) -> None:
+        """Append metrics, upsert tags, insert params.
+
+        Raises Conflict if a param already has another value; NotFound for an unknown run.
+        """
+        ...
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]: ...
+
+    def save_dataset(self, dataset: DatasetRef, *, at: datetime) -> None:
+        """Insert the dataset record unless one with the same fingerprint exists."""
+        ...
+
+    def link_dataset(
+        self, run_id: str, dataset_id: str, *, name: str, role: str, source: str | None = None
+    ) -> None: ...
+
+    def runs_using_dataset(self, dataset_id: str) -> list[str]: ...
+
+    def get_dataset(self, dataset_id: str) -> DatasetRef:
+        """The dataset record (name and role empty). Raises NotFound."""
+        ...
+
+    def save_environment(self, environment_id: str, content: dict[str, Any]) -> None: ...
+
+    def get_environment(self, environment_id: str) -> dict[str, Any]: ...
+
+    def add_artifact(self, run_id: str, artifact: ArtifactRef) -> None:
+        """Record an artifact of the run. Raises AlreadyExists if the path is taken."""
+        ...
+
+    def search_runs(
+        self,
+        *,
+        experiment_ids: Sequence[int] | None,
+        filter: Filter | None,
+        order_by: Sequence[OrderBy],
+        limit: int,
+        offset: int = 0,
+    ) -> list[Run]: ...
+
+
+class RegistryRepo(Protocol):
+    def create_model(self, model: RegisteredModel) -> None:
+        """Raises AlreadyExists if the name is taken."""
+        ...
+
+    def find_model(self, name: str) -> RegisteredModel | None: ...
+
+    def get_model(self, name: str) -> RegisteredModel:
+        """Raises NotFound naming the model."""
+        ...
+
+    def list_models(
+        self, *, name_like: str | None, limit: int, offset: int
+    ) -> list[RegisteredModel]: ...
+
+    def update_model(
+        self, name: str, *, description: str | None, tags: dict[str, str], at: datetime
+    ) -> None: ...
+
+    def next_version_number(self, name: str) -> int:
+        """The number the next version of this model gets (locks the model row where possible)."""
+        ...
+
+    def save_version(self, version: ModelVersion) -> None: ...
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        """Raises NotFound naming the model and version."""
+        ...
+
+    def list_versions(self, name: str) -> list[ModelVersion]: ...
+
+    def find_alias(self, name: str, alias: str) -> int | None: ...
+
+    def set_alias(self, event: AliasEvent) -> None:
+        """Point the alias at event.version (None deletes it) and keep the event."""
+        ...
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]: ...
+
+
+class AuditLog(Protocol):
+    """Append-only: no update, no delete."""
+
+    def append(self, event: AuditEvent) -> AuditEvent:
+        """Chain the event after the current head and store it; returns it with seq and hash."""
+        ...
+
+    def iter_events(self, *, batch_size: int = 10_000) -> Iterator[AuditEvent]: ...
+
+    def list_events(
+        self, *, entity_type: str | None = None, entity_id: str | None = None, limit: int = 100
+    ) -> list[AuditEvent]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over all repositories; rolled back on exit unless committed."""
+
+    tracking: TrackingRepo
+    registry: RegistryRepo
+    audit: AuditLog
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class ArtifactStore(Protocol):
+    """Content-addressed bytes: the address of a blob is the sha256 of its content."""
+
+    def put_bytes(self, data: bytes) -> str:
+        """Store `data` (atomically) and return its sha256."""
+        ...
+
+    def put_file(self, path: str) -> str: ...
+
+    def get_bytes(self, sha256: str) -> bytes:
+        """Return the blob. Raises NotFound if absent, IntegrityViolation if it does not hash."""
+        ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def size(self, sha256: str) -> int: ...

@@ -1,0 +1,102 @@
+"""Experiments, runs and what they record: params, metrics, tags, datasets, artifacts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from modelward.errors import InvalidTransition
+
+
+class RunStatus(enum.StrEnum):
+    """Life of a run: RUNNING until it ends as FINISHED, FAILED or KILLED."""
+
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self is not RunStatus.RUNNING
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: int
+    name: str
+    created_at: datetime
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    value: float
+    step: int
+    timestamp: int  # milliseconds since the epoch, as MLflow does
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a run's code came from."""
+
+    entry_point: str | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A dataset as one run used it: the shared record plus the run's name and role for it."""
+
+    dataset_id: str  # the fingerprint (sha256 over a canonical Arrow form)
+    name: str
+    role: str
+    row_count: int
+    schema: dict[str, str]
+    profile: dict[str, Any] = field(default_factory=dict)
+    source: str | None = None
+    sample_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    path: str
+    sha256: str
+    size: int
+    kind: str = "file"  # "file" or "model"
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    experiment_id: int
+    experiment: str
+    name: str
+    status: RunStatus
+    user: str
+    start_time: datetime
+    end_time: datetime | None = None
+    parent_run_id: str | None = None
+    source: Source = Source()
+    environment_id: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    datasets: tuple[DatasetRef, ...] = ()
+    artifacts: tuple[ArtifactRef, ...] = ()
+
+    def ended(self, status: RunStatus, *, at: datetime) -> Run:
+        """Return this run ended with `status`; a run ends once."""
+        if not status.is_terminal:
+            raise InvalidTransition(f"Run {self.id!r} cannot end with status {status.value}.")
+        if self.status.is_terminal:
+            raise InvalidTransition(
+                f"Run {self.id!r} already ended as {self.status.value}; start a new run."
+            )
+        from dataclasses import replace
+
+        return replace(self, status=status, end_time=at)

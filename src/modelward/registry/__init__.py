@@ -1,0 +1,1 @@
+"""The model registry: registered models, numbered versions, aliases, flavors and model cards."""

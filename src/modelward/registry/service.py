@@ -1,0 +1,328 @@
+"""Registry use-cases: models, versions, aliases, resolution of model URIs, loading.
+
+Every state change appends an audit event in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from modelward.domain.audit import AuditEvent
+from modelward.domain.names import check_alias, check_key, check_name, check_version
+from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel, parse_model_uri
+from modelward.errors import InvalidInput, NotFound
+from modelward.registry import flavors
+
+# Called before a protected alias moves (the governance gate); raises PolicyViolation.
+AliasGate = Callable[[UnitOfWork, ModelVersion, str], None]
+
+
+def _event(
+    action: str,
+    entity: str,
+    *,
+    actor: str,
+    at: datetime,
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+    entity_type: str = "model",
+) -> AuditEvent:
+    return AuditEvent(
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity,
+        actor=actor,
+        at=at,
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
+def create_model(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    owner: str,
+    now: datetime,
+    description: str = "",
+    tags: dict[str, str] | None = None,
+) -> RegisteredModel:
+    """Register a new model name.
+
+    Raises:
+        InvalidInput: a bad name or tag.
+        AlreadyExists: the name is taken.
+    """
+    check_name(name, what="model")
+    model = RegisteredModel(
+        name=name,
+        created_at=now,
+        owner=owner,
+        description=description,
+        tags={check_key(k, what="tag"): str(v) for k, v in (tags or {}).items()},
+    )
+    with uow:
+        uow.registry.create_model(model)
+        uow.audit.append(
+            _event(
+                "model.created",
+                name,
+                actor=owner,
+                at=now,
+                after={"owner": owner, "description": description},
+            )
+        )
+        uow.commit()
+    return model
+
+
+def _read_meta(artifacts: ArtifactStore, sha: str) -> dict[str, Any]:
+    return dict(json.loads(artifacts.get_bytes(sha)))
+
+
+def register_version(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    *,
+    run_id: str,
+    artifact: str,
+    name: str,
+    actor: str,
+    now: datetime,
+    description: str = "",
+) -> ModelVersion:
+    """Turn the model logged as `artifact` in run `run_id` into the next version of `name`.
+
+    The model is created on first registration, owned by `actor`.
+
+    Raises:
+        NotFound: no such run, or the run has no model artifact of that name.
+        InvalidInput: a bad model name.
+    """
+    check_name(name, what="model")
+    with uow:
+        run = uow.tracking.get_run(run_id)
+        ref = next((a for a in run.artifacts if a.path == artifact and a.kind == "model"), None)
+        if ref is None:
+            models = [a.path for a in run.artifacts if a.kind == "model"]
+            raise NotFound(
+                f"Run {run_id!r} has no model called {artifact!r}"
+                + (
+                    f"; it has {', '.join(map(repr, models))}."
+                    if models
+                    else "; log one with run.log_model(model, name=...)."
+                )
+            )
+        meta = _read_meta(artifacts, ref.sha256)
+        if uow.registry.find_model(name) is None:
+            uow.registry.create_model(RegisteredModel(name=name, created_at=now, owner=actor))
+            uow.audit.append(
+                _event("model.created", name, actor=actor, at=now, after={"owner": actor})
+            )
+        number = uow.registry.next_version_number(name)
+        version = ModelVersion(
+            model=name,
+            version=number,
+            run_id=run_id,
+            artifact_sha256=meta["model_sha256"],
+            meta_sha256=ref.sha256,
+            flavor=meta["flavor"],
+            signature=meta.get("signature", {}),
+            created_by=actor,
+            created_at=now,
+            description=description,
+        )
+        uow.registry.save_version(version)
+        uow.audit.append(
+            _event(
+                "version.registered",
+                f"{name}/{number}",
+                actor=actor,
+                at=now,
+                entity_type="model_version",
+                after={
+                    "run_id": run_id,
+                    "artifact_sha256": version.artifact_sha256,
+                    "flavor": version.flavor,
+                },
+            )
+        )
+        uow.commit()
+    return version
+
+
+def resolve(uow: UnitOfWork, uri: str) -> ModelVersion:
+    """The version a model URI points at (`models:/NAME/3`, `@alias`, `/latest`).
+
+    Raises:
+        InvalidInput: not a model URI.
+        NotFound: no such model, version or alias.
+    """
+    parsed = parse_model_uri(uri)
+    with uow:
+        return _resolve(uow, parsed.name, parsed.version, parsed.alias)
+
+
+def _resolve(uow: UnitOfWork, name: str, version: int | None, alias: str | None) -> ModelVersion:
+    if alias is not None:
+        number = uow.registry.find_alias(name, alias)
+        if number is None:
+            raise NotFound(
+                f"Model {name!r} has no alias {alias!r}; set one with 'modelward models alias"
+                f" set {name} {alias} VERSION'."
+            )
+        return uow.registry.get_version(name, number)
+    if version is None:
+        model = uow.registry.get_model(name)
+        if model.latest_version is None:
+            raise NotFound(f"Model {name!r} has no versions yet.")
+        version = model.latest_version
+    return uow.registry.get_version(name, version)
+
+
+def set_alias(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    alias: str,
+    version: int,
+    actor: str,
+    now: datetime,
+    reason: str = "",
+    gate: AliasGate | None = None,
+) -> AliasEvent:
+    """Point `alias` at `version`; the move is kept in the alias history and the audit trail.
+
+    Raises:
+        InvalidInput: a bad alias or version.
+        NotFound: no such model or version.
+        PolicyViolation: `gate` refused the move (protected aliases).
+    """
+    check_alias(alias)
+    number = check_version(version)
+    with uow:
+        target = uow.registry.get_version(name, number)
+        previous = uow.registry.find_alias(name, alias)
+        if gate is not None:
+            gate(uow, target, alias)
+        event = AliasEvent(name, alias, number, previous, now, actor)
+        uow.registry.set_alias(event)
+        uow.audit.append(
+            _event(
+                "alias.set",
+                f"{name}@{alias}",
+                actor=actor,
+                at=now,
+                entity_type="alias",
+                before={"version": previous},
+                after={"version": number},
+                reason=reason,
+            )
+        )
+        uow.commit()
+    return event
+
+
+def delete_alias(
+    uow: UnitOfWork, *, name: str, alias: str, actor: str, now: datetime, reason: str = ""
+) -> AliasEvent:
+    """Remove `alias` (kept in history as a move to no version).
+
+    Raises:
+        NotFound: no such model or alias.
+    """
+    check_alias(alias)
+    with uow:
+        previous = uow.registry.find_alias(name, alias)
+        if previous is None:
+            raise NotFound(f"Model {name!r} has no alias {alias!r}.")
+        event = AliasEvent(name, alias, None, previous, now, actor)
+        uow.registry.set_alias(event)
+        uow.audit.append(
+            _event(
+                "alias.deleted",
+                f"{name}@{alias}",
+                actor=actor,
+                at=now,
+                entity_type="alias",
+                before={"version": previous},
+                after=None,
+                reason=reason,
+            )
+        )
+        uow.commit()
+    return event
+
+
+def alias_history(uow: UnitOfWork, *, name: str, alias: str | None = None) -> list[AliasEvent]:
+    """Every move of the model's aliases (or one alias), oldest first. Raises NotFound."""
+    if alias is not None:
+        check_alias(alias)
+    with uow:
+        return uow.registry.alias_history(name, alias)
+
+
+def alias_at(events: list[AliasEvent], alias: str, when: datetime) -> int | None:
+    """Which version held `alias` at `when`, from its history (pure)."""
+    holder: int | None = None
+    for event in events:
+        if event.alias == alias and event.at <= when:
+            holder = event.version
+    return holder
+
+
+def get_model(uow: UnitOfWork, *, name: str) -> RegisteredModel:
+    with uow:
+        return uow.registry.get_model(name)
+
+
+def list_models(
+    uow: UnitOfWork, *, search: str | None = None, limit: int = 100, offset: int = 0
+) -> list[RegisteredModel]:
+    """Registered models by name; `search` matches a substring (case-insensitive)."""
+    if not 1 <= limit <= 10_000:
+        raise InvalidInput(f"limit must be between 1 and 10000, got {limit}.")
+    with uow:
+        like = f"%{search}%" if search else None
+        return uow.registry.list_models(name_like=like, limit=limit, offset=offset)
+
+
+def list_versions(uow: UnitOfWork, *, name: str) -> list[ModelVersion]:
+    with uow:
+        return uow.registry.list_versions(name)
+
+
+def get_version(uow: UnitOfWork, *, name: str, version: int) -> ModelVersion:
+    with uow:
+        return uow.registry.get_version(name, check_version(version))
+
+
+def version_meta(artifacts: ArtifactStore, version: ModelVersion) -> dict[str, Any]:
+    """The model's metadata document (flavor, signature, requirements, input example)."""
+    return _read_meta(artifacts, version.meta_sha256)
+
+
+def load_model(uow: UnitOfWork, artifacts: ArtifactStore, *, uri: str) -> flavors.LoadedModel:
+    """Load the model a URI points at, verifying its hash first.
+
+    Raises:
+        NotFound: no such model, version or alias, or its bytes are missing.
+        IntegrityViolation: the stored bytes do not match the recorded hash.
+    """
+    version = resolve(uow, uri)
+    meta = version_meta(artifacts, version)
+    if meta["model_sha256"] != version.artifact_sha256:
+        from modelward.errors import IntegrityViolation
+
+        raise IntegrityViolation(
+            f"{version.uri}: its metadata names model file {meta['model_sha256'][:12]}..., the"
+            f" registry recorded {version.artifact_sha256[:12]}...; refusing to load."
+        )
+    model_bytes = artifacts.get_bytes(version.artifact_sha256)
+    return flavors.load(meta, model_bytes, uri=version.uri)

@@ -1,0 +1,1 @@
+"""Adapters for storage: SQL metadata (SQLite or PostgreSQL), artifacts, prediction logs."""

@@ -1,0 +1,109 @@
+"""Content-addressed artifact store: blobs named by their sha256, written atomically
+(temporary file + rename), verified on every read. A local folder or any fsspec URL."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from modelward.errors import BackendUnavailable, IntegrityViolation, InvalidInput, NotFound
+
+_HEX = set("0123456789abcdef")
+
+
+def _check_sha(sha256: str) -> str:
+    # Addresses are the only path component callers control: no traversal is possible.
+    if len(sha256) != 64 or not set(sha256) <= _HEX:
+        raise InvalidInput(f"{sha256!r} is not a sha256 artifact address (64 hex digits).")
+    return sha256
+
+
+class ArtifactStore:
+    """Implements ``modelward.domain.ports.ArtifactStore``.
+
+    Layout: ``ROOT/ab/cdef...`` for a blob whose sha256 is ``abcdef...``.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._local = "://" not in root or root.startswith("file://")
+        self._fs: Any = None
+        if self._local:
+            self._path = Path(root.removeprefix("file://"))
+        else:
+            try:
+                import fsspec
+
+                self._fs, self._base = fsspec.core.url_to_fs(root)
+            except (ImportError, ValueError) as exc:
+                raise BackendUnavailable(
+                    f"Cannot open the artifact store {root!r}: {exc}. Install the fsspec"
+                    " filesystem for this scheme (e.g. s3fs for s3://)."
+                ) from exc
+
+    def _local_path(self, sha256: str) -> Path:
+        return self._path / sha256[:2] / sha256[2:]
+
+    def _remote_path(self, sha256: str) -> str:
+        return f"{self._base.rstrip('/')}/{sha256[:2]}/{sha256[2:]}"
+
+    def put_bytes(self, data: bytes) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        if self.exists(sha):
+            return sha
+        if self._local:
+            target = self._local_path(sha)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        else:
+            # Object stores make a single PUT visible atomically.
+            self._fs.pipe_file(self._remote_path(sha), data)
+        return sha
+
+    def put_file(self, path: str | os.PathLike[str]) -> str:
+        return self.put_bytes(Path(path).read_bytes())
+
+    def get_bytes(self, sha256: str) -> bytes:
+        _check_sha(sha256)
+        try:
+            if self._local:
+                data = self._local_path(sha256).read_bytes()
+            else:
+                data = self._fs.cat_file(self._remote_path(sha256))
+        except FileNotFoundError:
+            raise NotFound(
+                f"Artifact {sha256[:12]}... is missing from the artifact store {self.root!r}."
+            ) from None
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != sha256:
+            raise IntegrityViolation(
+                f"Artifact {sha256[:12]}... in {self.root!r} has been altered (its content hashes"
+                f" to {actual[:12]}...); refusing to use it. Restore it from a backup.",
+                expected=sha256,
+                actual=actual,
+            )
+        return data
+
+    def exists(self, sha256: str) -> bool:
+        _check_sha(sha256)
+        if self._local:
+            return self._local_path(sha256).exists()
+        return bool(self._fs.exists(self._remote_path(sha256)))
+
+    def size(self, sha256: str) -> int:
+        _check_sha(sha256)
+        if self._local:
+            return self._local_path(sha256).stat().st_size
+        return int(self._fs.size(self._remote_path(sha256)))

@@ -1,0 +1,1 @@
+"""The metadata store over SQLAlchemy Core: one implementation for SQLite and PostgreSQL."""

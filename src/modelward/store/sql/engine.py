@@ -1,0 +1,121 @@
+"""Engines for the metadata store: SQLite (WAL, foreign keys, immediate write transactions)
+or PostgreSQL, and the schema check/upgrade done when a workspace is opened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from modelward.errors import BackendUnavailable, InvalidInput, SchemaVersionError
+
+# The newest migration this version of modelward knows; tests/store/test_schema.py checks it.
+SCHEMA_HEAD = "0001"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" hook below emit BEGIN itself (pysqlite's own handling
+    # defers BEGIN and cannot take the write lock up front).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Writers take the lock at BEGIN so two processes never deadlock upgrading a read lock
+    # (SQLITE_BUSY that busy_timeout cannot wait out); read-only units of work stay deferred.
+    read_only = conn.get_execution_options().get("modelward_read_only", False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url` with the settings modelward needs on each backend.
+
+    Raises:
+        InvalidInput: the URL is not a SQLite or PostgreSQL URL.
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if url.startswith("postgresql"):
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    raise InvalidInput(
+        f"Unsupported database URL {url.split(':', 1)[0]!r}; use sqlite:///path or"
+        " postgresql+psycopg://user@host/db."
+    )
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision stored in the database, or None for an empty database."""
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise BackendUnavailable(
+            f"Cannot reach the metadata database at {where}: check MODELWARD_DB_URL and that the"
+            " server is running."
+        ) from exc
+
+
+def _alembic_config(engine: Engine) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def known_revisions() -> set[str]:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return {rev.revision for rev in ScriptDirectory.from_config(cfg).walk_revisions()}
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Apply pending migrations; return (revision before, revision after).
+
+    Raises:
+        SchemaVersionError: the database was written by a newer modelward.
+        BackendUnavailable: the database cannot be reached.
+    """
+    before = current_revision(engine)
+    if before == SCHEMA_HEAD:
+        return before, before
+    if before is not None and before not in known_revisions():
+        raise SchemaVersionError(
+            f"The workspace database has schema revision {before!r}, newer than this modelward"
+            f" knows (up to {SCHEMA_HEAD!r}); upgrade modelward (pip install -U modelward)."
+        )
+    from alembic import command
+
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except SQLAlchemyError as exc:
+        raise BackendUnavailable(
+            f"Migrating the metadata database failed ({type(exc).__name__}); nothing was changed"
+            " beyond the last complete migration. Retry 'modelward db upgrade'."
+        ) from exc
+    return before, SCHEMA_HEAD
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Fast path on open: nothing to do when the schema is at head, else migrate."""
+    upgrade(engine)

@@ -1,0 +1,260 @@
+"""SQL repository for registered models, versions, aliases and alias history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
+from modelward.errors import AlreadyExists, NotFound
+from modelward.store.sql._util import upsert
+from modelward.store.sql.tables import (
+    alias_events,
+    model_aliases,
+    model_tags,
+    model_versions,
+    registered_models,
+)
+
+
+class SqlRegistryRepo:
+    """Implements ``modelward.domain.ports.RegistryRepo`` on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def _model_id(self, name: str, *, for_update: bool = False) -> int:
+        query = select(registered_models.c.id).where(registered_models.c.name == name)
+        if for_update and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        model_id = self.conn.execute(query).scalar()
+        if model_id is None:
+            raise NotFound(
+                f"Model {name!r} does not exist; 'modelward models list' shows registered models."
+            )
+        return int(model_id)
+
+    def create_model(self, model: RegisteredModel) -> None:
+        if self.find_model(model.name) is not None:
+            raise AlreadyExists(f"Model {model.name!r} already exists.")
+        result = self.conn.execute(
+            insert(registered_models).values(
+                name=model.name,
+                description=model.description,
+                owner=model.owner,
+                created_at=model.created_at,
+                updated_at=model.created_at,
+            )
+        )
+        model_id = result.inserted_primary_key[0]
+        if model.tags:
+            self.conn.execute(
+                insert(model_tags),
+                [{"model_id": model_id, "key": k, "value": v} for k, v in model.tags.items()],
+            )
+
+    def _models(self, rows: list[Any]) -> list[RegisteredModel]:
+        ids = [row.id for row in rows]
+        if not ids:
+            return []
+        tags: dict[int, dict[str, str]] = {i: {} for i in ids}
+        aliases: dict[int, dict[str, int]] = {i: {} for i in ids}
+        latest: dict[int, int] = {}
+        for mid, key, value in self.conn.execute(
+            select(model_tags.c.model_id, model_tags.c.key, model_tags.c.value).where(
+                model_tags.c.model_id.in_(ids)
+            )
+        ):
+            tags[mid][key] = value
+        for mid, alias, version in self.conn.execute(
+            select(model_aliases.c.model_id, model_aliases.c.alias, model_aliases.c.version).where(
+                model_aliases.c.model_id.in_(ids)
+            )
+        ):
+            aliases[mid][alias] = version
+        for mid, version in self.conn.execute(
+            select(model_versions.c.model_id, func.max(model_versions.c.version))
+            .where(model_versions.c.model_id.in_(ids))
+            .group_by(model_versions.c.model_id)
+        ):
+            latest[mid] = version
+        return [
+            RegisteredModel(
+                name=row.name,
+                created_at=row.created_at,
+                owner=row.owner,
+                description=row.description,
+                tags=tags[row.id],
+                aliases=aliases[row.id],
+                latest_version=latest.get(row.id),
+            )
+            for row in rows
+        ]
+
+    def find_model(self, name: str) -> RegisteredModel | None:
+        rows = self.conn.execute(
+            select(registered_models).where(registered_models.c.name == name)
+        ).all()
+        found = self._models(list(rows))
+        return found[0] if found else None
+
+    def get_model(self, name: str) -> RegisteredModel:
+        found = self.find_model(name)
+        if found is None:
+            raise NotFound(
+                f"Model {name!r} does not exist; 'modelward models list' shows registered models."
+            )
+        return found
+
+    def list_models(
+        self, *, name_like: str | None = None, limit: int = 100, offset: int = 0
+    ) -> list[RegisteredModel]:
+        query = select(registered_models).order_by(registered_models.c.name)
+        if name_like:
+            query = query.where(func.lower(registered_models.c.name).like(name_like.lower()))
+        rows = self.conn.execute(query.limit(limit).offset(offset)).all()
+        return self._models(list(rows))
+
+    def update_model(
+        self, name: str, *, description: str | None, tags: dict[str, str], at: datetime
+    ) -> None:
+        model_id = self._model_id(name)
+        values: dict[str, Any] = {"updated_at": at}
+        if description is not None:
+            values["description"] = description
+        self.conn.execute(
+            update(registered_models).where(registered_models.c.id == model_id).values(**values)
+        )
+        if tags:
+            stmt = upsert(self.conn, model_tags)
+            self.conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["model_id", "key"], set_={"value": stmt.excluded.value}
+                ),
+                [{"model_id": model_id, "key": k, "value": v} for k, v in tags.items()],
+            )
+
+    def next_version_number(self, name: str) -> int:
+        model_id = self._model_id(name, for_update=True)
+        current = self.conn.execute(
+            select(func.max(model_versions.c.version)).where(model_versions.c.model_id == model_id)
+        ).scalar()
+        return int(current or 0) + 1
+
+    def save_version(self, version: ModelVersion) -> None:
+        model_id = self._model_id(version.model)
+        self.conn.execute(
+            insert(model_versions).values(
+                model_id=model_id,
+                version=version.version,
+                run_id=version.run_id,
+                artifact_sha256=version.artifact_sha256,
+                meta_sha256=version.meta_sha256,
+                flavor=version.flavor,
+                signature=version.signature,
+                description=version.description,
+                created_by=version.created_by,
+                created_at=version.created_at,
+            )
+        )
+
+    def _versions(self, name: str, version: int | None = None) -> list[ModelVersion]:
+        model_id = self._model_id(name)
+        query = select(model_versions).where(model_versions.c.model_id == model_id)
+        if version is not None:
+            query = query.where(model_versions.c.version == version)
+        rows = self.conn.execute(query.order_by(model_versions.c.version)).all()
+        held: dict[int, list[str]] = {}
+        for alias, v in self.conn.execute(
+            select(model_aliases.c.alias, model_aliases.c.version).where(
+                model_aliases.c.model_id == model_id
+            )
+        ):
+            held.setdefault(v, []).append(alias)
+        return [
+            ModelVersion(
+                model=name,
+                version=row.version,
+                run_id=row.run_id,
+                artifact_sha256=row.artifact_sha256,
+                meta_sha256=row.meta_sha256,
+                flavor=row.flavor,
+                signature=row.signature,
+                created_by=row.created_by,
+                created_at=row.created_at,
+                description=row.description,
+                aliases=tuple(sorted(held.get(row.version, []))),
+            )
+            for row in rows
+        ]
+
+    def get_version(self, name: str, version: int) -> ModelVersion:
+        found = self._versions(name, version)
+        if not found:
+            raise NotFound(
+                f"Model {name!r} has no version {version}; 'modelward models versions {name}'"
+                " lists them."
+            )
+        return found[0]
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        return self._versions(name)
+
+    def find_alias(self, name: str, alias: str) -> int | None:
+        model_id = self._model_id(name)
+        value = self.conn.execute(
+            select(model_aliases.c.version).where(
+                model_aliases.c.model_id == model_id, model_aliases.c.alias == alias
+            )
+        ).scalar()
+        return int(value) if value is not None else None
+
+    def set_alias(self, event: AliasEvent) -> None:
+        model_id = self._model_id(event.model)
+        if event.version is None:
+            self.conn.execute(
+                delete(model_aliases).where(
+                    model_aliases.c.model_id == model_id, model_aliases.c.alias == event.alias
+                )
+            )
+        else:
+            stmt = upsert(self.conn, model_aliases)
+            self.conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["model_id", "alias"],
+                    set_={
+                        "version": stmt.excluded.version,
+                        "updated_at": stmt.excluded.updated_at,
+                        "updated_by": stmt.excluded.updated_by,
+                    },
+                ),
+                {
+                    "model_id": model_id,
+                    "alias": event.alias,
+                    "version": event.version,
+                    "updated_at": event.at,
+                    "updated_by": event.actor,
+                },
+            )
+        self.conn.execute(
+            insert(alias_events).values(
+                model_id=model_id,
+                alias=event.alias,
+                version=event.version,
+                previous_version=event.previous_version,
+                at=event.at,
+                actor=event.actor,
+            )
+        )
+
+    def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
+        model_id = self._model_id(name)
+        query = select(alias_events).where(alias_events.c.model_id == model_id)
+        if alias is not None:
+            query = query.where(alias_events.c.alias == alias)
+        rows = self.conn.execute(query.order_by(alias_events.c.at, alias_events.c.id))
+        return [
+            AliasEvent(name, r.alias, r.version, r.previous_version, r.at, r.actor) for r in rows
+        ]

@@ -1,0 +1,387 @@
+"""SQL repository for experiments, runs, params, metrics, tags, datasets and artifacts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from modelward.domain.search import Filter, OrderBy
+from modelward.domain.tracking import (
+    ArtifactRef,
+    DatasetRef,
+    Experiment,
+    Metric,
+    Run,
+    RunStatus,
+    Source,
+)
+from modelward.errors import AlreadyExists, Conflict, NotFound
+from modelward.store.sql import search_sql
+from modelward.store.sql._util import chunks, upsert
+from modelward.store.sql.tables import (
+    datasets,
+    environments,
+    experiments,
+    latest_metrics,
+    metrics,
+    params,
+    run_artifacts,
+    run_datasets,
+    run_tags,
+    runs,
+)
+
+
+def _experiment(row: Any) -> Experiment:
+    return Experiment(row.id, row.name, row.created_at, row.description)
+
+
+def _run(row: Any, **extra: Any) -> Run:
+    return Run(
+        id=row.id,
+        experiment_id=row.experiment_id,
+        experiment=row.experiment_name,
+        name=row.name,
+        status=RunStatus(row.status),
+        user=row.user,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        parent_run_id=row.parent_run_id,
+        source=Source(row.entry_point, row.git_commit, row.git_dirty),
+        environment_id=row.environment_id,
+        **extra,
+    )
+
+
+class SqlTrackingRepo:
+    """Implements ``modelward.domain.ports.TrackingRepo`` on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # experiments -------------------------------------------------------------------------
+    def create_experiment(self, name: str, *, at: datetime, description: str = "") -> Experiment:
+        if self.find_experiment(name) is not None:
+            raise AlreadyExists(f"Experiment {name!r} already exists.")
+        result = self.conn.execute(
+            insert(experiments).values(name=name, description=description, created_at=at)
+        )
+        return Experiment(int(result.inserted_primary_key[0]), name, at, description)
+
+    def find_experiment(self, name: str) -> Experiment | None:
+        row = self.conn.execute(select(experiments).where(experiments.c.name == name)).first()
+        return _experiment(row) if row else None
+
+    def get_experiment(self, name: str) -> Experiment:
+        found = self.find_experiment(name)
+        if found is None:
+            raise NotFound(f"Experiment {name!r} does not exist; 'modelward runs list' shows runs.")
+        return found
+
+    def list_experiments(self) -> list[Experiment]:
+        rows = self.conn.execute(select(experiments).order_by(experiments.c.id))
+        return [_experiment(row) for row in rows]
+
+    # runs --------------------------------------------------------------------------------
+    def insert_run(self, run: Run) -> None:
+        self.conn.execute(
+            insert(runs).values(
+                id=run.id,
+                experiment_id=run.experiment_id,
+                name=run.name,
+                status=run.status.value,
+                user=run.user,
+                start_time=run.start_time,
+                end_time=run.end_time,
+                parent_run_id=run.parent_run_id,
+                entry_point=run.source.entry_point,
+                git_commit=run.source.git_commit,
+                git_dirty=run.source.git_dirty,
+                environment_id=run.environment_id,
+            )
+        )
+        if run.tags:
+            self.conn.execute(
+                insert(run_tags),
+                [{"run_id": run.id, "key": k, "value": v} for k, v in run.tags.items()],
+            )
+
+    def _run_row(self, run_id: str) -> Any:
+        row = self.conn.execute(search_sql.base_query().where(runs.c.id == run_id)).first()
+        if row is None:
+            raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
+        return row
+
+    def get_run(self, run_id: str) -> Run:
+        row = self._run_row(run_id)
+        values = self._load_values([run_id])
+        ds = [
+            DatasetRef(
+                dataset_id=r.dataset_id,
+                name=r.name,
+                role=r.role,
+                row_count=r.row_count,
+                schema=r.schema,
+                profile=r.profile,
+                source=r.link_source or r.source,
+                sample_sha256=r.sample_sha256,
+            )
+            for r in self.conn.execute(
+                select(
+                    run_datasets.c.name,
+                    run_datasets.c.role,
+                    run_datasets.c.dataset_id,
+                    run_datasets.c.source.label("link_source"),
+                    datasets,
+                )
+                .join(datasets, datasets.c.id == run_datasets.c.dataset_id)
+                .where(run_datasets.c.run_id == run_id)
+                .order_by(run_datasets.c.name)
+            )
+        ]
+        arts = [
+            ArtifactRef(r.path, r.sha256, r.size, r.kind)
+            for r in self.conn.execute(
+                select(run_artifacts)
+                .where(run_artifacts.c.run_id == run_id)
+                .order_by(run_artifacts.c.path)
+            )
+        ]
+        return _run(row, **values[run_id], datasets=tuple(ds), artifacts=tuple(arts))
+
+    def run_status(self, run_id: str) -> RunStatus:
+        status = self.conn.execute(select(runs.c.status).where(runs.c.id == run_id)).scalar()
+        if status is None:
+            raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
+        return RunStatus(status)
+
+    def set_run_status(self, run_id: str, status: RunStatus, *, end_time: datetime | None) -> None:
+        result = self.conn.execute(
+            update(runs).where(runs.c.id == run_id).values(status=status.value, end_time=end_time)
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"Run {run_id!r} does not exist.")
+
+    def _load_values(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"params": {}, "metrics": {}, "tags": {}}
+        )
+        for part in chunks(run_ids):
+            for table, field in (
+                (params, "params"),
+                (run_tags, "tags"),
+                (latest_metrics, "metrics"),
+            ):
+                query = select(table.c.run_id, table.c.key, table.c.value).where(
+                    table.c.run_id.in_(part)
+                )
+                for run_id, key, value in self.conn.execute(query):
+                    out[run_id][field][key] = value
+        return out
+
+    # params, metrics, tags --------------------------------------------------------------
+    def log_batch(
+        self,
+        run_id: str,
+        *,
+        params: dict[str, str],
+        metrics: Sequence[Metric],
+        tags: dict[str, str],
+    ) -> None:
+        if params:
+            self._insert_params(run_id, params)
+        if metrics:
+            self._insert_metrics(run_id, metrics)
+        if tags:
+            stmt = upsert(self.conn, run_tags)
+            self.conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
+                ),
+                [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()],
+            )
+
+    def _insert_params(self, run_id: str, new: dict[str, str]) -> None:
+        existing = dict(
+            self.conn.execute(
+                select(params.c.key, params.c.value).where(
+                    params.c.run_id == run_id, params.c.key.in_(list(new))
+                )
+            ).all()
+        )
+        for key, value in new.items():
+            if key in existing and existing[key] != value:
+                raise Conflict(
+                    f"Param {key!r} of run {run_id!r} is already {existing[key]!r}; it cannot"
+                    f" become {value!r}. Params are fixed once logged: log a metric or a tag, or"
+                    " start a new run."
+                )
+        rows = [
+            {"run_id": run_id, "key": k, "value": v} for k, v in new.items() if k not in existing
+        ]
+        if rows:
+            self.conn.execute(insert(params), rows)
+
+    def _insert_metrics(self, run_id: str, batch: Sequence[Metric]) -> None:
+        self.conn.execute(
+            insert(metrics),
+            [
+                {
+                    "run_id": run_id,
+                    "key": m.key,
+                    "value": m.value,
+                    "step": m.step,
+                    "timestamp": m.timestamp,
+                }
+                for m in batch
+            ],
+        )
+        latest: dict[str, Metric] = {}
+        for m in batch:
+            current = latest.get(m.key)
+            if current is None or (m.step, m.timestamp) >= (current.step, current.timestamp):
+                latest[m.key] = m
+        stmt = upsert(self.conn, latest_metrics)
+        excluded = stmt.excluded
+        newer = (excluded.step > latest_metrics.c.step) | (
+            (excluded.step == latest_metrics.c.step)
+            & (excluded.timestamp >= latest_metrics.c.timestamp)
+        )
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["run_id", "key"],
+                set_={
+                    "value": excluded.value,
+                    "step": excluded.step,
+                    "timestamp": excluded.timestamp,
+                },
+                where=newer,
+            ),
+            [
+                {
+                    "run_id": run_id,
+                    "key": m.key,
+                    "value": m.value,
+                    "step": m.step,
+                    "timestamp": m.timestamp,
+                }
+                for m in latest.values()
+            ],
+        )
+
+    def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        self._run_row(run_id)
+        rows = self.conn.execute(
+            select(metrics.c.key, metrics.c.value, metrics.c.step, metrics.c.timestamp)
+            .where(metrics.c.run_id == run_id, metrics.c.key == key)
+            .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
+        )
+        return [Metric(r.key, r.value, r.step, r.timestamp) for r in rows]
+
+    # datasets, environments, artifacts ---------------------------------------------------
+    def save_dataset(self, dataset: DatasetRef, *, at: datetime) -> None:
+        stmt = upsert(self.conn, datasets).values(
+            id=dataset.dataset_id,
+            row_count=dataset.row_count,
+            schema=dataset.schema,
+            profile=dataset.profile,
+            source=dataset.source,
+            sample_sha256=dataset.sample_sha256,
+            created_at=at,
+        )
+        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+
+    def link_dataset(
+        self, run_id: str, dataset_id: str, *, name: str, role: str, source: str | None = None
+    ) -> None:
+        stmt = upsert(self.conn, run_datasets)
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["run_id", "name"],
+                set_={
+                    "dataset_id": stmt.excluded.dataset_id,
+                    "role": stmt.excluded.role,
+                    "source": stmt.excluded.source,
+                },
+            ),
+            {
+                "run_id": run_id,
+                "name": name,
+                "dataset_id": dataset_id,
+                "role": role,
+                "source": source,
+            },
+        )
+
+    def runs_using_dataset(self, dataset_id: str) -> list[str]:
+        query = select(run_datasets.c.run_id).where(run_datasets.c.dataset_id == dataset_id)
+        return sorted({row[0] for row in self.conn.execute(query)})
+
+    def get_dataset(self, dataset_id: str) -> DatasetRef:
+        row = self.conn.execute(select(datasets).where(datasets.c.id == dataset_id)).first()
+        if row is None:
+            raise NotFound(f"Dataset {dataset_id!r} does not exist.")
+        return DatasetRef(
+            dataset_id=row.id,
+            name="",
+            role="",
+            row_count=row.row_count,
+            schema=row.schema,
+            profile=row.profile,
+            source=row.source,
+            sample_sha256=row.sample_sha256,
+        )
+
+    def save_environment(self, environment_id: str, content: dict[str, Any]) -> None:
+        stmt = upsert(self.conn, environments).values(id=environment_id, content=content)
+        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+
+    def get_environment(self, environment_id: str) -> dict[str, Any]:
+        row = self.conn.execute(
+            select(environments.c.content).where(environments.c.id == environment_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"Environment {environment_id!r} does not exist.")
+        return dict(row[0])
+
+    def add_artifact(self, run_id: str, artifact: ArtifactRef) -> None:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    insert(run_artifacts).values(
+                        run_id=run_id,
+                        path=artifact.path,
+                        sha256=artifact.sha256,
+                        size=artifact.size,
+                        kind=artifact.kind,
+                    )
+                )
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                f"Run {run_id!r} already has an artifact at {artifact.path!r}; use another name."
+            ) from exc
+
+    # search ------------------------------------------------------------------------------
+    def search_runs(
+        self,
+        *,
+        experiment_ids: Sequence[int] | None,
+        filter: Filter | None,
+        order_by: Sequence[OrderBy],
+        limit: int,
+        offset: int = 0,
+    ) -> list[Run]:
+        query = search_sql.base_query()
+        if experiment_ids is not None:
+            query = query.where(runs.c.experiment_id.in_(list(experiment_ids)))
+        if filter is not None:
+            query = query.where(search_sql.to_condition(filter))
+        query = search_sql.apply_order(query, order_by).limit(limit).offset(offset)
+        rows = self.conn.execute(query).all()
+        values = self._load_values([row.id for row in rows])
+        return [_run(row, **values[row.id]) for row in rows]

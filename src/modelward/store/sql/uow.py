@@ -1,0 +1,78 @@
+"""SqlUnitOfWork: one connection and one transaction shared by every repository."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from modelward.errors import BackendUnavailable, Conflict
+from modelward.store.sql.audit_log import SqlAuditLog
+from modelward.store.sql.registry_repo import SqlRegistryRepo
+from modelward.store.sql.tracking_repo import SqlTrackingRepo
+
+
+class SqlUnitOfWork:
+    """Rolled back on exit unless committed; database errors become domain errors."""
+
+    tracking: SqlTrackingRepo
+    registry: SqlRegistryRepo
+    audit: SqlAuditLog
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        self.engine = engine
+        self.read_only = read_only
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            raise BackendUnavailable(
+                "Cannot reach the metadata database; check MODELWARD_DB_URL and that the server"
+                " is running."
+            ) from exc
+        if self.read_only:
+            conn = conn.execution_options(modelward_read_only=True)
+        self._conn = conn
+        self._tx = conn.begin()
+        self.tracking = SqlTrackingRepo(conn)
+        self.registry = SqlRegistryRepo(conn)
+        self.audit = SqlAuditLog(conn)
+        return self
+
+    @property
+    def connection(self) -> Connection:
+        assert self._conn is not None, "use the unit of work inside 'with'"
+        return self._conn
+
+    def commit(self) -> None:
+        assert self._tx is not None
+        try:
+            self._tx.commit()
+        except IntegrityError as exc:
+            raise Conflict(
+                "Another writer changed the same records at the same time; retry the command."
+            ) from exc
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._tx = None
+        error = exc_info[1]
+        # Driver errors never leave the store raw: name the situation, chain the cause.
+        if isinstance(error, IntegrityError):
+            raise Conflict(
+                "Another writer created the same record at the same time; retry the command."
+            ) from error
+        if isinstance(error, OperationalError):
+            raise BackendUnavailable(
+                "The metadata database failed or stayed locked too long; nothing was changed."
+                " Retry the command."
+            ) from error

@@ -1,0 +1,382 @@
+"""Tracking use-cases: one public function per user action, one transaction each.
+
+Services receive the unit of work, the artifact store and the time; they never read settings.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from modelward.domain.audit import AuditEvent
+from modelward.domain.names import check_key, check_metric_value, check_name, check_param_value
+from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.search import parse_filter, parse_order_by
+from modelward.domain.tracking import ArtifactRef, DatasetRef, Metric, Run, RunStatus, Source
+from modelward.errors import InvalidInput
+from modelward.registry import flavors
+from modelward.stats import profile as profiling
+
+DEFAULT_EXPERIMENT = "Default"
+MAX_SEARCH = 50_000
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def start_run(
+    uow: UnitOfWork,
+    *,
+    experiment: str,
+    user: str,
+    now: datetime,
+    run_id: str | None = None,
+    name: str | None = None,
+    parent_run_id: str | None = None,
+    source: Source | None = None,
+    environment: tuple[str, dict[str, Any]] | None = None,
+    tags: dict[str, str] | None = None,
+) -> Run:
+    """Create a RUNNING run in `experiment` (created on first use).
+
+    Raises:
+        InvalidInput: a bad experiment or run name, or tag.
+        NotFound: the parent run does not exist.
+    """
+    check_name(experiment, what="experiment")
+    run_id = run_id or new_run_id()
+    tags = {check_key(k, what="tag"): str(v) for k, v in (tags or {}).items()}
+    with uow:
+        exp = uow.tracking.find_experiment(experiment)
+        if exp is None:
+            exp = uow.tracking.create_experiment(experiment, at=now)
+        if parent_run_id is not None:
+            uow.tracking.get_run(parent_run_id)
+        env_id = None
+        if environment is not None:
+            env_id = environment[0]
+            uow.tracking.save_environment(env_id, environment[1])
+        run = Run(
+            id=run_id,
+            experiment_id=exp.id,
+            experiment=exp.name,
+            name=check_name(name, what="run") if name else f"run-{run_id[:8]}",
+            status=RunStatus.RUNNING,
+            user=user,
+            start_time=now,
+            parent_run_id=parent_run_id,
+            source=source or Source(),
+            environment_id=env_id,
+            tags=tags,
+        )
+        uow.tracking.insert_run(run)
+        uow.commit()
+    return run
+
+
+def validate_batch(
+    *, params: dict[str, Any], metrics: Sequence[Metric], tags: dict[str, Any]
+) -> tuple[dict[str, str], list[Metric], dict[str, str]]:
+    """Check keys and values (InvalidInput names the bad one) and normalise them."""
+    clean_params = {check_key(k, what="param"): check_param_value(k, v) for k, v in params.items()}
+    clean_metrics = [
+        Metric(
+            check_key(m.key, what="metric"),
+            check_metric_value(m.key, m.value),
+            int(m.step),
+            int(m.timestamp),
+        )
+        for m in metrics
+    ]
+    clean_tags = {check_key(k, what="tag"): str(v) for k, v in tags.items()}
+    return clean_params, clean_metrics, clean_tags
+
+
+def log_batch(
+    uow: UnitOfWork,
+    *,
+    run_id: str,
+    params: dict[str, Any] | None = None,
+    metrics: Sequence[Metric] = (),
+    tags: dict[str, Any] | None = None,
+) -> None:
+    """Record params, metrics and tags of a run in one transaction.
+
+    Raises:
+        InvalidInput: a bad key or value.
+        NotFound: no such run.
+        Conflict: a param already has another value.
+    """
+    clean = validate_batch(params=params or {}, metrics=metrics, tags=tags or {})
+    with uow:
+        uow.tracking.run_status(run_id)  # NotFound for an unknown run
+        uow.tracking.log_batch(run_id, params=clean[0], metrics=clean[1], tags=clean[2])
+        uow.commit()
+
+
+def end_run(uow: UnitOfWork, *, run_id: str, status: RunStatus, now: datetime) -> None:
+    """End a RUNNING run with a terminal status.
+
+    Raises:
+        NotFound: no such run.
+        InvalidTransition: the run has already ended, or `status` is RUNNING.
+    """
+    with uow:
+        current = uow.tracking.run_status(run_id)
+        if not status.is_terminal or current.is_terminal:
+            from modelward.errors import InvalidTransition
+
+            raise InvalidTransition(
+                f"Run {run_id!r} is {current.value}; it can only end once, as FINISHED, FAILED"
+                " or KILLED."
+            )
+        uow.tracking.set_run_status(run_id, status, end_time=now)
+        uow.commit()
+
+
+def get_run(uow: UnitOfWork, *, run_id: str) -> Run:
+    """The run with params, latest metrics, tags, datasets and artifacts. Raises NotFound."""
+    with uow:
+        return uow.tracking.get_run(run_id)
+
+
+def metric_history(uow: UnitOfWork, *, run_id: str, key: str) -> list[Metric]:
+    """Every value logged for `key`, by step. Raises NotFound for an unknown run."""
+    with uow:
+        return uow.tracking.metric_history(run_id, key)
+
+
+def search_runs(
+    uow: UnitOfWork,
+    *,
+    experiments: Sequence[str] | None = None,
+    filter: str | None = None,
+    order_by: Sequence[str] | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[Run]:
+    """Runs matching a filter expression, ordered (see ``modelward.domain.search``).
+
+    Raises:
+        InvalidInput: the filter or ordering cannot be parsed, or limit is out of range.
+        NotFound: an experiment does not exist.
+    """
+    tree = parse_filter(filter)
+    order = parse_order_by(list(order_by or []))
+    if not 1 <= limit <= MAX_SEARCH:
+        raise InvalidInput(f"limit must be between 1 and {MAX_SEARCH}, got {limit}.")
+    with uow:
+        ids = None
+        if experiments:
+            ids = [uow.tracking.get_experiment(name).id for name in experiments]
+        return uow.tracking.search_runs(
+            experiment_ids=ids, filter=tree, order_by=order, limit=limit, offset=offset
+        )
+
+
+def list_experiments(uow: UnitOfWork) -> list[Any]:
+    with uow:
+        return uow.tracking.list_experiments()
+
+
+@dataclass(frozen=True)
+class PreparedDataset:
+    """A dataset's fingerprint, schema, profile and reference sample, computed off-transaction."""
+
+    ref: DatasetRef
+    sample_parquet: bytes
+
+
+def prepare_dataset(
+    data: object, *, name: str, role: str, source: str | None = None
+) -> PreparedDataset:
+    """Fingerprint, profile and sample data (DataFrame, Arrow table, or Parquet/CSV path)."""
+    check_name(name, what="dataset")
+    check_key(role, what="dataset role")
+    if source is None and isinstance(data, str | os.PathLike):
+        source = str(data)
+    table = profiling.to_arrow(data)
+    frame = table.to_pandas()
+    sample = profiling.sample(frame)
+    buffer = io.BytesIO()
+    sample.to_parquet(buffer, index=False)
+    ref = DatasetRef(
+        dataset_id=profiling.fingerprint(table),
+        name=name,
+        role=role,
+        row_count=table.num_rows,
+        schema=profiling.arrow_schema(table),
+        profile=profiling.profile(frame),
+        source=source,
+    )
+    return PreparedDataset(ref, buffer.getvalue())
+
+
+def log_dataset(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    *,
+    run_id: str,
+    prepared: PreparedDataset,
+    now: datetime,
+) -> DatasetRef:
+    """Record a dataset for a run; the same data logged twice is one dataset record.
+
+    Raises:
+        NotFound: no such run.
+    """
+    from dataclasses import replace
+
+    sample_sha = artifacts.put_bytes(prepared.sample_parquet)
+    ref = replace(prepared.ref, sample_sha256=sample_sha)
+    with uow:
+        uow.tracking.run_status(run_id)
+        uow.tracking.save_dataset(ref, at=now)
+        uow.tracking.link_dataset(
+            run_id, ref.dataset_id, name=ref.name, role=ref.role, source=ref.source
+        )
+        uow.commit()
+    return ref
+
+
+def log_artifact_bytes(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    *,
+    run_id: str,
+    path: str,
+    data: bytes,
+    kind: str = "file",
+) -> ArtifactRef:
+    """Store bytes content-addressed and record them under `path` in the run.
+
+    Raises:
+        NotFound: no such run.
+        AlreadyExists: the run already has an artifact at `path`.
+        InvalidInput: a bad path.
+    """
+    check_key(path, what="artifact path")
+    with uow:
+        uow.tracking.run_status(run_id)
+    sha = artifacts.put_bytes(data)
+    ref = ArtifactRef(path=path, sha256=sha, size=len(data), kind=kind)
+    with uow:
+        uow.tracking.add_artifact(run_id, ref)
+        uow.commit()
+    return ref
+
+
+def log_model(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    *,
+    run_id: str,
+    model: object,
+    name: str,
+    input_example: Any = None,
+    environment: dict[str, Any],
+) -> ArtifactRef:
+    """Save a model (flavor, signature, environment, hash) as the run's artifact `name`.
+
+    Raises:
+        InvalidInput: the object is not a supported model, or the example is not tabular.
+        AlreadyExists: the run already has an artifact called `name`.
+    """
+    check_name(name, what="model artifact")
+    flavor = flavors.detect_flavor(model)
+    model_bytes = flavors.serialize(model, flavor=flavor)
+    meta = flavors.describe(
+        model,
+        input_example=input_example,
+        model_bytes=model_bytes,
+        flavor=flavor,
+        environment=environment,
+    )
+    artifacts.put_bytes(model_bytes)
+    meta_bytes = json.dumps(meta, sort_keys=True, default=str).encode()
+    return log_artifact_bytes(
+        uow, artifacts, run_id=run_id, path=name, data=meta_bytes, kind="model"
+    )
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    """Two runs side by side: for each section, key -> (value in A, value in B, differs)."""
+
+    a: Run
+    b: Run
+    sections: dict[str, list[tuple[str, Any, Any, bool]]]
+
+
+def _side_by_side(left: dict[str, Any], right: dict[str, Any]) -> list[tuple[str, Any, Any, bool]]:
+    keys = sorted(set(left) | set(right))
+    return [(k, left.get(k), right.get(k), left.get(k) != right.get(k)) for k in keys]
+
+
+def diff_runs(uow: UnitOfWork, *, run_a: str, run_b: str) -> RunDiff:
+    """Params, metrics, datasets and environment of two runs side by side. Raises NotFound."""
+    with uow:
+        a, b = uow.tracking.get_run(run_a), uow.tracking.get_run(run_b)
+        env_a = uow.tracking.get_environment(a.environment_id) if a.environment_id else {}
+        env_b = uow.tracking.get_environment(b.environment_id) if b.environment_id else {}
+    flat_a = {k: v for k, v in env_a.items() if k != "packages"} | {
+        f"package {k}": v for k, v in env_a.get("packages", {}).items()
+    }
+    flat_b = {k: v for k, v in env_b.items() if k != "packages"} | {
+        f"package {k}": v for k, v in env_b.get("packages", {}).items()
+    }
+    sections = {
+        "attributes": _side_by_side(
+            {
+                "experiment": a.experiment,
+                "status": a.status.value,
+                "user": a.user,
+                "git_commit": a.source.git_commit,
+            },
+            {
+                "experiment": b.experiment,
+                "status": b.status.value,
+                "user": b.user,
+                "git_commit": b.source.git_commit,
+            },
+        ),
+        "params": _side_by_side(a.params, b.params),
+        "metrics": _side_by_side(a.metrics, b.metrics),
+        "datasets": _side_by_side(
+            {d.name: f"{d.role} {d.dataset_id[:12]} ({d.row_count} rows)" for d in a.datasets},
+            {d.name: f"{d.role} {d.dataset_id[:12]} ({d.row_count} rows)" for d in b.datasets},
+        ),
+        "environment": _side_by_side(flat_a, flat_b),
+    }
+    return RunDiff(a, b, sections)
+
+
+def audit_event(
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    *,
+    actor: str,
+    at: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Shorthand used by services to describe a state change."""
+    return AuditEvent(
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor=actor,
+        at=at,
+        before=before,
+        after=after,
+        reason=reason,
+    )

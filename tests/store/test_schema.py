@@ -1,0 +1,64 @@
+"""The ORM tables and the migrations never drift apart; the schema head constant is right."""
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from modelward.errors import SchemaVersionError
+from modelward.store.sql.engine import SCHEMA_HEAD, known_revisions, make_engine, upgrade
+from modelward.store.sql.tables import metadata
+
+
+def test_migrations_match_the_tables(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, metadata)
+    engine.dispose()
+    assert not diff, (
+        "The tables in store/sql/tables.py and the migrations differ. Fix: write a migration with"
+        " `alembic revision --autogenerate` (see store/sql/migrations) and bump SCHEMA_HEAD."
+        f" Differences: {diff}"
+    )
+
+
+def test_schema_head_is_the_newest_migration() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from modelward.store.sql.engine import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_heads() == [SCHEMA_HEAD]
+    assert SCHEMA_HEAD in known_revisions()
+
+
+def test_upgrade_is_idempotent(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert upgrade(engine) == (SCHEMA_HEAD, SCHEMA_HEAD)
+    engine.dispose()
+
+
+def test_a_newer_schema_gives_a_clear_error(tmp_path: Path, sqlite_template: Path) -> None:
+    import shutil
+
+    path = tmp_path / "newer.db"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(SchemaVersionError, match="newer than this modelward"):
+        upgrade(engine)
+    engine.dispose()
+
+
+def test_empty_sqlite_is_migrated_to_head(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert upgrade(engine) == (None, SCHEMA_HEAD)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
