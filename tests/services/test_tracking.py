@@ -198,3 +198,12 @@ def test_diff_runs_highlights_differences(client: Client) -> None:
     metrics = {k: d for k, _, _, d in diff.sections["metrics"]}
     assert metrics == {"auc": True}
     assert all(not d for *_, d in diff.sections["environment"]), "same process, same environment"
+
+
+def test_metric_values_keep_full_double_precision(client: Client) -> None:
+    values = {"third": 1 / 3, "tiny": 2**-40, "huge": 1e300, "long": 123456789.12345679}
+    with client.start_run("precision", name="p") as run:
+        run.log_metrics(values)
+    assert client.tracking.get_run(run.id).metrics == values
+    (found,) = client.tracking.search_runs(experiments=["precision"])
+    assert found.metrics == values

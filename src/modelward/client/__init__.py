@@ -26,6 +26,7 @@ class TrackingClient:
 
     def __init__(self, backend: LocalBackend) -> None:
         self._b = backend
+        self._saved_environments: set[str] = set()
 
     def start_run(
         self,
@@ -35,7 +36,8 @@ class TrackingClient:
         parent_run_id: str | None = None,
         tags: dict[str, Any] | None = None,
     ) -> Run:
-        return tracking_service.start_run(
+        env_id, env = capture.environment()
+        run = tracking_service.start_run(
             self._b.uow(),
             experiment=experiment,
             user=self._b.actor,
@@ -43,9 +45,12 @@ class TrackingClient:
             name=name,
             parent_run_id=parent_run_id,
             source=capture.source(),
-            environment=capture.environment(),
+            # the environment row is written once per process, then only referenced
+            environment=(env_id, None if env_id in self._saved_environments else env),
             tags={k: str(v) for k, v in (tags or {}).items()},
         )
+        self._saved_environments.add(env_id)
+        return run
 
     def log_batch(
         self,
@@ -59,8 +64,24 @@ class TrackingClient:
             self._b.uow(), run_id=run_id, params=params, metrics=metrics, tags=tags
         )
 
-    def end_run(self, run_id: str, *, status: RunStatus = RunStatus.FINISHED) -> None:
-        tracking_service.end_run(self._b.uow(), run_id=run_id, status=status, now=self._b.now())
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus = RunStatus.FINISHED,
+        params: dict[str, Any] | None = None,
+        metrics: Sequence[Metric] = (),
+        tags: dict[str, Any] | None = None,
+    ) -> None:
+        tracking_service.end_run(
+            self._b.uow(),
+            run_id=run_id,
+            status=status,
+            now=self._b.now(),
+            params=params,
+            metrics=metrics,
+            tags=tags,
+        )
 
     def get_run(self, run_id: str) -> Run:
         return tracking_service.get_run(self._b.uow(read_only=True), run_id=run_id)

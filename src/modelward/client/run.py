@@ -10,6 +10,7 @@ in the last `flush_interval` seconds (1 s by default, MODELWARD_FLUSH_INTERVAL).
 from __future__ import annotations
 
 import atexit
+import sys
 import threading
 import time
 import weakref
@@ -34,6 +35,52 @@ def _flush_all_at_exit() -> None:
 
 
 atexit.register(_flush_all_at_exit)
+_PROCESS_FAILED = False
+_previous_excepthook = sys.excepthook
+
+
+def _note_failure(*exc_info: Any) -> None:
+    # An uncaught exception ends the script: runs still open at exit then end as FAILED.
+    global _PROCESS_FAILED
+    _PROCESS_FAILED = True
+    _previous_excepthook(*exc_info)
+
+
+sys.excepthook = _note_failure
+
+
+class _Flusher:
+    """One background thread per process flushes every active run that is due.
+
+    A thread per run would cost a thread start per run (milliseconds on a busy machine) and
+    thousands of idle threads in a hyper-parameter sweep.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+
+    def ensure_started(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="modelward-flusher", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            runs = list(_ACTIVE)
+            interval = min((r.flush_interval for r in runs), default=1.0)
+            self._wake.wait(interval / 2)
+            now = time.monotonic()
+            for run in runs:
+                if now - run._last_flush >= run.flush_interval:
+                    run._background_flush()
+
+
+_FLUSHER = _Flusher()
 
 
 def current_run() -> ActiveRun | None:
@@ -60,12 +107,9 @@ class ActiveRun:
         self._tags: dict[str, str] = {}
         self._ended = False
         self._error: Exception | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._flush_loop, name=f"modelward-flush-{self.id[:8]}", daemon=True
-        )
-        self._thread.start()
+        self._last_flush = time.monotonic()
         _ACTIVE.add(self)
+        _FLUSHER.ensure_started()
 
     # logging -----------------------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:
@@ -133,49 +177,63 @@ class ActiveRun:
         if size >= self.max_buffer:
             self.flush()
 
+    def _take(self) -> tuple[dict[str, str], list[Metric], dict[str, str]]:
+        params, metrics, tags = self._params, self._metrics, self._tags
+        self._params, self._metrics, self._tags = {}, [], {}
+        return params, metrics, tags
+
+    def _put_back(
+        self, params: dict[str, str], metrics: list[Metric], tags: dict[str, str]
+    ) -> None:
+        # In front of anything logged meanwhile, so order is kept for the retry.
+        self._params = params | self._params
+        self._metrics = metrics + self._metrics
+        self._tags = tags | self._tags
+
     def flush(self) -> None:
         """Write everything buffered in one transaction; keep it buffered if the store is down."""
         with self._lock:
-            if not (self._metrics or self._params or self._tags):
+            self._last_flush = time.monotonic()
+            if self._ended or not (self._metrics or self._params or self._tags):
                 return
-            params, metrics, tags = self._params, self._metrics, self._tags
-            self._params, self._metrics, self._tags = {}, [], {}
+            batch = self._take()
             try:
-                self.client.tracking.log_batch(self.id, params=params, metrics=metrics, tags=tags)
+                self.client.tracking.log_batch(
+                    self.id, params=batch[0], metrics=batch[1], tags=batch[2]
+                )
             except BackendUnavailable:
-                # Put it back in front of anything logged meanwhile, and retry later.
-                self._params = params | self._params
-                self._metrics = metrics + self._metrics
-                self._tags = tags | self._tags
+                self._put_back(*batch)
                 raise
 
-    def _flush_loop(self) -> None:
-        while not self._stop.wait(self.flush_interval):
-            try:
-                self.flush()
-            except Exception as exc:  # surfaced on the next end(); the thread keeps going
-                self._error = exc
+    def _background_flush(self) -> None:
+        try:
+            self.flush()
+        except Exception as exc:  # surfaced by end(); the flusher keeps going
+            self._error = exc
 
     # ending ------------------------------------------------------------------------------
     def end(self, status: RunStatus = RunStatus.FINISHED) -> None:
-        """Flush, stop the background thread and mark the run ended (once)."""
+        """Write what is buffered and mark the run ended, in one transaction (once)."""
         with self._lock:
             if self._ended:
                 return
+            batch = self._take()
+            try:
+                self.client.tracking.end_run(
+                    self.id, status=status, params=batch[0], metrics=batch[1], tags=batch[2]
+                )
+            except BackendUnavailable:
+                self._put_back(*batch)
+                raise
             self._ended = True
-        self._stop.set()
-        try:
-            self.flush()
-        finally:
             _ACTIVE.discard(self)
-            self.client.tracking.end_run(self.id, status=status)
         if self._error is not None:
             error, self._error = self._error, None
             raise error
 
     def _finish_at_exit(self) -> None:
         try:
-            self.end(RunStatus.FAILED if getattr(_stack, "failed", False) else RunStatus.FINISHED)
+            self.end(RunStatus.FAILED if _PROCESS_FAILED else RunStatus.FINISHED)
         except Exception:  # nothing sensible to raise into at interpreter exit
             pass
 

@@ -107,20 +107,17 @@ def register_version(
     """
     check_name(name, what="model")
     with uow:
-        run = uow.tracking.get_run(run_id)
-        ref = next((a for a in run.artifacts if a.path == artifact and a.kind == "model"), None)
+        uow.tracking.run_status(run_id)  # NotFound for an unknown run
+        logged = [a for a in uow.tracking.list_artifacts(run_id) if a.kind == "model"]
+        ref = next((a for a in logged if a.path == artifact), None)
         if ref is None:
-            models = [a.path for a in run.artifacts if a.kind == "model"]
+            names = ", ".join(repr(a.path) for a in logged)
             raise NotFound(
                 f"Run {run_id!r} has no model called {artifact!r}"
-                + (
-                    f"; it has {', '.join(map(repr, models))}."
-                    if models
-                    else "; log one with run.log_model(model, name=...)."
-                )
+                + (f"; it has {names}." if names else "; log one with run.log_model(model, ...).")
             )
         meta = _read_meta(artifacts, ref.sha256)
-        if uow.registry.find_model(name) is None:
+        if not uow.registry.has_model(name):
             uow.registry.create_model(RegisteredModel(name=name, created_at=now, owner=actor))
             uow.audit.append(
                 _event("model.created", name, actor=actor, at=now, after={"owner": actor})
@@ -171,13 +168,13 @@ def resolve(uow: UnitOfWork, uri: str) -> ModelVersion:
 
 def _resolve(uow: UnitOfWork, name: str, version: int | None, alias: str | None) -> ModelVersion:
     if alias is not None:
-        number = uow.registry.find_alias(name, alias)
-        if number is None:
+        found = uow.registry.find_version_by_alias(name, alias)
+        if found is None:
             raise NotFound(
                 f"Model {name!r} has no alias {alias!r}; set one with 'modelward models alias"
                 f" set {name} {alias} VERSION'."
             )
-        return uow.registry.get_version(name, number)
+        return found
     if version is None:
         model = uow.registry.get_model(name)
         if model.latest_version is None:

@@ -19,7 +19,7 @@ from modelward.domain.names import check_key, check_metric_value, check_name, ch
 from modelward.domain.ports import ArtifactStore, UnitOfWork
 from modelward.domain.search import parse_filter, parse_order_by
 from modelward.domain.tracking import ArtifactRef, DatasetRef, Metric, Run, RunStatus, Source
-from modelward.errors import InvalidInput
+from modelward.errors import InvalidInput, InvalidTransition
 from modelward.registry import flavors
 from modelward.stats import profile as profiling
 
@@ -41,7 +41,7 @@ def start_run(
     name: str | None = None,
     parent_run_id: str | None = None,
     source: Source | None = None,
-    environment: tuple[str, dict[str, Any]] | None = None,
+    environment: tuple[str, dict[str, Any] | None] | None = None,
     tags: dict[str, str] | None = None,
 ) -> Run:
     """Create a RUNNING run in `experiment` (created on first use).
@@ -58,11 +58,12 @@ def start_run(
         if exp is None:
             exp = uow.tracking.create_experiment(experiment, at=now)
         if parent_run_id is not None:
-            uow.tracking.get_run(parent_run_id)
+            uow.tracking.run_status(parent_run_id)
         env_id = None
         if environment is not None:
             env_id = environment[0]
-            uow.tracking.save_environment(env_id, environment[1])
+            if environment[1] is not None:  # None: already stored, only referenced
+                uow.tracking.save_environment(env_id, environment[1])
         run = Run(
             id=run_id,
             experiment_id=exp.id,
@@ -121,22 +122,34 @@ def log_batch(
         uow.commit()
 
 
-def end_run(uow: UnitOfWork, *, run_id: str, status: RunStatus, now: datetime) -> None:
-    """End a RUNNING run with a terminal status.
+def end_run(
+    uow: UnitOfWork,
+    *,
+    run_id: str,
+    status: RunStatus,
+    now: datetime,
+    params: dict[str, Any] | None = None,
+    metrics: Sequence[Metric] = (),
+    tags: dict[str, Any] | None = None,
+) -> None:
+    """End a RUNNING run with a terminal status, writing its last logged values in the same
+    transaction (so a finished run never misses what was logged just before it ended).
 
     Raises:
         NotFound: no such run.
         InvalidTransition: the run has already ended, or `status` is RUNNING.
+        Conflict: a param already has another value (nothing is written).
     """
+    clean = validate_batch(params=params or {}, metrics=metrics, tags=tags or {})
     with uow:
         current = uow.tracking.run_status(run_id)
         if not status.is_terminal or current.is_terminal:
-            from modelward.errors import InvalidTransition
-
             raise InvalidTransition(
                 f"Run {run_id!r} is {current.value}; it can only end once, as FINISHED, FAILED"
                 " or KILLED."
             )
+        if any(clean):
+            uow.tracking.log_batch(run_id, params=clean[0], metrics=clean[1], tags=clean[2])
         uow.tracking.set_run_status(run_id, status, end_time=now)
         uow.commit()
 

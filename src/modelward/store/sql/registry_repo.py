@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.errors import AlreadyExists, NotFound
@@ -18,6 +19,33 @@ from modelward.store.sql.tables import (
     registered_models,
 )
 
+# Read paths are built once (statement construction dominates a SQLite lookup): versions with
+# their model, and left-joined with every alias they hold.
+_MODEL_ID = select(registered_models.c.id).where(registered_models.c.name == bindparam("b_name"))
+_held = model_aliases.alias("held")
+_VERSIONS = (
+    select(model_versions, _held.c.alias)
+    .join(registered_models, registered_models.c.id == model_versions.c.model_id)
+    .outerjoin(
+        _held,
+        (_held.c.model_id == model_versions.c.model_id)
+        & (_held.c.version == model_versions.c.version),
+    )
+    .where(registered_models.c.name == bindparam("b_name"))
+    .order_by(model_versions.c.version, _held.c.alias)
+)
+_ALL_VERSIONS = _VERSIONS
+_ONE_VERSION = _VERSIONS.where(model_versions.c.version == bindparam("b_version"))
+_VERSION_BY_ALIAS = _VERSIONS.where(
+    model_versions.c.version
+    == select(model_aliases.c.version)
+    .where(
+        model_aliases.c.model_id == registered_models.c.id,
+        model_aliases.c.alias == bindparam("b_alias"),
+    )
+    .scalar_subquery()
+)
+
 
 class SqlRegistryRepo:
     """Implements ``modelward.domain.ports.RegistryRepo`` on one connection."""
@@ -26,10 +54,10 @@ class SqlRegistryRepo:
         self.conn = conn
 
     def _model_id(self, name: str, *, for_update: bool = False) -> int:
-        query = select(registered_models.c.id).where(registered_models.c.name == name)
+        query = _MODEL_ID
         if for_update and self.conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        model_id = self.conn.execute(query).scalar()
+        model_id = self.conn.execute(query, {"b_name": name}).scalar()
         if model_id is None:
             raise NotFound(
                 f"Model {name!r} does not exist; 'modelward models list' shows registered models."
@@ -160,35 +188,37 @@ class SqlRegistryRepo:
             )
         )
 
-    def _versions(self, name: str, version: int | None = None) -> list[ModelVersion]:
-        model_id = self._model_id(name)
-        query = select(model_versions).where(model_versions.c.model_id == model_id)
-        if version is not None:
-            query = query.where(model_versions.c.version == version)
-        rows = self.conn.execute(query.order_by(model_versions.c.version)).all()
-        held: dict[int, list[str]] = {}
-        for alias, v in self.conn.execute(
-            select(model_aliases.c.alias, model_aliases.c.version).where(
-                model_aliases.c.model_id == model_id
-            )
-        ):
-            held.setdefault(v, []).append(alias)
-        return [
-            ModelVersion(
-                model=name,
-                version=row.version,
-                run_id=row.run_id,
-                artifact_sha256=row.artifact_sha256,
-                meta_sha256=row.meta_sha256,
-                flavor=row.flavor,
-                signature=row.signature,
-                created_by=row.created_by,
-                created_at=row.created_at,
-                description=row.description,
-                aliases=tuple(sorted(held.get(row.version, []))),
-            )
-            for row in rows
-        ]
+    def _versions(
+        self, name: str, version: int | None = None, *, alias: str | None = None
+    ) -> list[ModelVersion]:
+        if alias is not None:
+            query, params = _VERSION_BY_ALIAS, {"b_name": name, "b_alias": alias}
+        elif version is not None:
+            query, params = _ONE_VERSION, {"b_name": name, "b_version": version}
+        else:
+            query, params = _ALL_VERSIONS, {"b_name": name}
+        rows = self.conn.execute(query, params).all()
+        if not rows:
+            self._model_id(name)  # NotFound for an unknown model
+        found: dict[int, ModelVersion] = {}
+        for row in rows:
+            current = found.get(row.version)
+            if current is None:
+                current = found[row.version] = ModelVersion(
+                    model=name,
+                    version=row.version,
+                    run_id=row.run_id,
+                    artifact_sha256=row.artifact_sha256,
+                    meta_sha256=row.meta_sha256,
+                    flavor=row.flavor,
+                    signature=row.signature,
+                    created_by=row.created_by,
+                    created_at=row.created_at,
+                    description=row.description,
+                )
+            if row.alias is not None:
+                found[row.version] = replace(current, aliases=(*current.aliases, row.alias))
+        return list(found.values())
 
     def get_version(self, name: str, version: int) -> ModelVersion:
         found = self._versions(name, version)
@@ -202,14 +232,25 @@ class SqlRegistryRepo:
     def list_versions(self, name: str) -> list[ModelVersion]:
         return self._versions(name)
 
+    def find_version_by_alias(self, name: str, alias: str) -> ModelVersion | None:
+        """The version holding `alias` in one query; None if no version holds it."""
+        found = self._versions(name, alias=alias)
+        return found[0] if found else None
+
+    def has_model(self, name: str) -> bool:
+        query = select(registered_models.c.id).where(registered_models.c.name == name)
+        return self.conn.execute(query).first() is not None
+
     def find_alias(self, name: str, alias: str) -> int | None:
-        model_id = self._model_id(name)
         value = self.conn.execute(
-            select(model_aliases.c.version).where(
-                model_aliases.c.model_id == model_id, model_aliases.c.alias == alias
-            )
+            select(model_aliases.c.version)
+            .join(registered_models, registered_models.c.id == model_aliases.c.model_id)
+            .where(registered_models.c.name == name, model_aliases.c.alias == alias)
         ).scalar()
-        return int(value) if value is not None else None
+        if value is None:
+            self._model_id(name)  # NotFound for an unknown model
+            return None
+        return int(value)
 
     def set_alias(self, event: AliasEvent) -> None:
         model_id = self._model_id(event.model)
