@@ -13,6 +13,7 @@ from typing import Any, Protocol, Self
 
 from modelward.domain.audit import AuditEvent
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
+from modelward.domain.reports import ReportRecord
 from modelward.domain.search import Filter, OrderBy
 from modelward.domain.tracking import (
     ArtifactRef,
@@ -151,6 +152,18 @@ class RegistryRepo(Protocol):
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]: ...
 
 
+class ValidationRepo(Protocol):
+    def save_report(self, record: ReportRecord) -> int:
+        """Store the record; returns its id. Raises NotFound for an unknown version."""
+        ...
+
+    def list_reports(self, model: str, version: int | None = None) -> list[ReportRecord]:
+        """Newest first."""
+        ...
+
+    def latest_report(self, model: str, version: int) -> ReportRecord | None: ...
+
+
 class AuditLog(Protocol):
     """Append-only: no update, no delete."""
 
@@ -170,6 +183,7 @@ class UnitOfWork(Protocol):
 
     tracking: TrackingRepo
     registry: RegistryRepo
+    validation: ValidationRepo
     audit: AuditLog
 
     def __enter__(self) -> Self: ...

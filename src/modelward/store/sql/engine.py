@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from modelward.errors import BackendUnavailable, InvalidInput, SchemaVersionError
 
 # The newest migration this version of modelward knows; tests/store/test_schema.py checks it.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -192,6 +192,23 @@ alias_events = Table(
     Index("ix_alias_events_model_alias_at", "model_id", "alias", "at"),
 )
 
+validation_reports = Table(
+    "validation_reports",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("task", String(32), nullable=False),
+    Column("dataset_id", String(64), nullable=True),
+    Column("against", String(512), nullable=True),
+    Column("report_sha256", String(64), nullable=False),
+    Column("html_sha256", String(64), nullable=True),
+    Column("summary", Json, nullable=False),
+    Index("ix_validation_reports_version_created", "model_version_id", "created_at"),
+)
+
 audit_events = Table(
     "audit_events",
     metadata,

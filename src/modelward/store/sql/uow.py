@@ -11,6 +11,7 @@ from modelward.errors import BackendUnavailable, Conflict
 from modelward.store.sql.audit_log import SqlAuditLog
 from modelward.store.sql.registry_repo import SqlRegistryRepo
 from modelward.store.sql.tracking_repo import SqlTrackingRepo
+from modelward.store.sql.validation_repo import SqlValidationRepo
 
 
 class SqlUnitOfWork:
@@ -18,6 +19,7 @@ class SqlUnitOfWork:
 
     tracking: SqlTrackingRepo
     registry: SqlRegistryRepo
+    validation: SqlValidationRepo
     audit: SqlAuditLog
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
         self._tx = conn.begin()
         self.tracking = SqlTrackingRepo(conn)
         self.registry = SqlRegistryRepo(conn)
+        self.validation = SqlValidationRepo(conn)
         self.audit = SqlAuditLog(conn)
         return self
 
