@@ -1,0 +1,396 @@
+"""Policies from YAML: shipped defaults, merged overrides, and errors that name file and line."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from modelward.domain.policy import CheckRequirement, can
+from modelward.domain.risk import RiskLevel
+from modelward.errors import InvalidInput
+from modelward.governance.policies import (
+    DEFAULT_FILE,
+    default_policies,
+    default_policies_text,
+    dump_policies,
+    load_policies,
+    parse_policies,
+    render_policies,
+    render_policy,
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "policies.yaml"
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def test_defaults_define_every_level() -> None:
+    policies = default_policies()
+    assert set(policies.policies) == set(RiskLevel)
+    assert {level: dict(p.sign_offs) for level, p in policies.policies.items()} == {
+        RiskLevel.LOW: {},
+        RiskLevel.MEDIUM: {"validator": 1},
+        RiskLevel.HIGH: {"validator": 1, "risk_manager": 1},
+        RiskLevel.SEVERE: {"validator": 1, "risk_manager": 2},
+    }
+
+
+@pytest.mark.parametrize(
+    ("level", "auto_promote", "legal_basis", "fairness", "valid_days", "cadence"),
+    [
+        pytest.param(RiskLevel.LOW, True, False, False, 730, None, id="low"),
+        pytest.param(RiskLevel.MEDIUM, False, True, False, 365, 30, id="medium"),
+        pytest.param(RiskLevel.HIGH, False, True, True, 365, 7, id="high"),
+        pytest.param(RiskLevel.SEVERE, False, True, True, 180, 1, id="severe"),
+    ],
+)
+def test_default_policy_per_level(
+    level: RiskLevel,
+    auto_promote: bool,
+    legal_basis: bool,
+    fairness: bool,
+    valid_days: int,
+    cadence: int | None,
+) -> None:
+    policy = default_policies().for_level(level)
+    assert policy.level is level
+    assert policy.auto_promote is auto_promote
+    assert policy.legal_basis_required is legal_basis
+    assert policy.fairness_required is fairness
+    assert policy.assessment_valid_days == valid_days
+    assert policy.monitoring_cadence_days == cadence
+    assert policy.monitoring_required is (cadence is not None)
+    assert not policy.author_may_approve
+    assert policy.distinct_approvers
+    assert "intended_use" in policy.required_card_fields
+    assert CheckRequirement("performance") in policy.required_checks
+
+
+def test_no_path_means_the_defaults() -> None:
+    assert load_policies() == default_policies()
+    assert parse_policies("") == default_policies()
+    assert parse_policies("# nothing here\n") == default_policies()
+
+
+def test_default_text_is_commented() -> None:
+    assert "# Why these defaults" in default_policies_text()
+
+
+def test_a_user_file_merges_over_the_defaults(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        policies:
+          high:
+            sign_offs: {risk_manager: 1}
+            fairness_required: false
+            required_checks:
+              - performance
+              - {check: performance.roc_auc, min: 0.8}
+        """,
+    )
+    merged = load_policies(path)
+    defaults = default_policies()
+    high = merged.for_level(RiskLevel.HIGH)
+    assert dict(high.sign_offs) == {"risk_manager": 1}  # replaced whole: validator removed
+    assert high.fairness_required is False
+    assert high.required_checks == (
+        CheckRequirement("performance"),
+        CheckRequirement("performance.roc_auc", min_value=0.8),
+    )
+    assert high.explanations_required == defaults.for_level(RiskLevel.HIGH).explanations_required
+    assert high.assessment_valid_days == 365
+    for level in (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.SEVERE):
+        assert merged.for_level(level) == defaults.for_level(level)
+
+
+def test_a_file_can_add_roles_and_require_them(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        roles:
+          model_owner: [view, approve]
+        policies:
+          medium:
+            sign_offs: {validator: 1, model_owner: 1}
+        """,
+    )
+    policies = load_policies(path)
+    assert dict(policies.for_level(RiskLevel.MEDIUM).sign_offs) == {
+        "validator": 1,
+        "model_owner": 1,
+    }
+    assert can("model_owner", "approve", permissions=policies.permissions)
+    assert not can("model_owner", "deploy", permissions=policies.permissions)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "problem"),
+    [
+        pytest.param(
+            """
+            policies:
+              medium:
+                assessment_valid_days: "a year"
+            """,
+            3,
+            "policies.medium.assessment_valid_days",
+            "expected a whole number of days, got str 'a year'",
+            id="bad-type",
+        ),
+        pytest.param(
+            """
+            policies:
+              high:
+                fairness_required: true
+                sign_offz: {validator: 1}
+            """,
+            4,
+            "policies.high.sign_offz",
+            "unknown key; expected one of required_checks",
+            id="unknown-key",
+        ),
+        pytest.param(
+            """
+            policies:
+              severe:
+                sign_offs:
+                  validator: 1
+                  risk_officer: 2
+            """,
+            5,
+            "policies.severe.sign_offs.risk_officer",
+            "unknown role; known roles: data_scientist, validator",
+            id="unknown-role",
+        ),
+        pytest.param(
+            """
+            policies:
+              critical:
+                auto_promote: false
+            """,
+            2,
+            "policies.critical",
+            "unknown level; use low, medium, high, severe",
+            id="unknown-level",
+        ),
+        pytest.param(
+            """
+            policy:
+              low: {}
+            """,
+            1,
+            "policy",
+            "unknown key; expected policies or roles",
+            id="unknown-top-level-key",
+        ),
+        pytest.param(
+            """
+            policies:
+              low:
+                auto_promote: yes
+                auto_promote: no
+            """,
+            4,
+            "policies.low.auto_promote",
+            "appears twice",
+            id="duplicate-key",
+        ),
+        pytest.param(
+            """
+            policies:
+              high:
+                auto_promote: true
+            """,
+            3,
+            "policies.high.auto_promote",
+            "auto_promote is only allowed for low risk, not high",
+            id="auto-promote-above-low",
+        ),
+        pytest.param(
+            """
+            policies:
+              low:
+                monitoring_required: true
+            """,
+            2,
+            "policies.low.monitoring_cadence_days",
+            "requires monitoring but sets no monitoring_cadence_days",
+            id="rule-across-keys-points-at-level",
+        ),
+        pytest.param(
+            """
+            policies:
+              medium:
+                sign_offs: {validator: 0}
+            """,
+            3,
+            "policies.medium.sign_offs.validator",
+            "expected at least 1 sign-off",
+            id="zero-sign-offs",
+        ),
+        pytest.param(
+            """
+            policies:
+              medium:
+                max_model_age_days: -5
+            """,
+            3,
+            "policies.medium.max_model_age_days",
+            "expected at least 1 day, got -5",
+            id="negative-days",
+        ),
+        pytest.param(
+            """
+            policies:
+              medium:
+                assessment_valid_days: null
+            """,
+            3,
+            "policies.medium.assessment_valid_days",
+            "expected a whole number of days, got null",
+            id="null-not-allowed",
+        ),
+        pytest.param(
+            """
+            policies:
+              high:
+                required_checks:
+                  - performance
+                  - {check: performance.roc_auc, minimum: 0.8}
+            """,
+            5,
+            "policies.high.required_checks[1].minimum",
+            "unknown key; use check, min, max",
+            id="bad-check-key",
+        ),
+        pytest.param(
+            """
+            policies:
+              high:
+                required_checks:
+                  - {check: performance.roc_auc, min: high}
+            """,
+            4,
+            "policies.high.required_checks[0].min",
+            "expected a number, got str 'high'",
+            id="check-bound-not-a-number",
+        ),
+        pytest.param(
+            """
+            policies:
+              high:
+                required_card_fields: intended_use
+            """,
+            3,
+            "policies.high.required_card_fields",
+            "expected a list, got str 'intended_use'",
+            id="list-expected",
+        ),
+        pytest.param(
+            """
+            roles:
+              model_owner:
+                - view
+                - bless
+            """,
+            4,
+            "roles.model_owner[1]",
+            "Unknown action 'bless'",
+            id="unknown-action",
+        ),
+        pytest.param(
+            """
+            policies:
+              low: [auto_promote]
+            """,
+            2,
+            "policies.low",
+            "expected a mapping, got a list",
+            id="level-not-a-mapping",
+        ),
+    ],
+)
+def test_errors_name_file_line_and_field(
+    tmp_path: Path, text: str, line: int, field: str, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(InvalidInput) as caught:
+        load_policies(path)
+    error = caught.value
+    assert error.message.startswith(f"{path}:{line}: {field}: ")
+    assert problem in error.message
+    assert error.details == {"file": str(path), "line": line, "field": field}
+
+
+def test_a_yaml_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "policies:\n  low:\n    auto_promote: [true\n")
+    with pytest.raises(InvalidInput) as caught:
+        load_policies(path)
+    assert caught.value.message.startswith(f"{path}:4: ")
+    assert caught.value.details["file"] == str(path)
+
+
+def test_a_document_that_is_not_a_mapping(tmp_path: Path) -> None:
+    path = write(tmp_path, "- low\n- high\n")
+    with pytest.raises(InvalidInput, match=r":1: expected a mapping, got a list"):
+        load_policies(path)
+
+
+def test_parse_policies_names_the_given_source() -> None:
+    with pytest.raises(InvalidInput, match=r"^modelward\.yaml:2: policies\.lo: unknown level"):
+        parse_policies("policies:\n  lo: {}\n", name="modelward.yaml")
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "absent.yaml"
+    with pytest.raises(InvalidInput, match="Cannot read policy file") as caught:
+        load_policies(path)
+    assert caught.value.details["file"] == str(path)
+
+
+def test_errors_leave_nothing_changed(tmp_path: Path) -> None:
+    before = default_policies()
+    path = write(tmp_path, "policies:\n  high:\n    sign_offs: {nobody: 1}\n")
+    with pytest.raises(InvalidInput):
+        load_policies(path)
+    assert default_policies() == before
+
+
+def test_render_policy_lists_every_requirement() -> None:
+    text = render_policy(default_policies().for_level(RiskLevel.SEVERE))
+    lines = text.splitlines()
+    assert lines[0] == "severe risk policy"
+    assert "sign-offs:" in text
+    assert "1 validator, 2 risk_manager (distinct people; not the author)" in text
+    assert "  monitoring:            every 1 day(s)" in lines
+    assert "  personal data:         legal basis required" in lines
+    assert len(lines) == 11
+
+
+def test_render_policies_shows_all_levels_in_order() -> None:
+    text = render_policies(default_policies())
+    heads = [line for line in text.splitlines() if line.endswith("risk policy")]
+    assert heads == [f"{level} risk policy" for level in RiskLevel]
+
+
+def test_dump_reads_back_to_the_same_policies(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        roles:
+          model_owner: [view]
+        policies:
+          high:
+            required_checks: [{check: fairness.four_fifths_rule, max: 1}]
+        """,
+    )
+    policies = load_policies(path)
+    dumped = dump_policies(policies)
+    assert "model_owner" in dumped
+    assert DEFAULT_FILE not in dumped
+    assert parse_policies(dumped) == policies
