@@ -115,6 +115,7 @@ def bench_mlflow(root: Path, values: list[dict[str, float]]) -> dict[str, Any]:
     import mlflow
     from mlflow import MlflowClient
 
+    os.chdir(root)  # MLflow writes model artifacts under ./mlruns
     uri = f"sqlite:///{root / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)

@@ -11,8 +11,10 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from modelward.errors import BackendUnavailable, InvalidInput, SchemaVersionError
 
-# The newest migration this version of modelward knows; tests/store/test_schema.py checks it.
-SCHEMA_HEAD = "0002"
+# The newest migrations this version of modelward knows (several when branches were written in
+# parallel off one parent; Alembic applies them all); tests/store/test_schema.py checks them.
+SCHEMA_HEADS = frozenset({"0002"})
+SCHEMA_HEAD = "+".join(sorted(SCHEMA_HEADS))  # how a schema state is shown: heads joined by +
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -62,7 +64,8 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            return "+".join(sorted(rows)) or None
     except OperationalError as exc:
         where = engine.url.render_as_string(hide_password=True)
         raise BackendUnavailable(
@@ -99,7 +102,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     before = current_revision(engine)
     if before == SCHEMA_HEAD:
         return before, before
-    if before is not None and before not in known_revisions():
+    if before is not None and not set(before.split("+")) <= known_revisions():
         raise SchemaVersionError(
             f"The workspace database has schema revision {before!r}, newer than this modelward"
             f" knows (up to {SCHEMA_HEAD!r}); upgrade modelward (pip install -U modelward)."
@@ -107,7 +110,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     from alembic import command
 
     try:
-        command.upgrade(_alembic_config(engine), "head")
+        command.upgrade(_alembic_config(engine), "heads")
     except SQLAlchemyError as exc:
         raise BackendUnavailable(
             f"Migrating the metadata database failed ({type(exc).__name__}); nothing was changed"
