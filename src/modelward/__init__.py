@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from modelward.client import ActiveRun, Client
     from modelward.domain.registry import AliasEvent, ModelVersion
+    from modelward.domain.results import ValidationReport
     from modelward.domain.tracking import Run
     from modelward.registry.flavors import LoadedModel
 
@@ -91,6 +92,17 @@ def load_model(uri: str) -> LoadedModel:
     return get_client().registry.load_model(uri)
 
 
+def validate(model_uri: str, data: Any, *, target: str, sensitive: list[str] | None = None,
+             against: str | None = None, config: Any = None) -> ValidationReport:
+    """Validate a registered version on held-out data; the report is stored with the version.
+
+    `config` is a ValidationConfig or a mapping like modelward.yaml's `validation:` section.
+    """
+    return get_client().validation.validate(
+        model_uri, data, target=target, sensitive=sensitive or (), against=against, config=config
+    ).report
+
+
 __all__ = [
     "__version__",
     "active_run",
@@ -102,4 +114,5 @@ __all__ = [
     "set_alias",
     "set_client",
     "start_run",
+    "validate",
 ]

@@ -11,6 +11,7 @@ from modelward.cli.env import CliEnv, env_of
 from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.models import models_app
 from modelward.cli.runs import runs_app
+from modelward.cli.validate import reports_app, validate
 
 app = typer.Typer(
     name="modelward",
@@ -25,6 +26,8 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(runs_app, name="runs")
 app.add_typer(models_app, name="models")
+app.command("validate")(validate)
+app.add_typer(reports_app, name="reports")
 
 
 @app.callback()

@@ -10,7 +10,9 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 
 def jsonable(value: Any) -> Any:
@@ -44,8 +46,15 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
     for col in columns:
         out.add_column(col, overflow="fold")
     for row in rows:
-        out.add_row(*["" if v is None else str(v) for v in row])
+        # Values are data, not markup: "fairness.gap[gender]" must print as written.
+        out.add_row(*[_cell(v) for v in row])
     console().print(out)
+
+
+def _cell(value: Any) -> Text | str:
+    if isinstance(value, Text):
+        return value
+    return escape("" if value is None else str(value))
 
 
 def fmt_time(value: datetime | None) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from modelward.client.local import LocalBackend
 from modelward.client.run import ActiveRun, current_run
+from modelward.client.validation import ValidationClient
 from modelward.config import Settings
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metric, Run, RunStatus
@@ -241,6 +242,7 @@ class Client:
         self.backend = LocalBackend.open(self.settings, create=create)
         self.tracking = TrackingClient(self.backend)
         self.registry = RegistryClient(self.backend)
+        self.validation = ValidationClient(self.backend)
 
     @property
     def actor(self) -> str:

@@ -88,11 +88,19 @@ class LoadedModel:
         self.uri = uri
         self.flavor: str = meta["flavor"]
         self.signature: dict[str, Any] = meta.get("signature", {"columns": []})
+        self.checked = True
 
     def _prepare(self, data: Any) -> Any:
-        if self.signature.get("columns"):
+        if self.checked and self.signature.get("columns"):
             return enforce(self.signature, data)
         return data
+
+    def without_checks(self) -> LoadedModel:
+        """The same model, predicting without the signature check: for callers that checked
+        the data once already and then predict many perturbed copies of it (validation)."""
+        twin = LoadedModel(self.model, self.meta, uri=self.uri)
+        twin.checked = False
+        return twin
 
     def predict(self, data: Any) -> np.ndarray:
         frame = self._prepare(data)

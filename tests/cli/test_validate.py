@@ -1,0 +1,118 @@
+"""`modelward validate` and `modelward reports` as a user runs them."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modelward.cli.main import app
+from modelward.client import Client
+from modelward.config import Settings
+from tests.builders import applicants, fitted_classifier
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(sqlite_settings: Settings, tmp_path: Path) -> Path:
+    client = Client(sqlite_settings)
+    train = applicants(600)
+    model, features = fitted_classifier(train)
+    with client.start_run("credit") as run:
+        run.log_dataset(train, "train", role="training")
+        run.log_model(model, "model", input_example=features.head())
+    client.registry.register(run.id, name="credit-risk")
+    client.close()
+    applicants(500, seed=7).to_parquet(tmp_path / "holdout.parquet", index=False)
+    return sqlite_settings.home
+
+
+def run(home: Path, *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--home", str(home), *args], env={"COLUMNS": "200"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_passes_and_writes_html(project: Path, tmp_path: Path) -> None:
+    code, out, err = run(
+        project,
+        "validate",
+        "models:/credit-risk/1",
+        "--data",
+        str(tmp_path / "holdout.parquet"),
+        "--target",
+        "default",
+        "--sensitive",
+        "region",
+        "--html",
+        str(tmp_path / "report.html"),
+        "--config",
+        str(
+            _config(tmp_path, "validation:\n  slice_gap: 0.5\n  max_equalized_odds_difference: 1\n")
+        ),
+    )
+    assert code == 0, err + out
+    assert "performance.roc_auc" in out and "PASSED" in out
+    assert (tmp_path / "report.html").read_text().lower().count("plotly") > 0
+    code, out, _ = run(project, "reports", "list", "credit-risk", "--json")
+    assert code == 0 and json.loads(out)[0]["passed"] is True
+
+
+def _config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "modelward.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_failing_checks_exit_1(project: Path, tmp_path: Path) -> None:
+    config = _config(tmp_path, "target: default\nvalidation:\n  metrics: {min_roc_auc: 0.999}\n")
+    code, out, _ = run(
+        project,
+        "validate",
+        "models:/credit-risk/1",
+        "--data",
+        str(tmp_path / "holdout.parquet"),
+        "--config",
+        str(config),
+    )
+    assert code == 1
+    assert "FAILED" in out and "performance.roc_auc" in out
+    code, out, _ = run(project, "reports", "show", "credit-risk", "1", "--json")
+    assert code == 0 and json.loads(out)["model"] == "credit-risk"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        pytest.param(["--target", "nope"], 2, "'nope' is not in the validation data", id="target"),
+        pytest.param([], 2, "No target column", id="no-target"),
+    ],
+)
+def test_validate_errors_are_one_line(
+    project: Path, tmp_path: Path, args: list[str], code: int, fragment: str
+) -> None:
+    exit_code, out, err = run(
+        project,
+        "validate",
+        "models:/credit-risk/1",
+        "--data",
+        str(tmp_path / "holdout.parquet"),
+        "--config",
+        str(_config(tmp_path, "{}\n")),
+        *args,
+    )
+    assert exit_code == code and fragment in err and "Traceback" not in err + out
+
+
+def test_bad_config_key_names_the_key(project: Path, tmp_path: Path) -> None:
+    config = _config(tmp_path, "target: default\nvalidation:\n  slice_gapp: 0.1\n")
+    code, _, err = run(
+        project,
+        "validate",
+        "models:/credit-risk/1",
+        "--data",
+        str(tmp_path / "holdout.parquet"),
+        "--config",
+        str(config),
+    )
+    assert code == 2 and "'slice_gapp'" in err
