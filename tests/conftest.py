@@ -96,6 +96,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         artifact_url=str(tmp_path / "artifacts"),
         user="alice",
         flush_interval=0.2,
+        protected_aliases="",  # plain alias mechanics; governance tests opt in to the gate
     )
 
 
@@ -105,7 +106,7 @@ def sqlite_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
     home = tmp_path / ".modelward"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(sqlite_template, home / "modelward.db")
-    return Settings(home=home, user="alice", flush_interval=0.2)
+    return Settings(home=home, user="alice", flush_interval=0.2, protected_aliases="")
 
 
 @pytest.fixture

@@ -26,8 +26,29 @@ class Settings(BaseSettings):
     server_url: str | None = Field(default=None, description="Platform server; local if unset.")
     token: str | None = Field(default=None, description="API token for the platform server.")
     user: str | None = Field(default=None, description="Acting user; the OS user if unset.")
+    policy_file: Path | None = Field(
+        default=None,
+        description="Governance policy YAML merged over the shipped defaults; else the"
+        " `policy_file` key of ./modelward.yaml, else the defaults alone.",
+    )
+    protected_aliases: str = Field(
+        default="champion",
+        description="Comma-separated aliases whose moves are promotions through the gate.",
+    )
     flush_interval: float = Field(
         default=1.0, gt=0, description="Seconds between background flushes of logged metrics."
+    )
+    predictions_dir: Path | None = Field(
+        default=None, description="Prediction log folder; home/predictions if unset."
+    )
+    predictions_flush_seconds: float = Field(
+        default=1.0, gt=0, description="Seconds between prediction-log flushes (the crash bound)."
+    )
+    predictions_batch_rows: int = Field(
+        default=10_000, gt=0, description="Rows that trigger a prediction-log flush."
+    )
+    poll_interval: float = Field(
+        default=1.0, ge=0, description="Seconds between deployment-config polls of `serve`."
     )
 
     def resolved_db_url(self) -> str:
@@ -41,6 +62,10 @@ class Settings(BaseSettings):
         if self.artifact_url:
             return self.artifact_url
         return str((self.home / "artifacts").resolve())
+
+    def resolved_predictions_dir(self) -> Path:
+        """The prediction log folder: explicit, or the folder inside the workspace."""
+        return (self.predictions_dir or self.home / "predictions").resolve()
 
     def resolved_user(self) -> str:
         """The acting user: MODELWARD_USER, else the OS login name."""

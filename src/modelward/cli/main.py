@@ -7,10 +7,15 @@ from typing import Annotated
 
 import typer
 
+from modelward.cli.audit import audit_app
+from modelward.cli.deploy import deploy_app, package, score, serve
 from modelward.cli.env import CliEnv, env_of
 from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.governance import governance_app
+from modelward.cli.inventory import inventory
 from modelward.cli.models import models_app
 from modelward.cli.runs import runs_app
+from modelward.cli.users import users_app
 from modelward.cli.validate import reports_app, validate
 
 app = typer.Typer(
@@ -26,6 +31,14 @@ db_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(runs_app, name="runs")
 app.add_typer(models_app, name="models")
+app.add_typer(deploy_app, name="deploy")
+app.add_typer(governance_app, name="governance")
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+app.command("inventory")(inventory)
+app.command("serve")(serve)
+app.command("package")(package)
+app.command("score")(score)
 app.command("validate")(validate)
 app.add_typer(reports_app, name="reports")
 

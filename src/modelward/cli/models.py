@@ -108,10 +108,11 @@ def card(
     output: Annotated[
         str | None, typer.Option("-o", "--output", help="Write to this file.")
     ] = None,
+    html: Annotated[bool, typer.Option("--html", help="HTML instead of Markdown.")] = False,
 ) -> None:
-    """Print (or write) the Markdown model card of a version."""
+    """Print (or write) the model card of a version, with its governance sections."""
     with exit_on_domain_error():
-        text = env_of(ctx).client.registry.model_card(name, version)
+        text = env_of(ctx).client.governance.model_card(name, version, html=html)
         if output:
             from pathlib import Path
 

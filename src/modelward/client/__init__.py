@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from modelward.client.deploy import DeploymentClient
+from modelward.client.governance import GovernanceClient, alias_gate
 from modelward.client.local import LocalBackend
 from modelward.client.run import ActiveRun, current_run
 from modelward.client.validation import ValidationClient
@@ -207,6 +209,7 @@ class RegistryClient:
             actor=self._b.actor,
             now=self._b.now(),
             reason=reason,
+            gate=alias_gate(self._b),  # protected aliases pass the governance gate
         )
 
     def delete_alias(self, name: str, alias: str, *, reason: str = "") -> AliasEvent:
@@ -243,6 +246,8 @@ class Client:
         self.tracking = TrackingClient(self.backend)
         self.registry = RegistryClient(self.backend)
         self.validation = ValidationClient(self.backend)
+        self.deployments = DeploymentClient(self.backend)
+        self.governance = GovernanceClient(self.backend)
 
     @property
     def actor(self) -> str:

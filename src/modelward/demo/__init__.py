@@ -47,7 +47,12 @@ def run_demo(workdir: Path | None = None, *, console: Console | None = None) -> 
 
     console = console or Console()
     home = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="modelward-demo-"))
-    client = Client(Settings(home=home / ".modelward", db_url=None, server_url=None))
+    # No protected alias yet: the demo has no validation report, so `champion` could not pass
+    # the governance gate (docs/governance.md walks through promotion through the gate).
+    settings = Settings(
+        home=home / ".modelward", db_url=None, server_url=None, protected_aliases=""
+    )
+    client = Client(settings)
     console.print(f"[bold]modelward demo[/bold] in workspace {home / '.modelward'}")
     frame = load_breast_cancer(as_frame=True).frame
     features, target = frame.drop(columns=["target"]), frame["target"]

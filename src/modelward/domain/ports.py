@@ -12,8 +12,19 @@ from datetime import datetime
 from typing import Any, Protocol, Self
 
 from modelward.domain.audit import AuditEvent
+from modelward.domain.deployment import Deployment, DeploymentConfig
+from modelward.domain.governance import (
+    CheckpointRecord,
+    ColumnTag,
+    LineageEntry,
+    ModelFacts,
+    ReviewRequest,
+    User,
+)
+from modelward.domain.policy import PersonalDataUse, SignOff
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.reports import ReportRecord
+from modelward.domain.risk import RiskAssessment
 from modelward.domain.search import Filter, OrderBy
 from modelward.domain.tracking import (
     ArtifactRef,
@@ -164,6 +175,126 @@ class ValidationRepo(Protocol):
     def latest_report(self, model: str, version: int) -> ReportRecord | None: ...
 
 
+class DeploymentRepo(Protocol):
+    """Deployments and their append-only configuration history (newest = live)."""
+
+    def create_deployment(self, deployment: Deployment) -> Deployment:
+        """Insert the deployment and its first configuration (seq 1).
+
+        Raises AlreadyExists if the name is taken.
+        """
+        ...
+
+    def find_deployment(self, name: str) -> Deployment | None: ...
+
+    def get_deployment(self, name: str) -> Deployment:
+        """The deployment with its live configuration. Raises NotFound naming it."""
+        ...
+
+    def list_deployments(self) -> list[Deployment]: ...
+
+    def append_config(self, name: str, config: DeploymentConfig) -> DeploymentConfig:
+        """Store `config` as the next (live) configuration; returns it with its seq.
+
+        Raises NotFound for an unknown deployment.
+        """
+        ...
+
+    def list_configs(self, name: str) -> list[DeploymentConfig]:
+        """The configuration history, oldest first. Raises NotFound."""
+        ...
+
+    def update_state(self, name: str, *, at: datetime, **values: Any) -> None:
+        """Set kill switch / fallback / request settings. Raises NotFound."""
+        ...
+
+
+class GovernanceRepo(Protocol):
+    """Risk assessments, reviews, sign-offs, users, card fields, column tags, checkpoints."""
+
+    def save_assessment(self, assessment: RiskAssessment) -> None:
+        """Append an assessment (the newest is current). Raises NotFound for an unknown model."""
+        ...
+
+    def find_assessment(self, model: str) -> RiskAssessment | None:
+        """The model's current (newest) assessment, or None."""
+        ...
+
+    def list_assessments(self, model: str) -> list[RiskAssessment]:
+        """Every assessment of the model, newest first."""
+        ...
+
+    def save_review_request(self, request: ReviewRequest) -> None:
+        """Raises NotFound for an unknown version."""
+        ...
+
+    def list_review_requests(self, model: str, version: int) -> list[ReviewRequest]: ...
+
+    def save_sign_off(self, sign_off: SignOff) -> None:
+        """Raises NotFound for an unknown version."""
+        ...
+
+    def list_sign_offs(self, model: str, version: int) -> list[SignOff]:
+        """Oldest first."""
+        ...
+
+    def count_users(self) -> int: ...
+
+    def find_user(self, name: str) -> User | None: ...
+
+    def list_users(self) -> list[User]: ...
+
+    def add_user_roles(self, name: str, roles: Sequence[str], *, at: datetime, by: str) -> User:
+        """Create the user if new and grant `roles` (already held ones are kept)."""
+        ...
+
+    def set_card_field(
+        self, model: str, version: int, field: str, value: str, *, at: datetime, by: str
+    ) -> str | None:
+        """Store a card field (version 0: every version); returns the previous value."""
+        ...
+
+    def card_fields(self, model: str, version: int) -> dict[str, str]:
+        """The version's card fields: its own values over the model-wide ones."""
+        ...
+
+    def resolve_dataset(self, dataset: str) -> str:
+        """The full fingerprint of a dataset given by fingerprint or unique prefix.
+
+        Raises NotFound (no such dataset) or InvalidInput (ambiguous or too short prefix).
+        """
+        ...
+
+    def dataset_columns(self, dataset_id: str) -> list[str]:
+        """The columns of the dataset's schema. Raises NotFound."""
+        ...
+
+    def save_column_tag(self, tag: ColumnTag) -> ColumnTag | None:
+        """Upsert the tag; returns the previous one."""
+        ...
+
+    def list_column_tags(self, dataset_id: str | None = None) -> list[ColumnTag]: ...
+
+    def personal_data_uses(self, model: str, version: int) -> list[PersonalDataUse]:
+        """Personal-data columns of the datasets the version's source run used."""
+        ...
+
+    def lineage(self, *, dataset_id: str | None, column: str | None) -> list[LineageEntry]:
+        """Versions whose source run used the dataset, or any dataset with that column."""
+        ...
+
+    def save_checkpoint(self, record: CheckpointRecord) -> None: ...
+
+    def list_checkpoints(self) -> list[CheckpointRecord]:
+        """Oldest first."""
+        ...
+
+    def inventory_facts(self, *, protected: Sequence[str]) -> list[ModelFacts]:
+        """Every model with its current assessment, newest and production versions, in a
+        constant number of queries (no per-model query)."""
+        ...
+
+
 class AuditLog(Protocol):
     """Append-only: no update, no delete."""
 
@@ -184,7 +315,9 @@ class UnitOfWork(Protocol):
     tracking: TrackingRepo
     registry: RegistryRepo
     validation: ValidationRepo
+    deployments: DeploymentRepo
     audit: AuditLog
+    governance: GovernanceRepo
 
     def __enter__(self) -> Self: ...
 

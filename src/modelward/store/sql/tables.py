@@ -234,3 +234,135 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# Deployments (issue 5): the named deployment with its kill switch and request settings, and its
+# configuration history (append-only; the newest row is the live configuration).
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("environment", String(64), nullable=False),
+    Column("model_name", String(256), nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("killed", Boolean, nullable=False, default=False),
+    Column("fallback", Json, nullable=True),
+    Column("unseen_categories", String(16), nullable=False),
+    Column("allow_missing", Boolean, nullable=False, default=False),
+    Column("max_body_bytes", BigInteger, nullable=False),
+)
+
+deployment_configs = Table(
+    "deployment_configs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("parent_seq", Integer, nullable=True),
+    Column("champion_version", Integer, nullable=False),
+    Column("challenger_version", Integer, nullable=True),
+    Column("strategy", String(16), nullable=False),
+    Column("share", Float, nullable=False),
+    Column("ab_key", String(256), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    UniqueConstraint("deployment_id", "seq", name="uq_deployment_configs_deployment_seq"),
+)
+
+# Governance (issue 4): risk assessments per model (every one kept: the newest is current),
+# review requests and sign-offs per version, users and their roles, model card fields,
+# dataset column tags (personal data, legal basis) and the index of audit checkpoints.
+risk_assessments = Table(
+    "risk_assessments",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("registered_models.id"), nullable=False),
+    Column("likelihood", Integer, nullable=False),
+    Column("severity", Integer, nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("rationale", Text, nullable=False, default=""),
+    Column("answers", Json, nullable=False),
+    Column("assessed_by", String(256), nullable=False),
+    Column("assessed_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Index("ix_risk_assessments_model_at", "model_id", "assessed_at"),
+)
+
+review_requests = Table(
+    "review_requests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("requested_by", String(256), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Index("ix_review_requests_version", "model_version_id"),
+)
+
+sign_offs = Table(
+    "sign_offs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("role", String(64), nullable=False),
+    Column("user_name", String(256), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_sign_offs_version_at", "model_version_id", "at"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(256), nullable=False),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_name", String(256), ForeignKey("users.name"), primary_key=True),
+    Column("role", String(64), primary_key=True),
+)
+
+# version 0 holds a field for every version of the model; a version's own value wins.
+model_card_fields = Table(
+    "model_card_fields",
+    metadata,
+    Column("model_id", Integer, ForeignKey("registered_models.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("field", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_by", String(256), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+dataset_column_tags = Table(
+    "dataset_column_tags",
+    metadata,
+    Column("dataset_id", String(64), ForeignKey("datasets.id"), primary_key=True),
+    Column("column_name", String(256), primary_key=True),
+    Column("personal_data", Boolean, nullable=False),
+    Column("legal_basis", Text, nullable=True),
+    Column("note", Text, nullable=False, default=""),
+    Column("tagged_by", String(256), nullable=False),
+    Column("tagged_at", UTCDateTime, nullable=False),
+)
+
+# An index of the checkpoints written to the artifact store (the JSON there is the anchor).
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("created_by", String(256), nullable=False),
+)

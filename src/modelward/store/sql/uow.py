@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from modelward.errors import BackendUnavailable, Conflict
 from modelward.store.sql.audit_log import SqlAuditLog
+from modelward.store.sql.deploy_repo import SqlDeploymentRepo
+from modelward.store.sql.governance_repo import SqlGovernanceRepo
 from modelward.store.sql.registry_repo import SqlRegistryRepo
 from modelward.store.sql.tracking_repo import SqlTrackingRepo
 from modelward.store.sql.validation_repo import SqlValidationRepo
@@ -20,7 +22,9 @@ class SqlUnitOfWork:
     tracking: SqlTrackingRepo
     registry: SqlRegistryRepo
     validation: SqlValidationRepo
+    deployments: SqlDeploymentRepo
     audit: SqlAuditLog
+    governance: SqlGovernanceRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -43,7 +47,9 @@ class SqlUnitOfWork:
         self.tracking = SqlTrackingRepo(conn)
         self.registry = SqlRegistryRepo(conn)
         self.validation = SqlValidationRepo(conn)
+        self.deployments = SqlDeploymentRepo(conn)
         self.audit = SqlAuditLog(conn)
+        self.governance = SqlGovernanceRepo(conn)
         return self
 
     @property

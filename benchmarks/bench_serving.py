@@ -1,0 +1,272 @@
+"""Serving benchmark: our scoring service against ``mlflow models serve``, same model, same run.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_serving.py [--single 2000] [--batches 200] [--no-peer]
+
+The model: StandardScaler + LogisticRegression on 20 float features (sklearn's
+make_classification, seeded), fitted on a DataFrame. Ours: a workspace in a temporary folder,
+the model registered and deployed, served by ``uvicorn modelward.server.scoring`` in its own
+process with prediction logging ON (the default). MLflow's: the same fitted model saved with
+``mlflow.sklearn.save_model`` and served by ``python -m mlflow models serve --env-manager local``.
+Both with one worker, on loopback, driven by one ``httpx.Client`` (keep-alive) with the bodies
+encoded beforehand: ``single`` sequential 1-row requests (p50/p95/p99 in ms) and ``batches``
+1,000-row requests (rows/s); ours on ``/predict`` (records; answers include probabilities) and
+on ``/invocations`` (the same body as MLflow's, ``dataframe_split``). After a graceful stop the
+prediction log is counted: every request must be logged. Also reported: a bare in-process
+``predict`` on a numpy row and on a one-row DataFrame. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pandas as pd
+
+FEATURES = [f"f{i}" for i in range(20)]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fitted_model() -> tuple[Any, pd.DataFrame]:
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = make_classification(n_samples=5_000, n_features=20, random_state=0)
+    frame = pd.DataFrame(x, columns=FEATURES)
+    return make_pipeline(StandardScaler(), LogisticRegression()).fit(frame, y), frame
+
+
+def start(command: list[str], env: dict[str, str], url: str, health: str) -> subprocess.Popen:  # type: ignore[type-arg]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command[:4]} exited: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(url + health, timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{command[:4]} did not become healthy")
+
+
+def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    process.send_signal(signal.SIGTERM)  # graceful: uvicorn runs the lifespan shutdown
+    try:
+        process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def measure(url: str, path: str, single: list[bytes], batches: list[bytes]) -> dict[str, Any]:
+    headers = {"content-type": "application/json"}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
+        for body in single[:200]:  # warm-up
+            http.post(path, content=body).raise_for_status()
+        latencies = []
+        for body in single:
+            started = time.perf_counter()
+            http.post(path, content=body).raise_for_status()
+            latencies.append((time.perf_counter() - started) * 1000)
+        http.post(path, content=batches[0]).raise_for_status()
+        started = time.perf_counter()
+        for body in batches:
+            http.post(path, content=body).raise_for_status()
+        seconds = time.perf_counter() - started
+    p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
+    return {
+        "single_row_ms": {"p50": round(p50, 3), "p95": round(p95, 3), "p99": round(p99, 3)},
+        "rows_per_second_1000": round(len(batches) * 1000 / seconds),
+        "requests": len(single) + 200 + len(batches) + 1,
+        "rows": len(single) + 200 + (len(batches) + 1) * 1000,
+    }
+
+
+def bodies(frame: pd.DataFrame, single: int, batches: int) -> dict[str, list[bytes]]:
+    rng = np.random.default_rng(1)
+    rows = frame.to_numpy()
+    one = [rows[rng.integers(len(rows))] for _ in range(single)]
+    many = [rows[rng.integers(0, len(rows), 1000)] for _ in range(batches)]
+
+    def split(block: np.ndarray) -> bytes:
+        body = {"dataframe_split": {"columns": FEATURES, "data": block.tolist()}}
+        return json.dumps(body).encode()
+
+    def records(block: np.ndarray) -> bytes:
+        return json.dumps([dict(zip(FEATURES, r, strict=True)) for r in block.tolist()]).encode()
+
+    return {
+        "single_split": [split(r.reshape(1, -1)) for r in one],
+        "single_records": [records(r.reshape(1, -1)) for r in one],
+        "batch_split": [split(b) for b in many],
+        "batch_records": [records(b) for b in many],
+    }
+
+
+def bare(model: Any, frame: pd.DataFrame) -> dict[str, float]:
+    row = frame.iloc[:1]
+    array = row.to_numpy()
+
+    def timed(call: Any, n: int = 2_000) -> float:
+        call()
+        started = time.perf_counter()
+        for _ in range(n):
+            call()
+        return round((time.perf_counter() - started) / n * 1000, 4)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a DataFrame-fitted model warns on arrays
+        numpy_ms = timed(lambda: model.predict(array))
+    pandas_ms = timed(lambda: model.predict(pd.DataFrame(array, columns=FEATURES)))
+    return {"numpy_predict_ms": numpy_ms, "pandas_frame_and_predict_ms": pandas_ms}
+
+
+def ours(
+    work: Path, model: Any, frame: pd.DataFrame, data: dict[str, list[bytes]]
+) -> dict[str, Any]:
+    from modelward.client import Client
+    from modelward.config import Settings
+    from modelward.store.predictions import count_predictions
+
+    settings = Settings(home=work / "ws", user="bench", protected_aliases="")
+    client = Client(settings)
+    with client.start_run("bench") as run:
+        run.log_model(model, "model", input_example=frame.head(5))
+    client.registry.register(run.id, name="bench-model")
+    client.deployments.create("bench", model_uri="models:/bench-model/1", environment="bench")
+    client.close()
+    port = free_port()
+    env = os.environ | {"MODELWARD_HOME": str(settings.home), "MODELWARD_DEPLOYMENT": "bench"}
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "modelward.server.scoring:create_scoring_app",
+        "--factory",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    url = f"http://127.0.0.1:{port}"
+    process = start(command, env, url, "/health")
+    try:
+        predict = measure(url, "/predict", data["single_records"], data["batch_records"])
+        invocations = measure(url, "/invocations", data["single_split"], data["batch_split"])
+    finally:
+        stop(process)
+    logged = count_predictions(settings.resolved_predictions_dir(), "bench")
+    expected = predict["rows"] + invocations["rows"]
+    return {
+        "predict": predict,
+        "invocations": invocations,
+        "rows_logged": logged,
+        "every_prediction_logged": logged == expected,
+    }
+
+
+def mlflow_peer(work: Path, model: Any, frame: pd.DataFrame, data: dict[str, list[bytes]]) -> Any:
+    try:
+        import mlflow
+        import mlflow.sklearn
+    except ImportError as exc:
+        return {"error": f"mlflow not installed ({exc}); pip install -e '.[bench]'"}
+    path = work / "mlflow-model"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mlflow.sklearn.save_model(model, str(path), input_example=frame.head(5))
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        str(path),
+        "--env-manager",
+        "local",
+        "-p",
+        str(port),
+        "-h",
+        "127.0.0.1",
+    ]
+    url = f"http://127.0.0.1:{port}"
+    # mlflow execs `uvicorn` from PATH: put this interpreter's scripts first
+    bin_dir = str(Path(sys.executable).parent)
+    env = os.environ | {"PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    process = start(command, env, url, "/ping")
+    try:
+        result = measure(url, "/invocations", data["single_split"], data["batch_split"])
+        return result | {"version": mlflow.__version__}
+    finally:
+        stop(process)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--single", type=int, default=2_000)
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--no-peer", action="store_true")
+    args = parser.parse_args()
+    model, frame = fitted_model()
+    data = bodies(frame, args.single, args.batches)
+    result: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "bare_in_process": bare(model, frame),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        result["modelward"] = ours(Path(tmp), model, frame, data)
+        if not args.no_peer:
+            result["mlflow"] = peer = mlflow_peer(Path(tmp), model, frame, data)
+    ours_p50 = result["modelward"]["predict"]["single_row_ms"]["p50"]
+    result["overhead_over_bare_numpy_ms"] = round(
+        ours_p50 - result["bare_in_process"]["numpy_predict_ms"], 3
+    )
+    if not args.no_peer and "error" not in peer:
+        mine = result["modelward"]
+        result["ratios"] = {
+            "p50_single_row_ours_predict_over_mlflow": round(
+                ours_p50 / peer["single_row_ms"]["p50"], 3
+            ),
+            "p50_single_row_ours_invocations_over_mlflow": round(
+                mine["invocations"]["single_row_ms"]["p50"] / peer["single_row_ms"]["p50"], 3
+            ),
+            "rows_per_second_ours_predict_over_mlflow": round(
+                mine["predict"]["rows_per_second_1000"] / peer["rows_per_second_1000"], 2
+            ),
+            "rows_per_second_ours_invocations_over_mlflow": round(
+                mine["invocations"]["rows_per_second_1000"] / peer["rows_per_second_1000"], 2
+            ),
+        }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""`modelward inventory`: every model with owner, risk level, stage, last validation, pending
+sign-offs and what is overdue."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from modelward.cli.env import env_of
+from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.output import fmt_time, print_json, table
+
+
+def inventory(
+    ctx: typer.Context,
+    risk: Annotated[
+        str | None, typer.Option(help="low, medium, high, severe or unassessed.")
+    ] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(help="registered, validated, approved, in_production or retired."),
+    ] = None,
+    overdue: Annotated[
+        bool,
+        typer.Option("--overdue", help="Only models with an expired assessment or due retraining."),
+    ] = False,
+    pending: Annotated[
+        bool, typer.Option("--pending", help="Only models awaiting sign-offs.")
+    ] = False,
+    owner: Annotated[str | None, typer.Option(help="Only this owner's models.")] = None,
+    search: Annotated[str | None, typer.Option(help="Only names containing this.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """The model inventory, with filters."""
+    with exit_on_domain_error():
+        rows = env_of(ctx).client.governance.inventory(
+            risk=risk, stage=stage, overdue=overdue, pending=pending, owner=owner, search=search
+        )
+        if json_out:
+            print_json([{**_as_dict(row), "overdue": row.overdue} for row in rows])
+            return
+        table(
+            f"{len(rows)} model(s)",
+            ["model", "owner", "risk", "stage", "production", "latest", "last validation"]
+            + ["pending sign-offs", "overdue"],
+            [
+                [row.model, row.owner, row.risk_level, row.stage, _v(row.production_version)]
+                + [f"{_v(row.latest_version)} ({row.latest_stage or '-'})", _validation(row)]
+                + [", ".join(row.pending_sign_offs) or "-", _overdue(row)]
+                for row in rows
+            ],
+        )
+
+
+def _as_dict(row: Any) -> dict[str, object]:
+    from modelward.cli.output import jsonable
+
+    value = jsonable(row)
+    assert isinstance(value, dict)
+    return value
+
+
+def _v(version: int | None) -> str:
+    return f"v{version}" if version else "-"
+
+
+def _validation(row: Any) -> str:
+    if row.last_validation is None:
+        return "-"
+    return (
+        f"{fmt_time(row.last_validation)} ({'passed' if row.last_validation_passed else 'failed'})"
+    )
+
+
+def _overdue(row: Any) -> str:
+    reasons = ["assessment"] if row.assessment_overdue else []
+    reasons += ["retraining"] if row.retraining_due else []
+    return ", ".join(reasons) or "-"

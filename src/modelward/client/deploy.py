@@ -1,0 +1,193 @@
+"""DeploymentClient: deployments, bundles and batch scoring, over the local workspace."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from modelward.client.local import LocalBackend
+from modelward.deploy import package as packaging
+from modelward.deploy import service as deploy_service
+from modelward.domain.deployment import (
+    DEFAULT_MAX_BODY_BYTES,
+    Deployment,
+    DeploymentConfig,
+    Strategy,
+    UnseenCategories,
+)
+from modelward.serving import batch
+from modelward.store import predictions
+
+
+class DeploymentClient:
+    """Create and change deployments; package versions; score files in batch.
+
+    `gate` is the governance check run before a production deployment puts a new version in
+    front of traffic (``gate(uow, version, environment)`` raising PolicyViolation).
+    """
+
+    def __init__(self, backend: LocalBackend, *, gate: deploy_service.Gate | None = None) -> None:
+        self._b = backend
+        self.gate = gate
+
+    def create(
+        self,
+        name: str,
+        *,
+        model_uri: str,
+        environment: str = "production",
+        unseen_categories: UnseenCategories | str = UnseenCategories.ALLOW,
+        allow_missing: bool = False,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        reason: str = "",
+    ) -> Deployment:
+        return deploy_service.create_deployment(
+            self._b.uow(),
+            name=name,
+            environment=environment,
+            model_uri=model_uri,
+            actor=self._b.actor,
+            now=self._b.now(),
+            unseen_categories=UnseenCategories(unseen_categories),
+            allow_missing=allow_missing,
+            max_body_bytes=max_body_bytes,
+            reason=reason,
+            gate=self.gate,
+        )
+
+    def get(self, name: str) -> Deployment:
+        return deploy_service.get_deployment(self._b.uow(read_only=True), name=name)
+
+    def list(self) -> list[Deployment]:
+        return deploy_service.list_deployments(self._b.uow(read_only=True))
+
+    def history(self, name: str) -> builtins.list[DeploymentConfig]:
+        return deploy_service.history(self._b.uow(read_only=True), name=name)
+
+    def set_challenger(
+        self,
+        name: str,
+        version: int,
+        *,
+        strategy: Strategy | str,
+        share: float = 0.0,
+        ab_key: str | None = None,
+        reason: str = "",
+    ) -> Deployment:
+        return deploy_service.set_challenger(
+            self._b.uow(),
+            name=name,
+            version=version,
+            strategy=Strategy(strategy),
+            share=share,
+            ab_key=ab_key,
+            actor=self._b.actor,
+            now=self._b.now(),
+            reason=reason,
+            gate=self.gate,
+        )
+
+    def clear_challenger(self, name: str, *, reason: str = "") -> Deployment:
+        return deploy_service.clear_challenger(
+            self._b.uow(), name=name, actor=self._b.actor, now=self._b.now(), reason=reason
+        )
+
+    def promote(self, name: str, *, reason: str = "") -> Deployment:
+        """The challenger becomes the champion (blue-green: switch at once)."""
+        return deploy_service.promote(
+            self._b.uow(),
+            name=name,
+            actor=self._b.actor,
+            now=self._b.now(),
+            reason=reason,
+            gate=self.gate,
+        )
+
+    def rollback(self, name: str, *, reason: str = "") -> Deployment:
+        return deploy_service.rollback(
+            self._b.uow(), name=name, actor=self._b.actor, now=self._b.now(), reason=reason
+        )
+
+    def kill(self, name: str, *, fallback: Any = None, reason: str = "") -> Deployment:
+        return deploy_service.set_kill_switch(
+            self._b.uow(),
+            name=name,
+            killed=True,
+            fallback=fallback,
+            actor=self._b.actor,
+            now=self._b.now(),
+            reason=reason,
+        )
+
+    def revive(self, name: str, *, reason: str = "") -> Deployment:
+        return deploy_service.set_kill_switch(
+            self._b.uow(),
+            name=name,
+            killed=False,
+            actor=self._b.actor,
+            now=self._b.now(),
+            reason=reason,
+        )
+
+    def package(
+        self, model_uri: str, output: str | Path, *, deployment: str | None = None
+    ) -> packaging.BundleInfo:
+        """Write a self-contained bundle of the version `model_uri` points at."""
+        return packaging.build_bundle(
+            self._b.uow(read_only=True),
+            self._b.artifacts,
+            model_uri=model_uri,
+            output=Path(output),
+            now=self._b.now(),
+            actor=self._b.actor,
+            deployment=deployment,
+        )
+
+    def score(
+        self,
+        model_uri: str,
+        source: str | Path,
+        output: str | Path,
+        *,
+        deployment: str | None = None,
+        chunk_size: int = 100_000,
+        engine: str = "pandas",
+        scheduler: str | None = None,
+        log_predictions: bool = True,
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> batch.BatchResult:
+        """Score a Parquet or CSV file in chunks (pandas) or partitions (Dask)."""
+        from modelward.registry import service as registry_service
+
+        version = registry_service.resolve(self._b.uow(read_only=True), model_uri)
+        model = registry_service.load_model(
+            self._b.uow(read_only=True), self._b.artifacts, uri=version.uri
+        )
+        sink = None
+        if log_predictions:
+            sink = batch.LogSpec(
+                root=str(self._b.settings.resolved_predictions_dir()),
+                deployment=deployment or f"batch-{version.model}",
+                model=version.model,
+                version=version.version,
+            )
+        return batch.score_file(
+            model,
+            Path(source),
+            Path(output),
+            chunk_size=chunk_size,
+            engine=engine,
+            scheduler=scheduler,
+            log=sink,
+            write_log=predictions.write_entries,
+            entry=predictions.PredictionEntry,
+            on_progress=on_progress,
+        )
+
+    def read_predictions(self, deployment: str, start: Any = None, end: Any = None) -> Any:
+        """The logged records of `deployment` (pandas DataFrame)."""
+        return predictions.read_predictions(
+            self._b.settings.resolved_predictions_dir(), deployment, start, end
+        )

@@ -1,0 +1,342 @@
+"""GovernanceClient: risk, reviews, sign-offs, gates, users, data tags, audit, inventory, card.
+
+Policies come from `Settings.policy_file` (MODELWARD_POLICY_FILE), else the `policy_file` key
+of `./modelward.yaml` (relative to that file), else the shipped defaults. The workspace file
+`audit-checkpoints.json` keeps the newest checkpoint addresses outside the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from modelward.client.local import LocalBackend
+from modelward.config import Settings
+from modelward.domain.audit import AuditEvent
+from modelward.domain.governance import (
+    CheckpointRecord,
+    ColumnTag,
+    LineageEntry,
+    ReviewRequest,
+    User,
+)
+from modelward.domain.policy import Decision, GateDecision, PolicySet, SignOff
+from modelward.domain.questionnaire import Suggestion, suggest
+from modelward.domain.registry import AliasEvent
+from modelward.domain.risk import RiskAssessment
+from modelward.governance import assessment as risk_service
+from modelward.governance import card, data, service, trail
+from modelward.governance import inventory as inventory_service
+from modelward.governance import users as user_service
+from modelward.governance.audit_verify import VerifyResult
+from modelward.governance.policies import load_policies
+from modelward.registry import service as registry_service
+from modelward.registry.service import AliasGate
+
+CHECKPOINT_FILE = "audit-checkpoints.json"
+KEEP_CHECKPOINTS = 100
+
+
+def policy_path(settings: Settings, *, cwd: Path | None = None) -> Path | None:
+    """The policy file to merge over the defaults, or None."""
+    if settings.policy_file is not None:
+        return Path(settings.policy_file)
+    project = (cwd or Path.cwd()) / "modelward.yaml"
+    if not project.is_file():
+        return None
+    import yaml
+
+    content = yaml.safe_load(project.read_text("utf-8")) or {}
+    named = content.get("policy_file") if isinstance(content, dict) else None
+    return (project.parent / str(named)) if named else None
+
+
+@lru_cache(maxsize=8)
+def _load(path: str | None, mtime: float) -> PolicySet:
+    return load_policies(path)
+
+
+def workspace_policies(settings: Settings) -> PolicySet:
+    """The workspace's policies (re-read when the file changes)."""
+    path = policy_path(settings)
+    mtime = path.stat().st_mtime if path is not None and path.exists() else 0.0
+    return _load(str(path) if path else None, mtime)
+
+
+def protected_aliases(settings: Settings) -> tuple[str, ...]:
+    """The aliases whose moves are promotions (MODELWARD_PROTECTED_ALIASES)."""
+    return tuple(a.strip() for a in settings.protected_aliases.split(",") if a.strip())
+
+
+def alias_gate(backend: LocalBackend, *, auto: bool = False) -> AliasGate:
+    """The gate `registry.set_alias` runs before a protected alias moves."""
+    return service.protected_alias_gate(
+        workspace_policies(backend.settings),
+        actor=backend.actor,
+        clock=backend.now,
+        protected=protected_aliases(backend.settings),
+        auto=auto,
+    )
+
+
+class GovernanceClient:
+    """Risk assessments, reviews and sign-offs, gates, users, data governance, audit trail."""
+
+    def __init__(self, backend: LocalBackend) -> None:
+        self._b = backend
+
+    @property
+    def policies(self) -> PolicySet:
+        """The policies in force (defaults merged with the workspace's policy file)."""
+        return workspace_policies(self._b.settings)
+
+    @property
+    def protected_aliases(self) -> tuple[str, ...]:
+        """Aliases whose moves pass the gate."""
+        return protected_aliases(self._b.settings)
+
+    def _common(self) -> dict[str, Any]:
+        return {"policies": self.policies, "actor": self._b.actor, "now": self._b.now()}
+
+    # -- risk --------------------------------------------------------------------------
+
+    def suggest(self, answers: Mapping[str, object]) -> Suggestion:
+        """Likelihood and severity the questionnaire suggests, with the reasons."""
+        return suggest(answers)
+
+    def assess(
+        self,
+        model: str,
+        *,
+        likelihood: object = None,
+        severity: object = None,
+        rationale: str = "",
+        answers: Mapping[str, object] | None = None,
+    ) -> RiskAssessment:
+        """Record a risk assessment (explicit values, or questionnaire answers)."""
+        return risk_service.assess_risk(
+            self._b.uow(),
+            model=model,
+            likelihood=likelihood,
+            severity=severity,
+            rationale=rationale,
+            answers=answers,
+            **self._common(),
+        )
+
+    def assessment(self, model: str) -> RiskAssessment | None:
+        """The model's current assessment."""
+        return risk_service.get_assessment(self._b.uow(read_only=True), model=model)
+
+    def assessment_history(self, model: str) -> list[RiskAssessment]:
+        """Every assessment of the model, newest first."""
+        return risk_service.assessment_history(self._b.uow(read_only=True), model=model)
+
+    # -- reviews, sign-offs, gates -----------------------------------------------------
+
+    def request_review(
+        self, model: str, version: int, *, comment: str = ""
+    ) -> tuple[ReviewRequest, AliasEvent | None]:
+        """Ask for sign-offs; a low-risk version whose policy auto-promotes and whose gate
+        passes is promoted to the first protected alias right away (returned as the event)."""
+        request = service.request_review(
+            self._b.uow(), model=model, version=version, comment=comment, **self._common()
+        )
+        return request, self.auto_promote(model, version)
+
+    def auto_promote(self, model: str, version: int) -> AliasEvent | None:
+        """Promote to the first protected alias if the policy allows it automatically and the
+        gate passes; None (nothing changed) otherwise."""
+        eligible = service.auto_promotion_eligible(
+            self._b.uow(read_only=True),
+            model=model,
+            version=version,
+            policies=self.policies,
+            now=self._b.now(),
+        )
+        if not eligible or not self.protected_aliases:
+            return None
+        return registry_service.set_alias(
+            self._b.uow(),
+            name=model,
+            alias=self.protected_aliases[0],
+            version=version,
+            actor=self._b.actor,
+            now=self._b.now(),
+            reason="auto-promoted: low risk and the gate passed",
+            gate=alias_gate(self._b, auto=True),
+        )
+
+    def approve(self, model: str, version: int, *, role: str, comment: str = "") -> SignOff:
+        """Approve MODEL VERSION in `role`."""
+        return self._sign(model, version, role, Decision.APPROVE, comment)
+
+    def reject(self, model: str, version: int, *, role: str, comment: str) -> SignOff:
+        """Reject MODEL VERSION in `role`; the comment says why."""
+        return self._sign(model, version, role, Decision.REJECT, comment)
+
+    def _sign(
+        self, model: str, version: int, role: str, decision: Decision, comment: str
+    ) -> SignOff:
+        return service.record_sign_off(
+            self._b.uow(),
+            model=model,
+            version=version,
+            role=role,
+            decision=decision,
+            comment=comment,
+            **self._common(),
+        )
+
+    def status(self, model: str, version: int) -> service.GovernanceStatus:
+        """The gate checklist and stage of MODEL VERSION."""
+        return service.governance_status(
+            self._b.uow(read_only=True),
+            model=model,
+            version=version,
+            policies=self.policies,
+            now=self._b.now(),
+            protected=self.protected_aliases,
+        )
+
+    def check_promotion(self, model: str, version: int) -> GateDecision:
+        """The gate decision; raises PolicyViolation listing every unmet item."""
+        uow = self._b.uow(read_only=True)
+        with uow:
+            target = uow.registry.get_version(model, version)
+            return service.check_promotion(uow, target, policies=self.policies, now=self._b.now())
+
+    def set_card_field(self, model: str, version: int, field: str, value: str) -> str | None:
+        """Fill a model card field (version 0: every version); returns the previous value."""
+        return card.set_card_field(
+            self._b.uow(), model=model, version=version, field=field, value=value, **self._common()
+        )
+
+    def model_card(self, model: str, version: int, *, html: bool = False) -> str:
+        """The full model card (Markdown, or HTML)."""
+        return card.model_card(
+            self._b.uow(read_only=True),
+            self._b.artifacts,
+            model=model,
+            version=version,
+            policies=self.policies,
+            html=html,
+        )
+
+    # -- users -------------------------------------------------------------------------
+
+    def add_user(self, name: str, roles: Sequence[str]) -> User:
+        """Register a user (if new) with roles."""
+        return user_service.add_user(self._b.uow(), name=name, roles=roles, **self._common())
+
+    def users(self) -> list[User]:
+        """Registered users."""
+        return user_service.list_users(self._b.uow(read_only=True))
+
+    def whoami(self) -> user_service.Identity:
+        """The acting user and their roles."""
+        return user_service.whoami(
+            self._b.uow(read_only=True), actor=self._b.actor, policies=self.policies
+        )
+
+    # -- data governance ---------------------------------------------------------------
+
+    def tag_column(
+        self,
+        dataset: str,
+        column: str,
+        *,
+        personal: bool,
+        legal_basis: str | None = None,
+        note: str = "",
+    ) -> ColumnTag:
+        """Mark a dataset column as personal data (with its legal basis) or not."""
+        return data.tag_column(
+            self._b.uow(),
+            dataset=dataset,
+            column=column,
+            personal_data=personal,
+            legal_basis=legal_basis,
+            note=note,
+            **self._common(),
+        )
+
+    def column_tags(self, dataset: str | None = None) -> list[ColumnTag]:
+        """Column tags of one dataset or all."""
+        return data.column_tags(self._b.uow(read_only=True), dataset=dataset)
+
+    def lineage(
+        self, *, dataset: str | None = None, column: str | None = None
+    ) -> list[LineageEntry]:
+        """Model versions trained on a dataset, or on any dataset with a column."""
+        return data.lineage(self._b.uow(read_only=True), dataset=dataset, column=column)
+
+    # -- audit trail -------------------------------------------------------------------
+
+    def _anchor_file(self) -> Path:
+        return Path(self._b.settings.home) / CHECKPOINT_FILE
+
+    def _anchors(self) -> list[str]:
+        path = self._anchor_file()
+        if not path.exists():
+            return []
+        return [str(a) for a in json.loads(path.read_text("utf-8")).get("checkpoints", [])]
+
+    def verify_audit(self) -> VerifyResult:
+        """Verify the audit chain against every checkpoint (does not raise on tampering)."""
+        return trail.verify_audit(
+            self._b.uow(read_only=True), self._b.artifacts, anchors=self._anchors()
+        )
+
+    def checkpoint_audit(self) -> CheckpointRecord:
+        """Verify, then anchor the chain head in the artifact store and the workspace file."""
+        anchors = self._anchors()
+        record = trail.write_checkpoint(
+            self._b.uow(),
+            self._b.uow(read_only=True),
+            self._b.artifacts,
+            actor=self._b.actor,
+            now=self._b.now(),
+            anchors=anchors,
+        )
+        kept = [*anchors, record.address][-KEEP_CHECKPOINTS:]
+        path = self._anchor_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"checkpoints": kept}, indent=1), "utf-8")
+        tmp.replace(path)
+        return record
+
+    def audit_events(
+        self, *, entity_type: str | None = None, entity_id: str | None = None, limit: int = 50
+    ) -> list[AuditEvent]:
+        """The newest audit events (about one entity, if given), newest first."""
+        return trail.recent_events(
+            self._b.uow(read_only=True), entity_type=entity_type, entity_id=entity_id, limit=limit
+        )
+
+    def checkpoints(self) -> list[CheckpointRecord]:
+        """The checkpoints indexed in the database, oldest first."""
+        return trail.list_checkpoints(self._b.uow(read_only=True))
+
+    def export_audit(self, fmt: str = "jsonl") -> Iterator[str]:
+        """The trail as JSON Lines or CSV text chunks."""
+        return trail.export_audit(self._b.uow(read_only=True), fmt=fmt)
+
+    # -- inventory ---------------------------------------------------------------------
+
+    def inventory(self, **filters: Any) -> list[inventory_service.InventoryRow]:
+        """Every model with risk, stage, validation, pending sign-offs and what is overdue.
+
+        Filters: risk, stage, overdue, pending, owner, search.
+        """
+        return inventory_service.inventory(
+            self._b.uow(read_only=True),
+            policies=self.policies,
+            now=self._b.now(),
+            protected=self.protected_aliases,
+            **filters,
+        )

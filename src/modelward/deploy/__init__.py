@@ -1,0 +1,1 @@
+"""Deployment use-cases: deployments and their configuration history, bundles, batch scoring."""

@@ -1,0 +1,253 @@
+"""Bundles: a self-contained folder that serves one model version with no workspace.
+
+The folder holds the model file and its sha256, the metadata and signature, pinned requirements,
+the model card, the validation report (when there is one), the training data profile, a copy of
+the minimal scoring runtime, a smoke test, a Dockerfile and Kubernetes manifests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+from modelward.deploy import templates
+from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.registry import ModelVersion, parse_model_uri
+from modelward.domain.tracking import Run
+from modelward.errors import Conflict
+from modelward.registry import card
+from modelward.registry import service as registry
+from modelward.serving import bundle as layout
+
+# The scoring runtime copied into every bundle (and nothing else of modelward): it imports
+# numpy, pandas, pyarrow, fastapi, uvicorn, orjson and prometheus-client only.
+RUNTIME_MODULES = (
+    "__init__.py",
+    "errors.py",
+    "domain/__init__.py",
+    "domain/deployment.py",
+    "registry/__init__.py",
+    "registry/flavors.py",
+    "registry/signature.py",
+    "serving/__init__.py",
+    "serving/bundle.py",
+    "serving/engine.py",
+    "serving/fastpath.py",
+    "serving/metrics.py",
+    "serving/payload.py",
+    "serving/routing.py",
+    "store/__init__.py",
+    "store/predictions.py",
+    "server/__init__.py",
+    "server/errors.py",
+    "server/scoring.py",
+)
+SERVING_REQUIREMENTS = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "orjson",
+    "prometheus-client",
+    "pyarrow",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "joblib",
+    "cloudpickle",
+)
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    path: Path
+    model: str
+    version: int
+    files: tuple[str, ...]
+    has_validation_report: bool
+
+
+def _installed(name: str) -> str | None:
+    try:
+        return importlib_metadata.version(name)
+    except importlib_metadata.PackageNotFoundError:
+        return None
+
+
+def requirements(meta: dict[str, Any]) -> list[str]:
+    """The model's recorded pins, then the serving runtime's (pinned to what runs here)."""
+    pins: dict[str, str] = {}
+    for line in meta.get("requirements", []):
+        name, _, version = line.partition("==")
+        pins[name.strip().lower()] = line.strip()
+    for name in SERVING_REQUIREMENTS:
+        version = _installed(name)
+        if name not in pins and version is not None:
+            pins[name] = f"{name}=={version}"
+    return [pins[name] for name in sorted(pins)]
+
+
+def _training_run(uow: UnitOfWork, version: ModelVersion) -> Run | None:
+    return uow.tracking.get_run(version.run_id) if version.run_id else None
+
+
+def _write(folder: Path, relative: str, data: bytes | str) -> str:
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data)
+    else:
+        path.write_bytes(data)
+    return relative
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def _copy_runtime(folder: Path) -> list[str]:
+    source = Path(__file__).resolve().parent.parent  # the modelward package
+    written = []
+    for module in RUNTIME_MODULES:
+        target = folder / "runtime" / "modelward" / module
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / module, target)
+        written.append(f"runtime/modelward/{module}")
+    return written
+
+
+def build_bundle(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    *,
+    model_uri: str,
+    output: Path,
+    now: datetime,
+    actor: str,
+    deployment: str | None = None,
+) -> BundleInfo:
+    """Write the bundle of the version `model_uri` points at into the folder `output`.
+
+    Raises:
+        InvalidInput: not a model URI.
+        NotFound: no such model, version or alias, or missing artifact bytes.
+        IntegrityViolation: stored bytes do not match their recorded hash.
+        Conflict: `output` exists and is not empty.
+    """
+    if output.exists() and any(output.iterdir()):
+        raise Conflict(f"{str(output)!r} exists and is not empty; choose a new folder.")
+    version, model, run, report, settings = _gather(uow, model_uri, deployment)
+    meta = registry.version_meta(artifacts, version)
+    model_bytes = artifacts.get_bytes(version.artifact_sha256)
+    output.mkdir(parents=True, exist_ok=True)
+    files = _model_files(output, version, meta, model_bytes)
+    files.append(_write(output, "model_card.md", card.render_card(model, version, run, meta)))
+    files += _report_files(output, report, artifacts)
+    files += _reference_files(output, run, artifacts)
+    reqs = requirements(meta)
+    files.append(_write(output, "requirements.txt", "\n".join(reqs) + "\n"))
+    files += _copy_runtime(output)
+    manifest = {
+        "format": 1,
+        "model": version.model,
+        "version": version.version,
+        "uri": version.uri,
+        "from_uri": model_uri,
+        "deployment": deployment,
+        "created_at": now.isoformat(),
+        "created_by": actor,
+        "model_sha256": version.artifact_sha256,
+        "flavor": version.flavor,
+        "python": meta.get("python") or platform.python_version(),
+    }
+    manifest |= {"requirements": reqs, "settings": settings, "validation_report": bool(report)}
+    files.append(_write(output, layout.BUNDLE_FILE, _json(manifest)))
+    files += templates.write_deploy_files(output, manifest)
+    return BundleInfo(output, version.model, version.version, tuple(files), report is not None)
+
+
+def _report_files(output: Path, report: Any, artifacts: ArtifactStore) -> list[str]:
+    """The latest validation report (JSON, record, HTML), or nothing when there is none."""
+    if report is None:
+        return []
+    files = [
+        _write(output, "validation/report.json", artifacts.get_bytes(report.report_sha256)),
+        _write(output, "validation/record.json", _json(report)),
+    ]
+    if report.html_sha256:
+        html = artifacts.get_bytes(report.html_sha256)
+        files.append(_write(output, "validation/report.html", html))
+    return files
+
+
+def _gather(uow: UnitOfWork, model_uri: str, deployment: str | None) -> tuple[Any, ...]:
+    """In one read transaction: the version, its model, run, latest report, deployment settings."""
+    with uow:
+        version = registry._resolve(uow, *_uri_parts(model_uri))
+        model = uow.registry.get_model(version.model)
+        run = _training_run(uow, version)
+        report = uow.validation.latest_report(version.model, version.version)
+        return version, model, run, report, _deployment_settings(uow, deployment)
+
+
+def _uri_parts(model_uri: str) -> tuple[str, int | None, str | None]:
+    parsed = parse_model_uri(model_uri)
+    return parsed.name, parsed.version, parsed.alias
+
+
+def _deployment_settings(uow: UnitOfWork, deployment: str | None) -> dict[str, Any]:
+    if deployment is None:
+        return {}
+    found = uow.deployments.get_deployment(deployment)
+    return {
+        "environment": found.environment,
+        "unseen_categories": found.unseen_categories.value,
+        "allow_missing": found.allow_missing,
+        "max_body_bytes": found.max_body_bytes,
+    }
+
+
+def _model_files(
+    output: Path, version: ModelVersion, meta: dict[str, Any], model_bytes: bytes
+) -> list[str]:
+    sha = hashlib.sha256(model_bytes).hexdigest()
+    return [
+        _write(output, layout.MODEL_FILE, model_bytes),
+        _write(output, layout.MODEL_SHA_FILE, f"{sha}  model.bin\n"),
+        _write(output, layout.META_FILE, _json(meta)),
+        _write(output, "signature.json", _json(version.signature)),
+    ]
+
+
+def _reference_files(output: Path, run: Run | None, artifacts: ArtifactStore) -> list[str]:
+    datasets = list(run.datasets) if run is not None else []
+    training = [d for d in datasets if d.role == "training"] or datasets
+    if not training:
+        return []
+    chosen = training[0]
+    files = [
+        _write(
+            output,
+            "reference/profile.json",
+            _json(
+                {
+                    "dataset": chosen.name,
+                    "fingerprint": chosen.dataset_id,
+                    "rows": chosen.row_count,
+                    "schema": chosen.schema,
+                    "profile": chosen.profile,
+                }
+            ),
+        )
+    ]
+    if chosen.sample_sha256:
+        sample = artifacts.get_bytes(chosen.sample_sha256)
+        files.append(_write(output, "reference/sample.parquet", sample))
+    return files

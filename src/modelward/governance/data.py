@@ -1,0 +1,113 @@
+"""Data governance: tag dataset columns as personal data with their legal basis, and trace
+lineage from a dataset (or a column) to the model versions trained on it.
+
+The gate's rule on personal data (a legal basis at medium risk and above) is
+`domain.gate.personal_data_items`; this module records the facts it reads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from modelward.domain.audit import AuditEvent
+from modelward.domain.governance import ColumnTag, LineageEntry
+from modelward.domain.policy import PolicySet
+from modelward.domain.ports import UnitOfWork
+from modelward.domain.roles import Action
+from modelward.errors import InvalidInput, NotFound
+from modelward.governance.access import require
+
+
+def _tag_dict(tag: ColumnTag | None) -> dict[str, object] | None:
+    if tag is None:
+        return None
+    return {"personal_data": tag.personal_data, "legal_basis": tag.legal_basis, "note": tag.note}
+
+
+def _resolve_column(uow: UnitOfWork, dataset: str, column: str) -> str:
+    dataset_id = uow.governance.resolve_dataset(dataset)
+    columns = uow.governance.dataset_columns(dataset_id)
+    if column not in columns:
+        raise InvalidInput(
+            f"Dataset {dataset_id[:12]} has no column {column!r}; its columns are"
+            f" {', '.join(columns)}.",
+            field="column",
+        )
+    return dataset_id
+
+
+def tag_column(
+    uow: UnitOfWork,
+    *,
+    dataset: str,
+    column: str,
+    personal_data: bool,
+    policies: PolicySet,
+    actor: str,
+    now: datetime,
+    legal_basis: str | None = None,
+    note: str = "",
+) -> ColumnTag:
+    """Mark a column of a logged dataset (by fingerprint or unique prefix) as personal data
+    or not, with the legal basis for using it (e.g. "consent", "contract", "legitimate
+    interests: fraud prevention").
+
+    Raises:
+        InvalidInput: a legal basis for a column that is not personal data, or a column the
+            dataset does not have (the message lists its columns).
+        NotFound: no such dataset.
+        PermissionDenied: the actor may neither register models nor assess risk.
+    """
+    basis = (legal_basis or "").strip() or None
+    if basis and not personal_data:
+        raise InvalidInput("A legal basis only applies to personal data; add --personal.")
+    with uow:
+        require(uow, actor, policies.permissions, Action.REGISTER, Action.ASSESS_RISK)
+        dataset_id = _resolve_column(uow, dataset, column)
+        tag = ColumnTag(dataset_id, column, personal_data, basis, actor, now, note)
+        previous = uow.governance.save_column_tag(tag)
+        uow.audit.append(
+            AuditEvent(
+                "data.column_tagged",
+                "dataset_column",
+                f"{dataset_id}:{column}",
+                actor,
+                now,
+                before=_tag_dict(previous),
+                after=_tag_dict(tag),
+                reason=note,
+            )
+        )
+        uow.commit()
+    return tag
+
+
+def column_tags(uow: UnitOfWork, *, dataset: str | None = None) -> list[ColumnTag]:
+    """The column tags of one dataset, or of every dataset.
+
+    Raises:
+        NotFound: no such dataset.
+    """
+    with uow:
+        dataset_id = uow.governance.resolve_dataset(dataset) if dataset else None
+        return uow.governance.list_column_tags(dataset_id)
+
+
+def lineage(
+    uow: UnitOfWork, *, dataset: str | None = None, column: str | None = None
+) -> list[LineageEntry]:
+    """Model versions whose source run used the dataset (with `column`: and the dataset has
+    that column), or, with only `column`, used any dataset that has that column.
+
+    Raises:
+        InvalidInput: neither a dataset nor a column given.
+        NotFound: no such dataset, or the dataset has no such column.
+    """
+    if dataset is None and column is None:
+        raise InvalidInput("Give --dataset ID, --column NAME, or both.")
+    with uow:
+        dataset_id = uow.governance.resolve_dataset(dataset) if dataset else None
+        if dataset_id is not None and column is not None:
+            if column not in uow.governance.dataset_columns(dataset_id):
+                raise NotFound(f"Dataset {dataset_id[:12]} has no column {column!r}.")
+        return uow.governance.lineage(dataset_id=dataset_id, column=column)

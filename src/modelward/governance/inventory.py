@@ -1,0 +1,123 @@
+"""The model inventory: every model with owner, risk level, stage, last validation, pending
+sign-offs and what is overdue, with filters.
+
+The facts come from one bulk read (`GovernanceRepo.inventory_facts`, a fixed number of
+queries whatever the number of models); stages and due dates are derived here in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from modelward.domain.governance import ModelFacts, Stage, derive_stage, rejected, sign_offs_met
+from modelward.domain.policy import PolicySet, retraining_due
+from modelward.domain.ports import UnitOfWork
+from modelward.domain.risk import RiskLevel
+from modelward.errors import InvalidInput
+
+UNASSESSED = "unassessed"
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    """One model in the inventory."""
+
+    model: str
+    owner: str
+    risk_level: str  # low, medium, high, severe, or "unassessed"
+    risk_score: int | None
+    stage: str  # the production version's stage if any, else the newest version's
+    production_version: int | None
+    latest_version: int | None
+    latest_stage: str | None
+    last_validation: datetime | None
+    last_validation_passed: bool | None
+    pending_sign_offs: tuple[str, ...]  # roles still to sign off the version under review
+    rejected: bool
+    assessment_overdue: bool
+    retraining_due: bool
+
+    @property
+    def overdue(self) -> bool:
+        """The assessment expired or the production version is due for retraining."""
+        return self.assessment_overdue or self.retraining_due
+
+
+def _row(
+    facts: ModelFacts, *, policies: PolicySet, now: datetime, protected: Collection[str]
+) -> InventoryRow:
+    policy = policies.for_assessment(facts.assessment)
+    latest, production = facts.latest, facts.production
+    latest_stage = derive_stage(policy, latest, protected=protected) if latest else None
+    pending: tuple[str, ...] = ()
+    if latest is not None and latest.review_requested_at is not None:
+        if latest_stage not in (Stage.IN_PRODUCTION, Stage.RETIRED):
+            pending = tuple(sign_offs_met(policy, latest)[1])
+    reports = [v for v in (latest, production) if v is not None and v.report_at is not None]
+    newest_report = max(reports, key=lambda v: v.report_at or now, default=None)
+    assessment = facts.assessment
+    return InventoryRow(
+        model=facts.name,
+        owner=facts.owner,
+        risk_level=assessment.level.value if assessment else UNASSESSED,
+        risk_score=assessment.score if assessment else None,
+        stage=(Stage.IN_PRODUCTION if production else latest_stage or Stage.REGISTERED).value,
+        production_version=production.version if production else None,
+        latest_version=latest.version if latest else None,
+        latest_stage=latest_stage.value if latest_stage else None,
+        last_validation=newest_report.report_at if newest_report else None,
+        last_validation_passed=newest_report.report_passed if newest_report else None,
+        pending_sign_offs=pending,
+        rejected=bool(latest and rejected(latest)),
+        assessment_overdue=bool(assessment and assessment.is_overdue(now)),
+        retraining_due=bool(
+            production and retraining_due(policy, trained_at=production.created_at, now=now)
+        ),
+    )
+
+
+def _check_filters(risk: str | None, stage: str | None) -> None:
+    levels = [level.value for level in RiskLevel] + [UNASSESSED]
+    if risk is not None and risk not in levels:
+        raise InvalidInput(f"Unknown risk level {risk!r}; use one of {', '.join(levels)}.")
+    stages = [s.value for s in Stage]
+    if stage is not None and stage not in stages:
+        raise InvalidInput(f"Unknown stage {stage!r}; use one of {', '.join(stages)}.")
+
+
+def inventory(
+    uow: UnitOfWork,
+    *,
+    policies: PolicySet,
+    now: datetime,
+    protected: Collection[str],
+    risk: str | None = None,
+    stage: str | None = None,
+    overdue: bool = False,
+    pending: bool = False,
+    owner: str | None = None,
+    search: str | None = None,
+) -> list[InventoryRow]:
+    """Every model, by name, filtered by risk level, stage, owner, a name substring, and
+    whether something is overdue or sign-offs are pending.
+
+    Raises:
+        InvalidInput: an unknown risk level or stage.
+    """
+    _check_filters(risk, stage)
+    with uow:
+        facts = uow.governance.inventory_facts(protected=list(protected))
+    rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
+    needle = search.lower() if search else None
+    return [
+        row
+        for row in rows
+        if (risk is None or row.risk_level == risk)
+        and (stage is None or row.stage == stage)
+        and (not overdue or row.overdue)
+        and (not pending or row.pending_sign_offs)
+        and (owner is None or row.owner == owner)
+        and (needle is None or needle in row.model.lower())
+    ]

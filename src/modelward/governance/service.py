@@ -1,0 +1,317 @@
+"""Governance use-cases: review requests, sign-offs, the promotion gate and a version's
+governance status. One public function per user action, one transaction each.
+
+Permissions are checked here (so the CLI, API and UI share them) and every state change
+appends an audit event in the same transaction. The rules are pure, in `modelward.domain`.
+Risk assessments, users, data tags and lineage, the audit trail, the inventory and the card
+are in sibling modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from modelward.domain.audit import AuditEvent
+from modelward.domain.governance import ReviewRequest, Stage, VersionFacts
+from modelward.domain.governance import derive_stage as _derive_stage
+from modelward.domain.policy import (
+    CheckSummary,
+    Decision,
+    GateDecision,
+    Policy,
+    PolicySet,
+    ReportSummary,
+    SignOff,
+    check_sign_off,
+    evaluate_gate,
+)
+from modelward.domain.ports import UnitOfWork
+from modelward.domain.registry import ModelVersion
+from modelward.domain.reports import ReportRecord
+from modelward.domain.roles import Action
+from modelward.errors import InvalidInput, PolicyViolation
+from modelward.governance.access import require, roles_of
+from modelward.registry.service import AliasGate
+
+
+def _event(
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    actor: str,
+    at: datetime,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    return AuditEvent(action, entity_type, entity_id, actor, at, before, after, reason)
+
+
+def request_review(
+    uow: UnitOfWork,
+    *,
+    model: str,
+    version: int,
+    policies: PolicySet,
+    actor: str,
+    now: datetime,
+    comment: str = "",
+) -> ReviewRequest:
+    """Ask reviewers to sign off MODEL VERSION.
+
+    Raises:
+        NotFound: no such version.
+        PermissionDenied: the actor may not request a review.
+    """
+    request = ReviewRequest(model, version, actor, now, comment)
+    with uow:
+        require(uow, actor, policies.permissions, Action.REQUEST_REVIEW)
+        uow.governance.save_review_request(request)
+        uow.audit.append(
+            _event(
+                "review.requested",
+                "model_version",
+                f"{model}/{version}",
+                actor,
+                now,
+                after={"comment": comment},
+                reason=comment,
+            )
+        )
+        uow.commit()
+    return request
+
+
+def record_sign_off(
+    uow: UnitOfWork,
+    *,
+    model: str,
+    version: int,
+    role: str,
+    decision: Decision | str,
+    policies: PolicySet,
+    actor: str,
+    now: datetime,
+    comment: str = "",
+) -> SignOff:
+    """Approve or reject MODEL VERSION in `role`, with a comment (required to reject).
+
+    Raises:
+        InvalidInput: an unknown role or decision, or a rejection without a comment.
+        NotFound: no such version.
+        PermissionDenied: the actor does not hold `role`, the role may not approve, or the
+            actor created the version (unless the policy allows it).
+        Conflict: the actor already gave the same decision in that role.
+    """
+    policies.permissions.check_role(role)
+    if decision not in set(Decision):
+        raise InvalidInput(f"A decision is 'approve' or 'reject', got {decision!r}.")
+    new = SignOff(model, version, role, actor, Decision(decision), comment, now)
+    with uow:
+        target = uow.registry.get_version(model, version)
+        policy = policies.for_assessment(uow.governance.find_assessment(model))
+        check_sign_off(
+            new,
+            existing=uow.governance.list_sign_offs(model, version),
+            author=target.created_by,
+            policy=policy,
+            user_roles=roles_of(uow, actor, policies.permissions),
+            permissions=policies.permissions,
+        )
+        uow.governance.save_sign_off(new)
+        uow.audit.append(
+            _event(
+                f"signoff.{new.decision.value}",
+                "model_version",
+                f"{model}/{version}",
+                actor,
+                now,
+                after={"role": role, "decision": new.decision.value, "comment": comment},
+                reason=comment,
+            )
+        )
+        uow.commit()
+    return new
+
+
+def _report_summary(record: ReportRecord | None) -> ReportSummary | None:
+    if record is None:
+        return None
+    checks = []
+    for check in record.summary.get("checks", []):
+        name = str(check["name"])
+        category = str(check.get("category") or name.split(".", 1)[0])
+        value = check.get("value")
+        checks.append(CheckSummary(name, category, value, check.get("passed")))
+    return ReportSummary(record.model, record.version, record.passed, tuple(checks))
+
+
+def _decide(
+    uow: UnitOfWork,
+    version: ModelVersion,
+    *,
+    policies: PolicySet,
+    now: datetime,
+    monitoring_configured: bool | None,
+) -> tuple[Policy, GateDecision]:
+    name, number = version.model, version.version
+    assessment = uow.governance.find_assessment(name)
+    policy = policies.for_assessment(assessment)
+    decision = evaluate_gate(
+        policy,
+        version_info=version,
+        assessment=assessment,
+        report_summary=_report_summary(uow.validation.latest_report(name, number)),
+        sign_offs=uow.governance.list_sign_offs(name, number),
+        card_fields=uow.governance.card_fields(name, number),
+        datasets_personal_data=uow.governance.personal_data_uses(name, number),
+        now=now,
+        monitoring_configured=monitoring_configured,
+    )
+    return policy, decision
+
+
+def check_promotion(
+    uow: UnitOfWork,
+    version: ModelVersion,
+    *,
+    policies: PolicySet,
+    now: datetime,
+    monitoring_configured: bool | None = None,
+) -> GateDecision:
+    """The gate of the model's risk level for `version`, inside an open unit of work.
+
+    Without an assessment the severe policy applies (and the assessment item fails).
+    Deployment gates pass `monitoring_configured`; alias moves leave it None.
+
+    Raises:
+        PolicyViolation: some requirement is unmet; the message lists every one and
+            `details["missing"]` names them.
+    """
+    policy, decision = _decide(
+        uow, version, policies=policies, now=now, monitoring_configured=monitoring_configured
+    )
+    if not decision.allowed:
+        subject = f"{version.model} v{version.version}"
+        raise PolicyViolation(
+            f"{subject} cannot be promoted ({policy.level} risk): {decision.reason}. See"
+            f" 'modelward governance status {version.model} {version.version}'.",
+            missing=decision.missing,
+        )
+    return decision
+
+
+def protected_alias_gate(
+    policies: PolicySet,
+    *,
+    actor: str,
+    clock: Callable[[], datetime],
+    protected: Collection[str],
+    auto: bool = False,
+) -> AliasGate:
+    """The registry's `set_alias` gate: moving a protected alias needs the `promote` action
+    and a passing gate (an audit event records the passed gate). With `auto`, the policy must
+    also allow automatic promotion (low risk). `clock` is read only for protected aliases."""
+
+    def gate(uow: UnitOfWork, version: ModelVersion, alias: str) -> None:
+        if alias not in protected:
+            return
+        now = clock()
+        if not auto:
+            require(uow, actor, policies.permissions, Action.PROMOTE)
+        decision = check_promotion(uow, version, policies=policies, now=now)
+        policy = policies.for_assessment(uow.governance.find_assessment(version.model))
+        if auto and not policy.auto_promote:
+            raise PolicyViolation(
+                f"The {policy.level} risk policy does not allow automatic promotion.",
+                missing=["auto_promote"],
+            )
+        uow.audit.append(
+            _event(
+                "promotion.gate_passed",
+                "model_version",
+                f"{version.model}/{version.version}",
+                actor,
+                now,
+                after={"alias": alias, "level": policy.level.value, "auto": auto}
+                | {"items": [item.name for item in decision.items]},
+            )
+        )
+
+    return gate
+
+
+@dataclass(frozen=True)
+class GovernanceStatus:
+    """A version's governance checklist, risk level and stage."""
+
+    model: str
+    version: int
+    level: str | None  # None: not assessed (the severe policy applies)
+    policy: Policy
+    decision: GateDecision
+    stage: Stage
+
+
+def version_facts(
+    uow: UnitOfWork, version: ModelVersion, *, protected: Collection[str]
+) -> VersionFacts:
+    """The facts `derive_stage` reads, for one version (inside an open unit of work)."""
+    name, number = version.model, version.version
+    record = uow.validation.latest_report(name, number)
+    history = uow.registry.alias_history(name)
+    requests = uow.governance.list_review_requests(name, number)
+    return VersionFacts(
+        model=name,
+        version=number,
+        created_by=version.created_by,
+        created_at=version.created_at,
+        report_passed=record.passed if record else None,
+        report_at=record.created_at if record else None,
+        sign_offs=tuple(uow.governance.list_sign_offs(name, number)),
+        review_requested_at=requests[-1].requested_at if requests else None,
+        aliases=version.aliases,
+        ever_protected=any(e.alias in protected and e.version == number for e in history),
+    )
+
+
+def governance_status(
+    uow: UnitOfWork,
+    *,
+    model: str,
+    version: int,
+    policies: PolicySet,
+    now: datetime,
+    protected: Collection[str],
+) -> GovernanceStatus:
+    """The gate checklist of MODEL VERSION (never raising for unmet items) and its stage.
+
+    Raises:
+        NotFound: no such version.
+    """
+    with uow:
+        target = uow.registry.get_version(model, version)
+        policy, decision = _decide(
+            uow, target, policies=policies, now=now, monitoring_configured=None
+        )
+        assessment = uow.governance.find_assessment(model)
+        facts = version_facts(uow, target, protected=protected)
+    stage = _derive_stage(policy, facts, protected=protected)
+    level = assessment.level.value if assessment else None
+    return GovernanceStatus(model, version, level, policy, decision, stage)
+
+
+def auto_promotion_eligible(
+    uow: UnitOfWork, *, model: str, version: int, policies: PolicySet, now: datetime
+) -> bool:
+    """True when the model's policy allows automatic promotion and the version's gate passes."""
+    with uow:
+        target = uow.registry.get_version(model, version)
+        policy, decision = _decide(
+            uow, target, policies=policies, now=now, monitoring_configured=None
+        )
+    return policy.auto_promote and decision.allowed

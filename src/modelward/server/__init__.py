@@ -1,0 +1,1 @@
+"""HTTP faces: the scoring service (``scoring.py``); thin over the services."""

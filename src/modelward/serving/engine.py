@@ -1,0 +1,290 @@
+"""The scoring engine: the live deployment snapshot, routing, prediction, shadow scoring and
+prediction logging. Framework-free; ``modelward.server.scoring`` puts HTTP around it.
+
+A background thread polls the deployment every ``poll_seconds``: a new configuration, the kill
+switch or new settings take effect at the next poll, without a restart. New versions are loaded
+in that thread before the switch, and loaded models are cached by version.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from modelward.domain.deployment import Deployment, UnseenCategories
+from modelward.errors import InvalidInput
+from modelward.registry.flavors import LoadedModel
+from modelward.serving import fastpath, routing
+from modelward.serving.metrics import ServingMetrics
+from modelward.serving.payload import Batch, InputSpec
+
+log = logging.getLogger("modelward.serving")
+
+Fetch = Callable[[], Deployment]
+Load = Callable[[str, int], LoadedModel]
+Sink = Callable[[Any], None]  # takes a store.predictions.PredictionEntry-like object
+EntryFactory = Callable[..., Any]
+SHADOW_BACKLOG = 1_000
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A loaded version, its compiled input spec and, when safe, its numeric fast path."""
+
+    version: int
+    loaded: LoadedModel
+    spec: InputSpec
+    classes: list[Any] | None
+    fast: Any = None  # a copy taking float matrices (see serving.fastpath), or None
+    argmax: bool = False  # predictions = classes[argmax(probabilities)]
+
+    @classmethod
+    def build(cls, version: int, loaded: LoadedModel, spec: InputSpec) -> ServedModel:
+        fast = fastpath.numpy_model(loaded, spec.columns) if spec.numeric else None
+        classes = loaded.classes_
+        argmax = (
+            fast is not None
+            and loaded.has_predict_proba
+            and fastpath.predicts_by_argmax(loaded.model)
+        )
+        return cls(version, loaded, spec, None if classes is None else list(classes), fast, argmax)
+
+    def run(self, data: Any) -> tuple[np.ndarray, np.ndarray | None]:
+        """Predictions and, where the model has them, class probabilities.
+
+        Raises:
+            InvalidInput: the model refused the input (its message is passed on).
+        """
+        model = self.loaded
+        try:
+            if self.fast is not None:
+                matrix = data if isinstance(data, np.ndarray) else data.to_numpy(np.float64)
+                return self._run_fast(matrix)
+            if isinstance(data, np.ndarray):
+                data = pd.DataFrame(data, columns=self.spec.columns, copy=False)
+            if model.flavor == "python_function":
+                return np.asarray(model.model(data)), None
+            predictions = np.asarray(model.model.predict(data))
+            proba = np.asarray(model.model.predict_proba(data)) if model.has_predict_proba else None
+        except (ValueError, TypeError) as exc:
+            raise InvalidInput(
+                f"Model v{self.version} could not score the input: {exc}", problems=[str(exc)]
+            ) from exc
+        return predictions, proba
+
+    def _run_fast(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        if self.argmax:
+            proba = np.asarray(self.fast.predict_proba(matrix))
+            return np.asarray(self.fast.classes_)[proba.argmax(axis=1)], proba
+        predictions = np.asarray(self.fast.predict(matrix))
+        has_proba = self.loaded.has_predict_proba
+        return predictions, np.asarray(self.fast.predict_proba(matrix)) if has_proba else None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one request reads: swapped as a whole, never mutated."""
+
+    deployment: Deployment
+    models: dict[int, ServedModel]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The result of one prediction request."""
+
+    request_id: str
+    version: int
+    arm: str
+    predictions: np.ndarray
+    probabilities: np.ndarray | None
+    classes: list[Any] | None
+    rows: int
+
+
+def _columns(data: Any, names: list[str]) -> dict[str, Any]:
+    if isinstance(data, np.ndarray):  # the fast path's matrix: column views, no copies
+        return {name: data[:, j] for j, name in enumerate(names)}
+    return {str(c): data[c].to_numpy() for c in data.columns}
+
+
+class ScoringEngine:
+    """Routes, scores and logs requests for one deployment."""
+
+    def __init__(
+        self,
+        *,
+        fetch: Fetch,
+        load: Load,
+        metrics: ServingMetrics,
+        sink: Sink | None = None,
+        entry: EntryFactory | None = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._fetch = fetch
+        self._load = load
+        self.metrics = metrics
+        self._sink = sink
+        self._entry = entry
+        self.poll_seconds = poll_seconds
+        self._cache: dict[tuple[int, str, bool, bool], ServedModel] = {}
+        self.snapshot: Snapshot | None = None
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+        self._shadow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow")
+        self._shadow_pending = 0
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the live configuration (blocking: the service is ready after), then poll."""
+        self.refresh()
+        if self.poll_seconds > 0:
+            self._poller = threading.Thread(target=self._poll, name="config-poll", daemon=True)
+            self._poller.start()
+
+    def stop(self) -> None:
+        """Stop polling and finish queued shadow scorings."""
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=10)
+        self._shadow.shutdown(wait=True)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            try:
+                self.refresh()
+            except Exception:  # keep serving the last good snapshot; the next poll retries
+                log.exception("refreshing the deployment failed; serving the previous config")
+
+    def refresh(self) -> None:
+        """Fetch the deployment; load missing versions; swap the snapshot in one assignment."""
+        deployment = self._fetch()
+        current = self.snapshot
+        if current is not None and current.deployment == deployment:
+            return
+        strict = deployment.unseen_categories is UnseenCategories.REJECT
+        models = {}
+        for number in deployment.config.versions():
+            key = (number, deployment.model, strict, deployment.allow_missing)
+            served = self._cache.get(key)
+            if served is None:
+                loaded = self._load(deployment.model, number)
+                spec = InputSpec(
+                    loaded.signature, strict=strict, allow_missing=deployment.allow_missing
+                )
+                served = ServedModel.build(number, loaded, spec)
+                self._cache[key] = served
+            models[number] = served
+        self.snapshot = Snapshot(deployment, models)
+        self.metrics.config_seq.labels(deployment.name).set(deployment.config.seq)
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def current(self) -> Snapshot:
+        snapshot = self.snapshot
+        assert snapshot is not None, "start() the engine first"
+        return snapshot
+
+    def predict(self, snapshot: Snapshot, batch: Batch, *, request_id: str, key: Any) -> Answer:
+        """Score `batch` with the version the routing rules pick; log it; shadow-score it.
+
+        Raises:
+            InvalidInput: the input does not match the signature (every problem listed).
+        """
+        started = time.perf_counter()
+        deployment = snapshot.deployment
+        config = deployment.config
+        if key is None and config.ab_key:
+            key = batch.first(config.ab_key)
+        picked = routing.route(config, request_id=request_id, key=None if key is None else str(key))
+        served = snapshot.models[picked.version]
+        frame = served.spec.prepare(batch)
+        predictions, proba = served.run(frame)
+        elapsed = time.perf_counter() - started
+        self.metrics.observe(deployment.name, picked.version, picked.arm, len(frame), elapsed)
+        self._log(deployment, served, picked.arm, request_id, frame, predictions, proba, elapsed)
+        if picked.shadow_version is not None:
+            self._submit_shadow(snapshot, picked.shadow_version, batch, request_id)
+        return Answer(
+            request_id, picked.version, picked.arm, predictions, proba, served.classes, len(frame)
+        )
+
+    def _log(
+        self,
+        deployment: Deployment,
+        served: ServedModel,
+        arm: str,
+        request_id: str,
+        frame: Any,
+        predictions: np.ndarray,
+        proba: np.ndarray | None,
+        elapsed: float,
+    ) -> None:
+        if self._sink is None or self._entry is None:
+            return
+        self._sink(
+            self._entry(
+                request_id=request_id,
+                ts=datetime.now(UTC),
+                deployment=deployment.name,
+                model=deployment.model,
+                version=served.version,
+                arm=arm,
+                latency_ms=elapsed * 1000.0,
+                inputs=_columns(frame, served.spec.columns),
+                predictions=predictions,
+                probabilities=proba,
+            )
+        )
+
+    def _submit_shadow(
+        self, snapshot: Snapshot, version: int, batch: Batch, request_id: str
+    ) -> None:
+        if self._shadow_pending >= SHADOW_BACKLOG:
+            self.metrics.shadow_dropped.labels(snapshot.deployment.name).inc()
+            return
+        self._shadow_pending += 1
+        try:
+            self._shadow.submit(self._score_shadow, snapshot, version, batch, request_id)
+        except RuntimeError:  # shutting down
+            self._shadow_pending -= 1
+
+    def _score_shadow(
+        self, snapshot: Snapshot, version: int, batch: Batch, request_id: str
+    ) -> None:
+        """Off the response path: the challenger's answer is logged (arm "shadow"), never sent."""
+        try:
+            started = time.perf_counter()
+            served = snapshot.models[version]
+            frame = served.spec.prepare(batch)
+            predictions, proba = served.run(frame)
+            elapsed = time.perf_counter() - started
+            name = snapshot.deployment.name
+            self.metrics.observe(name, version, routing.SHADOW, len(frame), elapsed)
+            self._log(
+                snapshot.deployment,
+                served,
+                routing.SHADOW,
+                request_id,
+                frame,
+                predictions,
+                proba,
+                elapsed,
+            )
+        except InvalidInput:
+            self.metrics.errors.labels(snapshot.deployment.name, "shadow_invalid_input").inc()
+        except Exception:
+            log.exception("shadow scoring of request %s failed", request_id)
+            self.metrics.errors.labels(snapshot.deployment.name, "shadow_error").inc()
+        finally:
+            self._shadow_pending -= 1

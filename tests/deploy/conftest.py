@@ -1,0 +1,3 @@
+"""Deploy tests share the serving workspace fixture."""
+
+from tests.serving.conftest import workspace  # noqa: F401
