@@ -97,6 +97,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         user="alice",
         flush_interval=0.2,
         protected_aliases="",  # plain alias mechanics; governance tests opt in to the gate
+        protected_environments="",
     )
 
 
@@ -106,7 +107,9 @@ def sqlite_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
     home = tmp_path / ".modelward"
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(sqlite_template, home / "modelward.db")
-    return Settings(home=home, user="alice", flush_interval=0.2, protected_aliases="")
+    return Settings(
+        home=home, user="alice", flush_interval=0.2, protected_aliases="", protected_environments=""
+    )
 
 
 @pytest.fixture

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         default="champion",
         description="Comma-separated aliases whose moves are promotions through the gate.",
     )
+    protected_environments: str = Field(
+        default="production,prod",
+        description="Comma-separated deployment environments whose changes pass the gate.",
+    )
     flush_interval: float = Field(
         default=1.0, gt=0, description="Seconds between background flushes of logged metrics."
     )

@@ -17,7 +17,11 @@ runner = CliRunner()
 
 
 def invoke(client: Client, *args: str) -> tuple[int, str, str]:
-    env = {"COLUMNS": "200", "MODELWARD_PROTECTED_ALIASES": ""}
+    env = {
+        "COLUMNS": "200",
+        "MODELWARD_PROTECTED_ALIASES": "",
+        "MODELWARD_PROTECTED_ENVIRONMENTS": "",
+    }
     result = runner.invoke(app, ["--home", str(client.settings.home), *args], env=env)
     return result.exit_code, result.stdout, result.stderr
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelward.client import Client
+from modelward.config import Settings
 from modelward.domain.registry import ModelVersion
 from modelward.errors import InvalidInput, NotFound, PermissionDenied, PolicyViolation
 from tests.governance.helpers import (
@@ -165,3 +166,16 @@ def test_tagging_checks_the_column_and_the_basis(gov: Client) -> None:
         gov.governance.tag_column("ffffffffff", "age", personal=True)
     tag = gov.governance.tag_column(data, "age", personal=True, legal_basis="consent")
     assert gov.governance.column_tags(data) == [tag]
+
+
+def test_production_deployments_pass_the_gate(settings: Settings, clock: Clock) -> None:
+    governed = Client(settings.model_copy(update={"protected_environments": "production"}))
+    governed.backend.clock = clock
+    version = register(governed)
+    uri = f"models:/{version.model}/{version.version}"
+    with pytest.raises(PolicyViolation, match="cannot be promoted") as refused:
+        governed.deployments.create("credit-scoring", model_uri=uri, environment="production")
+    assert "assessment" in " ".join(refused.value.details["missing"])
+    staging = governed.deployments.create("credit-staging", model_uri=uri, environment="staging")
+    assert staging.name == "credit-staging"
+    governed.close()

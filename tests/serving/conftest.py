@@ -27,7 +27,12 @@ def register_versions(client: Client, count: int = 2) -> None:
 def workspace(sqlite_settings: Settings) -> Iterator[Client]:
     settings = sqlite_settings.model_copy(
         # no protected aliases: these tests are about serving, not the governance gate
-        update={"predictions_flush_seconds": 0.2, "poll_interval": 0.1, "protected_aliases": ""}
+        update={
+            "predictions_flush_seconds": 0.2,
+            "poll_interval": 0.1,
+            "protected_aliases": "",
+            "protected_environments": "",
+        }
     )
     client = Client(settings)
     register_versions(client)

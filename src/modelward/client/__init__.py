@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelward.client.deploy import DeploymentClient
-from modelward.client.governance import GovernanceClient, alias_gate
+from modelward.client.governance import GovernanceClient, alias_gate, deployment_gate
 from modelward.client.local import LocalBackend
 from modelward.client.run import ActiveRun, current_run
 from modelward.client.validation import ValidationClient
@@ -246,7 +246,7 @@ class Client:
         self.tracking = TrackingClient(self.backend)
         self.registry = RegistryClient(self.backend)
         self.validation = ValidationClient(self.backend)
-        self.deployments = DeploymentClient(self.backend)
+        self.deployments = DeploymentClient(self.backend, gate=deployment_gate(self.backend))
         self.governance = GovernanceClient(self.backend)
 
     @property

@@ -82,6 +82,20 @@ def alias_gate(backend: LocalBackend, *, auto: bool = False) -> AliasGate:
     )
 
 
+def deployment_gate(backend: LocalBackend) -> AliasGate:
+    """The gate a deployment change runs before a version faces traffic in a protected
+    environment (MODELWARD_PROTECTED_ENVIRONMENTS, default production and prod)."""
+    environments = tuple(
+        e.strip() for e in backend.settings.protected_environments.split(",") if e.strip()
+    )
+    return service.protected_alias_gate(
+        workspace_policies(backend.settings),
+        actor=backend.actor,
+        clock=backend.now,
+        protected=environments,
+    )
+
+
 class GovernanceClient:
     """Risk assessments, reviews and sign-offs, gates, users, data governance, audit trail."""
 
