@@ -1,4 +1,4 @@
-"""The demo runs end to end and leaves a workspace a user can explore."""
+"""The demo runs the lifecycle end to end (small size) and leaves a workspace to explore."""
 
 from pathlib import Path
 
@@ -6,18 +6,23 @@ from rich.console import Console
 
 from modelward.client import Client
 from modelward.config import Settings
-from modelward.demo import MODEL, run_demo
+from modelward.demo import run_demo
+from modelward.demo.lifecycle import DEPLOYMENT, MODEL
 
 
-def test_demo_tracks_two_runs_and_crowns_the_better(tmp_path: Path) -> None:
+def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     console = Console(record=True, width=120)
-    result = run_demo(tmp_path, console=console)
-    client = Client(Settings(home=tmp_path / ".modelward"), create=False)
-    runs = client.tracking.search_runs(order_by=["metrics.roc_auc DESC"])
-    assert len(runs) == 2
-    assert all(len(client.tracking.get_run(r.id).datasets) == 2 and r.params for r in runs)
+    facts = run_demo(tmp_path, console=console, rows=6000, requests=40)
+    text = console.export_text()
+    assert facts["validation"] == {"biased_passed": False, "mitigated_passed": True}
+    assert facts["risk"].level.value == "high"
+    assert facts["audit"].ok
+    client = Client(Settings(home=tmp_path / ".modelward", user="auditor"), create=False)
     champion = client.registry.resolve(f"models:/{MODEL}@champion")
-    assert champion.run_id == runs[0].id, "the champion is the run with the best ROC AUC"
-    assert result["reloaded_auc"] == runs[0].metrics["roc_auc"]
-    assert "champion" in console.export_text()
+    assert champion.version == facts["mitigated"] != facts["biased"]
+    assert client.deployments.get(DEPLOYMENT).environment == "production"
+    assert sum(facts["traffic"].values()) == 40
+    stored = client.deployments.read_predictions(DEPLOYMENT)
+    assert len(stored) == 40, "every prediction was logged"
+    assert "FAILS" in text and "champion" in text
     client.close()

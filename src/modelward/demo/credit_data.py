@@ -18,7 +18,7 @@ late_payments          poisson(0.4), poisson(1.5) for 15% of applicants
 loan_amount            lognormal, median 9,000; ``loan_term`` 36 or 60 months
 =====================  ========================================================================
 
-True risk (logit): -2.1 + 3.0 x debt/income + 0.45 x late_payments + 0.35 x loan/income
+True risk (logit): -3.6 + 3.0 x debt/income + 0.45 x late_payments + 3.5 x loan/income
 - 0.04 x history years + 0.9 (unemployed) + 0.3 (self-employed) - 0.02 x employment years.
 
 **Planted bias.** Historical decisions were biased: with ``bias=True`` applicants with
@@ -37,8 +37,17 @@ import pandas as pd
 from modelward.errors import InvalidInput
 
 FEATURES = [
-    "age", "gender", "region", "employment", "employment_years", "income", "debt",
-    "credit_history_years", "late_payments", "loan_amount", "loan_term",
+    "age",
+    "gender",
+    "region",
+    "employment",
+    "employment_years",
+    "income",
+    "debt",
+    "credit_history_years",
+    "late_payments",
+    "loan_amount",
+    "loan_term",
 ]
 SENSITIVE = ["gender", "age_band"]
 TARGET = "default"
@@ -82,26 +91,33 @@ def generate_applicants(
         late = np.round(late * 1.6 + rng.random(rows) * 0.6).astype(int)
         loan *= 1.10
     logit = (
-        -2.1 + 3.0 * debt / income + 0.45 * late + 0.35 * loan / income * 10 - 0.04 * history
-        + 0.9 * (employment == "unemployed") + 0.3 * (employment == "self-employed")
+        -3.6
+        + 3.0 * debt / income
+        + 0.45 * late
+        + 3.5 * loan / income
+        - 0.04 * history
+        + 0.9 * (employment == "unemployed")
+        + 0.3 * (employment == "self-employed")
         - 0.02 * years
     )
     if bias:
         logit = logit + 0.9 * (gender == "F")
     default = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
-    frame = pd.DataFrame({
-        "age": age,
-        "age_band": pd.cut(age, [0, 34, 54, 200], labels=["21-34", "35-54", "55+"]).astype(str),
-        "gender": gender,
-        "region": region,
-        "employment": employment,
-        "employment_years": years,
-        "income": income.round(0),
-        "debt": debt.round(0),
-        "credit_history_years": history,
-        "late_payments": late.astype(int),
-        "loan_amount": loan.round(0),
-        "loan_term": rng.choice([36, 60], rows),
-        TARGET: default,
-    })
+    frame = pd.DataFrame(
+        {
+            "age": age,
+            "age_band": pd.cut(age, [0, 34, 54, 200], labels=["21-34", "35-54", "55+"]).astype(str),
+            "gender": gender,
+            "region": region,
+            "employment": employment,
+            "employment_years": years,
+            "income": income.round(0),
+            "debt": debt.round(0),
+            "credit_history_years": history,
+            "late_payments": late.astype(int),
+            "loan_amount": loan.round(0),
+            "loan_term": rng.choice([36, 60], rows),
+            TARGET: default,
+        }
+    )
     return frame
