@@ -31,10 +31,13 @@ def run_demo(
     started = time.monotonic()
     facts = run_lifecycle(home, console, rows=rows, requests=requests)
     console.print(
-        f"Done in {time.monotonic() - started:.0f} s. Explore it:\n"
+        f"Done in {time.monotonic() - started:.0f} s. Summary: {facts['summary']}\n"
+        "Explore it:\n"
         f"  export MODELWARD_HOME={home}\n"
-        "  modelward inventory ; modelward runs list ; modelward governance status credit-risk"
-        f" {facts.get('mitigated', 1)} ; modelward audit verify"
+        "  modelward inventory ; modelward governance status credit-risk"
+        f" {facts.get('mitigated', 1)} ; modelward audit verify\n"
+        "  modelward server --port 5000   # then open http://127.0.0.1:5000 (sign in as admin"
+        " with a token from 'modelward users token admin')"
     )
     facts["home"] = str(home)
     return facts

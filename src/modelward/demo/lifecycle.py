@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.text import Text
 
 from modelward.client import Client
 from modelward.config import Settings
@@ -77,6 +78,7 @@ class Lifecycle:
 
     def say(self, text: str) -> None:
         self.console.print(text)
+        self.facts.setdefault("narrative", []).append(Text.from_markup(text).plain)
 
     def close(self) -> None:
         for client in self.clients.values():
@@ -195,13 +197,24 @@ def step_risk(lc: Lifecycle) -> None:
 
 def _validate(lc: Lifecycle, version: int) -> Any:
     victor = lc.as_("victor")
-    return victor.validation.validate(
+    report = victor.validation.validate(
         f"models:/{MODEL}/{version}",
         lc.frames["holdout"],
         target=data.TARGET,
         sensitive=["gender"],
         config=VALIDATION,
     ).report
+    auc = report.find_check("performance.roc_auc")
+    parity = report.find_check("fairness.demographic_parity_difference[gender]")
+    lc.facts.setdefault("candidates", []).append(
+        {
+            "label": f"v{version}",
+            "auc": auc.value if auc else None,
+            "parity": parity.value if parity else None,
+            "passed": report.passed,
+        }
+    )
+    return report
 
 
 def step_validation(lc: Lifecycle) -> None:
@@ -317,6 +330,9 @@ def step_audit(lc: Lifecycle) -> None:
         f"[bold]9. Audit[/bold]: {result.checked} events, chain "
         f"{'intact' if result.ok else 'BROKEN: ' + result.message}; checkpoint written."
     )
+    from modelward.demo.summary import write_summary
+
+    lc.facts["summary"] = write_summary(lc.facts, lc.home.parent / "summary.html")
 
 
 def run_lifecycle(
