@@ -18,11 +18,14 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     assert facts["risk"].level.value == "high"
     assert facts["audit"].ok
     client = Client(Settings(home=tmp_path / ".modelward", user="auditor"), create=False)
-    champion = client.registry.resolve(f"models:/{MODEL}@champion")
-    assert champion.version == facts["mitigated"] != facts["biased"]
+    history = [e.version for e in client.registry.alias_history(MODEL, "champion")]
+    assert history == [facts["mitigated"], facts["retrained"]], "biased v1 never reached it"
+    assert "income" in facts["drifted"] and any(a["kind"] == "drift" for a in facts["alerts"])
+    assert facts["summary"].exists() and (tmp_path / "monitoring.html").exists()
     assert client.deployments.get(DEPLOYMENT).environment == "production"
     assert sum(facts["traffic"].values()) == 40
     stored = client.deployments.read_predictions(DEPLOYMENT)
-    assert len(stored) == 40, "every prediction was logged"
+    # step 6: 40; step 7: 200; step 8: 200 answered by the champion and scored in shadow
+    assert len(stored) == 40 + 200 + 200 * 2, "every prediction was logged"
     assert "FAILS" in text and "champion" in text
     client.close()

@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     poll_interval: float = Field(
         default=1.0, ge=0, description="Seconds between deployment-config polls of `serve`."
     )
+    max_request_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        gt=0,
+        description="Largest request body the platform server accepts (413 above it).",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs web UI sessions; set the same value on every server replica"
+        " (random per process if unset).",
+    )
 
     def resolved_db_url(self) -> str:
         """The metadata store URL: explicit, or the SQLite file inside the workspace."""

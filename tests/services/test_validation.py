@@ -134,3 +134,20 @@ def test_validation_reads_files(client: Client, holdout: pd.DataFrame, tmp_path:
         f"models:/credit-risk/{version}", str(path), target="default"
     ).report
     assert report.data_rows == len(holdout)
+
+
+def test_a_registered_regressor_is_validated_as_regression(client: Client) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    frame = applicants(400)
+    features = frame[["income", "age"]]
+    model = LinearRegression().fit(features, frame["debt"])
+    with client.start_run("debt") as run:
+        run.log_model(model, "model", input_example=features.head())
+    client.registry.register(run.id, name="debt-regressor")
+    loaded = client.registry.load_model("models:/debt-regressor/1")
+    assert not hasattr(loaded, "predict_proba")
+    report = client.validation.validate("models:/debt-regressor/1", frame, target="debt",
+                                        config={"metrics": {"min_roc_auc": None}}).report
+    assert report.task == "regression"
+    assert report.find_check("performance.mae") is not None

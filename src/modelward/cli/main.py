@@ -14,7 +14,9 @@ from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.governance import governance_app
 from modelward.cli.inventory import inventory
 from modelward.cli.models import models_app
+from modelward.cli.monitor import monitor_app, retrain
 from modelward.cli.runs import runs_app
+from modelward.cli.server import server
 from modelward.cli.users import users_app
 from modelward.cli.validate import reports_app, validate
 
@@ -39,8 +41,11 @@ app.command("inventory")(inventory)
 app.command("serve")(serve)
 app.command("package")(package)
 app.command("score")(score)
+app.command("server")(server)
 app.command("validate")(validate)
 app.add_typer(reports_app, name="reports")
+app.add_typer(monitor_app, name="monitor")
+app.command("retrain")(retrain)
 
 
 @app.callback()

@@ -62,3 +62,19 @@ def whoami(ctx: typer.Context, json_out: JsonOpt = False) -> None:
             return
         mode = " (single-user workspace: every role)" if me.bootstrap else ""
         typer.echo(f"{me.user}: {', '.join(me.roles) or 'no role'}{mode}.")
+
+
+@users_app.command("token")
+def token(
+    ctx: typer.Context,
+    name: str,
+    label: Annotated[str, typer.Option(help="What the token is for (kept with it).")] = "",
+) -> None:
+    """Issue an API token for NAME (shown once; only its hash is stored).
+
+    Use it as MODELWARD_TOKEN with MODELWARD_SERVER_URL, or to sign in to the web UI.
+    """
+    with exit_on_domain_error():
+        value = env_of(ctx).client.governance.issue_token(name, label=label)
+    typer.echo(value)
+    typer.echo("Store it now: it cannot be shown again.", err=True)

@@ -12,6 +12,7 @@ from typing import Any
 from modelward.client.deploy import DeploymentClient
 from modelward.client.governance import GovernanceClient, alias_gate, deployment_gate
 from modelward.client.local import LocalBackend
+from modelward.client.monitoring import MonitoringClient
 from modelward.client.run import ActiveRun, current_run
 from modelward.client.validation import ValidationClient
 from modelward.config import Settings
@@ -242,12 +243,28 @@ class Client:
 
     def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
         self.settings = settings or Settings()
+        if self.settings.server_url:  # remote mode: the platform server, same methods
+            self._open_remote()
+            return
         self.backend = LocalBackend.open(self.settings, create=create)
         self.tracking = TrackingClient(self.backend)
         self.registry = RegistryClient(self.backend)
         self.validation = ValidationClient(self.backend)
         self.deployments = DeploymentClient(self.backend, gate=deployment_gate(self.backend))
         self.governance = GovernanceClient(self.backend)
+        self.monitoring = MonitoringClient(self.backend)
+
+    def _open_remote(self) -> None:
+        from modelward.client import http, http_ops
+
+        backend = http.HttpBackend(self.settings)
+        self.backend = backend  # type: ignore[assignment]
+        self.tracking = http.HttpTrackingClient(backend)  # type: ignore[assignment]
+        self.registry = http.HttpRegistryClient(backend)  # type: ignore[assignment]
+        self.validation = http_ops.HttpValidationClient(backend)  # type: ignore[assignment]
+        self.deployments = http_ops.HttpDeploymentClient(backend)  # type: ignore[assignment]
+        self.governance = http_ops.HttpGovernanceClient(backend)  # type: ignore[assignment]
+        self.monitoring = http_ops.remote_monitoring(backend)  # type: ignore[assignment]
 
     @property
     def actor(self) -> str:

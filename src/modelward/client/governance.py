@@ -256,6 +256,15 @@ class GovernanceClient:
             self._b.uow(read_only=True), actor=self._b.actor, policies=self.policies
         )
 
+    def issue_token(self, name: str, *, label: str = "") -> str:
+        """A new API token for user `name` (shown once; only its hash is stored)."""
+        from modelward.governance import tokens
+
+        token, _ = tokens.issue_token(
+            self._b.uow(), user=name, label=tokens.check_label(label), **self._common()
+        )
+        return token
+
     # -- data governance ---------------------------------------------------------------
 
     def tag_column(

@@ -35,7 +35,7 @@ def run_demo(
         "Explore it:\n"
         f"  export MODELWARD_HOME={home}\n"
         "  modelward inventory ; modelward governance status credit-risk"
-        f" {facts.get('mitigated', 1)} ; modelward audit verify\n"
+        f" {facts.get('retrained', facts.get('mitigated', 1))} ; modelward audit verify\n"
         "  modelward server --port 5000   # then open http://127.0.0.1:5000 (sign in as admin"
         " with a token from 'modelward users token admin')"
     )

@@ -7,6 +7,7 @@ risk manager, omar runs operations). Step functions return the figures that deci
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,11 +196,11 @@ def step_risk(lc: Lifecycle) -> None:
     )
 
 
-def _validate(lc: Lifecycle, version: int) -> Any:
+def _validate(lc: Lifecycle, version: int, *, frame: pd.DataFrame | None = None) -> Any:
     victor = lc.as_("victor")
     report = victor.validation.validate(
         f"models:/{MODEL}/{version}",
-        lc.frames["holdout"],
+        lc.frames["holdout"] if frame is None else frame,
         target=data.TARGET,
         sensitive=["gender"],
         config=VALIDATION,
@@ -321,6 +322,143 @@ def step_deployment(lc: Lifecycle, *, requests: int) -> None:
     )
 
 
+WINDOW_SECONDS = 10  # monitoring windows; short so the demo's periods fall in windows of their own
+
+
+def _next_window() -> None:
+    """Sleep into the next monitoring window (windows are aligned to the epoch)."""
+    time.sleep(WINDOW_SECONDS - time.time() % WINDOW_SECONDS + 0.3)
+
+
+def _send_later_period(lc: Lifecycle, frame: pd.DataFrame) -> pd.DataFrame:
+    """Score `frame` through the service in batches of 20; return the labels to arrive later."""
+    import httpx
+
+    from modelward.server.inthread import serve_in_thread
+    from modelward.server.scoring import create_scoring_app
+
+    app = create_scoring_app(DEPLOYMENT, settings=lc.as_("omar").settings, poll_seconds=0.5)
+    labels: list[dict[str, Any]] = []
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        for start in range(0, len(frame), 20):
+            part = frame.iloc[start : start + 20]
+            answer = http.post("/predict", json=_records(part)).json()
+            labels += [
+                {"request_id": answer["request_id"], "row": i, "label": int(y)}
+                for i, y in enumerate(part[data.TARGET])
+            ]
+    return pd.DataFrame(labels)
+
+
+def step_monitoring(lc: Lifecycle, *, requests: int) -> None:
+    """7. The later period arrives; late labels; drift detected; an alert raised."""
+    omar = lc.as_("omar")
+    _next_window()
+    later = lc.frames["later"].head(max(requests, 200))
+    labels = _send_later_period(lc, later)
+    _next_window()  # the later period's window is now complete
+    ingested = omar.monitoring.ingest_labels(
+        DEPLOYMENT, labels, id_column="request_id", row_column="row"
+    )
+    result = omar.monitoring.run(DEPLOYMENT, window=f"{WINDOW_SECONDS}s")
+    drifted = [w for w in result.computed if any(p.drifted for p in w.drift)]
+    latest = drifted[-1] if drifted else (result.computed[-1] if result.computed else None)
+    effects = {
+        p.column: p.effect_size
+        for p in (latest.drift if latest else ())
+        if p.effect_size is not None and p.target == "input"
+    }
+    flagged = [p.column for p in (latest.drift if latest else ()) if p.drifted]
+    lc.facts["drift_effects"] = effects
+    lc.facts["drifted"] = flagged
+    lc.facts["alerts"] = [
+        {"kind": str(a.kind.value if hasattr(a.kind, "value") else a.kind), "message": a.message}
+        for a in result.alerts
+    ]
+    report = lc.home.parent / "monitoring.html"
+    omar.monitoring.report(DEPLOYMENT, report)
+    top = sorted(effects.items(), key=lambda kv: -kv[1])[:3]
+    lc.say(
+        f"[bold]7. Monitoring[/bold]: {len(later)} requests from the later period; their"
+        f" {ingested.stored} labels arrive late. The run over {len(result.computed)} windows"
+        f" flags drift in {', '.join(flagged) or 'nothing'} (largest effects:"
+        f" {', '.join(f'{k} {v:.2f}' for k, v in top)}; alarm at 0.10) and raises"
+        f" {len(result.alerts)} alert(s). Report: {report}."
+    )
+
+
+def retrain_model(frame: pd.DataFrame, *, target: str, params: dict[str, Any]) -> Any:
+    """The project's training entry point (modelward.yaml `train:`): gender is never used."""
+    features = _features(False)
+    model = _pipeline(str(params.get("kind", "logistic")), features)
+    return model.fit(frame[features], frame[target])
+
+
+def step_retraining(lc: Lifecycle, *, requests: int) -> None:
+    """8. Retraining gives a challenger; shadow evaluation; promotion through the gates."""
+    from modelward.client.monitoring import MonitoringClient
+    from modelward.client.retrain import retrain
+    from modelward.project import Project
+
+    dana = lc.as_("dana")
+    dana.monitoring = MonitoringClient(
+        dana.backend,
+        project=Project(
+            data={
+                "target": data.TARGET,
+                "validation": VALIDATION,
+                "train": "modelward.demo.lifecycle:retrain_model",
+            }
+        ),
+    )
+    fresh = lc.frames["later"].iloc[len(lc.frames["later"]) // 2 :]
+    result = retrain(
+        dana,
+        MODEL,
+        data=fresh,
+        trigger="drift",
+        deployment=DEPLOYMENT,
+        params={"kind": lc.facts["kinds"][0]},
+    )
+    version = result.version
+    omar = lc.as_("omar")
+    omar.deployments.set_challenger(
+        DEPLOYMENT, version, strategy="shadow", reason="shadow the retrained model"
+    )
+    _next_window()
+    labels = _send_later_period(lc, lc.frames["later"].head(max(requests, 200)))
+    omar.monitoring.ingest_labels(DEPLOYMENT, labels, id_column="request_id", row_column="row")
+    evidence = dana.monitoring.compare(DEPLOYMENT)
+    report = _validate(lc, version, frame=fresh)
+    for name, text in CARD.items():
+        dana.governance.set_card_field(MODEL, version, name, text)
+    dana.governance.request_review(
+        MODEL, version, comment=f"Shadow evidence {evidence.artifact_sha256[:12]}"
+    )
+    lc.as_("victor").governance.approve(
+        MODEL, version, role="validator", comment=f"shadow verdict: {evidence.verdict}"
+    )
+    lc.as_("rita").governance.approve(MODEL, version, role="risk_manager", comment="approved")
+    omar.deployments.promote(DEPLOYMENT, reason="retrained on the later period")
+    omar.registry.set_alias(MODEL, "champion", version, reason="retrained after drift")
+    auc = next((m for m in evidence.metrics if m.get("metric") == "roc_auc"), {})
+    lc.facts["retrained"] = version
+    lc.say(
+        f"[bold]8. Retraining[/bold]: the drift alert triggers a retrain on fresh labelled"
+        f" data: v{version} (validation {'passed' if report.passed else 'FAILED'}). In shadow"
+        f" it scores the same {evidence.rows} live requests as the champion"
+        f" ({'paired' if evidence.paired else 'unpaired'}; verdict [bold]{evidence.verdict}"
+        f"[/bold]{_auc_text(auc)}); victor and rita approve with that evidence, and omar"
+        f" promotes v{version} in the deployment and as champion through the gates."
+    )
+
+
+def _auc_text(row: dict[str, Any]) -> str:
+    if not row:
+        return ""
+    return f", ROC AUC difference {row.get('difference', 0):+.3f}"
+
+
 def step_audit(lc: Lifecycle) -> None:
     """9. The audit trail verifies; a checkpoint anchors its head."""
     result = lc.as_("rita").governance.verify_audit()
@@ -350,6 +488,8 @@ def run_lifecycle(
         ("validating (slices, fairness, explanations, robustness)", lambda: step_validation(lc)),
         ("reviewing and promoting", lambda: step_approval(lc)),
         ("deploying and sending traffic", lambda: step_deployment(lc, requests=requests)),
+        ("monitoring the later period", lambda: step_monitoring(lc, requests=requests)),
+        ("retraining, shadowing and promoting", lambda: step_retraining(lc, requests=requests)),
         ("verifying the audit trail", lambda: step_audit(lc)),
     ]
     try:

@@ -21,11 +21,13 @@ from modelward.domain.governance import (
     ReviewRequest,
     User,
 )
+from modelward.domain.monitoring import Alert, Label, MonitoringWindow, PerformancePoint
 from modelward.domain.policy import PersonalDataUse, SignOff
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.reports import ReportRecord
 from modelward.domain.risk import RiskAssessment
 from modelward.domain.search import Filter, OrderBy
+from modelward.domain.tokens import ApiToken
 from modelward.domain.tracking import (
     ArtifactRef,
     DatasetRef,
@@ -295,6 +297,71 @@ class GovernanceRepo(Protocol):
         ...
 
 
+class MonitoringRepo(Protocol):
+    """Ground-truth labels, monitoring windows with their time series, and alerts."""
+
+    def find_labels(
+        self, deployment: str, keys: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], Label]:
+        """Stored labels of these (request id, row) keys. Raises NotFound (deployment)."""
+        ...
+
+    def save_labels(self, deployment: str, labels: Sequence[Label]) -> None:
+        """Insert new labels and overwrite stored ones with the same key (newest wins)."""
+        ...
+
+    def list_labels(
+        self, deployment: str, *, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Label]:
+        """Labels whose prediction was made in ``[start, end)``, oldest prediction first."""
+        ...
+
+    def find_window(
+        self, deployment: str, start: datetime, end: datetime
+    ) -> MonitoringWindow | None: ...
+
+    def last_window(self, deployment: str) -> MonitoringWindow | None:
+        """The window with the latest end, or None."""
+        ...
+
+    def list_windows(self, deployment: str, *, with_series: bool = True) -> list[MonitoringWindow]:
+        """Every window of the deployment, oldest first, with drift and performance points."""
+        ...
+
+    def save_window(self, window: MonitoringWindow) -> int:
+        """Insert the window with its points; returns its id. Raises AlreadyExists."""
+        ...
+
+    def windows_with_new_labels(self, deployment: str) -> list[MonitoringWindow]:
+        """Windows holding labels received after their performance was last computed."""
+        ...
+
+    def replace_performance(
+        self, window_id: int, points: Sequence[PerformancePoint], *, n_labels: int, at: datetime
+    ) -> None: ...
+
+    def save_alert(self, alert: Alert) -> Alert | None:
+        """Insert the alert; None (nothing written) when the same one exists already."""
+        ...
+
+    def list_alerts(
+        self,
+        *,
+        deployment: str | None = None,
+        model: str | None = None,
+        open_only: bool = False,
+        limit: int = 1000,
+    ) -> list[Alert]:
+        """Newest first."""
+        ...
+
+    def set_webhook_status(self, alert_ids: Sequence[int], status: str, detail: str) -> None: ...
+
+    def acknowledge_alert(self, alert_id: int, *, by: str, at: datetime) -> Alert:
+        """Raises NotFound naming the alert."""
+        ...
+
+
 class AuditLog(Protocol):
     """Append-only: no update, no delete."""
 
@@ -309,6 +376,18 @@ class AuditLog(Protocol):
     ) -> list[AuditEvent]: ...
 
 
+class TokenRepo(Protocol):
+    """API tokens of the platform server (only hashes are stored)."""
+
+    def save_token(self, token: ApiToken) -> ApiToken:
+        """Insert a token; returns it with its id."""
+        ...
+
+    def find_token(self, token_hash: str) -> ApiToken | None: ...
+
+    def list_tokens(self, user: str | None = None) -> list[ApiToken]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories; rolled back on exit unless committed."""
 
@@ -318,6 +397,8 @@ class UnitOfWork(Protocol):
     deployments: DeploymentRepo
     audit: AuditLog
     governance: GovernanceRepo
+    monitoring: MonitoringRepo
+    tokens: TokenRepo
 
     def __enter__(self) -> Self: ...
 

@@ -112,9 +112,17 @@ class LoadedModel:
     def has_predict_proba(self) -> bool:
         return self.flavor == "sklearn" and hasattr(self.model, "predict_proba")
 
-    def predict_proba(self, data: Any) -> np.ndarray:
+    @property
+    def predict_proba(self) -> Any:
+        """Class probabilities, for models that have them: `hasattr(m, "predict_proba")` is
+        False for regressors and callables, as it is for the estimators themselves."""
         if not self.has_predict_proba:
-            raise InvalidInput(f"Model {self.uri or self.meta.get('class')} has no predict_proba.")
+            raise AttributeError(
+                f"Model {self.uri or self.meta.get('class')} has no predict_proba."
+            )
+        return self._predict_proba
+
+    def _predict_proba(self, data: Any) -> np.ndarray:
         return np.asarray(self.model.predict_proba(self._prepare(data)))
 
     @property

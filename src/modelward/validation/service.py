@@ -203,3 +203,15 @@ def list_reports(uow: UnitOfWork, *, model: str, version: int | None = None) -> 
     with uow:
         uow.registry.get_model(model)
         return uow.validation.list_reports(model, version)
+
+
+def report_html(uow: UnitOfWork, artifacts: ArtifactStore, *, model: str, version: int) -> str:
+    """The newest report of a version as its self-contained HTML page.
+
+    Raises:
+        NotFound: no such version, or it was never validated.
+    """
+    found = latest_report(uow, artifacts, model=model, version=version)
+    if found.record.html_sha256 is None:
+        return render_html(found.report)
+    return artifacts.get_bytes(found.record.html_sha256).decode()

@@ -366,3 +366,125 @@ audit_checkpoints = Table(
     Column("address", String(64), nullable=False),
     Column("created_by", String(256), nullable=False),
 )
+
+# API tokens for the platform server: only the sha256 of a token is kept (it is shown once).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_name", String(256), ForeignKey("users.name"), nullable=False, index=True),
+    Column("label", String(256), nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+# Monitoring (issue 6): late ground-truth labels (one per logged record: a newer label for the
+# same request id and row replaces the older one and counts the repeat), monitoring windows
+# (unique per deployment and span: re-running a window finds it and changes nothing), their
+# drift and performance time series, and alerts (unique per window, kind and subject).
+ground_truth_labels = Table(
+    "ground_truth_labels",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("label", Json, nullable=True),
+    Column("predicted_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("times_received", Integer, nullable=False),
+    UniqueConstraint(
+        "deployment_id", "request_id", "row", name="uq_ground_truth_labels_request_row"
+    ),
+    Index("ix_ground_truth_labels_predicted", "deployment_id", "predicted_at"),
+)
+
+monitoring_windows = Table(
+    "monitoring_windows",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("window_end", UTCDateTime, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("n_labels", BigInteger, nullable=False),
+    Column("champion_version", Integer, nullable=True),
+    Column("reference", Text, nullable=False, default=""),
+    Column("computed_at", UTCDateTime, nullable=False),
+    Column("performance_at", UTCDateTime, nullable=True),
+    Column("summary", Json, nullable=False),
+    UniqueConstraint(
+        "deployment_id", "window_start", "window_end", name="uq_monitoring_windows_span"
+    ),
+)
+
+monitoring_drift = Table(
+    "monitoring_drift",
+    metadata,
+    Column(
+        "window_id",
+        BigId,
+        ForeignKey("monitoring_windows.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("target", String(16), primary_key=True),  # "input" or "prediction"
+    Column("column_name", String(256), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("statistic", Float, nullable=True),
+    Column("p_value", Float, nullable=True),
+    Column("effect_size", Float, nullable=True),
+    Column("threshold", Float, nullable=True),
+    Column("drifted", Boolean, nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("message", Text, nullable=False, default=""),
+)
+
+monitoring_performance = Table(
+    "monitoring_performance",
+    metadata,
+    Column(
+        "window_id",
+        BigId,
+        ForeignKey("monitoring_windows.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("metric", String(64), primary_key=True),
+    Column("value", Float, nullable=True),
+    Column("baseline", Float, nullable=True),
+    Column("threshold", Float, nullable=True),
+    Column("degraded", Boolean, nullable=True),
+    Column("n_labels", BigInteger, nullable=False),
+)
+
+monitoring_alerts = Table(
+    "monitoring_alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), nullable=False),
+    Column("model_name", String(256), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("kind", String(16), nullable=False),  # drift, performance, data
+    Column("severity", String(16), nullable=False),  # warning, critical
+    Column("subject", String(256), nullable=False),  # the column or metric
+    Column("message", Text, nullable=False),
+    Column("window_start", UTCDateTime, nullable=False),
+    Column("window_end", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", String(256), nullable=True),
+    Column("webhook_status", String(32), nullable=False),
+    Column("webhook_detail", Text, nullable=False, default=""),
+    Column("details", Json, nullable=False),
+    UniqueConstraint(
+        "deployment_id",
+        "window_start",
+        "kind",
+        "subject",
+        name="uq_monitoring_alerts_window_subject",
+    ),
+    Index("ix_monitoring_alerts_model", "model_name", "acknowledged_at"),
+)

@@ -113,10 +113,18 @@ class SqlTrackingRepo:
     def create_experiment(self, name: str, *, at: datetime, description: str = "") -> Experiment:
         if self.find_experiment(name) is not None:
             raise AlreadyExists(f"Experiment {name!r} already exists.")
-        result = self.conn.execute(
-            insert(experiments).values(name=name, description=description, created_at=at)
+        # Two first runs of a new experiment may race (PostgreSQL, several server clients):
+        # the loser's insert does nothing and it uses the winner's row.
+        stmt = upsert(self.conn, experiments).values(
+            name=name, description=description, created_at=at
         )
-        return Experiment(int(result.inserted_primary_key[0]), name, at, description)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["name"]).returning(experiments.c.id)
+        new_id = self.conn.execute(stmt).scalar()
+        if new_id is None:
+            found = self.find_experiment(name)
+            assert found is not None
+            return found
+        return Experiment(int(new_id), name, at, description)
 
     def find_experiment(self, name: str) -> Experiment | None:
         row = self.conn.execute(_FIND_EXPERIMENT, {"b_name": name}).first()

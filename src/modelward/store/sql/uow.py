@@ -11,7 +11,9 @@ from modelward.errors import BackendUnavailable, Conflict
 from modelward.store.sql.audit_log import SqlAuditLog
 from modelward.store.sql.deploy_repo import SqlDeploymentRepo
 from modelward.store.sql.governance_repo import SqlGovernanceRepo
+from modelward.store.sql.monitoring_repo import SqlMonitoringRepo
 from modelward.store.sql.registry_repo import SqlRegistryRepo
+from modelward.store.sql.token_repo import SqlTokenRepo
 from modelward.store.sql.tracking_repo import SqlTrackingRepo
 from modelward.store.sql.validation_repo import SqlValidationRepo
 
@@ -25,6 +27,8 @@ class SqlUnitOfWork:
     deployments: SqlDeploymentRepo
     audit: SqlAuditLog
     governance: SqlGovernanceRepo
+    monitoring: SqlMonitoringRepo
+    tokens: SqlTokenRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -50,6 +54,8 @@ class SqlUnitOfWork:
         self.deployments = SqlDeploymentRepo(conn)
         self.audit = SqlAuditLog(conn)
         self.governance = SqlGovernanceRepo(conn)
+        self.monitoring = SqlMonitoringRepo(conn)
+        self.tokens = SqlTokenRepo(conn)
         return self
 
     @property

@@ -1,0 +1,41 @@
+"""`modelward server`: the platform server (REST API + web UI) under uvicorn.
+
+The CLI never imports the server: uvicorn imports `modelward.server.app:create_app` as a
+factory, which reads its settings from MODELWARD_* (the options given here are exported).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from modelward.cli.env import env_of
+
+
+def server(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+    workers: Annotated[int, typer.Option(help="Worker processes (share the database).")] = 1,
+) -> None:
+    """Serve the REST API (/api/v1, OpenAPI at /docs) and the web UI.
+
+    Users sign in with a token from 'modelward users token NAME'.
+    """
+    import uvicorn
+
+    settings = env_of(ctx).settings
+    os.environ["MODELWARD_HOME"] = str(settings.home)
+    if settings.db_url:
+        os.environ["MODELWARD_DB_URL"] = settings.db_url
+    typer.echo(f"modelward server on http://{host}:{port} (API docs at /docs)", err=True)
+    uvicorn.run(
+        "modelward.server.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )

@@ -1,0 +1,236 @@
+"""MonitoringClient: labels, monitoring runs, alerts, reports, live comparisons, retraining.
+
+Settings of the ``monitoring:`` section of ``modelward.yaml`` (every key optional)::
+
+    monitoring:
+      window: 1d                      # window size: 30m, 12h, 1d, 1w ...
+      margin: 0.05                    # performance margin below the validation baseline
+      min_labels: 30                  # labelled rows a window needs for performance figures
+      min_metrics: {roc_auc: 0.7}     # floors, besides the baseline
+      thresholds: {income: {method: psi, threshold: 0.2}}   # drift overrides per column
+      webhook: https://hooks.example.com/modelward          # JSON POST of new alerts
+      webhook_timeout: 5              # seconds
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from modelward.client.local import LocalBackend
+from modelward.domain.monitoring import Alert, MonitoringWindow
+from modelward.errors import InvalidInput
+from modelward.monitoring import comparison, service
+from modelward.monitoring.labels import LabelIngestResult
+from modelward.monitoring.windows import parse_window
+from modelward.monitoring.windows_compute import MonitorOptions
+from modelward.project import Project, load_project
+from modelward.store.prediction_log import ParquetPredictionLog
+
+MONITORING_KEYS = frozenset(
+    {"window", "margin", "min_labels", "min_metrics", "thresholds", "webhook", "webhook_timeout"}
+)
+
+
+def monitoring_section(project: Project) -> dict[str, Any]:
+    """The ``monitoring:`` section, with unknown keys refused by name."""
+    section = project.section("monitoring")
+    unknown = sorted(set(section) - MONITORING_KEYS)
+    if unknown:
+        raise InvalidInput(
+            f"{project.path}: unknown monitoring key(s) {', '.join(map(repr, unknown))}; known"
+            f" keys are {', '.join(sorted(MONITORING_KEYS))}."
+        )
+    return section
+
+
+def options_from(section: Mapping[str, Any], **overrides: Any) -> MonitorOptions:
+    """MonitorOptions from the project section, overridden by explicit (non-None) values."""
+    values = {**section, **{k: v for k, v in overrides.items() if v is not None}}
+    opts: dict[str, Any] = {"window": parse_window(values.get("window", "1d"))}
+    for key in ("margin", "min_labels", "min_metrics", "thresholds", "reference_window"):
+        if values.get(key) is not None:
+            opts[key] = values[key]
+    return MonitorOptions(**opts)
+
+
+def http_notifier(url: str, *, timeout: float = 5.0) -> service.Notify:
+    """POST the payload as JSON; (status, detail) for the alerts' delivery record."""
+    import httpx
+
+    def notify(payload: dict[str, Any]) -> tuple[str, str]:
+        try:
+            response = httpx.post(url, json=payload, timeout=timeout)
+        except httpx.HTTPError as exc:
+            return "failed", f"{type(exc).__name__}: {exc}"
+        if response.is_success:
+            return "delivered", f"HTTP {response.status_code}"
+        return "failed", f"HTTP {response.status_code}"
+
+    return notify
+
+
+class MonitoringClient:
+    """Monitoring of deployments over the local workspace."""
+
+    def __init__(self, backend: LocalBackend, *, project: Project | None = None) -> None:
+        self._b = backend
+        self._project = project
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            self._project = load_project()
+        return self._project
+
+    @property
+    def log(self) -> ParquetPredictionLog:
+        return ParquetPredictionLog(self._b.settings.resolved_predictions_dir())
+
+    def ingest_labels(
+        self,
+        deployment: str,
+        data: Any,
+        *,
+        id_column: str = "request_id",
+        label_column: str = "label",
+        row_column: str | None = None,
+    ) -> LabelIngestResult:
+        """Store ground-truth labels (CSV/Parquet path or DataFrame) for logged requests."""
+        return service.ingest_labels(
+            self._b.uow(),
+            self.log,
+            deployment=deployment,
+            data=data,
+            id_column=id_column,
+            label_column=label_column,
+            row_column=row_column,
+            now=self._b.now(),
+        )
+
+    def options(self, **overrides: Any) -> MonitorOptions:
+        """The options of a run: modelward.yaml's monitoring section, then `overrides`."""
+        return options_from(monitoring_section(self.project), **overrides)
+
+    def _notifier(self, webhook: str | None) -> service.Notify | None:
+        section = monitoring_section(self.project)
+        url = webhook or section.get("webhook")
+        if not url:
+            return None
+        return http_notifier(str(url), timeout=float(section.get("webhook_timeout", 5.0)))
+
+    def run(
+        self,
+        deployment: str,
+        *,
+        window: str | timedelta | None = None,
+        webhook: str | None = None,
+        reference_window: tuple[datetime, datetime] | None = None,
+        on_window: Callable[[int, int], None] | None = None,
+        **overrides: Any,
+    ) -> service.RunResult:
+        """Compute every complete window since the last run of `deployment`."""
+        opts = self.options(window=window, reference_window=reference_window, **overrides)
+        return service.run_monitoring(
+            self._b.uow(),
+            self._b.artifacts,
+            self.log,
+            deployment=deployment,
+            now=self._b.now(),
+            options=opts,
+            notify=self._notifier(webhook),
+            on_window=on_window,
+        )
+
+    def run_all(self, **kwargs: Any) -> list[service.RunResult]:
+        """`run` for every deployment."""
+        from modelward.deploy import service as deploy_service
+
+        names = [d.name for d in deploy_service.list_deployments(self._b.uow(read_only=True))]
+        return [self.run(name, **kwargs) for name in names]
+
+    def alerts(
+        self, *, deployment: str | None = None, model: str | None = None, open_only: bool = False
+    ) -> list[Alert]:
+        return service.list_alerts(
+            self._b.uow(read_only=True), deployment=deployment, model=model, open_only=open_only
+        )
+
+    def open_alerts(self, model: str | None = None) -> list[Alert]:
+        """Unacknowledged alerts (of one model), newest first."""
+        return service.open_alerts(self._b.uow(read_only=True), model=model)
+
+    def acknowledge(self, alert_id: int) -> Alert:
+        return service.acknowledge_alert(
+            self._b.uow(), alert_id=alert_id, actor=self._b.actor, now=self._b.now()
+        )
+
+    def windows(self, deployment: str) -> list[MonitoringWindow]:
+        return service.list_windows(self._b.uow(read_only=True), deployment=deployment)
+
+    def status(self, deployment: str) -> dict[str, Any]:
+        """Last window, open alerts, labelled windows: what `monitor status` prints."""
+        windows = self.windows(deployment)
+        alerts = self.alerts(deployment=deployment, open_only=True)
+        last = windows[-1] if windows else None
+        return {
+            "deployment": deployment,
+            "windows": len(windows),
+            "last_window": None if last is None else f"{last.start} - {last.end}",
+            "last_status": None if last is None else last.status.value,
+            "last_drifted": [] if last is None else last.summary.get("drifted", []),
+            "labelled_windows": sum(1 for w in windows if w.n_labels),
+            "open_alerts": len(alerts),
+            "alerts": alerts,
+        }
+
+    def report(self, deployment: str, output: str | Path | None = None) -> str:
+        """The self-contained HTML report; written to `output` when given."""
+        from modelward.monitoring import report
+
+        html = report.build_report(
+            self._b.uow(read_only=True),
+            self._b.artifacts,
+            self.log,
+            deployment=deployment,
+            now=self._b.now(),
+        )
+        if output is not None:
+            Path(output).write_text(html, encoding="utf-8")
+        return html
+
+    def compare(
+        self,
+        deployment: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        request_review: bool = False,
+    ) -> comparison.Evidence:
+        """Champion vs challenger on labelled live traffic (shadow: paired); the evidence is
+        stored as an artifact and audited; with `request_review`, a review of the challenger is
+        requested with the evidence named in its comment."""
+        now = self._b.now()
+        evidence = comparison.compare_live(
+            self._b.uow(),
+            self._b.artifacts,
+            self.log,
+            deployment=deployment,
+            start=start or datetime(1970, 1, 1, tzinfo=UTC),
+            end=end or now + timedelta(seconds=1),
+            actor=self._b.actor,
+            now=now,
+        )
+        if request_review:
+            from modelward.client.governance import GovernanceClient
+
+            GovernanceClient(self._b).request_review(
+                evidence.model,
+                evidence.challenger,
+                comment=f"Live comparison with v{evidence.champion} on {evidence.rows} labelled"
+                f" requests ({'paired, shadow' if evidence.paired else 'unpaired'}):"
+                f" {evidence.verdict}; evidence artifact sha256:{evidence.artifact_sha256}.",
+            )
+        return evidence

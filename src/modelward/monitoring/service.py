@@ -1,0 +1,330 @@
+"""Monitoring use-cases: ingest labels, run monitoring over complete windows, list and
+acknowledge alerts, a deployment's status. One public function per user action.
+
+A run is safe from cron: each window is stored under a unique (deployment, start, end) key
+and skipped once computed, alerts are unique per window, kind and subject, and a window's
+performance is recomputed only when labels arrived for it after it was last computed. The
+webhook is called through `notify`, given by the caller (services do no HTTP); its failure is
+recorded on the alerts and never aborts the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from modelward.domain.deployment import Deployment
+from modelward.domain.monitoring import (
+    Alert,
+    Label,
+    MonitoringWindow,
+    PredictionLog,
+    WindowStatus,
+)
+from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.errors import NotFound
+from modelward.monitoring import alerts as alert_rules
+from modelward.monitoring import labels as label_rules
+from modelward.monitoring import performance, windows
+from modelward.monitoring import reference as references
+from modelward.monitoring.windows_compute import (
+    MonitorOptions,
+    input_drift,
+    output_drift,
+    window_performance,
+)
+
+log = logging.getLogger("modelward.monitoring")
+Notify = Callable[[dict[str, Any]], tuple[str, str]]  # payload -> (status, detail)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one monitoring run of one deployment did."""
+
+    deployment: str
+    computed: list[MonitoringWindow] = field(default_factory=list)
+    refreshed: list[MonitoringWindow] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    reference: str = ""
+
+
+def ingest_labels(
+    uow: UnitOfWork,
+    predictions: PredictionLog,
+    *,
+    deployment: str,
+    data: object,
+    id_column: str,
+    label_column: str = "label",
+    row_column: str | None = None,
+    now: datetime,
+) -> label_rules.LabelIngestResult:
+    """Store ground-truth labels of logged records (the duplicate rule is in `labels`).
+
+    Raises:
+        NotFound: no such deployment.
+        InvalidInput: the file cannot be read or lacks a named column.
+    """
+    with uow:
+        uow.deployments.get_deployment(deployment)
+    frame = label_rules.read_label_frame(data)
+    wanted, duplicates, missing = label_rules.prepare_labels(
+        frame, id_column=id_column, label_column=label_column, row_column=row_column
+    )
+    logged = predictions.lookup(deployment, wanted[["request_id", "row"]])
+    known = wanted.merge(logged, on=["request_id", "row"], how="inner")
+    unknown = wanted.merge(logged, on=["request_id", "row"], how="left", indicator=True)
+    unknown_ids = unknown.loc[unknown["_merge"] == "left_only", "request_id"]
+    counts = {"stored": 0, "replaced": 0, "unchanged": 0}
+    with uow:
+        keys = list(zip(known["request_id"].astype(str), known["row"].astype(int), strict=True))
+        existing = uow.monitoring.find_labels(deployment, keys)
+        batch = []
+        for key, value, ts in zip(keys, known["label"], known["ts"], strict=True):
+            value = label_rules.plain(value)
+            old = existing.get(key)
+            if old is None:
+                counts["stored"] += 1
+                batch.append(Label(key[0], key[1], value, ts.to_pydatetime(), now))
+                continue
+            counts["unchanged" if old.label == value else "replaced"] += 1
+            received = now if old.label != value else old.received_at
+            batch.append(replace(old, label=value, received_at=received,
+                                 times_received=old.times_received + 1))  # fmt: skip
+        uow.monitoring.save_labels(deployment, batch)
+        uow.commit()
+    return label_rules.LabelIngestResult(
+        deployment=deployment,
+        received=len(frame),
+        duplicates_in_file=duplicates,
+        unknown=len(unknown_ids),
+        missing_label=missing,
+        unknown_examples=[str(v) for v in unknown_ids.head(label_rules.EXAMPLES)],
+        **counts,
+    )
+
+
+def _baseline(uow: UnitOfWork, deployment: Deployment) -> tuple[dict[str, float], str | None]:
+    with uow:
+        record = uow.validation.latest_report(deployment.model, deployment.config.champion)
+    if record is None:
+        return {}, None
+    return performance.baseline_from_report(record.summary), record.task
+
+
+def _reference(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    predictions: PredictionLog,
+    deployment: Deployment,
+    options: MonitorOptions,
+) -> references.MonitoringReference:
+    training = references.from_training(uow, artifacts, deployment)
+    if options.reference_window is None:
+        return training
+    return references.from_window(
+        predictions, deployment, training.features, *options.reference_window
+    )
+
+
+@dataclass(frozen=True)
+class _Context:
+    deployment: Deployment
+    reference: references.MonitoringReference
+    baseline: dict[str, float]
+    task: str | None
+    options: MonitorOptions
+    now: datetime
+
+
+def _compute_window(
+    uow: UnitOfWork, predictions: PredictionLog, ctx: _Context, span: tuple[datetime, datetime]
+) -> MonitoringWindow:
+    name, opts = ctx.deployment.name, ctx.options
+    n_rows = predictions.count(name, *span)
+    small = n_rows < opts.drift.min_rows
+    frame = None
+    if n_rows <= opts.max_rows_in_memory:
+        frame = predictions.read(name, *span)
+        frame = frame[frame["arm"] != "shadow"] if "arm" in frame else frame
+    drift = () if small else input_drift(
+        ctx.reference, predictions, frame, deployment=name, span=span, options=opts
+    )  # fmt: skip
+    drift += () if small else output_drift(ctx.reference, frame, opts)
+    with uow:
+        labels = uow.monitoring.list_labels(name, start=span[0], end=span[1])
+    points, n_labels, perf_status = [], 0, "insufficient_data"
+    if frame is not None:
+        points, n_labels, perf_status = window_performance(
+            frame, labels, baseline=ctx.baseline, task=ctx.task, options=opts
+        )
+    status = WindowStatus.INSUFFICIENT_DATA if small else WindowStatus.OK
+    summary = {
+        "drifted": [p.column for p in drift if p.drifted and p.target == "input"],
+        "prediction_drifted": any(p.drifted for p in drift if p.target == "prediction"),
+        "performance_status": perf_status,
+        "min_rows": opts.drift.min_rows,
+    }
+    return MonitoringWindow(
+        deployment=name, start=span[0], end=span[1], status=status, n_rows=n_rows,
+        n_labels=n_labels, computed_at=ctx.now, champion_version=ctx.deployment.config.champion,
+        reference=ctx.reference.description, summary=summary,
+        performance_at=ctx.now, drift=drift, performance=tuple(points),
+    )  # fmt: skip
+
+
+def _store(
+    uow: UnitOfWork, window: MonitoringWindow, new_alerts: list[Alert]
+) -> tuple[MonitoringWindow | None, list[Alert]]:
+    with uow:
+        if uow.monitoring.find_window(window.deployment, window.start, window.end) is not None:
+            return None, []  # computed meanwhile (another cron run): nothing changes
+        window = replace(window, id=uow.monitoring.save_window(window))
+        saved = [a for a in map(uow.monitoring.save_alert, new_alerts) if a is not None]
+        uow.commit()
+    return window, saved
+
+
+def _deliver(uow: UnitOfWork, saved: list[Alert], notify: Notify | None) -> list[Alert]:
+    for alert in saved:
+        log.warning("monitoring alert [%s/%s] %s", alert.kind, alert.severity, alert.message)
+    if not saved or notify is None:
+        return saved
+    payload = alert_rules.webhook_payload(saved)
+    try:
+        status, detail = notify(payload)
+    except Exception as exc:  # never abort a run for a webhook
+        status, detail = "failed", f"{type(exc).__name__}: {exc}"
+    with uow:
+        uow.monitoring.set_webhook_status([a.id for a in saved if a.id], status, detail)
+        uow.commit()
+    return [replace(a, webhook_status=status, webhook_detail=detail) for a in saved]
+
+
+def run_monitoring(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    predictions: PredictionLog,
+    *,
+    deployment: str,
+    now: datetime,
+    options: MonitorOptions | None = None,
+    notify: Notify | None = None,
+    on_window: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Compute every complete window since the last run; refresh windows with new labels.
+
+    Raises:
+        NotFound: no such deployment, or its champion version is gone.
+    """
+    opts = options or MonitorOptions()
+    with uow:
+        dep = uow.deployments.get_deployment(deployment)
+        last = uow.monitoring.last_window(deployment)
+    span = predictions.time_range(deployment)
+    spans = [] if span is None else windows.complete_windows(
+        first=span[0], now=now, size=opts.window, after=last.end if last else None
+    )  # fmt: skip
+    baseline, task = _baseline(uow, dep)
+    ctx = _Context(
+        dep, _reference(uow, artifacts, predictions, dep, opts), baseline, task, opts, now
+    )
+    result = RunResult(deployment, reference=ctx.reference.description)
+    for index, current in enumerate(spans):
+        window = _compute_window(uow, predictions, ctx, current)
+        stored, saved = _store(uow, window, alert_rules.alerts_for(window, dep, now=now))
+        if stored is not None:
+            result.computed.append(stored)
+            result.alerts.extend(_deliver(uow, saved, notify))
+        if on_window is not None:
+            on_window(index + 1, len(spans))
+    _refresh_performance(uow, predictions, ctx, result, notify)
+    return result
+
+
+def _refresh_performance(
+    uow: UnitOfWork,
+    predictions: PredictionLog,
+    ctx: _Context,
+    result: RunResult,
+    notify: Notify | None,
+) -> None:
+    with uow:
+        stale = uow.monitoring.windows_with_new_labels(ctx.deployment.name)
+    for window in stale:
+        frame = predictions.read(window.deployment, window.start, window.end)
+        frame = frame[frame["arm"] != "shadow"] if "arm" in frame else frame
+        with uow:
+            labels = uow.monitoring.list_labels(
+                window.deployment, start=window.start, end=window.end
+            )
+        points, n_labels, _ = window_performance(
+            frame, labels, baseline=ctx.baseline, task=ctx.task, options=ctx.options
+        )
+        fresh = replace(
+            window, performance=tuple(points), n_labels=n_labels, performance_at=ctx.now
+        )
+        new = [a for a in alert_rules.alerts_for(fresh, ctx.deployment, now=ctx.now)
+               if a.kind == "performance"]  # fmt: skip
+        with uow:
+            assert window.id is not None
+            uow.monitoring.replace_performance(window.id, points, n_labels=n_labels, at=ctx.now)
+            saved = [a for a in map(uow.monitoring.save_alert, new) if a is not None]
+            uow.commit()
+        result.refreshed.append(fresh)
+        result.alerts.extend(_deliver(uow, saved, notify))
+
+
+def list_alerts(
+    uow: UnitOfWork,
+    *,
+    deployment: str | None = None,
+    model: str | None = None,
+    open_only: bool = False,
+    limit: int = 1000,
+) -> list[Alert]:
+    """Alerts, newest first. Raises NotFound for an unknown deployment."""
+    with uow:
+        return uow.monitoring.list_alerts(
+            deployment=deployment, model=model, open_only=open_only, limit=limit
+        )
+
+
+def open_alerts(uow: UnitOfWork, *, model: str | None = None) -> list[Alert]:
+    """Unacknowledged alerts (of one model): what the inventory flags."""
+    return list_alerts(uow, model=model, open_only=True)
+
+
+def acknowledge_alert(uow: UnitOfWork, *, alert_id: int, actor: str, now: datetime) -> Alert:
+    """Mark an alert as seen. Raises NotFound naming the alert."""
+    with uow:
+        alert = uow.monitoring.acknowledge_alert(alert_id, by=actor, at=now)
+        uow.commit()
+    return alert
+
+
+def list_windows(uow: UnitOfWork, *, deployment: str) -> list[MonitoringWindow]:
+    """Every computed window with its drift and performance series, oldest first.
+
+    Raises:
+        NotFound: no such deployment.
+    """
+    with uow:
+        uow.deployments.get_deployment(deployment)
+        return uow.monitoring.list_windows(deployment)
+
+
+def latest_labelled_window(uow: UnitOfWork, *, deployment: str) -> MonitoringWindow:
+    """The newest window with labelled rows. Raises NotFound when there is none."""
+    for window in reversed(list_windows(uow, deployment=deployment)):
+        if window.n_labels > 0:
+            return window
+    raise NotFound(
+        f"Deployment {deployment!r} has no labelled monitoring window yet; ingest labels with"
+        f" 'modelward monitor labels {deployment} FILE --id-column ID' and run"
+        " 'modelward monitor run'."
+    )

@@ -1,0 +1,301 @@
+"""Wire models of governance (risk, reviews, sign-offs, gates, inventory, lineage) and of
+deployments. Shapes only: the rules are in the services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelward.domain.deployment import Deployment, DeploymentConfig, Strategy
+from modelward.domain.governance import LineageEntry, ReviewRequest
+from modelward.domain.policy import Decision, SignOff
+from modelward.domain.risk import Likelihood, RiskAssessment, Severity
+from modelward.schemas.core import PageOut
+
+_FROM = ConfigDict(from_attributes=True, populate_by_name=True)
+
+
+class AssessIn(BaseModel):
+    likelihood: int | str | None = None
+    severity: int | str | None = None
+    rationale: str = Field(default="", max_length=10_000)
+    answers: dict[str, Any] | None = None
+
+
+class AssessmentOut(BaseModel):
+    model_config = _FROM
+    model: str
+    likelihood: int
+    severity: int
+    score: int
+    level: str
+    rationale: str
+    assessed_by: str
+    assessed_at: datetime
+    expires_at: datetime | None = None
+    answers: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, a: RiskAssessment) -> AssessmentOut:
+        return cls(
+            model=a.model,
+            likelihood=int(a.likelihood),
+            severity=int(a.severity),
+            score=a.score,
+            level=a.level.value,
+            rationale=a.rationale,
+            assessed_by=a.assessed_by,
+            assessed_at=a.assessed_at,
+            expires_at=a.expires_at,
+            answers=dict(a.answers),
+        )
+
+    def to_domain(self) -> RiskAssessment:
+        return RiskAssessment(
+            self.model,
+            Likelihood(self.likelihood),
+            Severity(self.severity),
+            self.rationale,
+            self.assessed_by,
+            self.assessed_at,
+            self.expires_at,
+            dict(self.answers),
+        )
+
+
+class ReviewIn(BaseModel):
+    comment: str = Field(default="", max_length=10_000)
+
+
+class ReviewOut(BaseModel):
+    model_config = _FROM
+    model: str
+    version: int
+    requested_by: str
+    requested_at: datetime
+    comment: str = ""
+    promoted_to: str | None = None  # the alias an automatic promotion moved, if any
+
+    def to_domain(self) -> ReviewRequest:
+        return ReviewRequest(
+            self.model, self.version, self.requested_by, self.requested_at, self.comment
+        )
+
+
+class SignOffIn(BaseModel):
+    role: str = Field(min_length=1, max_length=64)
+    decision: Decision
+    comment: str = Field(default="", max_length=10_000)
+
+
+class SignOffOut(BaseModel):
+    model_config = _FROM
+    model: str
+    version: int
+    role: str
+    user: str
+    decision: Decision
+    comment: str
+    at: datetime
+
+    def to_domain(self) -> SignOff:
+        return SignOff(
+            self.model, self.version, self.role, self.user, self.decision, self.comment, self.at
+        )
+
+
+class GateItemOut(BaseModel):
+    model_config = _FROM
+    name: str
+    met: bool
+    detail: str
+
+
+class StatusOut(BaseModel):
+    model: str
+    version: int
+    level: str | None
+    stage: str
+    allowed: bool
+    items: list[GateItemOut]
+    missing: list[str]
+
+
+class InventoryRowOut(BaseModel):
+    model_config = _FROM
+    model: str
+    owner: str
+    risk_level: str
+    risk_score: int | None
+    stage: str
+    production_version: int | None
+    latest_version: int | None
+    latest_stage: str | None
+    last_validation: datetime | None
+    last_validation_passed: bool | None
+    pending_sign_offs: list[str]
+    rejected: bool
+    assessment_overdue: bool
+    retraining_due: bool
+    overdue: bool
+
+
+class InventoryPageOut(PageOut):
+    items: list[InventoryRowOut]
+
+
+class LineageOut(BaseModel):
+    model_config = _FROM
+    model: str
+    version: int
+    run_id: str
+    dataset_id: str
+    dataset_name: str
+    role: str
+
+    def to_domain(self) -> LineageEntry:
+        return LineageEntry(**self.model_dump())
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    detail: dict[str, Any]
+
+
+class TokenIn(BaseModel):
+    user: str = Field(min_length=1, max_length=256)
+    label: str = Field(default="", max_length=256)
+
+
+class TokenOut(BaseModel):
+    user: str
+    token: str  # shown once
+
+
+# -- deployments --------------------------------------------------------------------------
+
+
+class DeploymentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=256)
+    environment: str = Field(min_length=1, max_length=64)
+    model_uri: str = Field(min_length=1, max_length=600)
+    reason: str = Field(default="", max_length=10_000)
+
+
+class ChallengerIn(BaseModel):
+    version: int = Field(ge=1, le=2**31)
+    strategy: Strategy
+    share: float = Field(default=0.0, ge=0.0, le=1.0)
+    ab_key: str | None = Field(default=None, max_length=256)
+    reason: str = Field(default="", max_length=10_000)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(default="", max_length=10_000)
+
+
+class KillIn(ReasonIn):
+    fallback: Any = None
+
+
+class DeploymentConfigOut(BaseModel):
+    model_config = _FROM
+    champion: int
+    challenger: int | None = None
+    strategy: Strategy = Strategy.NONE
+    share: float = 0.0
+    ab_key: str | None = None
+    seq: int = 0
+    parent_seq: int | None = None
+    action: str = "create"
+    created_by: str = ""
+    created_at: datetime | None = None
+    reason: str = ""
+
+    def to_domain(self) -> DeploymentConfig:
+        return DeploymentConfig(**self.model_dump())
+
+
+class DeploymentOut(BaseModel):
+    model_config = _FROM
+    name: str
+    environment: str
+    model: str
+    created_by: str
+    created_at: datetime
+    config: DeploymentConfigOut
+    killed: bool = False
+    fallback: Any = None
+    unseen_categories: str = "allow"
+    allow_missing: bool = False
+    max_body_bytes: int = 0
+    updated_at: datetime | None = None
+
+    def to_domain(self) -> Deployment:
+        from modelward.domain.deployment import UnseenCategories
+
+        data = self.model_dump(exclude={"config", "unseen_categories"})
+        return Deployment(
+            **data,
+            config=self.config.to_domain(),
+            unseen_categories=UnseenCategories(self.unseen_categories),
+        )
+
+
+# -- monitoring ---------------------------------------------------------------------------
+
+
+class AlertOut(BaseModel):
+    model_config = _FROM
+    id: int | None = None
+    deployment: str
+    model: str
+    version: int | None
+    kind: str
+    severity: str
+    subject: str
+    message: str
+    window_start: datetime
+    window_end: datetime
+    created_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+class DriftPointOut(BaseModel):
+    model_config = _FROM
+    column: str
+    kind: str
+    method: str
+    statistic: float | None
+    p_value: float | None
+    threshold: float | None
+    drifted: bool | None
+    status: str
+    target: str = "input"
+
+
+class PerformancePointOut(BaseModel):
+    model_config = _FROM
+    metric: str
+    value: float | None
+    baseline: float | None
+    threshold: float | None
+    degraded: bool | None
+    n_labels: int
+
+
+class WindowOut(BaseModel):
+    model_config = _FROM
+    deployment: str
+    start: datetime
+    end: datetime
+    status: str
+    n_rows: int
+    n_labels: int
+    computed_at: datetime
+    champion_version: int | None = None
+    drift: list[DriftPointOut] = Field(default_factory=list)
+    performance: list[PerformancePointOut] = Field(default_factory=list)

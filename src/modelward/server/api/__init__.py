@@ -1,0 +1,1 @@
+"""REST API routers, one per lifecycle step; thin: parse, call a service, shape the answer."""

@@ -1,0 +1,125 @@
+"""Administration API: who am I, users and roles, API tokens, the audit trail (events, verify,
+export), the policies in force, data lineage and the governance model card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from modelward.domain.policy import policy_as_dict
+from modelward.domain.risk import RiskLevel
+from modelward.governance import card, data, tokens, trail, users
+from modelward.schemas.core import AuditEventOut, IdentityOut, UserIn, UserOut
+from modelward.schemas.ops import LineageOut, TokenIn, TokenOut, VerifyOut
+from modelward.server.deps import CtxDep, VersionPath
+
+router = APIRouter(tags=["admin"])
+CHECKPOINT_FILE = "audit-checkpoints.json"
+
+
+@router.get("/whoami")
+def whoami(ctx: CtxDep) -> IdentityOut:
+    """The authenticated user and their roles."""
+    found = users.whoami(ctx.uow(read_only=True), actor=ctx.actor, policies=ctx.policies)
+    return IdentityOut.model_validate(found)
+
+
+@router.get("/users")
+def list_users(ctx: CtxDep) -> list[UserOut]:
+    """Registered users and their roles."""
+    return [UserOut.model_validate(u) for u in users.list_users(ctx.uow(read_only=True))]
+
+
+@router.post("/users", status_code=201)
+def add_user(body: UserIn, ctx: CtxDep) -> UserOut:
+    """Register a user (if new) and grant roles (needs manage_roles)."""
+    found = users.add_user(ctx.uow(), name=body.name, roles=body.roles, **ctx.common())
+    return UserOut.model_validate(found)
+
+
+@router.post("/tokens", status_code=201)
+def issue_token(body: TokenIn, ctx: CtxDep) -> TokenOut:
+    """A new API token for a user (yourself, or anyone with manage_roles); shown once."""
+    value, _ = tokens.issue_token(ctx.uow(), user=body.user, label=body.label, **ctx.common())
+    return TokenOut(user=body.user, token=value)
+
+
+@router.get("/audit/events")
+def audit_events(
+    ctx: CtxDep,
+    entity_type: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[str | None, Query(max_length=600)] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
+) -> list[AuditEventOut]:
+    """The newest audit events (about one entity if given), newest first."""
+    found = trail.recent_events(
+        ctx.uow(read_only=True), entity_type=entity_type, entity_id=entity_id, limit=limit
+    )
+    return [AuditEventOut.model_validate(e) for e in found]
+
+
+def _anchors(home: Path) -> list[str]:
+    path = home / CHECKPOINT_FILE
+    if not path.exists():
+        return []
+    return [str(a) for a in json.loads(path.read_text("utf-8")).get("checkpoints", [])]
+
+
+@router.get("/audit/verify")
+def verify_audit(ctx: CtxDep) -> VerifyOut:
+    """Verify the hash chain against every checkpoint (ok: false names the first problem)."""
+    found = trail.verify_audit(
+        ctx.uow(read_only=True),
+        ctx.artifacts,
+        anchors=_anchors(Path(ctx.platform.settings.home)),
+    )
+    detail: dict[str, Any] = {
+        "checked": found.checked,
+        "first_bad_seq": found.first_bad_seq,
+        "problem": found.problem.value if found.problem else None,
+        "message": found.message,
+    }
+    return VerifyOut(ok=found.ok, detail=detail)
+
+
+@router.get("/audit/export", response_class=StreamingResponse)
+def export_audit(ctx: CtxDep, fmt: Literal["jsonl", "csv"] = "jsonl") -> StreamingResponse:
+    """The whole trail as JSON Lines or CSV, streamed."""
+    chunks = trail.export_audit(ctx.uow(read_only=True), fmt=fmt)
+    media = "application/x-ndjson" if fmt == "jsonl" else "text/csv"
+    return StreamingResponse((c.encode() for c in chunks), media_type=media)
+
+
+@router.get("/policies")
+def policies(ctx: CtxDep) -> dict[str, dict[str, Any]]:
+    """The policy of each risk level in force (defaults merged with the policy file)."""
+    return {level.value: policy_as_dict(ctx.policies.for_level(level)) for level in RiskLevel}
+
+
+@router.get("/lineage")
+def lineage(
+    ctx: CtxDep,
+    dataset: Annotated[str | None, Query(max_length=256)] = None,
+    column: Annotated[str | None, Query(max_length=256)] = None,
+) -> list[LineageOut]:
+    """Model versions trained on a dataset, or on any dataset with a column."""
+    found = data.lineage(ctx.uow(read_only=True), dataset=dataset, column=column)
+    return [LineageOut.model_validate(e) for e in found]
+
+
+@router.get("/governance/models/{model}/versions/{version}/card", response_class=HTMLResponse)
+def governance_card(model: str, version: VersionPath, ctx: CtxDep) -> HTMLResponse:
+    """The full model card (record, risk, policy, sign-offs) as HTML."""
+    text = card.model_card(
+        ctx.uow(read_only=True),
+        ctx.artifacts,
+        model=model,
+        version=version,
+        policies=ctx.policies,
+        html=True,
+    )
+    return HTMLResponse(text)

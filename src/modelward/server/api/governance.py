@@ -1,0 +1,185 @@
+"""Governance API: risk assessments, review requests, sign-offs, the gate checklist, the
+inventory (paged) and the review queue of the signed-in user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from modelward.governance import assessment as risk
+from modelward.governance import inventory as inventory_service
+from modelward.governance import queue, service
+from modelward.registry import service as registry
+from modelward.schemas.core import AliasEventOut
+from modelward.schemas.ops import (
+    AssessIn,
+    AssessmentOut,
+    GateItemOut,
+    InventoryPageOut,
+    InventoryRowOut,
+    ReviewIn,
+    ReviewOut,
+    SignOffIn,
+    SignOffOut,
+    StatusOut,
+)
+from modelward.server.deps import Ctx, CtxDep, VersionPath
+
+router = APIRouter(prefix="/governance", tags=["governance"])
+
+
+class QueueItemOut(BaseModel):
+    model: str
+    version: int
+    roles: list[str]
+    requested_at: str
+    created_by: str
+    risk_level: str
+
+
+def status_of(ctx: Ctx, model: str, version: int) -> StatusOut:
+    """The gate checklist of a version as a wire model (shared with the UI)."""
+    found = service.governance_status(
+        ctx.uow(read_only=True),
+        model=model,
+        version=version,
+        policies=ctx.policies,
+        now=ctx.now(),
+        protected=ctx.protected,
+    )
+    return StatusOut(
+        model=model,
+        version=version,
+        level=found.level,
+        stage=found.stage.value,
+        allowed=found.decision.allowed,
+        items=[GateItemOut.model_validate(i) for i in found.decision.items],
+        missing=list(found.decision.missing),
+    )
+
+
+@router.post("/models/{model}/assessment", status_code=201)
+def assess(model: str, body: AssessIn, ctx: CtxDep) -> AssessmentOut:
+    """Record a risk assessment (likelihood x severity, or questionnaire answers)."""
+    found = risk.assess_risk(
+        ctx.uow(),
+        model=model,
+        likelihood=body.likelihood,
+        severity=body.severity,
+        rationale=body.rationale,
+        answers=body.answers,
+        **ctx.common(),
+    )
+    return AssessmentOut.of(found)
+
+
+@router.get("/models/{model}/assessments")
+def assessments(model: str, ctx: CtxDep) -> list[AssessmentOut]:
+    """Every assessment of a model, newest first."""
+    return [
+        AssessmentOut.of(a) for a in risk.assessment_history(ctx.uow(read_only=True), model=model)
+    ]
+
+
+@router.get("/models/{model}/versions/{version}/status")
+def status(model: str, version: VersionPath, ctx: CtxDep) -> StatusOut:
+    """The gate checklist, risk level and stage of a version."""
+    return status_of(ctx, model, version)
+
+
+@router.post("/models/{model}/versions/{version}/review", status_code=201)
+def request_review(model: str, version: VersionPath, body: ReviewIn, ctx: CtxDep) -> ReviewOut:
+    """Ask for sign-offs; a low-risk version whose policy auto-promotes may be promoted."""
+    found = service.request_review(
+        ctx.uow(), model=model, version=version, comment=body.comment, **ctx.common()
+    )
+    promoted = auto_promote(ctx, model, version)
+    out = ReviewOut.model_validate(found)
+    return out.model_copy(update={"promoted_to": promoted.alias if promoted else None})
+
+
+def auto_promote(ctx: Ctx, model: str, version: int) -> AliasEventOut | None:
+    """Move the first protected alias when the policy allows it and the gate passes."""
+    eligible = service.auto_promotion_eligible(
+        ctx.uow(read_only=True), model=model, version=version, policies=ctx.policies, now=ctx.now()
+    )
+    if not eligible or not ctx.protected:
+        return None
+    event = registry.set_alias(
+        ctx.uow(),
+        name=model,
+        alias=ctx.protected[0],
+        version=version,
+        actor=ctx.actor,
+        now=ctx.now(),
+        reason="auto-promoted: low risk and the gate passed",
+        gate=service.protected_alias_gate(
+            ctx.policies, actor=ctx.actor, clock=ctx.now, protected=ctx.protected, auto=True
+        ),
+    )
+    return AliasEventOut.model_validate(event)
+
+
+@router.post("/models/{model}/versions/{version}/sign-offs", status_code=201)
+def sign_off(model: str, version: VersionPath, body: SignOffIn, ctx: CtxDep) -> SignOffOut:
+    """Approve or reject a version in a role (403 for a role you lack or your own version)."""
+    found = service.record_sign_off(
+        ctx.uow(),
+        model=model,
+        version=version,
+        role=body.role,
+        decision=body.decision,
+        comment=body.comment,
+        **ctx.common(),
+    )
+    return SignOffOut.model_validate(found)
+
+
+@router.get("/inventory")
+def inventory(
+    ctx: CtxDep,
+    risk: Annotated[str | None, Query(max_length=32)] = None,
+    stage: Annotated[str | None, Query(max_length=32)] = None,
+    owner: Annotated[str | None, Query(max_length=256)] = None,
+    search: Annotated[str | None, Query(max_length=256)] = None,
+    overdue: bool = False,
+    pending: bool = False,
+    offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> InventoryPageOut:
+    """Every model with risk, stage, validation, pending sign-offs and what is overdue; paged."""
+    rows = inventory_service.inventory(
+        ctx.uow(read_only=True),
+        policies=ctx.policies,
+        now=ctx.now(),
+        protected=ctx.protected,
+        risk=risk,
+        stage=stage,
+        owner=owner,
+        search=search,
+        overdue=overdue,
+        pending=pending,
+    )
+    page = [InventoryRowOut.model_validate(r) for r in rows[offset : offset + limit]]
+    return InventoryPageOut(items=page, total=len(rows), offset=offset, limit=limit)
+
+
+@router.get("/queue")
+def review_queue(ctx: CtxDep) -> list[QueueItemOut]:
+    """What waits for the signed-in user's sign-off."""
+    found = queue.review_queue(
+        ctx.uow(read_only=True), actor=ctx.actor, policies=ctx.policies, protected=ctx.protected
+    )
+    return [
+        QueueItemOut(
+            model=i.model,
+            version=i.version,
+            roles=list(i.roles),
+            requested_at=i.requested_at.isoformat(),
+            created_by=i.created_by,
+            risk_level=i.risk_level,
+        )
+        for i in found
+    ]

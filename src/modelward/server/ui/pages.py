@@ -1,0 +1,180 @@
+"""Web UI pages: sign-in, the model inventory, the model page with sign-offs, the governance
+queue. Each page asks services for its content; forms are CSRF-checked posts that call the
+same services as the API, so the same permission rules apply."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from modelward.errors import ModelwardError, PermissionDenied, Unauthenticated
+from modelward.governance import inventory as inventory_service
+from modelward.governance import overview, queue, service
+from modelward.server import session
+from modelward.server.deps import Ctx, CtxDep, PlatformDep, VersionPath
+from modelward.server.ui import monitoring_view, runs_pages
+from modelward.server.ui.render import render
+
+router = APIRouter(include_in_schema=False)
+router.include_router(runs_pages.router)
+PAGE_SIZE = 50
+
+
+def check_csrf(ctx: Ctx, submitted: str | None) -> None:
+    """Refuse a form post whose CSRF token is not the session's.
+
+    Raises:
+        PermissionDenied: the token is missing or wrong (a forged cross-site post).
+    """
+    if not ctx.csrf or not submitted or submitted != ctx.csrf:
+        raise PermissionDenied("The form is missing its security token; reload the page and retry.")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
+    """The sign-in form (user name and API token)."""
+    return render(request, "login.html", None, next=next, error=error)
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    platform: PlatformDep,
+    user: Annotated[str, Form(max_length=256)],
+    token: Annotated[str, Form(max_length=512)],
+    next: Annotated[str, Form(max_length=2048)] = "/",
+) -> Response:
+    """Check the token belongs to the user; start a session (signed cookie)."""
+    try:
+        owner = platform.user_of_token(token.strip())
+    except Unauthenticated:
+        owner = None
+    if owner != user.strip():
+        error = "Unknown user or token."
+        page = render(request, "login.html", None, next=next, error=error)
+        page.status_code = 401
+        return page
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        session.COOKIE,
+        session.issue(platform.secret, owner),
+        max_age=session.LIFETIME_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(ctx: CtxDep, csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    """End the session."""
+    check_csrf(ctx, csrf)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(session.COOKIE)
+    return response
+
+
+def _health(ctx: Ctx) -> dict[str, int]:
+    found = monitoring_view.open_alert_counts(ctx)
+    return found
+
+
+@router.get("/", response_class=HTMLResponse)
+def inventory(
+    request: Request,
+    ctx: CtxDep,
+    q: Annotated[str, Query(max_length=256)] = "",
+    risk: Annotated[str, Query(max_length=32)] = "",
+    stage: Annotated[str, Query(max_length=32)] = "",
+    pending: bool = False,
+    overdue: bool = False,
+    page: Annotated[int, Query(ge=1, le=10**6)] = 1,
+) -> HTMLResponse:
+    """Every model: risk, stage, owner, health, pending sign-offs, overdue; filtered, paged."""
+    rows = inventory_service.inventory(
+        ctx.uow(read_only=True),
+        policies=ctx.policies,
+        now=ctx.now(),
+        protected=ctx.protected,
+        risk=risk or None,
+        stage=stage or None,
+        search=q or None,
+        pending=pending,
+        overdue=overdue,
+    )
+    start = (page - 1) * PAGE_SIZE
+    filters: dict[str, Any] = {"q": q, "risk": risk, "stage": stage}
+    filters |= {k: "1" for k, v in (("pending", pending), ("overdue", overdue)) if v}
+    return render(
+        request,
+        "inventory.html",
+        ctx,
+        rows=rows[start : start + PAGE_SIZE],
+        total=len(rows),
+        page=page,
+        pages=max(1, -(-len(rows) // PAGE_SIZE)),
+        filters=filters,
+        query=urlencode(filters),
+        health=_health(ctx),
+        risks=["low", "medium", "high", "severe", "unassessed"],
+        stages=["registered", "validated", "approved", "in_production", "retired"],
+    )
+
+
+@router.get("/models/{name}", response_class=HTMLResponse)
+def model_page(request: Request, name: str, ctx: CtxDep, message: str = "") -> HTMLResponse:
+    """Versions, aliases, lineage, metrics, reports, card, risk matrix, sign-offs, audit."""
+    found = overview.model_overview(
+        ctx.uow(read_only=True),
+        model=name,
+        viewer=ctx.actor,
+        policies=ctx.policies,
+        protected=ctx.protected,
+        now=ctx.now(),
+    )
+    return render(request, "model.html", ctx, o=found, message=message)
+
+
+@router.post("/models/{name}/versions/{version}/sign-off")
+def sign_off(
+    request: Request,
+    name: str,
+    version: VersionPath,
+    ctx: CtxDep,
+    role: Annotated[str, Form(max_length=64)],
+    decision: Annotated[str, Form(max_length=16)],
+    comment: Annotated[str, Form(max_length=10_000)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> RedirectResponse:
+    """Approve or reject from the model page (the service checks who may)."""
+    check_csrf(ctx, csrf)
+    try:
+        service.record_sign_off(
+            ctx.uow(),
+            model=name,
+            version=version,
+            role=role,
+            decision=decision,
+            comment=comment,
+            **ctx.common(),
+        )
+        note = f"{decision}d v{version} as {role}"
+    except ModelwardError as exc:
+        if isinstance(exc, PermissionDenied):
+            raise
+        note = str(exc)
+    return RedirectResponse(f"/models/{name}?{urlencode({'message': note})}", status_code=303)
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def review_queue(request: Request, ctx: CtxDep) -> HTMLResponse:
+    """Everything waiting for the signed-in user's sign-off."""
+    items = queue.review_queue(
+        ctx.uow(read_only=True), actor=ctx.actor, policies=ctx.policies, protected=ctx.protected
+    )
+    return render(request, "queue.html", ctx, items=items)

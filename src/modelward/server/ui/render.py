@@ -1,0 +1,41 @@
+"""Template rendering for the UI pages: one Jinja2 environment (autoescaped), the signed-in
+user and the session's CSRF token passed to every page."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from modelward.server.deps import Ctx
+from modelward.server.ui import HERE
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "—" if value is None else str(value)
+
+
+@lru_cache(maxsize=1)
+def templates() -> Jinja2Templates:
+    made = Jinja2Templates(directory=str(HERE / "templates"))
+    made.env.filters["when"] = _when
+    made.env.filters["num"] = _num
+    made.env.filters["tojson_safe"] = lambda v: json.dumps(v, default=str).replace("</", "<\\/")
+    return made
+
+
+def render(request: Request, name: str, ctx: Ctx | None, **data: Any) -> HTMLResponse:
+    """A page: `data` plus the user and CSRF token of the session (None before sign-in)."""
+    context = {"user": ctx.actor if ctx else None, "csrf": ctx.csrf if ctx else ""} | data
+    return templates().TemplateResponse(request, name, context)

@@ -1,0 +1,20 @@
+// Draw every <div class="chart" data-plot='{"title": ..., "lines": ...}'> with Plotly.
+// `lines` is a list of {x, y, name} or an object name -> {x, y}.
+(function () {
+  if (typeof Plotly === "undefined") return;
+  document.querySelectorAll(".chart[data-plot]").forEach(function (el) {
+    var spec = JSON.parse(el.getAttribute("data-plot"));
+    var lines = Array.isArray(spec.lines)
+      ? spec.lines
+      : Object.keys(spec.lines).map(function (k) { return Object.assign({ name: k }, spec.lines[k]); });
+    var traces = lines.map(function (l) {
+      return { x: l.x, y: l.y, name: l.name, type: "scatter", mode: "lines+markers" };
+    });
+    Plotly.newPlot(el, traces, {
+      title: { text: spec.title, font: { size: 14 } },
+      margin: { t: 40, r: 10, b: 40, l: 50 },
+      height: 300,
+      legend: { orientation: "h" }
+    }, { displaylogo: false, responsive: true });
+  });
+})();

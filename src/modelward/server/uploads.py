@@ -1,0 +1,43 @@
+"""Streaming request bodies to temporary files (never into memory whole), for upload routes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+from fastapi import Request, UploadFile
+
+CHUNK = 1024 * 1024
+
+
+@asynccontextmanager
+async def spooled_body(request: Request, *, suffix: str = "") -> AsyncIterator[str]:
+    """The raw request body in a temporary file (removed afterwards); yields its path."""
+    handle = tempfile.NamedTemporaryFile(prefix="mw-upload-", suffix=suffix, delete=False)
+    try:
+        with handle:
+            async for chunk in request.stream():
+                handle.write(chunk)
+        yield handle.name
+    finally:
+        os.unlink(handle.name)
+
+
+@asynccontextmanager
+async def spooled_file(upload: UploadFile, *, suffix: str = "") -> AsyncIterator[str]:
+    """A multipart file field in a temporary file (removed afterwards); yields its path."""
+    handle = tempfile.NamedTemporaryFile(prefix="mw-upload-", suffix=suffix, delete=False)
+    try:
+        with handle:
+            while chunk := await upload.read(CHUNK):
+                handle.write(chunk)
+        yield handle.name
+    finally:
+        os.unlink(handle.name)
+
+
+def chunks(data: Iterator[bytes]) -> Iterator[bytes]:
+    """Pass chunks through (a named generator for StreamingResponse)."""
+    yield from data

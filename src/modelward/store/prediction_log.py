@@ -1,0 +1,92 @@
+"""DuckDB reads of the prediction log for monitoring: time range, window counts, windows (whole
+or as Arrow batches) and request-id lookups. Implements
+``modelward.domain.monitoring.PredictionLog``; the writer is in `modelward.store.predictions`.
+
+Only the day partitions a window touches are opened, and DuckDB filters on ``ts`` while it
+scans, so a monitoring run never holds more than one window (or one batch) in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from modelward.store.predictions import _files
+
+_READ = "read_parquet(?, union_by_name = true, hive_partitioning = false)"
+
+
+class ParquetPredictionLog:
+    """The prediction log under `root` (``deployment=NAME/date=YYYY-MM-DD/*.parquet``)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def _all_files(self, deployment: str) -> list[str]:
+        return sorted(str(p) for p in (self.root / f"deployment={deployment}").glob("*/*.parquet"))
+
+    def time_range(self, deployment: str) -> tuple[datetime, datetime] | None:
+        import duckdb
+
+        files = self._all_files(deployment)
+        if not files:
+            return None
+        with duckdb.connect() as con:
+            row = con.execute(f"SELECT min(ts), max(ts) FROM {_READ}", [files]).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return row[0], row[1]
+
+    def count(self, deployment: str, start: datetime, end: datetime) -> int:
+        """Answered records (shadow scorings excluded) with ``start <= ts < end``."""
+        import duckdb
+
+        files = _files(self.root, deployment, start, end)
+        if not files:
+            return 0
+        with duckdb.connect() as con:
+            row = con.execute(
+                f"SELECT count(*) FROM {_READ} WHERE ts >= ? AND ts < ? AND arm <> 'shadow'",
+                [files, start, end],
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def read(self, deployment: str, start: datetime, end: datetime) -> Any:
+        from modelward.store.predictions import read_predictions
+
+        return read_predictions(self.root, deployment, start, end)
+
+    def iter_batches(
+        self, deployment: str, start: datetime, end: datetime, *, columns: list[str], rows: int
+    ) -> Iterator[Any]:
+        import duckdb
+
+        files = _files(self.root, deployment, start, end)
+        if not files:
+            return
+        select = ", ".join(f'"{c}"' for c in columns)
+        with duckdb.connect() as con:
+            reader = con.execute(
+                f"SELECT {select} FROM {_READ} WHERE ts >= ? AND ts < ? AND arm <> 'shadow'",
+                [files, start, end],
+            ).fetch_record_batch(rows)
+            yield from reader
+
+    def lookup(self, deployment: str, keys: Any) -> Any:
+        import duckdb
+        import pandas as pd
+
+        files = self._all_files(deployment)
+        if not files or len(keys) == 0:
+            return pd.DataFrame({"request_id": [], "row": [], "ts": []})
+        with duckdb.connect() as con:
+            con.register("wanted", keys[["request_id", "row"]])
+            # one row per key even if a record was logged twice (the first answer counts)
+            return con.execute(
+                f"SELECT l.request_id, l.row, min(l.ts) AS ts FROM {_READ} AS l"
+                " JOIN wanted AS w ON l.request_id = w.request_id AND l.row = w.row"
+                " WHERE l.arm <> 'shadow' GROUP BY l.request_id, l.row",
+                [files],
+            ).df()

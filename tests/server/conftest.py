@@ -1,0 +1,85 @@
+"""Server fixtures: an app over the test settings, users with tokens, TestClients and a real
+uvicorn server in a thread (remote mode)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from modelward.client import Client
+from modelward.config import Settings
+
+with warnings.catch_warnings():  # starlette's TestClient warns about httpx at import
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from modelward.server.app import create_app  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Team:
+    """Users of a test workspace and their tokens."""
+
+    tokens: dict[str, str]
+
+    def headers(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+
+ROLES = {
+    "alice": ["data_scientist", "admin"],
+    "rita": ["risk_manager"],
+    "vera": ["validator"],
+    "victor": ["viewer"],
+}
+
+
+def make_team(settings: Settings) -> Team:
+    """Register the users of ROLES (alice first: she ends the bootstrap) and issue tokens."""
+    local = Client(settings)
+    try:
+        for name, roles in ROLES.items():
+            local.governance.add_user(name, roles)
+        return Team({name: local.governance.issue_token(name) for name in ROLES})
+    finally:
+        local.close()
+
+
+@pytest.fixture
+def team(settings: Settings) -> Team:
+    return make_team(settings)
+
+
+@pytest.fixture
+def app_client(settings: Settings) -> Iterator[TestClient]:
+    """A TestClient without credentials."""
+    with TestClient(create_app(settings), raise_server_exceptions=False) as made:
+        yield made
+
+
+@pytest.fixture
+def api(app_client: TestClient, team: Team) -> TestClient:
+    """A TestClient authenticated as alice (data scientist and admin)."""
+    app_client.headers.update(team.headers("alice"))
+    return app_client
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep a screenshot of the browser page of a failed browser test in test-artifacts/."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and page is not None:
+        from pathlib import Path
+
+        folder = Path("test-artifacts")
+        folder.mkdir(exist_ok=True)
+        name = "".join(c if c.isalnum() else "_" for c in item.nodeid)[-120:]
+        try:
+            page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+        except Exception:  # the browser may be gone: the failure itself matters more
+            pass
