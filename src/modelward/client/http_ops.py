@@ -17,6 +17,7 @@ from modelward.domain.audit import AuditEvent
 from modelward.domain.deployment import Deployment, DeploymentConfig, Strategy
 from modelward.domain.governance import LineageEntry, ReviewRequest, User
 from modelward.domain.policy import Decision, SignOff
+from modelward.domain.registry import AliasEvent
 from modelward.domain.reports import ReportRecord
 from modelward.domain.results import ValidationReport
 from modelward.domain.risk import RiskAssessment
@@ -111,10 +112,18 @@ class HttpGovernanceClient:
             return self._b.call("GET", path).text
         return str(self._b.json("GET", f"/models/{model}/versions/{version}/card")["text"])
 
-    def request_review(self, model: str, version: int, *, comment: str = "") -> ReviewRequest:
+    def request_review(
+        self, model: str, version: int, *, comment: str = ""
+    ) -> tuple[ReviewRequest, AliasEvent | None]:
+        """Ask for sign-offs; the second item is the automatic promotion's alias move, if any."""
         path = f"/governance/models/{model}/versions/{version}/review"
-        found = self._b.json("POST", path, json={"comment": comment})
-        return ops.ReviewOut.model_validate(found).to_domain()
+        found = ops.ReviewOut.model_validate(self._b.json("POST", path, json={"comment": comment}))
+        moved = None
+        if found.promoted_to:
+            params = {"alias": found.promoted_to}
+            history = self._b.json("GET", f"/models/{model}/aliases", params=params)
+            moved = core.AliasEventOut.model_validate(history[-1]).to_domain()
+        return found.to_domain(), moved
 
     def approve(self, model: str, version: int, *, role: str, comment: str = "") -> SignOff:
         return self._sign(model, version, role, Decision.APPROVE, comment)

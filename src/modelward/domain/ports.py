@@ -40,7 +40,7 @@ from modelward.domain.tracking import (
 
 class TrackingRepo(Protocol):
     def create_experiment(self, name: str, *, at: datetime, description: str = "") -> Experiment:
-        """Insert an experiment. Raises AlreadyExists if the name is taken."""
+        """Insert an experiment; if a concurrent writer just created it, return theirs."""
         ...
 
     def find_experiment(self, name: str) -> Experiment | None: ...

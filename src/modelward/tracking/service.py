@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from modelward.domain.audit import AuditEvent
 from modelward.domain.names import check_key, check_metric_value, check_name, check_param_value
 from modelward.domain.ports import ArtifactStore, UnitOfWork
 from modelward.domain.search import parse_filter, parse_order_by
@@ -369,27 +368,3 @@ def diff_runs(uow: UnitOfWork, *, run_a: str, run_b: str) -> RunDiff:
         "environment": _side_by_side(flat_a, flat_b),
     }
     return RunDiff(a, b, sections)
-
-
-def audit_event(
-    action: str,
-    entity_type: str,
-    entity_id: str,
-    *,
-    actor: str,
-    at: datetime,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    reason: str = "",
-) -> AuditEvent:
-    """Shorthand used by services to describe a state change."""
-    return AuditEvent(
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        actor=actor,
-        at=at,
-        before=before,
-        after=after,
-        reason=reason,
-    )

@@ -37,7 +37,7 @@ def assessment(row: Any, model: str | None = None) -> RiskAssessment:
         assessed_by=row.assessed_by,
         assessed_at=row.assessed_at,
         expires_at=row.expires_at,
-        answers=dict(row.answers or {}),
+        answers=dict(getattr(row, "answers", None) or {}),
     )
 
 
@@ -205,7 +205,9 @@ def inventory_facts(conn: Connection, *, protected: Sequence[str]) -> list[Model
     current = {
         row.model_id: row
         for row in conn.execute(
-            select(risk_assessments).where(
+            # Without the questionnaire answers: decoding 10,000 JSON documents the inventory
+            # never shows was most of its time.
+            select(*[c for c in risk_assessments.c if c.name != "answers"]).where(
                 risk_assessments.c.id.in_(
                     _latest_ids(conn, risk_assessments, risk_assessments.c.model_id)
                 )

@@ -111,8 +111,6 @@ class SqlTrackingRepo:
 
     # experiments -------------------------------------------------------------------------
     def create_experiment(self, name: str, *, at: datetime, description: str = "") -> Experiment:
-        if self.find_experiment(name) is not None:
-            raise AlreadyExists(f"Experiment {name!r} already exists.")
         # Two first runs of a new experiment may race (PostgreSQL, several server clients):
         # the loser's insert does nothing and it uses the winner's row.
         stmt = upsert(self.conn, experiments).values(
