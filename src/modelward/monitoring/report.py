@@ -47,7 +47,10 @@ def _overlay(name: str, reference: pd.Series, current: pd.Series, title: str) ->
             values = values.sample(MAX_POINTS, random_state=0)
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if numeric:
-            figure.add_histogram(x=values, name=label, opacity=0.6, histnorm="probability")
+            # one bin group: both distributions on the same bins, so their shares compare
+            figure.add_histogram(
+                x=values, name=label, opacity=0.6, histnorm="probability", bingroup=1
+            )
         else:
             shares = values.astype(str).value_counts(normalize=True).head(30)
             figure.add_bar(x=list(shares.index), y=list(shares.values), name=label, opacity=0.6)
