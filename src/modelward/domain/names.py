@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -37,17 +38,29 @@ def check_name(value: object, *, what: str) -> str:
     return value
 
 
+@functools.lru_cache(maxsize=8192)
+def _key_problem(value: str) -> str | None:
+    # Keys repeat (a loop logs "loss" thousands of times): check each distinct key once.
+    if not value.strip():
+        return "The {what} key must be a non-empty string, got " + repr(value) + "."
+    if len(value) > MAX_KEY:
+        return "The {what} key " + repr(value[:40]) + f"... is longer than {MAX_KEY} characters."
+    if _CONTROL.search(value) or "\\" in value or value.startswith("/") or ".." in value:
+        return (
+            "The {what} key "
+            + repr(value)
+            + " contains control characters, a backslash, '..' or a leading '/'."
+        )
+    return None
+
+
 def check_key(value: object, *, what: str) -> str:
     """Validate a param, metric or tag key (like a name, but '/' is allowed for grouping)."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
         raise InvalidInput(f"The {what} key must be a non-empty string, got {value!r}.")
-    if len(value) > MAX_KEY:
-        raise InvalidInput(f"The {what} key {value[:40]!r}... is longer than {MAX_KEY} characters.")
-    if _CONTROL.search(value) or "\\" in value or value.startswith("/") or ".." in value:
-        raise InvalidInput(
-            f"The {what} key {value!r} contains control characters, a backslash, '..' or a"
-            " leading '/'."
-        )
+    problem = _key_problem(value)
+    if problem is not None:
+        raise InvalidInput(problem.replace("{what}", what))
     return value
 
 

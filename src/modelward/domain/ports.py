@@ -64,6 +64,10 @@ class TrackingRepo(Protocol):
         """The run's status. Raises NotFound naming the run."""
         ...
 
+    def end_if_running(self, run_id: str, status: RunStatus, *, end_time: datetime) -> bool:
+        """Set a terminal status if the run is RUNNING; False when it is not (or unknown)."""
+        ...
+
     def set_run_status(
         self, run_id: str, status: RunStatus, *, end_time: datetime | None
     ) -> None: ...

@@ -141,15 +141,15 @@ def end_run(
     """
     clean = validate_batch(params=params or {}, metrics=metrics, tags=tags or {})
     with uow:
-        current = uow.tracking.run_status(run_id)
-        if not status.is_terminal or current.is_terminal:
+        # One conditional UPDATE in the common case; only a refusal looks at why.
+        if not status.is_terminal or not uow.tracking.end_if_running(run_id, status, end_time=now):
+            current = uow.tracking.run_status(run_id)  # NotFound for an unknown run
             raise InvalidTransition(
                 f"Run {run_id!r} is {current.value}; it can only end once, as FINISHED, FAILED"
                 " or KILLED."
             )
         if any(clean):
             uow.tracking.log_batch(run_id, params=clean[0], metrics=clean[1], tags=clean[2])
-        uow.tracking.set_run_status(run_id, status, end_time=now)
         uow.commit()
 
 

@@ -44,6 +44,11 @@ _SET_STATUS = (
     .where(runs.c.id == bindparam("b_run_id"))
     .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
 )
+_END_RUNNING = (
+    update(runs)
+    .where(runs.c.id == bindparam("b_run_id"), runs.c.status == RunStatus.RUNNING.value)
+    .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
+)
 _FIND_EXPERIMENT = select(experiments).where(experiments.c.name == bindparam("b_name"))
 _EXISTING_PARAMS = select(params.c.key, params.c.value).where(
     params.c.run_id == bindparam("b_run_id"), params.c.key.in_(bindparam("b_keys", expanding=True))
@@ -204,6 +209,12 @@ class SqlTrackingRepo:
         if status is None:
             raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
         return RunStatus(status)
+
+    def end_if_running(self, run_id: str, status: RunStatus, *, end_time: datetime) -> bool:
+        result = self.conn.execute(
+            _END_RUNNING, {"b_run_id": run_id, "b_status": status.value, "b_end_time": end_time}
+        )
+        return bool(result.rowcount)
 
     def set_run_status(self, run_id: str, status: RunStatus, *, end_time: datetime | None) -> None:
         result = self.conn.execute(
