@@ -84,3 +84,36 @@ def test_the_number_of_queries_does_not_grow_with_models(estate: Client) -> None
     for index in range(5):
         register(estate, f"more-{index}")
     assert count() == few <= 12
+
+
+@pytest.mark.parametrize(
+    ("filters", "offset", "limit"),
+    [
+        pytest.param({}, 0, 2, id="first-page"),
+        pytest.param({}, 2, 2, id="second-page"),
+        pytest.param({"search": "LI"}, 0, 10, id="search"),
+        pytest.param({"owner": "alice"}, 1, 1, id="owner"),
+        pytest.param({"risk": "medium"}, 0, 10, id="derived-filter"),
+        pytest.param({"stage": "registered"}, 0, 1, id="derived-filter-paged"),
+    ],
+)
+def test_a_page_equals_the_same_slice_of_the_whole_inventory(
+    estate: Client, filters: dict[str, str], offset: int, limit: int
+) -> None:
+    from modelward.client.governance import protected_aliases
+    from modelward.governance.inventory import inventory_page
+
+    whole = estate.governance.inventory(**filters)
+    rows, total = inventory_page(
+        estate.backend.uow(read_only=True),
+        policies=estate.governance.policies,
+        now=estate.backend.now(),
+        protected=protected_aliases(estate.settings),
+        offset=offset,
+        limit=limit,
+        **filters,  # type: ignore[arg-type]
+    )
+    assert total == len(whole)
+    assert [(r.model, r.stage, r.risk_level) for r in rows] == [
+        (r.model, r.stage, r.risk_level) for r in whole[offset : offset + limit]
+    ]

@@ -295,9 +295,17 @@ class GovernanceRepo(Protocol):
         """Oldest first."""
         ...
 
-    def inventory_facts(self, *, protected: Sequence[str]) -> list[ModelFacts]:
-        """Every model with its current assessment, newest and production versions, in a
-        constant number of queries (no per-model query)."""
+    def inventory_facts(
+        self, *, protected: Sequence[str], names: Sequence[str] | None = None
+    ) -> list[ModelFacts]:
+        """Every model (or only `names`) with its current assessment, newest and production
+        versions, in a constant number of queries (no per-model query)."""
+        ...
+
+    def model_names(
+        self, *, search: str | None, owner: str | None, offset: int, limit: int
+    ) -> tuple[list[str], int]:
+        """One page of model names by name (substring `search`, exact `owner`), and the total."""
         ...
 
 

@@ -121,3 +121,50 @@ def inventory(
         and (owner is None or row.owner == owner)
         and (needle is None or needle in row.model.lower())
     ]
+
+
+def inventory_page(
+    uow: UnitOfWork,
+    *,
+    policies: PolicySet,
+    now: datetime,
+    protected: Collection[str],
+    offset: int,
+    limit: int,
+    risk: str | None = None,
+    stage: str | None = None,
+    overdue: bool = False,
+    pending: bool = False,
+    owner: str | None = None,
+    search: str | None = None,
+) -> tuple[list[InventoryRow], int]:
+    """One page of the inventory and the number of matching models.
+
+    Without a filter on derived facts (risk, stage, overdue, pending) only the page's models
+    are computed, so a page costs the same with 10 or 10,000 models; with one, every model is.
+
+    Raises:
+        InvalidInput: an unknown risk level or stage.
+    """
+    _check_filters(risk, stage)
+    if risk is None and stage is None and not overdue and not pending:
+        with uow:
+            names, total = uow.governance.model_names(
+                search=search, owner=owner, offset=offset, limit=limit
+            )
+            facts = uow.governance.inventory_facts(protected=list(protected), names=names)
+        rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
+        return rows, total
+    rows = inventory(
+        uow,
+        policies=policies,
+        now=now,
+        protected=protected,
+        risk=risk,
+        stage=stage,
+        overdue=overdue,
+        pending=pending,
+        owner=owner,
+        search=search,
+    )
+    return rows[offset : offset + limit], len(rows)

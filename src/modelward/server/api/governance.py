@@ -150,11 +150,13 @@ def inventory(
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> InventoryPageOut:
     """Every model with risk, stage, validation, pending sign-offs and what is overdue; paged."""
-    rows = inventory_service.inventory(
+    rows, total = inventory_service.inventory_page(
         ctx.uow(read_only=True),
         policies=ctx.policies,
         now=ctx.now(),
         protected=ctx.protected,
+        offset=offset,
+        limit=limit,
         risk=risk,
         stage=stage,
         owner=owner,
@@ -162,8 +164,8 @@ def inventory(
         overdue=overdue,
         pending=pending,
     )
-    page = [InventoryRowOut.model_validate(r) for r in rows[offset : offset + limit]]
-    return InventoryPageOut(items=page, total=len(rows), offset=offset, limit=limit)
+    page = [InventoryRowOut.model_validate(r) for r in rows]
+    return InventoryPageOut(items=page, total=total, offset=offset, limit=limit)
 
 
 @router.get("/queue")

@@ -96,28 +96,30 @@ def inventory(
     page: Annotated[int, Query(ge=1, le=10**6)] = 1,
 ) -> HTMLResponse:
     """Every model: risk, stage, owner, health, pending sign-offs, overdue; filtered, paged."""
-    rows = inventory_service.inventory(
+    start = (page - 1) * PAGE_SIZE
+    rows, total = inventory_service.inventory_page(
         ctx.uow(read_only=True),
         policies=ctx.policies,
         now=ctx.now(),
         protected=ctx.protected,
+        offset=start,
+        limit=PAGE_SIZE,
         risk=risk or None,
         stage=stage or None,
         search=q or None,
         pending=pending,
         overdue=overdue,
     )
-    start = (page - 1) * PAGE_SIZE
     filters: dict[str, Any] = {"q": q, "risk": risk, "stage": stage}
     filters |= {k: "1" for k, v in (("pending", pending), ("overdue", overdue)) if v}
     return render(
         request,
         "inventory.html",
         ctx,
-        rows=rows[start : start + PAGE_SIZE],
-        total=len(rows),
+        rows=rows,
+        total=total,
         page=page,
-        pages=max(1, -(-len(rows) // PAGE_SIZE)),
+        pages=max(1, -(-total // PAGE_SIZE)),
         filters=filters,
         query=urlencode(filters),
         health=_health(ctx),

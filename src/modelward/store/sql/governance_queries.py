@@ -102,10 +102,21 @@ def _latest_ids(conn: Connection, table: Any, key: Any) -> Any:
     return select(func.max(table.c.id)).group_by(key).scalar_subquery()
 
 
-def _version_rows(conn: Connection, protected: Sequence[str]) -> tuple[list[Any], list[Any]]:
+def _only(query: Any, column: Any, ids: Sequence[int] | None) -> Any:
+    """Restrict `query` to these model ids (None: every model)."""
+    return query if ids is None else query.where(column.in_(list(ids)))
+
+
+def _version_rows(
+    conn: Connection, protected: Sequence[str], ids: Sequence[int] | None = None
+) -> tuple[list[Any], list[Any]]:
     """(newest version of every model, versions holding a protected alias)."""
     newest = (
-        select(model_versions.c.model_id, func.max(model_versions.c.version).label("version"))
+        _only(
+            select(model_versions.c.model_id, func.max(model_versions.c.version).label("version")),
+            model_versions.c.model_id,
+            ids,
+        )
         .group_by(model_versions.c.model_id)
         .subquery()
     )
@@ -119,54 +130,84 @@ def _version_rows(conn: Connection, protected: Sequence[str]) -> tuple[list[Any]
         )
     ).all()
     production = conn.execute(
-        select(model_versions, model_aliases.c.alias).join(
-            model_aliases,
-            and_(
-                model_aliases.c.model_id == model_versions.c.model_id,
-                model_aliases.c.version == model_versions.c.version,
-                model_aliases.c.alias.in_(list(protected)),
+        _only(
+            select(model_versions, model_aliases.c.alias).join(
+                model_aliases,
+                and_(
+                    model_aliases.c.model_id == model_versions.c.model_id,
+                    model_aliases.c.version == model_versions.c.version,
+                    model_aliases.c.alias.in_(list(protected)),
+                ),
             ),
+            model_versions.c.model_id,
+            ids,
         )
     ).all()
     return list(latest), list(production)
 
 
-def _per_version(conn: Connection, protected: Sequence[str]) -> dict[str, Any]:
+def _per_version(
+    conn: Connection, protected: Sequence[str], ids: Sequence[int] | None = None
+) -> dict[str, Any]:
     """Reports, sign-offs, review requests, aliases and protected history, keyed by version."""
+    versions = (
+        None
+        if ids is None
+        else select(model_versions.c.id).where(model_versions.c.model_id.in_(list(ids)))
+    )
+
+    def of_versions(query: Any, column: Any) -> Any:
+        return query if versions is None else query.where(column.in_(versions))
+
     reports = {
         row.model_version_id: (row.passed, row.created_at)
         for row in conn.execute(
-            select(
+            of_versions(
+                select(
+                    validation_reports.c.model_version_id,
+                    validation_reports.c.passed,
+                    validation_reports.c.created_at,
+                ).where(
+                    validation_reports.c.id.in_(
+                        _latest_ids(conn, validation_reports, validation_reports.c.model_version_id)
+                    )
+                ),
                 validation_reports.c.model_version_id,
-                validation_reports.c.passed,
-                validation_reports.c.created_at,
-            ).where(
-                validation_reports.c.id.in_(
-                    _latest_ids(conn, validation_reports, validation_reports.c.model_version_id)
-                )
             )
         )
     }
     signed: dict[int, list[Any]] = defaultdict(list)
-    for row in conn.execute(select(sign_offs).order_by(sign_offs.c.at, sign_offs.c.id)):
+    signs = of_versions(select(sign_offs), sign_offs.c.model_version_id)
+    for row in conn.execute(signs.order_by(sign_offs.c.at, sign_offs.c.id)):
         signed[row.model_version_id].append(row)
     requested = dict(
         conn.execute(
-            select(
-                review_requests.c.model_version_id, func.max(review_requests.c.requested_at)
+            of_versions(
+                select(
+                    review_requests.c.model_version_id, func.max(review_requests.c.requested_at)
+                ),
+                review_requests.c.model_version_id,
             ).group_by(review_requests.c.model_version_id)
         ).all()
     )
     aliases: dict[tuple[int, int], list[str]] = defaultdict(list)
     for model_id, alias, version in conn.execute(
-        select(model_aliases.c.model_id, model_aliases.c.alias, model_aliases.c.version)
+        _only(
+            select(model_aliases.c.model_id, model_aliases.c.alias, model_aliases.c.version),
+            model_aliases.c.model_id,
+            ids,
+        )
     ):
         aliases[(model_id, version)].append(alias)
     ever = set(
         conn.execute(
-            select(alias_events.c.model_id, alias_events.c.version)
-            .where(alias_events.c.alias.in_(list(protected)), alias_events.c.version.is_not(None))
-            .distinct()
+            _only(
+                select(alias_events.c.model_id, alias_events.c.version).where(
+                    alias_events.c.alias.in_(list(protected)), alias_events.c.version.is_not(None)
+                ),
+                alias_events.c.model_id,
+                ids,
+            ).distinct()
         ).all()
     )
     return {
@@ -195,32 +236,41 @@ def _facts(row: Any, name: str, bulk: dict[str, Any]) -> VersionFacts:
     )
 
 
-def inventory_facts(conn: Connection, *, protected: Sequence[str]) -> list[ModelFacts]:
-    """Every model with its current assessment, newest version and production version."""
-    models = conn.execute(
-        select(
-            registered_models.c.id, registered_models.c.name, registered_models.c.owner
-        ).order_by(registered_models.c.name)
-    ).all()
+def inventory_facts(
+    conn: Connection, *, protected: Sequence[str], names: Sequence[str] | None = None
+) -> list[ModelFacts]:
+    """Every model (or those `names`) with its current assessment, newest version and
+    production version."""
+    query = select(
+        registered_models.c.id, registered_models.c.name, registered_models.c.owner
+    ).order_by(registered_models.c.name)
+    if names is not None:
+        query = query.where(registered_models.c.name.in_(list(names)))
+    models = conn.execute(query).all()
+    ids = None if names is None else [row.id for row in models]
     current = {
         row.model_id: row
         for row in conn.execute(
             # Without the questionnaire answers: decoding 10,000 JSON documents the inventory
             # never shows was most of its time.
-            select(*[c for c in risk_assessments.c if c.name != "answers"]).where(
-                risk_assessments.c.id.in_(
-                    _latest_ids(conn, risk_assessments, risk_assessments.c.model_id)
-                )
+            _only(
+                select(*[c for c in risk_assessments.c if c.name != "answers"]).where(
+                    risk_assessments.c.id.in_(
+                        _latest_ids(conn, risk_assessments, risk_assessments.c.model_id)
+                    )
+                ),
+                risk_assessments.c.model_id,
+                ids,
             )
         )
     }
-    latest, production = _version_rows(conn, protected)
+    latest, production = _version_rows(conn, protected, ids)
     newest = {row.model_id: row for row in latest}
     rank = {alias: index for index, alias in enumerate(protected)}
     live: dict[int, Any] = {}
     for row in sorted(production, key=lambda r: rank[r.alias], reverse=True):
         live[row.model_id] = row  # the first protected alias in `protected` wins
-    bulk = _per_version(conn, protected)
+    bulk = _per_version(conn, protected, ids)
     facts = []
     for model_id, name, owner in models:
         found = current.get(model_id)
@@ -235,3 +285,24 @@ def inventory_facts(conn: Connection, *, protected: Sequence[str]) -> list[Model
             )
         )
     return facts
+
+
+def model_names(
+    conn: Connection, *, search: str | None, owner: str | None, offset: int, limit: int
+) -> tuple[list[str], int]:
+    """One page of model names (by name, optionally matching `search` and `owner`) and the
+    total: the inventory's fast path when no filter needs derived facts."""
+    where = []
+    if search:
+        where.append(func.lower(registered_models.c.name).like(f"%{search.lower()}%"))
+    if owner:
+        where.append(registered_models.c.owner == owner)
+    total = conn.execute(select(func.count()).select_from(registered_models).where(*where)).scalar()
+    page = conn.execute(
+        select(registered_models.c.name)
+        .where(*where)
+        .order_by(registered_models.c.name)
+        .offset(offset)
+        .limit(limit)
+    ).scalars()
+    return list(page), int(total or 0)

@@ -323,5 +323,14 @@ class SqlGovernanceRepo:
         rows = self.conn.execute(select(audit_checkpoints).order_by(audit_checkpoints.c.id))
         return [CheckpointRecord(r.seq, r.hash, r.at, r.address, r.created_by) for r in rows]
 
-    def inventory_facts(self, *, protected: Sequence[str]) -> list[ModelFacts]:
-        return queries.inventory_facts(self.conn, protected=protected)
+    def inventory_facts(
+        self, *, protected: Sequence[str], names: Sequence[str] | None = None
+    ) -> list[ModelFacts]:
+        return queries.inventory_facts(self.conn, protected=protected, names=names)
+
+    def model_names(
+        self, *, search: str | None, owner: str | None, offset: int, limit: int
+    ) -> tuple[list[str], int]:
+        return queries.model_names(
+            self.conn, search=search, owner=owner, offset=offset, limit=limit
+        )
