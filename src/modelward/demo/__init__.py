@@ -37,7 +37,7 @@ def run_demo(
         "  modelward inventory ; modelward governance status credit-risk"
         f" {facts.get('retrained', facts.get('mitigated', 1))} ; modelward audit verify\n"
         "  modelward server --port 5000   # then open http://127.0.0.1:5000 (sign in as admin"
-        " with a token from 'modelward users token admin')"
+        " with the token 'MODELWARD_USER=admin modelward users token admin' prints)"
     )
     facts["home"] = str(home)
     return facts
