@@ -25,7 +25,6 @@ EXIT_CODE: dict[type[errors.ModelwardError], int] = {
     errors.BackendUnavailable: 8,
     errors.SchemaVersionError: 8,
 }
-CHECKS_FAILED = 10
 
 
 def exit_code_for(exc: errors.ModelwardError) -> int:

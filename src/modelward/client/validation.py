@@ -52,8 +52,4 @@ class ValidationClient:
         return service.list_reports(self._b.uow(read_only=True), model=model, version=version)
 
     def html(self, record: ReportRecord) -> str:
-        if record.html_sha256 is None:
-            from modelward.validation.report_html import render_html
-
-            return render_html(self.latest(record.model, record.version).report)
-        return self._b.artifacts.get_bytes(record.html_sha256).decode()
+        return service.record_html(self._b.artifacts, record)

@@ -49,7 +49,6 @@ FEATURES = [
     "loan_amount",
     "loan_term",
 ]
-SENSITIVE = ["gender", "age_band"]
 TARGET = "default"
 
 

@@ -68,10 +68,6 @@ class TrackingRepo(Protocol):
         """Set a terminal status if the run is RUNNING; False when it is not (or unknown)."""
         ...
 
-    def set_run_status(
-        self, run_id: str, status: RunStatus, *, end_time: datetime | None
-    ) -> None: ...
-
     def log_batch(
         self,
         run_id: str,
@@ -95,12 +91,6 @@ class TrackingRepo(Protocol):
     def link_dataset(
         self, run_id: str, dataset_id: str, *, name: str, role: str, source: str | None = None
     ) -> None: ...
-
-    def runs_using_dataset(self, dataset_id: str) -> list[str]: ...
-
-    def get_dataset(self, dataset_id: str) -> DatasetRef:
-        """The dataset record (name and role empty). Raises NotFound."""
-        ...
 
     def save_environment(self, environment_id: str, content: dict[str, Any]) -> None: ...
 
@@ -139,10 +129,6 @@ class RegistryRepo(Protocol):
     def list_models(
         self, *, name_like: str | None, limit: int, offset: int
     ) -> list[RegisteredModel]: ...
-
-    def update_model(
-        self, name: str, *, description: str | None, tags: dict[str, str], at: datetime
-    ) -> None: ...
 
     def next_version_number(self, name: str) -> int:
         """The number the next version of this model gets (locks the model row where possible)."""

@@ -10,8 +10,6 @@ from typing import Any
 from modelward.domain.names import check_alias, check_name, check_version
 from modelward.errors import InvalidInput
 
-FLAVORS = ("sklearn", "python_function")
-
 
 @dataclass(frozen=True)
 class RegisteredModel:

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from modelward.errors import InvalidTransition
-
 
 class RunStatus(enum.StrEnum):
     """Life of a run: RUNNING until it ends as FINISHED, FAILED or KILLED."""
@@ -88,15 +86,3 @@ class Run:
     tags: dict[str, str] = field(default_factory=dict)
     datasets: tuple[DatasetRef, ...] = ()
     artifacts: tuple[ArtifactRef, ...] = ()
-
-    def ended(self, status: RunStatus, *, at: datetime) -> Run:
-        """Return this run ended with `status`; a run ends once."""
-        if not status.is_terminal:
-            raise InvalidTransition(f"Run {self.id!r} cannot end with status {status.value}.")
-        if self.status.is_terminal:
-            raise InvalidTransition(
-                f"Run {self.id!r} already ended as {self.status.value}; start a new run."
-            )
-        from dataclasses import replace
-
-        return replace(self, status=status, end_time=at)

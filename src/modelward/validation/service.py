@@ -205,13 +205,21 @@ def list_reports(uow: UnitOfWork, *, model: str, version: int | None = None) -> 
         return uow.validation.list_reports(model, version)
 
 
+def record_html(artifacts: ArtifactStore, record: ReportRecord) -> str:
+    """The HTML page of one stored validation (rendered from its JSON if no page was kept)."""
+    if record.html_sha256 is not None:
+        return artifacts.get_bytes(record.html_sha256).decode()
+    return render_html(
+        ValidationReport.from_dict(json.loads(artifacts.get_bytes(record.report_sha256)))
+    )
+
+
 def report_html(uow: UnitOfWork, artifacts: ArtifactStore, *, model: str, version: int) -> str:
     """The newest report of a version as its self-contained HTML page.
 
     Raises:
         NotFound: no such version, or it was never validated.
     """
-    found = latest_report(uow, artifacts, model=model, version=version)
-    if found.record.html_sha256 is None:
-        return render_html(found.report)
-    return artifacts.get_bytes(found.record.html_sha256).decode()
+    return record_html(
+        artifacts, latest_report(uow, artifacts, model=model, version=version).record
+    )

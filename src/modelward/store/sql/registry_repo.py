@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.errors import AlreadyExists, NotFound
@@ -144,25 +143,6 @@ class SqlRegistryRepo:
             query = query.where(func.lower(registered_models.c.name).like(name_like.lower()))
         rows = self.conn.execute(query.limit(limit).offset(offset)).all()
         return self._models(list(rows))
-
-    def update_model(
-        self, name: str, *, description: str | None, tags: dict[str, str], at: datetime
-    ) -> None:
-        model_id = self._model_id(name)
-        values: dict[str, Any] = {"updated_at": at}
-        if description is not None:
-            values["description"] = description
-        self.conn.execute(
-            update(registered_models).where(registered_models.c.id == model_id).values(**values)
-        )
-        if tags:
-            stmt = upsert(self.conn, model_tags)
-            self.conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["model_id", "key"], set_={"value": stmt.excluded.value}
-                ),
-                [{"model_id": model_id, "key": k, "value": v} for k, v in tags.items()],
-            )
 
     def next_version_number(self, name: str) -> int:
         model_id = self._model_id(name, for_update=True)

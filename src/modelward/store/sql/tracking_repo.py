@@ -39,11 +39,6 @@ from modelward.store.sql.tables import (
 # Hot-path statements are built once: constructing SQLAlchemy expressions costs more than
 # executing them on SQLite, and the compiled form is cached by statement identity.
 _RUN_STATUS = select(runs.c.status).where(runs.c.id == bindparam("b_run_id"))
-_SET_STATUS = (
-    update(runs)
-    .where(runs.c.id == bindparam("b_run_id"))
-    .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
-)
 _END_RUNNING = (
     update(runs)
     .where(runs.c.id == bindparam("b_run_id"), runs.c.status == RunStatus.RUNNING.value)
@@ -216,13 +211,6 @@ class SqlTrackingRepo:
         )
         return bool(result.rowcount)
 
-    def set_run_status(self, run_id: str, status: RunStatus, *, end_time: datetime | None) -> None:
-        result = self.conn.execute(
-            _SET_STATUS, {"b_run_id": run_id, "b_status": status.value, "b_end_time": end_time}
-        )
-        if result.rowcount == 0:
-            raise NotFound(f"Run {run_id!r} does not exist.")
-
     def _load_values(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         # One JSON object per run and table, aggregated by the database: a tenth of the rows
         # to fetch compared with one row per value, which dominates search time.
@@ -356,25 +344,6 @@ class SqlTrackingRepo:
                 "role": role,
                 "source": source,
             },
-        )
-
-    def runs_using_dataset(self, dataset_id: str) -> list[str]:
-        query = select(run_datasets.c.run_id).where(run_datasets.c.dataset_id == dataset_id)
-        return sorted({row[0] for row in self.conn.execute(query)})
-
-    def get_dataset(self, dataset_id: str) -> DatasetRef:
-        row = self.conn.execute(select(datasets).where(datasets.c.id == dataset_id)).first()
-        if row is None:
-            raise NotFound(f"Dataset {dataset_id!r} does not exist.")
-        return DatasetRef(
-            dataset_id=row.id,
-            name="",
-            role="",
-            row_count=row.row_count,
-            schema=row.schema,
-            profile=row.profile,
-            source=row.source,
-            sample_sha256=row.sample_sha256,
         )
 
     def save_environment(self, environment_id: str, content: dict[str, Any]) -> None:
