@@ -31,13 +31,16 @@ class Settings(BaseSettings):
         description="Governance policy YAML merged over the shipped defaults; else the"
         " `policy_file` key of ./modelward.yaml, else the defaults alone.",
     )
-    protected_aliases: str = Field(
-        default="champion",
-        description="Comma-separated aliases whose moves are promotions through the gate.",
+    protected_aliases: str | None = Field(
+        default=None,
+        description="Comma-separated aliases whose moves are promotions through the gate;"
+        " replaces the policy file's `protected.aliases` and the default (champion).",
     )
-    protected_environments: str = Field(
-        default="production,prod",
-        description="Comma-separated deployment environments whose changes pass the gate.",
+    protected_environments: str | None = Field(
+        default=None,
+        description="Comma-separated deployment environments whose changes pass the gate;"
+        " replaces the policy file's `protected.environments` and the default"
+        " (production, prod).",
     )
     flush_interval: float = Field(
         default=1.0, gt=0, description="Seconds between background flushes of logged metrics."

@@ -12,6 +12,7 @@ from modelward.config import Settings
 from modelward.domain.deployment import Strategy
 from modelward.errors import AlreadyExists, Conflict, InvalidInput, NotFound, PolicyViolation
 from tests.builders import logged_model_run
+from tests.governance.helpers import store_report
 
 
 @pytest.fixture
@@ -22,14 +23,6 @@ def models(settings: Settings) -> Iterator[Client]:
     client.registry.set_alias("credit-risk", "champion", 1)
     yield client
     client.close()
-
-
-def refuse_version_3(uow: Any, version: Any, target: str) -> None:
-    if version.version == 3:
-        raise PolicyViolation(
-            f"{version.model} v{version.version} cannot serve in {target}: missing sign-off.",
-            missing=["risk_officer"],
-        )
 
 
 def actions(client: Client, name: str) -> list[str]:
@@ -108,22 +101,82 @@ def test_kill_switch_with_and_without_fallback_is_audited(models: Client) -> Non
     ]
 
 
-def test_production_changes_pass_the_gate(models: Client) -> None:
-    deploy = models.deployments
-    deploy.gate = refuse_version_3
+GATE_POLICY = """
+policies:
+  low:
+    required_checks: []
+    required_card_fields: [intended_use]
+"""
+
+
+@pytest.fixture
+def governed(settings: Settings, tmp_path: Any) -> Iterator[Client]:
+    """`production` protected by the real gate: low risk needs only the intended use filled in,
+    and only versions 1 and 2 have it, so version 3 fails the gate."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(GATE_POLICY, "utf-8")
+    client = Client(
+        settings.model_copy(
+            update={
+                "protected_aliases": "",
+                "protected_environments": "production,eu-live",
+                "policy_file": policy,
+            }
+        )
+    )
+    for _ in range(3):
+        client.registry.register(logged_model_run(client), name="credit-risk")
+    client.governance.assess("credit-risk", likelihood=1, severity=1, rationale="internal")
+    for version in (1, 2, 3):
+        store_report(client, client.registry.get_version("credit-risk", version))
+    for version in (1, 2):
+        client.governance.set_card_field("credit-risk", version, "intended_use", "scoring")
+    yield client
+    client.close()
+
+
+def test_every_change_in_a_protected_environment_passes_the_gate(governed: Client) -> None:
+    deploy = governed.deployments
     deploy.create("scoring", model_uri="models:/credit-risk/1", environment="production")
-    with pytest.raises(PolicyViolation, match="missing sign-off") as refused:
+    with pytest.raises(PolicyViolation, match="intended_use") as refused:
         deploy.set_challenger("scoring", 3, strategy="canary", share=0.05)
-    assert refused.value.details["missing"] == ["risk_officer"]
+    assert "card.intended_use" in refused.value.details["missing"]
     with pytest.raises(PolicyViolation):
         deploy.create("other", model_uri="models:/credit-risk/3", environment="production")
-    # a shadow challenger answers nobody: no gate until it is promoted
-    deploy.set_challenger("scoring", 3, strategy="shadow")
+    # a shadow sees production data, and a green version takes over at the switch: gated too
+    for strategy in ("shadow", "bluegreen", "ab"):
+        with pytest.raises(PolicyViolation):
+            deploy.set_challenger("scoring", 3, strategy=strategy, share=0.5)
+    # the setting replaces the default list: a name of your own is protected as well
     with pytest.raises(PolicyViolation):
-        deploy.promote("scoring")
-    assert deploy.get("scoring").config.champion == 1
-    assert len(deploy.history("scoring")) == 2  # the refused changes left no trace
+        deploy.create("eu", model_uri="models:/credit-risk/3", environment="eu-live")
+    deploy.set_challenger("scoring", 2, strategy="canary", share=0.1)
+    deploy.promote("scoring")
+    assert deploy.get("scoring").config.champion == 2
+    assert len(deploy.history("scoring")) == 3  # the refused changes left no trace
     deploy.create("trial", model_uri="models:/credit-risk/3", environment="staging")
+    with governed.backend.uow(read_only=True) as uow:
+        refusals = [e for e in uow.audit.list_events(limit=200) if e.action == "gate.refused"]
+        passed = [
+            e for e in uow.audit.list_events(limit=200) if e.action == "promotion.gate_passed"
+        ]
+    assert len(refusals) == 6  # every refusal is audited, with what was missing
+    assert all("card.intended_use" in e.after["missing"] for e in refusals)
+    assert {e.entity_id for e in passed} == {"credit-risk/1", "credit-risk/2"}
+
+
+def test_rollback_and_revive_pass_the_gate_again(governed: Client) -> None:
+    deploy = governed.deployments
+    deploy.create("scoring", model_uri="models:/credit-risk/1", environment="production")
+    deploy.set_challenger("scoring", 2, strategy="canary", share=0.1)
+    deploy.promote("scoring")
+    deploy.kill("scoring", reason="incident")
+    # version 1's documentation is withdrawn: neither rollback nor revive may bring it back
+    governed.governance.set_card_field("credit-risk", 1, "intended_use", "")
+    with pytest.raises(PolicyViolation):
+        deploy.rollback("scoring")
+    deploy.revive("scoring")  # version 2 still passes
+    assert deploy.get("scoring").killed is False
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,6 @@ def test_the_number_of_queries_does_not_grow_with_models(estate: Client) -> None
 def test_a_page_equals_the_same_slice_of_the_whole_inventory(
     estate: Client, filters: dict[str, str], offset: int, limit: int
 ) -> None:
-    from modelward.client.governance import protected_aliases
     from modelward.governance.inventory import inventory_page
 
     whole = estate.governance.inventory(**filters)
@@ -108,7 +107,7 @@ def test_a_page_equals_the_same_slice_of_the_whole_inventory(
         estate.backend.uow(read_only=True),
         policies=estate.governance.policies,
         now=estate.backend.now(),
-        protected=protected_aliases(estate.settings),
+        protected=estate.governance.protected_aliases,
         offset=offset,
         limit=limit,
         **filters,  # type: ignore[arg-type]

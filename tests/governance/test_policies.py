@@ -185,7 +185,7 @@ def test_a_file_can_add_roles_and_require_them(tmp_path: Path) -> None:
             """,
             1,
             "policy",
-            "unknown key; expected policies or roles",
+            "unknown key; expected policies, roles or protected",
             id="unknown-top-level-key",
         ),
         pytest.param(

@@ -42,8 +42,9 @@ def test_relogging_a_param_with_another_value_is_a_conflict(client: Client) -> N
         run.log_param("C", 1.0)  # same value: fine
         with pytest.raises(Conflict, match="'C'"):
             run.log_param("C", 2.0)
-    with pytest.raises(Conflict, match="already"):
-        client.tracking.log_batch(run.id, params={"C": "3"})
+    # an ended run is a record: nothing more is written to it, not even a new param
+    with pytest.raises(Conflict, match="FINISHED"):
+        client.tracking.log_batch(run.id, params={"D": "3"})
 
 
 def test_failed_block_marks_run_failed_and_keeps_what_was_logged(client: Client) -> None:

@@ -138,10 +138,17 @@ def alias_set(
 
 
 @alias_app.command("delete")
-def alias_delete(ctx: typer.Context, name: str, alias: str) -> None:
+def alias_delete(
+    ctx: typer.Context,
+    name: str,
+    alias: str,
+    reason: Annotated[
+        str, typer.Option(help="Why (required for a protected alias such as champion).")
+    ] = "",
+) -> None:
     """Remove ALIAS from model NAME (the history keeps it)."""
     with exit_on_domain_error():
-        event = env_of(ctx).client.registry.delete_alias(name, alias)
+        event = env_of(ctx).client.registry.delete_alias(name, alias, reason=reason)
         typer.echo(f"{name}@{alias} deleted (was v{event.previous_version}).")
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from modelward.client.deploy import DeploymentClient
-from modelward.client.governance import GovernanceClient, alias_gate, deployment_gate
+from modelward.client.governance import GovernanceClient
 from modelward.client.local import LocalBackend
 from modelward.client.monitoring import MonitoringClient
 from modelward.client.run import ActiveRun, current_run
@@ -43,9 +43,8 @@ class TrackingClient:
         env_id, env = capture.environment()
         run = tracking_service.start_run(
             self._b.uow(),
+            guard=self._b.guard(),
             experiment=experiment,
-            user=self._b.actor,
-            now=self._b.now(),
             name=name,
             parent_run_id=parent_run_id,
             source=capture.source(),
@@ -65,7 +64,12 @@ class TrackingClient:
         tags: dict[str, Any] | None = None,
     ) -> None:
         tracking_service.log_batch(
-            self._b.uow(), run_id=run_id, params=params, metrics=metrics, tags=tags
+            self._b.uow(),
+            guard=self._b.guard(),
+            run_id=run_id,
+            params=params,
+            metrics=metrics,
+            tags=tags,
         )
 
     def end_run(
@@ -79,9 +83,9 @@ class TrackingClient:
     ) -> None:
         tracking_service.end_run(
             self._b.uow(),
+            guard=self._b.guard(),
             run_id=run_id,
             status=status,
-            now=self._b.now(),
             params=params,
             metrics=metrics,
             tags=tags,
@@ -125,7 +129,11 @@ class TrackingClient:
     ) -> DatasetRef:
         prepared = tracking_service.prepare_dataset(data, name=name, role=role, source=source)
         return tracking_service.log_dataset(
-            self._b.uow(), self._b.artifacts, run_id=run_id, prepared=prepared, now=self._b.now()
+            self._b.uow(),
+            self._b.artifacts,
+            guard=self._b.guard(),
+            run_id=run_id,
+            prepared=prepared,
         )
 
     def log_model(
@@ -134,6 +142,7 @@ class TrackingClient:
         return tracking_service.log_model(
             self._b.uow(),
             self._b.artifacts,
+            guard=self._b.guard(),
             run_id=run_id,
             model=model,
             name=name,
@@ -143,7 +152,12 @@ class TrackingClient:
 
     def log_artifact(self, run_id: str, path: str, data: bytes) -> ArtifactRef:
         return tracking_service.log_artifact_bytes(
-            self._b.uow(), self._b.artifacts, run_id=run_id, path=path, data=data
+            self._b.uow(),
+            self._b.artifacts,
+            guard=self._b.guard(),
+            run_id=run_id,
+            path=path,
+            data=data,
         )
 
     def diff_runs(self, run_a: str, run_b: str) -> tracking_service.RunDiff:
@@ -161,9 +175,8 @@ class RegistryClient:
     ) -> RegisteredModel:
         return registry_service.create_model(
             self._b.uow(),
+            guard=self._b.guard(),
             name=name,
-            owner=self._b.actor,
-            now=self._b.now(),
             description=description,
             tags=tags,
         )
@@ -174,11 +187,10 @@ class RegistryClient:
         return registry_service.register_version(
             self._b.uow(),
             self._b.artifacts,
+            guard=self._b.guard(),
             run_id=run_id,
             artifact=artifact,
             name=name,
-            actor=self._b.actor,
-            now=self._b.now(),
             description=description,
         )
 
@@ -205,22 +217,15 @@ class RegistryClient:
         return registry_service.set_alias(
             self._b.uow(),
             name=name,
+            guard=self._b.guard(),  # protected aliases pass the governance gate
             alias=alias,
             version=version,
-            actor=self._b.actor,
-            now=self._b.now(),
             reason=reason,
-            gate=alias_gate(self._b),  # protected aliases pass the governance gate
         )
 
     def delete_alias(self, name: str, alias: str, *, reason: str = "") -> AliasEvent:
         return registry_service.delete_alias(
-            self._b.uow(),
-            name=name,
-            alias=alias,
-            actor=self._b.actor,
-            now=self._b.now(),
-            reason=reason,
+            self._b.uow(), guard=self._b.guard(), name=name, alias=alias, reason=reason
         )
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
@@ -250,7 +255,7 @@ class Client:
         self.tracking = TrackingClient(self.backend)
         self.registry = RegistryClient(self.backend)
         self.validation = ValidationClient(self.backend)
-        self.deployments = DeploymentClient(self.backend, gate=deployment_gate(self.backend))
+        self.deployments = DeploymentClient(self.backend)
         self.governance = GovernanceClient(self.backend)
         self.monitoring = MonitoringClient(self.backend)
 

@@ -22,15 +22,12 @@ from modelward.store import predictions
 
 
 class DeploymentClient:
-    """Create and change deployments; package versions; score files in batch.
+    """Create and change deployments; package versions; score files in batch. Every change
+    passes the workspace's guard: the deploy permission, and the risk tier's gate in
+    protected environments."""
 
-    `gate` is the governance check run before a production deployment puts a new version in
-    front of traffic (``gate(uow, version, environment)`` raising PolicyViolation).
-    """
-
-    def __init__(self, backend: LocalBackend, *, gate: deploy_service.Gate | None = None) -> None:
+    def __init__(self, backend: LocalBackend) -> None:
         self._b = backend
-        self.gate = gate
 
     def create(
         self,
@@ -48,13 +45,11 @@ class DeploymentClient:
             name=name,
             environment=environment,
             model_uri=model_uri,
-            actor=self._b.actor,
-            now=self._b.now(),
+            guard=self._b.guard(),
             unseen_categories=UnseenCategories(unseen_categories),
             allow_missing=allow_missing,
             max_body_bytes=max_body_bytes,
             reason=reason,
-            gate=self.gate,
         )
 
     def get(self, name: str) -> Deployment:
@@ -83,15 +78,13 @@ class DeploymentClient:
             strategy=Strategy(strategy),
             share=share,
             ab_key=ab_key,
-            actor=self._b.actor,
-            now=self._b.now(),
+            guard=self._b.guard(),
             reason=reason,
-            gate=self.gate,
         )
 
     def clear_challenger(self, name: str, *, reason: str = "") -> Deployment:
         return deploy_service.clear_challenger(
-            self._b.uow(), name=name, actor=self._b.actor, now=self._b.now(), reason=reason
+            self._b.uow(), name=name, guard=self._b.guard(), reason=reason
         )
 
     def promote(self, name: str, *, reason: str = "") -> Deployment:
@@ -99,15 +92,13 @@ class DeploymentClient:
         return deploy_service.promote(
             self._b.uow(),
             name=name,
-            actor=self._b.actor,
-            now=self._b.now(),
+            guard=self._b.guard(),
             reason=reason,
-            gate=self.gate,
         )
 
     def rollback(self, name: str, *, reason: str = "") -> Deployment:
         return deploy_service.rollback(
-            self._b.uow(), name=name, actor=self._b.actor, now=self._b.now(), reason=reason
+            self._b.uow(), name=name, guard=self._b.guard(), reason=reason
         )
 
     def kill(self, name: str, *, fallback: Any = None, reason: str = "") -> Deployment:
@@ -116,8 +107,7 @@ class DeploymentClient:
             name=name,
             killed=True,
             fallback=fallback,
-            actor=self._b.actor,
-            now=self._b.now(),
+            guard=self._b.guard(),
             reason=reason,
         )
 
@@ -126,23 +116,28 @@ class DeploymentClient:
             self._b.uow(),
             name=name,
             killed=False,
-            actor=self._b.actor,
-            now=self._b.now(),
+            guard=self._b.guard(),
             reason=reason,
         )
 
     def package(
-        self, model_uri: str, output: str | Path, *, deployment: str | None = None
+        self,
+        model_uri: str,
+        output: str | Path,
+        *,
+        deployment: str | None = None,
+        environment: str | None = None,
     ) -> packaging.BundleInfo:
-        """Write a self-contained bundle of the version `model_uri` points at."""
+        """Write a self-contained bundle of the version `model_uri` points at; for a protected
+        environment (given, or the deployment's) the version passes the gate first."""
         return packaging.build_bundle(
-            self._b.uow(read_only=True),
+            self._b.uow(),
             self._b.artifacts,
+            guard=self._b.guard(),
             model_uri=model_uri,
             output=Path(output),
-            now=self._b.now(),
-            actor=self._b.actor,
             deployment=deployment,
+            environment=environment,
         )
 
     def score(
@@ -161,7 +156,9 @@ class DeploymentClient:
         """Score a Parquet or CSV file in chunks (pandas) or partitions (Dask)."""
         from modelward.registry import service as registry_service
 
-        version = registry_service.resolve(self._b.uow(read_only=True), model_uri)
+        version = deploy_service.authorize_batch(
+            self._b.uow(), guard=self._b.guard(), model_uri=model_uri, deployment=deployment
+        )
         model = registry_service.load_model(
             self._b.uow(read_only=True), self._b.artifacts, uri=version.uri
         )

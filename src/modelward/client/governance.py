@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from modelward.client.local import LocalBackend
-from modelward.config import Settings
 from modelward.domain.audit import AuditEvent
 from modelward.domain.governance import (
     CheckpointRecord,
@@ -32,68 +30,15 @@ from modelward.governance import card, data, service, trail
 from modelward.governance import inventory as inventory_service
 from modelward.governance import users as user_service
 from modelward.governance.audit_verify import VerifyResult
-from modelward.governance.policies import load_policies
 from modelward.registry import service as registry_service
-from modelward.registry.service import AliasGate
 
 CHECKPOINT_FILE = "audit-checkpoints.json"
 KEEP_CHECKPOINTS = 100
 
 
-def policy_path(settings: Settings, *, cwd: Path | None = None) -> Path | None:
-    """The policy file to merge over the defaults, or None."""
-    if settings.policy_file is not None:
-        return Path(settings.policy_file)
-    project = (cwd or Path.cwd()) / "modelward.yaml"
-    if not project.is_file():
-        return None
-    import yaml
-
-    content = yaml.safe_load(project.read_text("utf-8")) or {}
-    named = content.get("policy_file") if isinstance(content, dict) else None
-    return (project.parent / str(named)) if named else None
-
-
-@lru_cache(maxsize=8)
-def _load(path: str | None, mtime: float) -> PolicySet:
-    return load_policies(path)
-
-
-def workspace_policies(settings: Settings) -> PolicySet:
+def workspace_policies(backend: LocalBackend) -> PolicySet:
     """The workspace's policies (re-read when the file changes)."""
-    path = policy_path(settings)
-    mtime = path.stat().st_mtime if path is not None and path.exists() else 0.0
-    return _load(str(path) if path else None, mtime)
-
-
-def protected_aliases(settings: Settings) -> tuple[str, ...]:
-    """The aliases whose moves are promotions (MODELWARD_PROTECTED_ALIASES)."""
-    return tuple(a.strip() for a in settings.protected_aliases.split(",") if a.strip())
-
-
-def alias_gate(backend: LocalBackend, *, auto: bool = False) -> AliasGate:
-    """The gate `registry.set_alias` runs before a protected alias moves."""
-    return service.protected_alias_gate(
-        workspace_policies(backend.settings),
-        actor=backend.actor,
-        clock=backend.now,
-        protected=protected_aliases(backend.settings),
-        auto=auto,
-    )
-
-
-def deployment_gate(backend: LocalBackend) -> AliasGate:
-    """The gate a deployment change runs before a version faces traffic in a protected
-    environment (MODELWARD_PROTECTED_ENVIRONMENTS, default production and prod)."""
-    environments = tuple(
-        e.strip() for e in backend.settings.protected_environments.split(",") if e.strip()
-    )
-    return service.protected_alias_gate(
-        workspace_policies(backend.settings),
-        actor=backend.actor,
-        clock=backend.now,
-        protected=environments,
-    )
+    return backend.workspace.policies
 
 
 class GovernanceClient:
@@ -105,12 +50,17 @@ class GovernanceClient:
     @property
     def policies(self) -> PolicySet:
         """The policies in force (defaults merged with the workspace's policy file)."""
-        return workspace_policies(self._b.settings)
+        return self._b.workspace.policies
 
     @property
     def protected_aliases(self) -> tuple[str, ...]:
         """Aliases whose moves pass the gate."""
-        return protected_aliases(self._b.settings)
+        return self._b.workspace.protected_aliases
+
+    @property
+    def protected_environments(self) -> tuple[str, ...]:
+        """Deployment environments whose changes pass the gate."""
+        return self._b.workspace.protected_environments
 
     def _common(self) -> dict[str, Any]:
         return {"policies": self.policies, "actor": self._b.actor, "now": self._b.now()}
@@ -175,13 +125,12 @@ class GovernanceClient:
             return None
         return registry_service.set_alias(
             self._b.uow(),
+            guard=self._b.guard(),
             name=model,
             alias=self.protected_aliases[0],
             version=version,
-            actor=self._b.actor,
-            now=self._b.now(),
             reason="auto-promoted: low risk and the gate passed",
-            gate=alias_gate(self._b, auto=True),
+            auto=True,
         )
 
     def approve(self, model: str, version: int, *, role: str, comment: str = "") -> SignOff:

@@ -14,7 +14,13 @@ from typing import Any
 
 from modelward.client.http import HttpBackend, _parquet
 from modelward.domain.audit import AuditEvent
-from modelward.domain.deployment import Deployment, DeploymentConfig, Strategy
+from modelward.domain.deployment import (
+    DEFAULT_MAX_BODY_BYTES,
+    Deployment,
+    DeploymentConfig,
+    Strategy,
+    UnseenCategories,
+)
 from modelward.domain.governance import LineageEntry, ReviewRequest, User
 from modelward.domain.policy import Decision, SignOff
 from modelward.domain.registry import AliasEvent
@@ -202,9 +208,25 @@ class HttpDeploymentClient:
         return ops.DeploymentOut.model_validate(found).to_domain()
 
     def create(
-        self, name: str, *, model_uri: str, environment: str = "production", reason: str = ""
+        self,
+        name: str,
+        *,
+        model_uri: str,
+        environment: str = "production",
+        unseen_categories: UnseenCategories | str = UnseenCategories.ALLOW,
+        allow_missing: bool = False,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        reason: str = "",
     ) -> Deployment:
-        body = {"name": name, "model_uri": model_uri, "environment": environment, "reason": reason}
+        body = {
+            "name": name,
+            "model_uri": model_uri,
+            "environment": environment,
+            "unseen_categories": UnseenCategories(unseen_categories).value,
+            "allow_missing": allow_missing,
+            "max_body_bytes": max_body_bytes,
+            "reason": reason,
+        }
         return self._one("POST", "", json=body)
 
     def get(self, name: str) -> Deployment:

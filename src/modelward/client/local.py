@@ -1,67 +1,74 @@
-"""LocalBackend: the services over the workspace (SQL metadata store + artifact store)."""
+"""LocalBackend: the services over a workspace opened by the composition root, acting as the
+user the settings declare (MODELWARD_USER, else the OS login).
+
+Local mode is honour-based: the identity is declared, not proven, so whoever can write the
+workspace's files could also edit them. Every service still checks that identity's
+permissions, the gate and ownership, so honest mistakes are refused; a workspace that must
+hold against dishonest users turns on `require_server`, after which local writes are refused
+and changes go through the platform server, which authenticates every request.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
 from sqlalchemy import Engine
 
 from modelward.config import Settings
-from modelward.errors import NotFound
+from modelward.domain.ports import Guard, UnitOfWork
 from modelward.store.artifacts import ArtifactStore
-from modelward.store.sql import engine as sql_engine
-from modelward.store.sql.uow import SqlUnitOfWork
+from modelward.workspace import Workspace, utcnow
+
+__all__ = ["LocalBackend", "utcnow"]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass
 class LocalBackend:
-    """Everything a local client needs: engine, artifact store, acting user and clock."""
+    """A workspace and the declared acting user."""
 
-    settings: Settings
-    engine: Engine
-    artifacts: ArtifactStore
-    actor: str
-    clock: Callable[[], datetime] = field(default=utcnow)
+    def __init__(self, workspace: Workspace, actor: str) -> None:
+        self.workspace = workspace
+        self.actor = actor
 
     @classmethod
     def open(cls, settings: Settings, *, create: bool = True) -> LocalBackend:
-        """Open (and with `create`, make) the workspace; migrate the schema if needed.
+        """Open (and with `create`, make) the workspace of `settings`.
 
         Raises:
             NotFound: the workspace does not exist and `create` is False.
             SchemaVersionError: the database was written by a newer modelward.
         """
-        url = settings.resolved_db_url()
-        home = Path(settings.home)
-        if (
-            url.startswith("sqlite")
-            and not (home / "modelward.db").exists()
-            and settings.db_url is None
-        ):
-            if not create:
-                raise NotFound(
-                    f"No modelward workspace at {str(home.resolve())!r}; run 'modelward init'"
-                    " or set MODELWARD_HOME."
-                )
-        if create:
-            home.mkdir(parents=True, exist_ok=True)
-        engine = sql_engine.make_engine(url)
-        sql_engine.ensure_schema(engine)
-        artifacts = ArtifactStore(settings.resolved_artifact_url())
-        return cls(settings, engine, artifacts, settings.resolved_user())
+        return cls(Workspace.open(settings, create=create), settings.resolved_user())
 
-    def uow(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, read_only=read_only)
+    @property
+    def settings(self) -> Settings:
+        return self.workspace.settings
+
+    @property
+    def engine(self) -> Engine:
+        return self.workspace.engine
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        return self.workspace.artifacts
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.workspace.clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], datetime]) -> None:
+        self.workspace.clock = value
+
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        return self.workspace.uow(read_only=read_only)
+
+    def guard(self) -> Guard:
+        """The checks every write passes, for the declared (unauthenticated) local user."""
+        return self.workspace.guard(self.actor, authenticated=False)
 
     def now(self) -> datetime:
-        return self.clock()
+        return self.workspace.now()
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.workspace.close()

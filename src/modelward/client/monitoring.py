@@ -107,7 +107,7 @@ class MonitoringClient:
             id_column=id_column,
             label_column=label_column,
             row_column=row_column,
-            now=self._b.now(),
+            guard=self._b.guard(),
         )
 
     def options(self, **overrides: Any) -> MonitorOptions:
@@ -138,7 +138,7 @@ class MonitoringClient:
             self._b.artifacts,
             self.log,
             deployment=deployment,
-            now=self._b.now(),
+            guard=self._b.guard(),
             options=opts,
             notify=self._notifier(webhook),
             on_window=on_window,
@@ -162,9 +162,10 @@ class MonitoringClient:
         """Unacknowledged alerts (of one model), newest first."""
         return service.open_alerts(self._b.uow(read_only=True), model=model)
 
-    def acknowledge(self, alert_id: int) -> Alert:
+    def acknowledge(self, alert_id: int, *, comment: str = "") -> Alert:
+        """Mark an alert as seen, saying what was done about it (audited)."""
         return service.acknowledge_alert(
-            self._b.uow(), alert_id=alert_id, actor=self._b.actor, now=self._b.now()
+            self._b.uow(), alert_id=alert_id, guard=self._b.guard(), comment=comment
         )
 
     def windows(self, deployment: str) -> list[MonitoringWindow]:
@@ -220,8 +221,7 @@ class MonitoringClient:
             deployment=deployment,
             start=start or datetime(1970, 1, 1, tzinfo=UTC),
             end=end or now + timedelta(seconds=1),
-            actor=self._b.actor,
-            now=now,
+            guard=self._b.guard(),
         )
         if request_review:
             from modelward.client.governance import GovernanceClient

@@ -12,14 +12,15 @@ import json
 import platform
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 from modelward.deploy import templates
-from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.audit import AuditEvent
+from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.registry import ModelVersion, parse_model_uri
+from modelward.domain.roles import Action
 from modelward.domain.tracking import Run
 from modelward.errors import Conflict
 from modelward.registry import card
@@ -127,23 +128,33 @@ def build_bundle(
     uow: UnitOfWork,
     artifacts: ArtifactStore,
     *,
+    guard: Guard,
     model_uri: str,
     output: Path,
-    now: datetime,
-    actor: str,
     deployment: str | None = None,
+    environment: str | None = None,
 ) -> BundleInfo:
     """Write the bundle of the version `model_uri` points at into the folder `output`.
+
+    The bundle's environment is `environment`, else the deployment's. For a protected
+    environment the version passes the risk tier's gate first, and the manifest records the
+    passed decision (its audit event and the policy hash): a bundle for a protected
+    environment without it refuses to start. Every bundle built is audited.
 
     Raises:
         InvalidInput: not a model URI.
         NotFound: no such model, version or alias, or missing artifact bytes.
         IntegrityViolation: stored bytes do not match their recorded hash.
         Conflict: `output` exists and is not empty.
+        PermissionDenied: the actor may not register (or deploy, for a protected environment).
+        PolicyViolation: a protected environment, and the version does not pass the gate.
     """
     if output.exists() and any(output.iterdir()):
         raise Conflict(f"{str(output)!r} exists and is not empty; choose a new folder.")
     version, model, run, report, settings = _gather(uow, model_uri, deployment)
+    target = environment or settings.get("environment")
+    governance = _authorize(uow, guard, version, target, output=output)
+    actor, now = guard.actor, guard.now()
     meta = registry.version_meta(artifacts, version)
     model_bytes = artifacts.get_bytes(version.artifact_sha256)
     output.mkdir(parents=True, exist_ok=True)
@@ -168,9 +179,43 @@ def build_bundle(
         "python": meta.get("python") or platform.python_version(),
     }
     manifest |= {"requirements": reqs, "settings": settings, "validation_report": bool(report)}
+    manifest |= {"environment": target, "governance": governance}
     files.append(_write(output, layout.BUNDLE_FILE, _json(manifest)))
     files += templates.write_deploy_files(output, manifest)
     return BundleInfo(output, version.model, version.version, tuple(files), report is not None)
+
+
+def _authorize(
+    uow: UnitOfWork, guard: Guard, version: ModelVersion, environment: str | None, *, output: Path
+) -> dict[str, Any]:
+    """Permission and gate for a bundle; the audit event of the build. Returns what the
+    manifest records under `governance`."""
+    protected = environment is not None and guard.is_protected(environment, kind="environment")
+    with uow:
+        gate_seq = None
+        if protected:
+            assert environment is not None
+            gate_seq = guard.gate(uow, version, target=environment, kind="environment")
+        else:
+            guard.require(uow, Action.REGISTER, subject=f"{version.model}/{version.version}")
+        placed = uow.audit.append(
+            AuditEvent(
+                "bundle.built",
+                "model_version",
+                f"{version.model}/{version.version}",
+                guard.actor,
+                guard.now(),
+                after={"environment": environment, "protected": protected, "gate_event": gate_seq}
+                | {"output": output.name},
+            )
+        )
+        uow.commit()
+    return {
+        "protected": protected,
+        "gate_event_seq": gate_seq,
+        "bundle_event_seq": placed.seq,
+        "policy_hash": guard.policy_hash,
+    }
 
 
 def _report_files(output: Path, report: Any, artifacts: ArtifactStore) -> list[str]:

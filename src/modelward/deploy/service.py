@@ -1,7 +1,9 @@
 """Deployment use-cases: create, change (challenger, promote, switch), roll back, kill switch.
 
-One transaction each, with its audit event. Changes that put a version in front of traffic in a
-production environment pass the governance gate (an injected callable) first.
+One transaction each, with its audit event. Every change needs the deploy permission; every
+change that brings a version into a protected environment (production by default) passes the
+risk tier's gate first, through the required `Guard`: create, challenger (canary, shadow, A/B,
+blue-green), promote, rollback and revive alike.
 """
 
 from __future__ import annotations
@@ -22,13 +24,11 @@ from modelward.domain.deployment import (
     rollback_target,
 )
 from modelward.domain.names import check_name
-from modelward.domain.ports import UnitOfWork
+from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.registry import ModelVersion, parse_model_uri
-from modelward.errors import Conflict, InvalidInput
+from modelward.domain.roles import Action
+from modelward.errors import Conflict, InvalidInput, NotFound
 from modelward.registry import service as registry
-
-# The governance gate: raises PolicyViolation when `version` may not serve in `target`.
-Gate = Callable[[UnitOfWork, ModelVersion, str], None]
 
 
 def _audit(
@@ -56,18 +56,22 @@ def _audit(
     )
 
 
-def _gate_new_versions(
+def _gate(
     uow: UnitOfWork,
+    guard: Guard,
     deployment: Deployment,
-    config: DeploymentConfig,
-    gate: Gate | None,
-) -> None:
-    """Run the gate for every version `config` puts in front of traffic for the first time."""
-    if gate is None or not deployment.is_production:
-        return
-    already_live = deployment.config.live_versions() if deployment.config.seq else set()
-    for number in sorted(config.live_versions() - already_live):
-        gate(uow, uow.registry.get_version(deployment.model, number), deployment.environment)
+    versions: set[int] | tuple[int, ...],
+) -> list[int]:
+    """The deploy permission, then the gate for each of `versions` when the deployment's
+    environment is protected; returns the audit sequence numbers of the passed gates."""
+    guard.require(uow, Action.DEPLOY, subject=f"deployment {deployment.name}")
+    passed = []
+    for number in sorted(set(versions)):
+        target = uow.registry.get_version(deployment.model, number)
+        seq = guard.gate(uow, target, target=deployment.environment, kind="environment")
+        if seq is not None:
+            passed.append(seq)
+    return passed
 
 
 def create_deployment(
@@ -76,13 +80,11 @@ def create_deployment(
     name: str,
     environment: str,
     model_uri: str,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     unseen_categories: UnseenCategories = UnseenCategories.ALLOW,
     allow_missing: bool = False,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     reason: str = "",
-    gate: Gate | None = None,
 ) -> Deployment:
     """Create deployment `name` serving the version `model_uri` resolves to now.
 
@@ -90,9 +92,11 @@ def create_deployment(
         InvalidInput: a bad name, environment, URI or body limit.
         NotFound: the model, version or alias does not exist.
         AlreadyExists: the name is taken.
-        PolicyViolation: a production deployment whose version does not pass the gate.
+        PermissionDenied: the actor may not deploy.
+        PolicyViolation: a protected environment, and the version does not pass the gate.
     """
     check_name(name, what="deployment")
+    actor, now = guard.actor, guard.now()
     env = check_environment(environment)
     if max_body_bytes < 1024:
         raise InvalidInput(f"The body limit must be at least 1024 bytes, got {max_body_bytes}.")
@@ -113,9 +117,10 @@ def create_deployment(
             allow_missing=allow_missing,
             max_body_bytes=max_body_bytes,
         )
-        _gate_new_versions(uow, draft, config, gate)
+        gates = _gate(uow, guard, draft, config.versions())
         created = uow.deployments.create_deployment(draft)
         after = {"environment": env, "model": version.model, "from_uri": model_uri}
+        after |= {"gate_events": gates}
         after |= config.as_dict()
         _audit(uow, "deployment.created", name, actor=actor, at=now, after=after, reason=reason)
         uow.commit()
@@ -127,18 +132,25 @@ def _change(
     name: str,
     make: Callable[[Deployment], DeploymentConfig],
     *,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     reason: str,
-    gate: Gate | None,
+    gate_all: bool = False,
 ) -> Deployment:
-    """Append the configuration `make` builds from the live deployment; audit it."""
+    """Append the configuration `make` builds from the live deployment; audit it.
+
+    Every version the new configuration serves that the live one did not (or every version,
+    with `gate_all`) passes the gate of a protected environment.
+    """
+    actor, now = guard.actor, guard.now()
     with uow:
         current = uow.deployments.get_deployment(name)
+        guard.require(uow, Action.DEPLOY, subject=f"deployment {name}")
         config = replace(make(current), created_by=actor, created_at=now, reason=reason)
         for number in config.versions():
             uow.registry.get_version(current.model, number)  # NotFound for unknown versions
-        _gate_new_versions(uow, current, config, gate)
+        before = set(current.config.versions())
+        new = set(config.versions()) if gate_all else set(config.versions()) - before
+        gates = _gate(uow, guard, current, new)
         uow.deployments.append_config(name, config)
         _audit(
             uow,
@@ -147,7 +159,7 @@ def _change(
             actor=actor,
             at=now,
             before=current.config.as_dict() | {"seq": current.config.seq},
-            after=config.as_dict(),
+            after=config.as_dict() | {"gate_events": gates},
             reason=reason,
         )
         updated = uow.deployments.get_deployment(name)
@@ -161,19 +173,19 @@ def set_challenger(
     name: str,
     version: int,
     strategy: Strategy,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     share: float = 0.0,
     ab_key: str | None = None,
     reason: str = "",
-    gate: Gate | None = None,
 ) -> Deployment:
     """Put `version` beside the champion with a strategy (canary, shadow, ab, bluegreen).
 
     Raises:
         InvalidInput: no strategy, a share outside (0, 1), the champion as challenger.
         NotFound: no such deployment or version.
-        PolicyViolation: canary/A-B in production with a version that does not pass the gate.
+        PermissionDenied: the actor may not deploy.
+        PolicyViolation: a protected environment, and the version does not pass the gate
+            (every strategy: a shadow or green version sees production data too).
     """
     strategy = Strategy(strategy)
     if strategy is Strategy.NONE:
@@ -184,66 +196,58 @@ def set_challenger(
         lambda d: d.next_config(
             challenger=version, strategy=strategy, share=share, ab_key=ab_key, action="challenger"
         ),
-        actor=actor,
-        now=now,
+        guard=guard,
         reason=reason,
-        gate=gate,
     )
 
 
-def clear_challenger(
-    uow: UnitOfWork, *, name: str, actor: str, now: datetime, reason: str = ""
-) -> Deployment:
-    """Stop the experiment: the champion answers everything again. Raises NotFound."""
+def clear_challenger(uow: UnitOfWork, *, name: str, guard: Guard, reason: str = "") -> Deployment:
+    """Stop the experiment: the champion answers everything again.
+
+    Raises:
+        NotFound: no such deployment.
+        PermissionDenied: the actor may not deploy.
+    """
     return _change(
         uow,
         name,
         lambda d: d.next_config(
             challenger=None, strategy=Strategy.NONE, share=0.0, ab_key=None, action="challenger"
         ),
-        actor=actor,
-        now=now,
+        guard=guard,
         reason=reason,
-        gate=None,
     )
 
 
-def promote(
-    uow: UnitOfWork,
-    *,
-    name: str,
-    actor: str,
-    now: datetime,
-    reason: str = "",
-    gate: Gate | None = None,
-) -> Deployment:
+def promote(uow: UnitOfWork, *, name: str, guard: Guard, reason: str = "") -> Deployment:
     """The challenger becomes the champion (for blue-green: switch green and blue at once).
 
     Raises:
         NotFound: no such deployment.
         Conflict: the deployment has no challenger.
-        PolicyViolation: production, and the challenger does not pass the gate.
+        PermissionDenied: the actor may not deploy.
+        PolicyViolation: a protected environment, and the new champion does not pass the gate.
     """
     return _change(
         uow,
         name,
-        lambda d: d.promoted(actor=actor, at=now, reason=reason),
-        actor=actor,
-        now=now,
+        lambda d: d.promoted(actor=guard.actor, at=guard.now(), reason=reason),
+        guard=guard,
         reason=reason,
-        gate=gate,
+        gate_all=True,  # a challenger gated as shadow is gated again to answer everyone
     )
 
 
-def rollback(
-    uow: UnitOfWork, *, name: str, actor: str, now: datetime, reason: str = ""
-) -> Deployment:
-    """Return to the configuration the live one replaced, in one step (no gate: every version
-    it brings back has served this deployment before).
+def rollback(uow: UnitOfWork, *, name: str, guard: Guard, reason: str = "") -> Deployment:
+    """Return to the configuration the live one replaced, in one step. The versions it brings
+    back pass the gate again: what was allowed then may not be now (an expired assessment,
+    a rejection since).
 
     Raises:
         NotFound: no such deployment.
         Conflict: the live configuration is the first one.
+        PermissionDenied: the actor may not deploy.
+        PolicyViolation: a protected environment, and a version does not pass the gate.
     """
 
     def previous(d: Deployment) -> DeploymentConfig:
@@ -251,7 +255,7 @@ def rollback(
         target = rollback_target(with_history, d.config)
         return replace(target, seq=0, action="rollback")
 
-    return _change(uow, name, previous, actor=actor, now=now, reason=reason, gate=None)
+    return _change(uow, name, previous, guard=guard, reason=reason, gate_all=True)
 
 
 def set_kill_switch(
@@ -259,20 +263,24 @@ def set_kill_switch(
     *,
     name: str,
     killed: bool,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     fallback: Any = None,
     reason: str = "",
 ) -> Deployment:
     """Disable (`killed`) or re-enable a deployment; while killed, requests get `fallback`
-    as their answer, or a 503 when it is None.
+    as their answer, or a 503 when it is None. Reviving puts the live versions back in
+    front of traffic, so in a protected environment they pass the gate again.
 
     Raises:
         NotFound: no such deployment.
         Conflict: the deployment is already in that state.
+        PermissionDenied: the actor may not deploy.
+        PolicyViolation: reviving in a protected environment a version that fails the gate.
     """
+    actor, now = guard.actor, guard.now()
     with uow:
         current = uow.deployments.get_deployment(name)
+        gates = _gate(uow, guard, current, () if killed else current.config.versions())
         if current.killed == killed and (not killed or current.fallback == fallback):
             state = "disabled" if killed else "enabled"
             raise Conflict(f"Deployment {name!r} is already {state}.")
@@ -286,7 +294,8 @@ def set_kill_switch(
             actor=actor,
             at=now,
             before={"killed": current.killed, "fallback": current.fallback},
-            after={"killed": killed, "fallback": fallback if killed else None},
+            after={"killed": killed, "fallback": fallback if killed else None}
+            | {"gate_events": gates},
             reason=reason,
         )
         updated = uow.deployments.get_deployment(name)
@@ -310,3 +319,58 @@ def history(uow: UnitOfWork, *, name: str) -> list[DeploymentConfig]:
     """The configuration history, oldest first. Raises NotFound."""
     with uow:
         return uow.deployments.list_configs(name)
+
+
+def authorize_batch(
+    uow: UnitOfWork, *, guard: Guard, model_uri: str, deployment: str | None = None
+) -> ModelVersion:
+    """The version a batch scoring job may score, after its checks.
+
+    Scoring for a deployment (a name of an existing one; any other name only labels the
+    job's prediction log) honours it: a killed deployment scores nothing, and in a
+    protected environment a version the deployment does not serve passes the gate first,
+    with the deploy permission. Ad hoc scoring (no deployment) needs the register permission.
+    The job is audited.
+
+    Raises:
+        InvalidInput: not a model URI.
+        NotFound: no such model, version, alias or deployment.
+        Conflict: the deployment is disabled (kill switch).
+        PermissionDenied: the actor may not deploy (or register, ad hoc).
+        PolicyViolation: a protected environment, and the version does not pass the gate.
+    """
+    uri = parse_model_uri(model_uri)
+    with uow:
+        version = registry._resolve(uow, uri.name, uri.version, uri.alias)
+        subject = f"{version.model}/{version.version}"
+        found = None
+        if deployment is not None:
+            try:
+                found = uow.deployments.get_deployment(deployment)
+            except NotFound:  # a label for the log of an ad hoc job, not a deployment
+                found = None
+        if found is None:
+            guard.require(uow, Action.REGISTER, subject=subject)
+        else:
+            if found.killed:
+                raise Conflict(
+                    f"Deployment {deployment!r} is disabled (kill switch): batch scoring for it"
+                    f" is refused. Revive it first ('modelward deploy revive {deployment}')."
+                )
+            if version.model != found.model:
+                raise InvalidInput(
+                    f"Deployment {deployment!r} serves {found.model!r}, not {version.model!r}."
+                )
+            guard.require(uow, Action.DEPLOY, subject=f"deployment {deployment}")
+            if version.version not in found.config.versions():
+                guard.gate(uow, version, target=found.environment, kind="environment")
+        _audit(
+            uow,
+            "batch.scored",
+            deployment or f"batch-{version.model}",
+            actor=guard.actor,
+            at=guard.now(),
+            after={"model": version.model, "version": version.version, "from_uri": model_uri},
+        )
+        uow.commit()
+    return version

@@ -150,6 +150,9 @@ class PolicySet:
 
     policies: Mapping[RiskLevel, Policy]
     permissions: Permissions = field(default_factory=Permissions)
+    # From the file's `protected:` section; None: not set there (settings or defaults apply).
+    protected_aliases: tuple[str, ...] | None = None
+    protected_environments: tuple[str, ...] | None = None
 
     def for_level(self, level: RiskLevel) -> Policy:
         """The policy of `level`."""

@@ -26,6 +26,7 @@ from modelward.domain.policy import PersonalDataUse, SignOff
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.reports import ReportRecord
 from modelward.domain.risk import RiskAssessment
+from modelward.domain.roles import Action
 from modelward.domain.search import Filter, OrderBy
 from modelward.domain.tokens import ApiToken
 from modelward.domain.tracking import (
@@ -36,6 +37,7 @@ from modelward.domain.tracking import (
     Run,
     RunStatus,
 )
+from modelward.errors import ModelwardError
 
 
 class TrackingRepo(Protocol):
@@ -62,6 +64,10 @@ class TrackingRepo(Protocol):
 
     def run_status(self, run_id: str) -> RunStatus:
         """The run's status. Raises NotFound naming the run."""
+        ...
+
+    def run_owner(self, run_id: str) -> tuple[str, RunStatus]:
+        """The run's user and status. Raises NotFound naming the run."""
         ...
 
     def end_if_running(self, run_id: str, status: RunStatus, *, end_time: datetime) -> bool:
@@ -232,6 +238,12 @@ class GovernanceRepo(Protocol):
 
     def count_users(self) -> int: ...
 
+    def require_server(self) -> bool:
+        """True when the workspace accepts writes only through its platform server."""
+        ...
+
+    def set_require_server(self, on: bool, *, at: datetime, by: str) -> None: ...
+
     def find_user(self, name: str) -> User | None: ...
 
     def list_users(self) -> list[User]: ...
@@ -387,22 +399,119 @@ class TokenRepo(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction over all repositories; rolled back on exit unless committed."""
+    """One transaction over all repositories; rolled back on exit unless committed.
 
-    tracking: TrackingRepo
-    registry: RegistryRepo
-    validation: ValidationRepo
-    deployments: DeploymentRepo
-    audit: AuditLog
-    governance: GovernanceRepo
-    monitoring: MonitoringRepo
-    tokens: TokenRepo
+    The repositories are read-only members (properties), so an adapter may declare them with
+    its own, more specific repository classes (mutable Protocol members would be invariant).
+    """
+
+    @property
+    def tracking(self) -> TrackingRepo: ...
+
+    @property
+    def registry(self) -> RegistryRepo: ...
+
+    @property
+    def validation(self) -> ValidationRepo: ...
+
+    @property
+    def deployments(self) -> DeploymentRepo: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def governance(self) -> GovernanceRepo: ...
+
+    @property
+    def monitoring(self) -> MonitoringRepo: ...
+
+    @property
+    def tokens(self) -> TokenRepo: ...
 
     def __enter__(self) -> Self: ...
 
     def __exit__(self, *exc_info: object) -> None: ...
 
     def commit(self) -> None: ...
+
+    def rollback(self) -> None:
+        """Undo everything since the transaction began and begin a new one (used to record a
+        refusal in the audit trail without what the refused call had written)."""
+        ...
+
+
+class Guard(Protocol):
+    """The acting identity and every rule that binds it: permissions, ownership, the risk
+    tier's gate for protected aliases and environments, and the audit of refusals.
+
+    Every service that changes state takes a Guard as a required argument; only the
+    composition root (`modelward.workspace`) builds one, from the workspace's settings and
+    policies, so no face can call a write without the checks. Each check runs inside the
+    caller's open unit of work; a refusal rolls that transaction back, records the refusal
+    in the audit trail, commits it, and raises.
+    """
+
+    @property
+    def actor(self) -> str:
+        """Who acts: the authenticated user (server) or the declared one (local mode)."""
+        ...
+
+    @property
+    def policy_hash(self) -> str:
+        """sha256 of the policies in force, recorded with gate decisions and refusals."""
+        ...
+
+    def now(self) -> datetime:
+        """The clock every write of this call records."""
+        ...
+
+    def require(self, uow: UnitOfWork, action: Action, *, subject: str) -> tuple[str, ...]:
+        """Return the actor's roles if one of them allows `action` on `subject`.
+
+        Raises:
+            PermissionDenied: no role allows it (audited), or the workspace is governed
+                through its server and this is a local write.
+        """
+        ...
+
+    def require_owner(self, uow: UnitOfWork, *, owner: str, subject: str) -> None:
+        """Only `owner` may write to `subject` (a run).
+
+        Raises:
+            PermissionDenied: the actor is someone else (audited).
+        """
+        ...
+
+    def is_protected(self, target: str, *, kind: str) -> bool:
+        """True when alias (`kind="alias"`) or environment (`kind="environment"`) `target`
+        is protected: changing what it serves is a promotion."""
+        ...
+
+    def gate(
+        self,
+        uow: UnitOfWork,
+        version: ModelVersion,
+        *,
+        target: str,
+        kind: str,
+        auto: bool = False,
+    ) -> int | None:
+        """Pass the risk tier's gate before `version` serves protected `target`.
+
+        Returns the sequence number of the audit event that records the passed gate, or None
+        when `target` is not protected (nothing to pass). With `auto`, the policy must allow
+        automatic promotion and the actor needs no promote permission.
+
+        Raises:
+            PermissionDenied: the actor may not promote (alias) or deploy (environment).
+            PolicyViolation: an unmet item; `details["missing"]` names every one.
+        """
+        ...
+
+    def refuse(self, uow: UnitOfWork, error: ModelwardError, *, action: str, subject: str) -> None:
+        """Record `error` as a refused `action` on `subject` in the audit trail, then raise it."""
+        ...
 
 
 class ArtifactStore(Protocol):

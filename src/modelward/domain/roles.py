@@ -25,6 +25,7 @@ class Action(enum.StrEnum):
     APPROVE = "approve"  # approve or reject a version (a sign-off)
     PROMOTE = "promote"  # move a protected alias such as `champion`
     DEPLOY = "deploy"
+    MONITOR = "monitor"  # ingest labels, compute monitoring windows, acknowledge alerts
     SET_POLICY = "set_policy"
     MANAGE_ROLES = "manage_roles"
 
@@ -46,11 +47,13 @@ _A = Action
 DEFAULT_PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
     {
         Role.DATA_SCIENTIST: frozenset(
-            {_A.VIEW, _A.REGISTER, _A.VALIDATE, _A.REQUEST_REVIEW, _A.PROMOTE}
+            {_A.VIEW, _A.REGISTER, _A.VALIDATE, _A.REQUEST_REVIEW, _A.PROMOTE, _A.MONITOR}
         ),
-        Role.VALIDATOR: frozenset({_A.VIEW, _A.VALIDATE, _A.ASSESS_RISK, _A.APPROVE}),
-        Role.RISK_MANAGER: frozenset({_A.VIEW, _A.ASSESS_RISK, _A.APPROVE, _A.SET_POLICY}),
-        Role.OPERATIONS: frozenset({_A.VIEW, _A.PROMOTE, _A.DEPLOY}),
+        Role.VALIDATOR: frozenset({_A.VIEW, _A.VALIDATE, _A.ASSESS_RISK, _A.APPROVE, _A.MONITOR}),
+        Role.RISK_MANAGER: frozenset(
+            {_A.VIEW, _A.ASSESS_RISK, _A.APPROVE, _A.SET_POLICY, _A.MONITOR}
+        ),
+        Role.OPERATIONS: frozenset({_A.VIEW, _A.PROMOTE, _A.DEPLOY, _A.MONITOR}),
         Role.ADMIN: frozenset(Action),
         Role.VIEWER: frozenset({_A.VIEW}),
     }

@@ -239,10 +239,18 @@ def parse_policies(
     ctx = _Context(name, start.permissions)
     top = ctx.mapping(root, "")
     for key, (key_node, _) in top.items():
-        if key not in ("policies", "roles"):
-            raise ctx.fail(key_node, key, "unknown key; expected policies or roles")
+        if key not in ("policies", "roles", "protected"):
+            raise ctx.fail(key_node, key, "unknown key; expected policies, roles or protected")
     if "roles" in top:
         ctx.permissions = _read_roles(top["roles"][1], ctx)
+    protected = {"aliases": start.protected_aliases, "environments": start.protected_environments}
+    if "protected" in top:
+        for kind, (key_node, value_node) in ctx.mapping(top["protected"][1], "protected").items():
+            if kind not in protected:
+                raise ctx.fail(
+                    key_node, f"protected.{kind}", "unknown key; expected aliases or environments"
+                )
+            protected[kind] = _names(value_node, f"protected.{kind}", ctx)
     policies = dict(start.policies)
     if "policies" in top:
         for level_name, (key_node, value_node) in ctx.mapping(
@@ -253,7 +261,12 @@ def parse_policies(
                 raise ctx.fail(key_node, f"policies.{level_name}", f"unknown level; use {levels}")
             level = RiskLevel(level_name)
             policies[level] = _read_policy(level, key_node, value_node, ctx, base=policies[level])
-    return PolicySet(MappingProxyType(policies), ctx.permissions)
+    return PolicySet(
+        MappingProxyType(policies),
+        ctx.permissions,
+        protected_aliases=protected["aliases"],
+        protected_environments=protected["environments"],
+    )
 
 
 def default_policies_text() -> str:

@@ -9,7 +9,7 @@ are in sibling modules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,7 +34,6 @@ from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, PolicyViolation
 from modelward.governance.access import require, roles_of
-from modelward.registry.service import AliasGate
 
 
 def _event(
@@ -203,46 +202,6 @@ def check_promotion(
             missing=decision.missing,
         )
     return decision
-
-
-def protected_alias_gate(
-    policies: PolicySet,
-    *,
-    actor: str,
-    clock: Callable[[], datetime],
-    protected: Collection[str],
-    auto: bool = False,
-) -> AliasGate:
-    """The registry's `set_alias` gate: moving a protected alias needs the `promote` action
-    and a passing gate (an audit event records the passed gate). With `auto`, the policy must
-    also allow automatic promotion (low risk). `clock` is read only for protected aliases."""
-
-    def gate(uow: UnitOfWork, version: ModelVersion, alias: str) -> None:
-        if alias not in protected:
-            return
-        now = clock()
-        if not auto:
-            require(uow, actor, policies.permissions, Action.PROMOTE)
-        decision = check_promotion(uow, version, policies=policies, now=now)
-        policy = policies.for_assessment(uow.governance.find_assessment(version.model))
-        if auto and not policy.auto_promote:
-            raise PolicyViolation(
-                f"The {policy.level} risk policy does not allow automatic promotion.",
-                missing=["auto_promote"],
-            )
-        uow.audit.append(
-            _event(
-                "promotion.gate_passed",
-                "model_version",
-                f"{version.model}/{version.version}",
-                actor,
-                now,
-                after={"alias": alias, "level": policy.level.value, "auto": auto}
-                | {"items": [item.name for item in decision.items]},
-            )
-        )
-
-    return gate
 
 
 @dataclass(frozen=True)

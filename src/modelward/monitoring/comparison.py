@@ -20,7 +20,8 @@ import pandas as pd
 
 from modelward.domain.audit import AuditEvent
 from modelward.domain.monitoring import PredictionLog
-from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
+from modelward.domain.roles import Action
 from modelward.errors import InvalidInput
 from modelward.monitoring.performance import compute_metrics, infer_task
 from modelward.validation.base import Outputs
@@ -129,8 +130,7 @@ def compare_live(
     deployment: str,
     start: datetime,
     end: datetime,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     seed: int = 0,
 ) -> Evidence:
     """Compare the deployment's champion and challenger on labelled live traffic; store it.
@@ -138,9 +138,12 @@ def compare_live(
     Raises:
         NotFound: no such deployment.
         InvalidInput: no challenger, or too few labelled requests per arm.
+        PermissionDenied: the actor may not monitor.
     """
+    actor, now = guard.actor, guard.now()
     with uow:
         dep = uow.deployments.get_deployment(deployment)
+        guard.require(uow, Action.MONITOR, subject=f"deployment {deployment}")
         stored = uow.monitoring.list_labels(deployment, start=start, end=end)
     challenger = dep.config.challenger
     if challenger is None:
@@ -168,6 +171,7 @@ def compare_live(
                 "metrics": rows, "created_at": now.isoformat(), "created_by": actor}  # fmt: skip
     sha = artifacts.put_bytes(json.dumps(document, sort_keys=True, default=str).encode())
     with uow:
+        guard.require(uow, Action.MONITOR, subject=f"deployment {deployment}")
         uow.audit.append(
             AuditEvent("monitoring.live_comparison", "model_version", f"{dep.model}/{challenger}",
                        actor, now, None, {"evidence_sha256": sha, "verdict": verdict,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from modelward.domain.audit import AuditEvent
 from modelward.domain.deployment import Deployment
 from modelward.domain.monitoring import (
     Alert,
@@ -24,7 +25,8 @@ from modelward.domain.monitoring import (
     PredictionLog,
     WindowStatus,
 )
-from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
+from modelward.domain.roles import Action
 from modelward.errors import NotFound
 from modelward.monitoring import alerts as alert_rules
 from modelward.monitoring import labels as label_rules
@@ -61,16 +63,19 @@ def ingest_labels(
     id_column: str,
     label_column: str = "label",
     row_column: str | None = None,
-    now: datetime,
+    guard: Guard,
 ) -> label_rules.LabelIngestResult:
     """Store ground-truth labels of logged records (the duplicate rule is in `labels`).
 
     Raises:
         NotFound: no such deployment.
         InvalidInput: the file cannot be read or lacks a named column.
+        PermissionDenied: the actor may not monitor.
     """
+    now = guard.now()
     with uow:
         uow.deployments.get_deployment(deployment)
+        guard.require(uow, Action.MONITOR, subject=f"deployment {deployment}")
     frame = label_rules.read_label_frame(data)
     wanted, duplicates, missing = label_rules.prepare_labels(
         frame, id_column=id_column, label_column=label_column, row_column=row_column
@@ -211,7 +216,7 @@ def run_monitoring(
     predictions: PredictionLog,
     *,
     deployment: str,
-    now: datetime,
+    guard: Guard,
     options: MonitorOptions | None = None,
     notify: Notify | None = None,
     on_window: Callable[[int, int], None] | None = None,
@@ -220,10 +225,13 @@ def run_monitoring(
 
     Raises:
         NotFound: no such deployment, or its champion version is gone.
+        PermissionDenied: the actor may not monitor.
     """
     opts = options or MonitorOptions()
+    now = guard.now()
     with uow:
         dep = uow.deployments.get_deployment(deployment)
+        guard.require(uow, Action.MONITOR, subject=f"deployment {deployment}")
         last = uow.monitoring.last_window(deployment)
     span = predictions.time_range(deployment)
     spans = [] if span is None else windows.complete_windows(
@@ -299,10 +307,28 @@ def open_alerts(uow: UnitOfWork, *, model: str | None = None) -> list[Alert]:
     return list_alerts(uow, model=model, open_only=True)
 
 
-def acknowledge_alert(uow: UnitOfWork, *, alert_id: int, actor: str, now: datetime) -> Alert:
-    """Mark an alert as seen. Raises NotFound naming the alert."""
+def acknowledge_alert(uow: UnitOfWork, *, alert_id: int, guard: Guard, comment: str = "") -> Alert:
+    """Mark an alert as seen, with what was done about it; audited.
+
+    Raises:
+        NotFound: no such alert.
+        PermissionDenied: the actor may not monitor.
+    """
+    actor, now = guard.actor, guard.now()
     with uow:
+        guard.require(uow, Action.MONITOR, subject=f"alert {alert_id}")
         alert = uow.monitoring.acknowledge_alert(alert_id, by=actor, at=now)
+        uow.audit.append(
+            AuditEvent(
+                "alert.acknowledged",
+                "alert",
+                str(alert_id),
+                actor,
+                now,
+                after={"deployment": alert.deployment, "kind": alert.kind, "comment": comment},
+                reason=comment,
+            )
+        )
         uow.commit()
     return alert
 

@@ -6,19 +6,16 @@ Every state change appends an audit event in the same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from modelward.domain.audit import AuditEvent
 from modelward.domain.names import check_alias, check_key, check_name, check_version
-from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel, parse_model_uri
+from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
 from modelward.registry import flavors
-
-# Called before a protected alias moves (the governance gate); raises PolicyViolation.
-AliasGate = Callable[[UnitOfWork, ModelVersion, str], None]
 
 
 def _event(
@@ -47,19 +44,20 @@ def _event(
 def create_model(
     uow: UnitOfWork,
     *,
+    guard: Guard,
     name: str,
-    owner: str,
-    now: datetime,
     description: str = "",
     tags: dict[str, str] | None = None,
 ) -> RegisteredModel:
-    """Register a new model name.
+    """Register a new model name, owned by the acting user.
 
     Raises:
         InvalidInput: a bad name or tag.
         AlreadyExists: the name is taken.
+        PermissionDenied: the actor may not register models.
     """
     check_name(name, what="model")
+    owner, now = guard.actor, guard.now()
     model = RegisteredModel(
         name=name,
         created_at=now,
@@ -68,6 +66,7 @@ def create_model(
         tags={check_key(k, what="tag"): str(v) for k, v in (tags or {}).items()},
     )
     with uow:
+        guard.require(uow, Action.REGISTER, subject=name)
         uow.registry.create_model(model)
         uow.audit.append(
             _event(
@@ -90,23 +89,25 @@ def register_version(
     uow: UnitOfWork,
     artifacts: ArtifactStore,
     *,
+    guard: Guard,
     run_id: str,
     artifact: str,
     name: str,
-    actor: str,
-    now: datetime,
     description: str = "",
 ) -> ModelVersion:
     """Turn the model logged as `artifact` in run `run_id` into the next version of `name`.
 
-    The model is created on first registration, owned by `actor`.
+    The model is created on first registration, owned by the actor.
 
     Raises:
         NotFound: no such run, or the run has no model artifact of that name.
         InvalidInput: a bad model name.
+        PermissionDenied: the actor may not register models.
     """
     check_name(name, what="model")
+    actor, now = guard.actor, guard.now()
     with uow:
+        guard.require(uow, Action.REGISTER, subject=name)
         uow.tracking.run_status(run_id)  # NotFound for an unknown run
         logged = [a for a in uow.tracking.list_artifacts(run_id) if a.kind == "model"]
         ref = next((a for a in logged if a.path == artifact), None)
@@ -187,27 +188,33 @@ def set_alias(
     uow: UnitOfWork,
     *,
     name: str,
+    guard: Guard,
     alias: str,
     version: int,
-    actor: str,
-    now: datetime,
     reason: str = "",
-    gate: AliasGate | None = None,
+    auto: bool = False,
 ) -> AliasEvent:
     """Point `alias` at `version`; the move is kept in the alias history and the audit trail.
+
+    Moving a protected alias (`champion`) is a promotion: it passes the risk tier's gate
+    (with `auto`, as an automatic promotion the policy must allow).
 
     Raises:
         InvalidInput: a bad alias or version.
         NotFound: no such model or version.
-        PolicyViolation: `gate` refused the move (protected aliases).
+        PermissionDenied: the actor may not register (alias) or promote (protected alias).
+        PolicyViolation: the gate refused the move (protected aliases).
     """
     check_alias(alias)
     number = check_version(version)
+    actor, now = guard.actor, guard.now()
     with uow:
         target = uow.registry.get_version(name, number)
         previous = uow.registry.find_alias(name, alias)
-        if gate is not None:
-            gate(uow, target, alias)
+        if guard.is_protected(alias, kind="alias"):
+            guard.gate(uow, target, target=alias, kind="alias", auto=auto)
+        else:
+            guard.require(uow, Action.REGISTER, subject=f"{name}@{alias}")
         event = AliasEvent(name, alias, number, previous, now, actor)
         uow.registry.set_alias(event)
         uow.audit.append(
@@ -227,15 +234,29 @@ def set_alias(
 
 
 def delete_alias(
-    uow: UnitOfWork, *, name: str, alias: str, actor: str, now: datetime, reason: str = ""
+    uow: UnitOfWork, *, guard: Guard, name: str, alias: str, reason: str = ""
 ) -> AliasEvent:
     """Remove `alias` (kept in history as a move to no version).
 
+    Removing a protected alias takes the model out of service: it needs the promote
+    permission and a reason, and is audited like a promotion.
+
     Raises:
         NotFound: no such model or alias.
+        InvalidInput: a protected alias without a reason.
+        PermissionDenied: the actor may not register (alias) or promote (protected alias).
     """
     check_alias(alias)
+    actor, now = guard.actor, guard.now()
+    protected = guard.is_protected(alias, kind="alias")
+    if protected and not reason.strip():
+        raise InvalidInput(
+            f"{alias!r} is a protected alias: removing it takes {name!r} out of service; give"
+            " a reason (--reason)."
+        )
     with uow:
+        subject = f"{name}@{alias}"
+        guard.require(uow, Action.PROMOTE if protected else Action.REGISTER, subject=subject)
         previous = uow.registry.find_alias(name, alias)
         if previous is None:
             raise NotFound(f"Model {name!r} has no alias {alias!r}.")
@@ -249,7 +270,7 @@ def delete_alias(
                 at=now,
                 entity_type="alias",
                 before={"version": previous},
-                after=None,
+                after={"version": None, "protected": protected},
                 reason=reason,
             )
         )

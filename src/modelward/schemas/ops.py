@@ -8,7 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modelward.domain.deployment import Deployment, DeploymentConfig, Strategy
+from modelward.domain.deployment import (
+    DEFAULT_MAX_BODY_BYTES,
+    Deployment,
+    DeploymentConfig,
+    Strategy,
+    UnseenCategories,
+)
 from modelward.domain.governance import LineageEntry, ReviewRequest
 from modelward.domain.policy import Decision, SignOff
 from modelward.domain.risk import Likelihood, RiskAssessment, Severity
@@ -181,6 +187,9 @@ class DeploymentIn(BaseModel):
     name: str = Field(min_length=1, max_length=256)
     environment: str = Field(min_length=1, max_length=64)
     model_uri: str = Field(min_length=1, max_length=600)
+    unseen_categories: UnseenCategories = UnseenCategories.ALLOW
+    allow_missing: bool = False
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024, le=2**31 - 1)
     reason: str = Field(default="", max_length=10_000)
 
 

@@ -28,19 +28,14 @@ from modelward.server.api import (
 )
 from modelward.server.api import validation as validation_api
 from modelward.server.deps import Platform
-from modelward.store.artifacts import ArtifactStore
-from modelward.store.sql import engine as sql_engine
+from modelward.workspace import Workspace
 
 API_PREFIX = "/api/v1"
 
 
 def _platform(settings: Settings) -> Platform:
-    if settings.resolved_db_url().startswith("sqlite"):
-        settings.home.mkdir(parents=True, exist_ok=True)
-    engine = sql_engine.make_engine(settings.resolved_db_url())
-    sql_engine.ensure_schema(engine)
     secret = (settings.secret_key or secrets.token_hex(32)).encode()
-    return Platform(settings, engine, ArtifactStore(settings.resolved_artifact_url()), secret)
+    return Platform(Workspace.open(settings, create=True), secret)
 
 
 def _api() -> APIRouter:
@@ -59,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        platform.engine.dispose()
+        platform.workspace.close()
 
     app = FastAPI(
         title="modelward",

@@ -12,10 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import lru_cache
-from pathlib import Path
-from typing import Annotated, Any, cast
+from datetime import datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
@@ -23,66 +21,53 @@ from sqlalchemy import Engine
 
 from modelward.config import Settings
 from modelward.domain.policy import PolicySet
-from modelward.domain.ports import UnitOfWork
+from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.tokens import hash_token
 from modelward.errors import Unauthenticated
 from modelward.governance import tokens
-from modelward.governance.policies import load_policies
 from modelward.server import session
 from modelward.store.artifacts import ArtifactStore
-from modelward.store.sql.uow import SqlUnitOfWork
+from modelward.workspace import Workspace
 
 TOKEN_CACHE_SECONDS = 30.0
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@lru_cache(maxsize=8)
-def _policies(path: str | None, mtime: float) -> PolicySet:
-    return load_policies(path)
-
-
-def policy_file(settings: Settings) -> Path | None:
-    """MODELWARD_POLICY_FILE, else the `policy_file` key of ./modelward.yaml, else None."""
-    if settings.policy_file is not None:
-        return Path(settings.policy_file)
-    project = Path.cwd() / "modelward.yaml"
-    if not project.is_file():
-        return None
-    import yaml
-
-    content = yaml.safe_load(project.read_text("utf-8")) or {}
-    named = content.get("policy_file") if isinstance(content, dict) else None
-    return (project.parent / str(named)) if named else None
-
-
 @dataclass
 class Platform:
-    """Everything built once per server process from the settings."""
+    """Everything built once per server process: the workspace (from the composition root)
+    and the secret that signs UI sessions."""
 
-    settings: Settings
-    engine: Engine
-    artifacts: ArtifactStore
+    workspace: Workspace
     secret: bytes
-    clock: Callable[[], datetime] = utcnow
     _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def settings(self) -> Settings:
+        return self.workspace.settings
+
+    @property
+    def engine(self) -> Engine:
+        return self.workspace.engine
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        return self.workspace.artifacts
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.workspace.clock
+
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        # typed as the port: services see a UnitOfWork, whichever adapter serves it
-        return cast(UnitOfWork, SqlUnitOfWork(self.engine, read_only=read_only))
+        return self.workspace.uow(read_only=read_only)
 
     @property
     def policies(self) -> PolicySet:
-        path = policy_file(self.settings)
-        mtime = path.stat().st_mtime if path is not None and path.exists() else 0.0
-        return _policies(str(path) if path else None, mtime)
+        return self.workspace.policies
 
     @property
     def protected(self) -> tuple[str, ...]:
-        return tuple(a.strip() for a in self.settings.protected_aliases.split(",") if a.strip())
+        return self.workspace.protected_aliases
 
     def user_of_token(self, token: str) -> str:
         """The token's user; a short cache spares a query per request (revocation waits for
@@ -115,6 +100,10 @@ class Ctx:
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         return self.platform.uow(read_only=read_only)
+
+    def guard(self) -> Guard:
+        """The checks of this request's authenticated actor (every write takes it)."""
+        return self.platform.workspace.guard(self.actor, authenticated=True)
 
     def now(self) -> datetime:
         return self.platform.clock()

@@ -56,24 +56,23 @@ def _env_float(name: str, default: float) -> float:
 
 
 def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, Callable, Callable]:  # type: ignore[type-arg]
-    """fetch/load/close over the workspace's metadata and artifact stores (read-only)."""
+    """fetch/load/close over the workspace (opened by the composition root; read-only)."""
     from modelward.deploy import service as deploy_service
     from modelward.registry import service as registry_service
-    from modelward.store.artifacts import ArtifactStore
-    from modelward.store.sql.engine import make_engine
-    from modelward.store.sql.uow import SqlUnitOfWork
+    from modelward.workspace import Workspace
 
-    engine = make_engine(settings.resolved_db_url())
-    artifacts = ArtifactStore(settings.resolved_artifact_url())
+    workspace = Workspace.open(settings, create=False)
 
     def fetch() -> Any:
-        return deploy_service.get_deployment(SqlUnitOfWork(engine, read_only=True), name=deployment)
+        return deploy_service.get_deployment(workspace.uow(read_only=True), name=deployment)
 
     def load(model: str, version: int) -> Any:
-        uow = SqlUnitOfWork(engine, read_only=True)
-        return registry_service.load_model(uow, artifacts, uri=f"models:/{model}/{version}")
+        uri = f"models:/{model}/{version}"
+        return registry_service.load_model(
+            workspace.uow(read_only=True), workspace.artifacts, uri=uri
+        )
 
-    return fetch, load, engine.dispose
+    return fetch, load, workspace.close
 
 
 def _build_engine(

@@ -10,13 +10,40 @@ from pathlib import Path
 from typing import Any
 
 from modelward.domain.deployment import Deployment, DeploymentConfig, UnseenCategories
-from modelward.errors import IntegrityViolation, NotFound
+from modelward.errors import IntegrityViolation, NotFound, PolicyViolation
 from modelward.registry import flavors
 
 BUNDLE_FILE = "bundle.json"
 MODEL_FILE = "model/model.bin"
 MODEL_SHA_FILE = "model/model.bin.sha256"
 META_FILE = "model/meta.json"
+# Environments a bundle treats as protected even when its manifest does not say so.
+DEFAULT_PROTECTED_ENVIRONMENTS = frozenset({"production", "prod"})
+
+
+def check_governance(manifest: dict[str, Any]) -> None:
+    """A bundle for a protected environment starts only with a passed gate on record.
+
+    The manifest names the audit event of the passed gate (`governance.gate_event_seq`);
+    `modelward audit events` shows it. This stops a bundle built without the gate (an old
+    bundle, or one built for another environment) from serving production by accident.
+
+    Raises:
+        PolicyViolation: a protected environment and no passed gate recorded.
+    """
+    environment = manifest.get("environment") or manifest.get("settings", {}).get("environment")
+    governance = manifest.get("governance") or {}
+    protected = bool(governance.get("protected")) or (
+        str(environment or "").lower() in DEFAULT_PROTECTED_ENVIRONMENTS
+    )
+    if protected and not governance.get("gate_event_seq"):
+        raise PolicyViolation(
+            f"This bundle of {manifest.get('model')} v{manifest.get('version')} is for the"
+            f" protected environment {environment!r} but records no passed governance gate;"
+            " rebuild it with 'modelward package MODEL_URI -o DIR --environment"
+            f" {environment}' once the version passes its gate.",
+            missing=["governance_gate"],
+        )
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:
@@ -36,6 +63,7 @@ class BundleSource:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         self.manifest = read_manifest(self.folder)
+        check_governance(self.manifest)
         settings = self.manifest.get("settings", {})
         self.deployment = Deployment(
             name=self.manifest.get("deployment") or self.manifest["model"],

@@ -11,11 +11,11 @@ import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from modelward.domain.names import check_key, check_metric_value, check_name, check_param_value
-from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
+from modelward.domain.roles import Action
 from modelward.domain.search import parse_filter, parse_order_by
 from modelward.domain.tracking import ArtifactRef, DatasetRef, Metric, Run, RunStatus, Source
 from modelward.errors import InvalidInput, InvalidTransition
@@ -30,12 +30,40 @@ def new_run_id() -> str:
     return uuid.uuid4().hex
 
 
+def check_writable(uow: UnitOfWork, *, guard: Guard, run_id: str) -> None:
+    """Fail early, before an upload is read, unless the actor may write to the run.
+
+    Raises:
+        NotFound: no such run.
+        PermissionDenied: the run belongs to someone else (audited).
+        InvalidTransition: the run has ended.
+    """
+    with uow:
+        _writable(uow, guard, run_id)
+
+
+def _writable(uow: UnitOfWork, guard: Guard, run_id: str) -> None:
+    """Only the run's owner writes to it, and only while it is RUNNING.
+
+    Raises:
+        NotFound: no such run.
+        PermissionDenied: the run belongs to someone else (audited).
+        InvalidTransition: the run has ended.
+    """
+    owner, status = uow.tracking.run_owner(run_id)
+    guard.require_owner(uow, owner=owner, subject=f"run {run_id}")
+    if status is not RunStatus.RUNNING:
+        raise InvalidTransition(
+            f"Run {run_id!r} is {status.value}; an ended run is a record and takes no more"
+            " values. Start a new run."
+        )
+
+
 def start_run(
     uow: UnitOfWork,
     *,
+    guard: Guard,
     experiment: str,
-    user: str,
-    now: datetime,
     run_id: str | None = None,
     name: str | None = None,
     parent_run_id: str | None = None,
@@ -48,11 +76,14 @@ def start_run(
     Raises:
         InvalidInput: a bad experiment or run name, or tag.
         NotFound: the parent run does not exist.
+        PermissionDenied: the actor may not register runs and models.
     """
     check_name(experiment, what="experiment")
+    user, now = guard.actor, guard.now()
     run_id = run_id or new_run_id()
     tags = {check_key(k, what="tag"): str(v) for k, v in (tags or {}).items()}
     with uow:
+        guard.require(uow, Action.REGISTER, subject=f"experiment {experiment}")
         exp = uow.tracking.find_experiment(experiment)
         if exp is None:
             exp = uow.tracking.create_experiment(experiment, at=now)
@@ -102,6 +133,7 @@ def validate_batch(
 def log_batch(
     uow: UnitOfWork,
     *,
+    guard: Guard,
     run_id: str,
     params: dict[str, Any] | None = None,
     metrics: Sequence[Metric] = (),
@@ -113,10 +145,12 @@ def log_batch(
         InvalidInput: a bad key or value.
         NotFound: no such run.
         Conflict: a param already has another value.
+        PermissionDenied: the run is someone else's.
+        InvalidTransition: the run has ended.
     """
     clean = validate_batch(params=params or {}, metrics=metrics, tags=tags or {})
     with uow:
-        uow.tracking.run_status(run_id)  # NotFound for an unknown run
+        _writable(uow, guard, run_id)
         uow.tracking.log_batch(run_id, params=clean[0], metrics=clean[1], tags=clean[2])
         uow.commit()
 
@@ -124,9 +158,9 @@ def log_batch(
 def end_run(
     uow: UnitOfWork,
     *,
+    guard: Guard,
     run_id: str,
     status: RunStatus,
-    now: datetime,
     params: dict[str, Any] | None = None,
     metrics: Sequence[Metric] = (),
     tags: dict[str, Any] | None = None,
@@ -138,9 +172,13 @@ def end_run(
         NotFound: no such run.
         InvalidTransition: the run has already ended, or `status` is RUNNING.
         Conflict: a param already has another value (nothing is written).
+        PermissionDenied: the run is someone else's.
     """
     clean = validate_batch(params=params or {}, metrics=metrics, tags=tags or {})
+    now = guard.now()
     with uow:
+        owner, _ = uow.tracking.run_owner(run_id)  # NotFound for an unknown run
+        guard.require_owner(uow, owner=owner, subject=f"run {run_id}")
         # One conditional UPDATE in the common case; only a refusal looks at why.
         if not status.is_terminal or not uow.tracking.end_if_running(run_id, status, end_time=now):
             current = uow.tracking.run_status(run_id)  # NotFound for an unknown run
@@ -235,9 +273,9 @@ def log_dataset(
     uow: UnitOfWork,
     artifacts: ArtifactStore,
     *,
+    guard: Guard,
     run_id: str,
     prepared: PreparedDataset,
-    now: datetime,
 ) -> DatasetRef:
     """Record a dataset for a run; the same data logged twice is one dataset record.
 
@@ -249,8 +287,8 @@ def log_dataset(
     sample_sha = artifacts.put_bytes(prepared.sample_parquet)
     ref = replace(prepared.ref, sample_sha256=sample_sha)
     with uow:
-        uow.tracking.run_status(run_id)
-        uow.tracking.save_dataset(ref, at=now)
+        _writable(uow, guard, run_id)
+        uow.tracking.save_dataset(ref, at=guard.now())
         uow.tracking.link_dataset(
             run_id, ref.dataset_id, name=ref.name, role=ref.role, source=ref.source
         )
@@ -262,6 +300,7 @@ def log_artifact_bytes(
     uow: UnitOfWork,
     artifacts: ArtifactStore,
     *,
+    guard: Guard,
     run_id: str,
     path: str,
     data: bytes,
@@ -276,10 +315,11 @@ def log_artifact_bytes(
     """
     check_key(path, what="artifact path")
     with uow:
-        uow.tracking.run_status(run_id)
+        _writable(uow, guard, run_id)
     sha = artifacts.put_bytes(data)
     ref = ArtifactRef(path=path, sha256=sha, size=len(data), kind=kind)
     with uow:
+        _writable(uow, guard, run_id)
         uow.tracking.add_artifact(run_id, ref)
         uow.commit()
     return ref
@@ -289,6 +329,7 @@ def log_model(
     uow: UnitOfWork,
     artifacts: ArtifactStore,
     *,
+    guard: Guard,
     run_id: str,
     model: object,
     name: str,
@@ -314,7 +355,7 @@ def log_model(
     artifacts.put_bytes(model_bytes)
     meta_bytes = json.dumps(meta, sort_keys=True, default=str).encode()
     return log_artifact_bytes(
-        uow, artifacts, run_id=run_id, path=name, data=meta_bytes, kind="model"
+        uow, artifacts, guard=guard, run_id=run_id, path=name, data=meta_bytes, kind="model"
     )
 
 

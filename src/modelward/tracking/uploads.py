@@ -11,11 +11,11 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from modelward.domain.names import check_name
-from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
+from modelward.domain.roles import Action
 from modelward.domain.tracking import ArtifactRef, DatasetRef
 from modelward.errors import InvalidInput, NotFound
 from modelward.tracking import service
@@ -32,14 +32,31 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
+def may_upload(uow: UnitOfWork, *, guard: Guard) -> None:
+    """Check, before a byte is read, that the actor may upload (the register permission).
+
+    Raises:
+        PermissionDenied: the actor may not register runs and models.
+    """
+    with uow:
+        guard.require(uow, Action.REGISTER, subject="blob upload")
+
+
 def store_blob(
-    artifacts: ArtifactStore, *, path: str | os.PathLike[str], expected_sha256: str
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    *,
+    guard: Guard,
+    path: str | os.PathLike[str],
+    expected_sha256: str,
 ) -> tuple[str, int]:
     """Store an uploaded file content-addressed; returns (sha256, size).
 
     Raises:
         InvalidInput: the file's sha256 is not `expected_sha256` (a corrupted upload).
+        PermissionDenied: the actor may not register runs and models.
     """
+    may_upload(uow, guard=guard)
     sha = file_sha256(path)
     if sha != expected_sha256.lower():
         raise InvalidInput(
@@ -80,6 +97,7 @@ def log_model_description(
     uow: UnitOfWork,
     artifacts: ArtifactStore,
     *,
+    guard: Guard,
     run_id: str,
     name: str,
     meta: dict[str, Any],
@@ -93,6 +111,7 @@ def log_model_description(
         AlreadyExists: the run already has an artifact called `name`.
     """
     check_name(name, what="model artifact")
+    service.check_writable(uow, guard=guard, run_id=run_id)
     model_sha = meta.get("model_sha256")
     if not isinstance(model_sha, str) or not isinstance(meta.get("flavor"), str):
         raise InvalidInput("A model description needs 'model_sha256' and 'flavor'.", field="meta")
@@ -103,7 +122,7 @@ def log_model_description(
         )
     meta_bytes = json.dumps(meta, sort_keys=True, default=str).encode()
     return service.log_artifact_bytes(
-        uow, artifacts, run_id=run_id, path=name, data=meta_bytes, kind="model"
+        uow, artifacts, guard=guard, run_id=run_id, path=name, data=meta_bytes, kind="model"
     )
 
 
@@ -116,7 +135,7 @@ def log_dataset_file(
     name: str,
     role: str,
     source: str | None,
-    now: datetime,
+    guard: Guard,
 ) -> DatasetRef:
     """Fingerprint, profile and sample an uploaded Parquet file and link it to a run.
 
@@ -124,9 +143,10 @@ def log_dataset_file(
         InvalidInput: the file is not Parquet, or a bad name or role.
         NotFound: no such run.
     """
+    service.check_writable(uow, guard=guard, run_id=run_id)  # before the file is read
     frame = read_parquet(path)
     prepared = service.prepare_dataset(frame, name=name, role=role, source=source)
-    return service.log_dataset(uow, artifacts, run_id=run_id, prepared=prepared, now=now)
+    return service.log_dataset(uow, artifacts, guard=guard, run_id=run_id, prepared=prepared)
 
 
 def read_parquet(path: str) -> Any:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from modelward.domain.audit import AuditEvent
-from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.registry import ModelVersion, parse_model_uri
 from modelward.domain.reports import ReportRecord
 from modelward.domain.results import ValidationReport
+from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
 from modelward.registry import service as registry
 from modelward.registry.signature import enforce
@@ -65,6 +65,21 @@ def _features(version: ModelVersion) -> list[str] | None:
     return columns or None
 
 
+def may_validate(uow: UnitOfWork, *, guard: Guard, model_uri: str) -> ModelVersion:
+    """The version `model_uri` points at, if the actor may validate it: checked before the
+    data is read or the model loaded.
+
+    Raises:
+        InvalidInput: not a model URI.
+        NotFound: no such model, version or alias.
+        PermissionDenied: the actor may not validate.
+    """
+    version = registry.resolve(uow, model_uri)
+    with uow:
+        guard.require(uow, Action.VALIDATE, subject=f"{version.model}/{version.version}")
+    return version
+
+
 def validate_version(
     uow: UnitOfWork,
     artifacts: ArtifactStore,
@@ -72,8 +87,7 @@ def validate_version(
     model_uri: str,
     data: object,
     target: str,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     sensitive: Sequence[str] = (),
     against: str | None = None,
     config: ValidationConfig | None = None,
@@ -86,7 +100,9 @@ def validate_version(
             missing or mistyped, one group in a sensitive attribute, a regression target for a
             classifier ...); the message names the problem.
         NotFound: no such model, version or alias to compare against.
+        PermissionDenied: the actor may not validate.
     """
+    actor, now = guard.actor, guard.now()
     frame = profiling.to_frame(data)
     if len(frame) == 0:
         raise InvalidInput("The validation data has no rows.")
@@ -95,7 +111,7 @@ def validate_version(
             f"Target column {target!r} is not in the validation data; its columns are"
             f" {', '.join(map(repr, list(frame.columns)[:20]))}."
         )
-    version = registry.resolve(uow, model_uri)
+    version = may_validate(uow, guard=guard, model_uri=model_uri)
     model = registry.load_model(uow, artifacts, uri=version.uri).without_checks()
     features = _features(version)
     if features:
@@ -129,7 +145,7 @@ def validate_version(
         dataset_id=dataset_id,
         against=champion_uri,
     )
-    return Validated(report, _store(uow, artifacts, report, actor=actor, now=now))
+    return Validated(report, _store(uow, artifacts, report, guard=guard))
 
 
 def _store(
@@ -137,9 +153,9 @@ def _store(
     artifacts: ArtifactStore,
     report: ValidationReport,
     *,
-    actor: str,
-    now: datetime,
+    guard: Guard,
 ) -> ReportRecord:
+    actor, now = guard.actor, guard.now()
     report_sha = artifacts.put_bytes(json.dumps(report.to_dict(), sort_keys=True).encode())
     html_sha = artifacts.put_bytes(render_html(report).encode())
     summary = {
@@ -163,6 +179,7 @@ def _store(
         summary=summary,
     )
     with uow:
+        guard.require(uow, Action.VALIDATE, subject=f"{report.model}/{report.version}")
         report_id = uow.validation.save_report(record)
         uow.audit.append(
             AuditEvent(

@@ -34,9 +34,13 @@ class ModelLogIn(BaseModel):
 @router.put("/blobs/{sha256}", openapi_extra={"requestBody": {"content": OCTETS}})
 async def put_blob(sha256: Sha, request: Request, ctx: CtxDep) -> ShaOut:
     """Upload bytes under their sha256 (refused when they hash to something else)."""
+    guard = ctx.guard()
+    await run_in_threadpool(lambda: uploads.may_upload(ctx.uow(), guard=guard))
     async with spooled_body(request) as path:
         sha, size = await run_in_threadpool(
-            uploads.store_blob, ctx.artifacts, path=path, expected_sha256=sha256
+            lambda: uploads.store_blob(
+                ctx.uow(), ctx.artifacts, guard=guard, path=path, expected_sha256=sha256
+            )
         )
     return ShaOut(sha256=sha, size=size)
 
@@ -61,7 +65,7 @@ async def log_artifact(
         data = await run_in_threadpool(_read, tmp)
     ref = await run_in_threadpool(
         lambda: service.log_artifact_bytes(
-            ctx.uow(), ctx.artifacts, run_id=run_id, path=path, data=data
+            ctx.uow(), ctx.artifacts, guard=ctx.guard(), run_id=run_id, path=path, data=data
         )
     )
     return ArtifactOut.model_validate(ref)
@@ -84,7 +88,7 @@ def get_artifact(run_id: str, path: str, ctx: CtxDep) -> StreamingResponse:
 def log_model(run_id: str, body: ModelLogIn, ctx: CtxDep) -> ArtifactOut:
     """Record a model whose bytes were uploaded to /blobs/{meta.model_sha256}."""
     ref = uploads.log_model_description(
-        ctx.uow(), ctx.artifacts, run_id=run_id, name=body.name, meta=body.meta
+        ctx.uow(), ctx.artifacts, guard=ctx.guard(), run_id=run_id, name=body.name, meta=body.meta
     )
     return ArtifactOut.model_validate(ref)
 
@@ -109,7 +113,7 @@ async def log_dataset(
                 name=name,
                 role=role,
                 source=source,
-                now=ctx.now(),
+                guard=ctx.guard(),
             )
         )
     return DatasetOut.model_validate(ref)

@@ -31,8 +31,10 @@ def create(body: DeploymentIn, ctx: CtxDep) -> DeploymentOut:
         name=body.name,
         environment=body.environment,
         model_uri=body.model_uri,
-        actor=ctx.actor,
-        now=ctx.now(),
+        guard=ctx.guard(),
+        unseen_categories=body.unseen_categories,
+        allow_missing=body.allow_missing,
+        max_body_bytes=body.max_body_bytes,
         reason=body.reason,
     )
     return _out(found)
@@ -67,8 +69,7 @@ def set_challenger(name: str, body: ChallengerIn, ctx: CtxDep) -> DeploymentOut:
         strategy=body.strategy,
         share=body.share,
         ab_key=body.ab_key,
-        actor=ctx.actor,
-        now=ctx.now(),
+        guard=ctx.guard(),
         reason=body.reason,
     )
     return _out(found)
@@ -77,27 +78,21 @@ def set_challenger(name: str, body: ChallengerIn, ctx: CtxDep) -> DeploymentOut:
 @router.post("/{name}/challenger/clear")
 def clear_challenger(name: str, body: ReasonIn, ctx: CtxDep) -> DeploymentOut:
     """Remove the challenger; the champion answers everything."""
-    found = service.clear_challenger(
-        ctx.uow(), name=name, actor=ctx.actor, now=ctx.now(), reason=body.reason
-    )
+    found = service.clear_challenger(ctx.uow(), name=name, guard=ctx.guard(), reason=body.reason)
     return _out(found)
 
 
 @router.post("/{name}/promote")
 def promote(name: str, body: ReasonIn, ctx: CtxDep) -> DeploymentOut:
     """The challenger becomes the champion."""
-    found = service.promote(
-        ctx.uow(), name=name, actor=ctx.actor, now=ctx.now(), reason=body.reason
-    )
+    found = service.promote(ctx.uow(), name=name, guard=ctx.guard(), reason=body.reason)
     return _out(found)
 
 
 @router.post("/{name}/rollback")
 def rollback(name: str, body: ReasonIn, ctx: CtxDep) -> DeploymentOut:
     """Go back to the configuration before the last change."""
-    found = service.rollback(
-        ctx.uow(), name=name, actor=ctx.actor, now=ctx.now(), reason=body.reason
-    )
+    found = service.rollback(ctx.uow(), name=name, guard=ctx.guard(), reason=body.reason)
     return _out(found)
 
 
@@ -109,8 +104,7 @@ def kill(name: str, body: KillIn, ctx: CtxDep) -> DeploymentOut:
         name=name,
         killed=True,
         fallback=body.fallback,
-        actor=ctx.actor,
-        now=ctx.now(),
+        guard=ctx.guard(),
         reason=body.reason,
     )
     return _out(found)
@@ -120,6 +114,6 @@ def kill(name: str, body: KillIn, ctx: CtxDep) -> DeploymentOut:
 def revive(name: str, body: ReasonIn, ctx: CtxDep) -> DeploymentOut:
     """Answer with the model again."""
     found = service.set_kill_switch(
-        ctx.uow(), name=name, killed=False, actor=ctx.actor, now=ctx.now(), reason=body.reason
+        ctx.uow(), name=name, killed=False, guard=ctx.guard(), reason=body.reason
     )
     return _out(found)

@@ -109,15 +109,12 @@ def auto_promote(ctx: Ctx, model: str, version: int) -> AliasEventOut | None:
         return None
     event = registry.set_alias(
         ctx.uow(),
+        guard=ctx.guard(),
         name=model,
         alias=ctx.protected[0],
         version=version,
-        actor=ctx.actor,
-        now=ctx.now(),
         reason="auto-promoted: low risk and the gate passed",
-        gate=service.protected_alias_gate(
-            ctx.policies, actor=ctx.actor, clock=ctx.now, protected=ctx.protected, auto=True
-        ),
+        auto=True,
     )
     return AliasEventOut.model_validate(event)
 

@@ -45,5 +45,5 @@ def alerts(
 @router.post("/alerts/{alert_id}/ack")
 def acknowledge(alert_id: Annotated[int, PathParam(ge=1, le=2**62)], ctx: CtxDep) -> AlertOut:
     """Acknowledge an alert (attributed to the signed-in user)."""
-    found = service.acknowledge_alert(ctx.uow(), alert_id=alert_id, actor=ctx.actor, now=ctx.now())
+    found = service.acknowledge_alert(ctx.uow(), alert_id=alert_id, guard=ctx.guard())
     return AlertOut.model_validate(found)

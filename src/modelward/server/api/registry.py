@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from modelward.governance import service as governance
 from modelward.registry import card
 from modelward.registry import service as registry
 from modelward.schemas.core import (
@@ -20,16 +19,9 @@ from modelward.schemas.core import (
     TextOut,
     VersionOut,
 )
-from modelward.server.deps import Ctx, CtxDep, VersionPath
+from modelward.server.deps import CtxDep, VersionPath
 
 router = APIRouter(prefix="/models", tags=["registry"])
-
-
-def alias_gate(ctx: Ctx) -> registry.AliasGate:
-    """The gate protected aliases pass (the same one the local client wires)."""
-    return governance.protected_alias_gate(
-        ctx.policies, actor=ctx.actor, clock=ctx.now, protected=ctx.protected
-    )
 
 
 @router.post("", status_code=201)
@@ -37,9 +29,8 @@ def create_model(body: ModelCreateIn, ctx: CtxDep) -> ModelOut:
     """Create a registered model owned by the actor."""
     found = registry.create_model(
         ctx.uow(),
+        guard=ctx.guard(),
         name=body.name,
-        owner=ctx.actor,
-        now=ctx.now(),
         description=body.description,
         tags=body.tags,
     )
@@ -79,8 +70,7 @@ def register(name: str, body: RegisterIn, ctx: CtxDep) -> VersionOut:
         run_id=body.run_id,
         artifact=body.artifact,
         name=name,
-        actor=ctx.actor,
-        now=ctx.now(),
+        guard=ctx.guard(),
         description=body.description,
     )
     return VersionOut.model_validate(found)
@@ -122,10 +112,8 @@ def set_alias(name: str, alias: str, body: AliasIn, ctx: CtxDep) -> AliasEventOu
         name=name,
         alias=alias,
         version=body.version,
-        actor=ctx.actor,
-        now=ctx.now(),
+        guard=ctx.guard(),  # protected aliases (champion) pass the governance gate
         reason=body.reason,
-        gate=alias_gate(ctx),
     )
     return AliasEventOut.model_validate(event)
 
@@ -134,7 +122,7 @@ def set_alias(name: str, alias: str, body: AliasIn, ctx: CtxDep) -> AliasEventOu
 def delete_alias(name: str, alias: str, body: ReasonOnlyIn, ctx: CtxDep) -> AliasEventOut:
     """Remove an alias (kept in its history)."""
     event = registry.delete_alias(
-        ctx.uow(), name=name, alias=alias, actor=ctx.actor, now=ctx.now(), reason=body.reason
+        ctx.uow(), guard=ctx.guard(), name=name, alias=alias, reason=body.reason
     )
     return AliasEventOut.model_validate(event)
 

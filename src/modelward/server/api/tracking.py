@@ -34,9 +34,8 @@ def start_run(body: RunStartIn, ctx: CtxDep) -> RunOut:
     src = body.source
     run = service.start_run(
         ctx.uow(),
+        guard=ctx.guard(),
         experiment=body.experiment,
-        user=ctx.actor,
-        now=ctx.now(),
         name=body.name,
         parent_run_id=body.parent_run_id,
         source=Source(src.entry_point, src.git_commit, src.git_dirty) if src else None,
@@ -50,7 +49,12 @@ def start_run(body: RunStartIn, ctx: CtxDep) -> RunOut:
 def log_batch(run_id: str, body: LogBatchIn, ctx: CtxDep) -> None:
     """Params, metrics and tags in one transaction (what ActiveRun's buffer flushes)."""
     service.log_batch(
-        ctx.uow(), run_id=run_id, params=body.params, metrics=body.domain_metrics(), tags=body.tags
+        ctx.uow(),
+        guard=ctx.guard(),
+        run_id=run_id,
+        params=body.params,
+        metrics=body.domain_metrics(),
+        tags=body.tags,
     )
 
 
@@ -61,7 +65,7 @@ def end_run(run_id: str, body: EndRunIn, ctx: CtxDep) -> None:
         ctx.uow(),
         run_id=run_id,
         status=body.status,
-        now=ctx.now(),
+        guard=ctx.guard(),
         params=body.params,
         metrics=body.domain_metrics(),
         tags=body.tags,

@@ -43,8 +43,7 @@ def _validate(ctx: Ctx, path: str, form: dict[str, Any]) -> service.Validated:
         ctx.uow(),
         ctx.artifacts,
         data=read_parquet(path),
-        actor=ctx.actor,
-        now=ctx.now(),
+        guard=ctx.guard(),
         **form,
     )
 
@@ -67,6 +66,10 @@ async def validate(
         "against": against or None,
         "config": _config(config),
     }
+    guard = ctx.guard()  # permission first: nothing is read or loaded for a refused caller
+    await run_in_threadpool(
+        lambda: service.may_validate(ctx.uow(), guard=guard, model_uri=model_uri)
+    )
     async with spooled_file(file, suffix=".parquet") as path:
         found = await run_in_threadpool(_validate, ctx, path, form)
     return _out(found)

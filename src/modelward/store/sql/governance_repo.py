@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 
 from modelward.domain.governance import (
     CheckpointRecord,
@@ -37,6 +37,7 @@ from modelward.store.sql.tables import (
     sign_offs,
     user_roles,
     users,
+    workspace_settings,
 )
 
 _ASSESSMENTS = select(risk_assessments, registered_models.c.name.label("model_name")).join(
@@ -160,6 +161,22 @@ class SqlGovernanceRepo:
         return [queries.sign_off(row, model, version) for row in rows]
 
     # -- users and roles -------------------------------------------------------------------
+
+    def require_server(self) -> bool:
+        found = self.conn.execute(
+            select(workspace_settings.c.value).where(workspace_settings.c.key == "require_server")
+        ).scalar()
+        return found == "true"
+
+    def set_require_server(self, on: bool, *, at: datetime, by: str) -> None:
+        self.conn.execute(
+            delete(workspace_settings).where(workspace_settings.c.key == "require_server")
+        )
+        self.conn.execute(
+            insert(workspace_settings).values(
+                key="require_server", value="true" if on else "false", updated_at=at, updated_by=by
+            )
+        )
 
     def count_users(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(users)).scalar() or 0)

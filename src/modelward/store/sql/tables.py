@@ -324,6 +324,16 @@ users = Table(
     Column("created_by", String(256), nullable=False),
 )
 
+# Settings of the workspace itself (e.g. require_server): in the database, not the environment.
+workspace_settings = Table(
+    "workspace_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(256), nullable=False),
+)
+
 user_roles = Table(
     "user_roles",
     metadata,

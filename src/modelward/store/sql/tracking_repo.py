@@ -39,6 +39,7 @@ from modelward.store.sql.tables import (
 # Hot-path statements are built once: constructing SQLAlchemy expressions costs more than
 # executing them on SQLite, and the compiled form is cached by statement identity.
 _RUN_STATUS = select(runs.c.status).where(runs.c.id == bindparam("b_run_id"))
+_RUN_OWNER = select(runs.c.user, runs.c.status).where(runs.c.id == bindparam("b_run_id"))
 _END_RUNNING = (
     update(runs)
     .where(runs.c.id == bindparam("b_run_id"), runs.c.status == RunStatus.RUNNING.value)
@@ -204,6 +205,12 @@ class SqlTrackingRepo:
         if status is None:
             raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
         return RunStatus(status)
+
+    def run_owner(self, run_id: str) -> tuple[str, RunStatus]:
+        row = self.conn.execute(_RUN_OWNER, {"b_run_id": run_id}).first()
+        if row is None:
+            raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
+        return str(row[0]), RunStatus(row[1])
 
     def end_if_running(self, run_id: str, status: RunStatus, *, end_time: datetime) -> bool:
         result = self.conn.execute(

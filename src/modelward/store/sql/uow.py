@@ -72,6 +72,12 @@ class SqlUnitOfWork:
                 "Another writer changed the same records at the same time; retry the command."
             ) from exc
 
+    def rollback(self) -> None:
+        assert self._conn is not None and self._tx is not None
+        if self._tx.is_active:
+            self._tx.rollback()
+        self._tx = self._conn.begin()
+
     def __exit__(self, *exc_info: object) -> None:
         try:
             if self._tx is not None and self._tx.is_active:
