@@ -167,8 +167,9 @@ def test_dates_compare_with_quoted_dates() -> None:
     frame = pd.DataFrame({"when": pd.to_datetime(["2024-01-05", None, "2024-03-01"])})
     assert evaluate_mask(parse("when >= '2024-02-01'"), frame).tolist() == [False, False, True]
     assert evaluate_mask(parse("when in ['2024-01-05']"), frame).tolist() == [True, False, False]
-    with pytest.raises(InvalidInput, match="'someday' is not a date"):
-        evaluate_mask(parse("when > 'someday'"), frame)
+    for bad in ("when > 'someday'", "when == ''", "when in [20240105]", "when > 3"):
+        with pytest.raises(InvalidInput, match="is not a date|with 3 \\(numbers\\)"):
+            evaluate_mask(parse(bad), frame)
 
 
 def test_timezone_mismatch_is_invalid_input() -> None:
@@ -235,6 +236,14 @@ def test_mixed_columns_allow_equality_but_not_order() -> None:
     assert evaluate_mask(parse("m != 1"), frame).tolist() == [False, True, True, True]
     with pytest.raises(InvalidInput, match="mixed values"):
         evaluate_mask(parse("m < 2"), frame)
+
+
+def test_cells_holding_lists_are_invalid_input_not_a_crash() -> None:
+    frame = pd.DataFrame({"tags": [["a"], np.array(["b", "c"]), None]})
+    with pytest.raises(InvalidInput, match="column 'tags' and 'a' cannot be compared with =="):
+        evaluate_mask(parse("tags == 'a'"), frame)
+    assert evaluate_mask(parse("tags in ['a']"), frame).tolist() == [False, False, False]
+    assert evaluate_mask(parse("tags is null"), frame).tolist() == [False, False, True]
 
 
 def test_duplicate_column_names_are_invalid_input() -> None:

@@ -137,6 +137,8 @@ class _Evaluator:
 
     def truth(self, column: Column) -> np.ndarray:
         series = self.series(column.name)
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(object)
         if pd.api.types.is_bool_dtype(series.dtype) or (
             pd.api.types.is_object_dtype(series.dtype)
             and pd.api.types.infer_dtype(series, skipna=True) == "boolean"
@@ -162,7 +164,7 @@ class _Evaluator:
             return result
         try:
             found = _OPS[node.op](_at(left, present), _at(right, present))
-        except TypeError as exc:  # e.g. tz-aware dates against naive ones
+        except (TypeError, ValueError) as exc:  # tz-aware against naive dates, array cells
             raise self.fail(
                 f"{left.label} and {right.label} cannot be compared with {node.op}"
             ) from exc
@@ -195,9 +197,11 @@ class _Evaluator:
 
     def as_date(self, side: _Side) -> _Side:
         try:
-            stamp = pd.Timestamp(side.values)
+            stamp = pd.Timestamp(side.values) if isinstance(side.values, str) else pd.NaT
         except ValueError as exc:
             raise self.fail(f"{side.label} is not a date or time") from exc
+        if stamp is pd.NaT:
+            raise self.fail(f"{side.label} is not a date or time; quote a date like '2024-01-31'")
         return _Side("datetime", stamp, None, side.label)
 
     # -- membership -----------------------------------------------------------------------
@@ -220,7 +224,10 @@ class _Evaluator:
         present = ~side.missing
         if items and present.any():
             values = pd.Series(side.values[present], dtype=_isin_dtype(side))
-            result[present] = values.isin(items).to_numpy(dtype=bool)
+            try:
+                result[present] = values.isin(items).to_numpy(dtype=bool)
+            except (TypeError, ValueError) as exc:  # unhashable cells such as lists
+                raise self.fail(f"{side.label} holds values that cannot be matched") from exc
         if any(c.value is None for c in node.values):
             result |= side.missing
         return ~result if node.negated else result
