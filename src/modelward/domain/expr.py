@@ -21,10 +21,10 @@ refused with the character offset of the first offending token.
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
 
+from modelward.domain.expr_tokens import Scalar as Scalar
+from modelward.domain.expr_tokens import Token, tokenize
 from modelward.errors import InvalidInput
 
 MAX_LENGTH = 2_000
@@ -44,18 +44,6 @@ _CONSTANT_WORDS: dict[str, bool | None] = {
     "null": None,
 }
 KEYWORDS = frozenset({"and", "or", "not", "in", "is", *_CONSTANT_WORDS})
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
-_HINTS = {
-    "@": "'@' (a reference to a local variable) is not allowed",
-    ".": "attribute access is not allowed",
-    "=": "use '==' to compare",
-    "!": "use '!=' or 'not'",
-    **dict.fromkeys("+*/%^", "arithmetic is not allowed"),
-}
-
-
-Scalar = str | int | float | bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,20 +215,12 @@ def _constant_text(value: Scalar) -> str:
     return f"'{escaped}'"
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # name, qname, number, string, op, end
-    text: str  # as written
-    pos: int
-    value: Scalar = None
-
-
 class _Parser:
     def __init__(self, text: str, label: str) -> None:
         self.text = text
         self.label = label
         self.depth = 0
-        self.tokens = self._tokenize()
+        self.tokens = tokenize(text, self.fail)
         self.at = 0
 
     # -- errors ---------------------------------------------------------------------------
@@ -253,101 +233,19 @@ class _Parser:
             token=token,
         )
 
-    # -- tokens ---------------------------------------------------------------------------
-    def _tokenize(self) -> list[_Token]:
-        text, tokens, i = self.text, [], 0
-        while i < len(text):
-            ch = text[i]
-            if ch.isspace():
-                i += 1
-            elif ch.isalpha() or ch == "_":
-                end = i + 1
-                while end < len(text) and (text[end].isalnum() or text[end] == "_"):
-                    end += 1
-                tokens.append(_Token("name", text[i:end], i))
-                i = end
-            elif ch in "0123456789" or (ch == "." and text[i + 1 : i + 2].isdigit()):
-                token = self._number(i)
-                tokens.append(token)
-                i += len(token.text)
-            elif ch in "'\"":
-                token = self._string(i)
-                tokens.append(token)
-                i += len(token.text)
-            elif ch == "`":
-                token = self._quoted_name(i)
-                tokens.append(token)
-                i += len(token.text)
-            elif text[i : i + 2] in ("==", "!=", "<=", ">="):
-                tokens.append(_Token("op", text[i : i + 2], i))
-                i += 2
-            elif ch in "<>()[],~&|-":
-                tokens.append(_Token("op", ch, i))
-                i += 1
-            else:
-                raise self.fail(i, ch, _HINTS.get(ch, "this character is not allowed"))
-        tokens.append(_Token("end", "", len(text)))
-        return tokens
-
-    def _number(self, start: int) -> _Token:
-        found = _NUMBER.match(self.text, start)
-        assert found is not None  # the caller saw a digit
-        written = found.group()
-        after = self.text[found.end() : found.end() + 1]
-        if after and (after.isalnum() or after in "_."):
-            raise self.fail(start, written + after, "this is not a number")
-        if any(c in written for c in ".eE"):
-            value: float | int = float(written)
-            if not math.isfinite(value):
-                raise self.fail(start, written, "this number is too large")
-        else:
-            value = int(written)
-        return _Token("number", written, start, value)
-
-    def _string(self, start: int) -> _Token:
-        quote, text, chars, i = self.text[start], self.text, [], start + 1
-        while i < len(text) and text[i] != quote:
-            if text[i] == "\\":
-                escape = text[i + 1 : i + 2]
-                if escape not in _ESCAPES:
-                    raise self.fail(i, text[i : i + 2], "unknown escape in a string")
-                chars.append(_ESCAPES[escape])
-                i += 2
-            else:
-                chars.append(text[i])
-                i += 1
-        if i >= len(text):
-            raise self.fail(start, quote, "this string is never closed")
-        return _Token("string", text[start : i + 1], start, "".join(chars))
-
-    def _quoted_name(self, start: int) -> _Token:
-        text, chars, i = self.text, [], start + 1
-        while i < len(text):
-            if text[i] == "`":
-                if text[i + 1 : i + 2] != "`":
-                    break
-                i += 1  # a doubled backquote stands for one
-            chars.append(text[i])
-            i += 1
-        if i >= len(text):
-            raise self.fail(start, "`", "this backquoted column name is never closed")
-        if not chars:
-            raise self.fail(start, "``", "a column name cannot be empty")
-        return _Token("qname", text[start : i + 1], start, "".join(chars))
-
     # -- grammar --------------------------------------------------------------------------
-    def peek(self, ahead: int = 0) -> _Token:
+    def peek(self, ahead: int = 0) -> Token:
         return self.tokens[min(self.at + ahead, len(self.tokens) - 1)]
 
-    def take(self) -> _Token:
+    def take(self) -> Token:
         token = self.peek()
         self.at += 1
         return token
 
-    def is_word(self, token: _Token, *words: str) -> bool:
+    def is_word(self, token: Token, *words: str) -> bool:
         return token.kind == "name" and token.text in words
 
-    def is_op(self, token: _Token, *ops: str) -> bool:
+    def is_op(self, token: Token, *ops: str) -> bool:
         return token.kind == "op" and token.text in ops
 
     def parse(self) -> Expr:
@@ -422,7 +320,7 @@ class _Parser:
             raise self.fail(first.pos, first.text, "a constant alone is not a condition")
         return left
 
-    def comparisons(self, left: Column | Constant, first: _Token) -> Expr:
+    def comparisons(self, left: Column | Constant, first: Token) -> Expr:
         found: list[Expr] = []
         while self.is_op(self.peek(), *COMPARISONS):
             op = self.take()
@@ -460,7 +358,7 @@ class _Parser:
             token.pos, token.text, self.unexpected(token, "a column name or a constant")
         )
 
-    def column_only(self, operand: Column | Constant, token: _Token, where: str) -> Column:
+    def column_only(self, operand: Column | Constant, token: Token, where: str) -> Column:
         if not isinstance(operand, Column):
             raise self.fail(token.pos, token.text, f"{where} must be a column")
         return operand
@@ -485,7 +383,7 @@ class _Parser:
         self.take()
         return tuple(values)
 
-    def unexpected(self, token: _Token, expected: str) -> str:
+    def unexpected(self, token: Token, expected: str) -> str:
         if token.kind == "end":
             return f"the expression ends where {expected} was expected"
         if self.is_op(token, "-"):
