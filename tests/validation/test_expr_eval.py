@@ -58,6 +58,8 @@ def reference(frame: pd.DataFrame, text: str) -> np.ndarray:
         pytest.param("region in ['north', 'east']", id="in"),
         pytest.param("region not in ('north',)", id="not-in"),
         pytest.param("age in [18, 19, 20.0]", id="in-numbers"),
+        pytest.param("region == ['north', 'east']", id="equals-list"),
+        pytest.param("income != [50000, 60000]", id="not-equals-list-with-gaps"),
         pytest.param("segment == 'sme'", id="text-with-gaps"),
         pytest.param("segment != 'sme'", id="text-not-equal-with-gaps"),
         pytest.param("segment not in ['retail']", id="text-not-in-with-gaps"),

@@ -8,6 +8,7 @@ Pure parsing and printing, so a condition a client sends is data, never code: no
     not_expr  := ("not" | "~") not_expr | "(" expr ")" | condition
     condition := operand (CMP operand)+               chained: 1 < a < 3 is 1 < a and a < 3
                | column ["not"] "in" list            list: [c, c, ...] or (c, c, ...)
+               | column ("==" | "!=") "[" ... "]"     pandas' spelling of in / not in
                | column "is" ["not"] ("null" | "None")
                | column                              a True/False column
     operand   := column | constant
@@ -296,6 +297,11 @@ class _Parser:
         first = self.peek()
         left = self.operand()
         token = self.peek()
+        if self.is_op(token, "==", "!=") and self.is_op(self.peek(1), "["):
+            # pandas reads `region == ['a', 'b']` as membership; so do we
+            column = self.column_only(left, first, f"the left of '{token.text} [...]'")
+            self.take()
+            return Membership(column, self.constant_list(), token.text == "!=")
         if self.is_op(token, *COMPARISONS):
             return self.comparisons(left, first)
         if self.is_word(token, "in") or (

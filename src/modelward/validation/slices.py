@@ -67,8 +67,10 @@ def check_slices(
 
     Categorical features (and numeric ones with at most `bins` distinct values) slice by
     value, other numeric features by `bins` quantile bins; missing values form their own
-    slice. `queries` maps a slice name to a pandas query string evaluated on `query_data`
-    (by default `features`), e.g. ``{"young_renters": "age < 25 and housing == 'rent'"}``.
+    slice. `queries` maps a slice name to a row condition (the grammar of
+    `modelward.domain.expr`, as text or parsed) evaluated on `query_data` (by default
+    `features`), e.g. ``{"young_renters": "age < 25 and housing == 'rent'"}``. The text is
+    parsed by that grammar and evaluated with pandas operations, never run as code.
 
     Returns:
         A part with the checks ``slices.worst_gap`` and ``slices.gap[<slice>]`` (one per
@@ -83,6 +85,10 @@ def check_slices(
             f"features have {len(features)} rows but the outputs have {outputs.size}."
         )
     frame = features if query_data is None else query_data
+    if len(frame) != outputs.size:
+        raise InvalidInput(
+            f"query data have {len(frame)} rows but the outputs have {outputs.size}."
+        )
     parsed = parse_slice_queries(queries or {}, columns=frame.columns)
     metric = metric or default_slice_metric(outputs)
     overall = compute_metric(metric, outputs)
