@@ -221,13 +221,12 @@ class _Evaluator:
                         column=node.column.name,
                     )
         result = np.zeros(self.rows, dtype=bool)
-        present = ~side.missing
-        if items and present.any():
-            values = pd.Series(side.values[present], dtype=_isin_dtype(side))
-            try:
-                result[present] = values.isin(items).to_numpy(dtype=bool)
+        if items and not side.missing.all():
+            try:  # the column as stored: pandas' hashing isin, fast for every dtype
+                found = self.series(node.column.name).isin(items)
             except (TypeError, ValueError) as exc:  # unhashable cells such as lists
                 raise self.fail(f"{side.label} holds values that cannot be matched") from exc
+            result = found.to_numpy(dtype=bool, na_value=False) & ~side.missing
         if any(c.value is None for c in node.values):
             result |= side.missing
         return ~result if node.negated else result
@@ -272,7 +271,3 @@ def _constant_kind(value: Scalar) -> str:
 
 def _at(side: _Side, present: np.ndarray) -> Any:
     return side.values if side.missing is None else side.values[present]
-
-
-def _isin_dtype(side: _Side) -> Any:
-    return side.values.dtype if side.kind in ("number", "datetime") else object
