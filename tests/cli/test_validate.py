@@ -116,3 +116,25 @@ def test_bad_config_key_names_the_key(project: Path, tmp_path: Path) -> None:
         str(config),
     )
     assert code == 2 and "'slice_gapp'" in err
+
+
+def test_bad_slice_expression_exits_2_naming_the_position(project: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    config = _config(
+        tmp_path,
+        "target: default\nvalidation:\n  slices:\n"
+        f"    evil: \"@pd.io.common.os.system('touch {marker}')\"\n",
+    )
+    code, out, err = run(
+        project,
+        "validate",
+        "models:/credit-risk/1",
+        "--data",
+        str(tmp_path / "holdout.parquet"),
+        "--config",
+        str(config),
+    )
+    assert code == 2, err
+    assert "Slice 'evil' expression" in err and "at character 0 ('@')" in err
+    assert "Traceback" not in err + out and len(err.strip().splitlines()) == 1
+    assert not marker.exists()

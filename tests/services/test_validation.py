@@ -147,7 +147,36 @@ def test_a_registered_regressor_is_validated_as_regression(client: Client) -> No
     client.registry.register(run.id, name="debt-regressor")
     loaded = client.registry.load_model("models:/debt-regressor/1")
     assert not hasattr(loaded, "predict_proba")
-    report = client.validation.validate("models:/debt-regressor/1", frame, target="debt",
-                                        config={"metrics": {"min_roc_auc": None}}).report
+    report = client.validation.validate(
+        "models:/debt-regressor/1", frame, target="debt", config={"metrics": {"min_roc_auc": None}}
+    ).report
     assert report.task == "regression"
     assert report.find_check("performance.mae") is not None
+
+
+def test_malicious_slice_is_refused_and_never_run(
+    client: Client, holdout: pd.DataFrame, tmp_path: Path
+) -> None:
+    version = _register(client)
+    marker = tmp_path / "pwned"
+    attack = f"@pd.io.common.os.system('touch {marker}')"
+    with pytest.raises(InvalidInput) as caught:
+        client.validation.validate(
+            f"models:/credit-risk/{version}",
+            holdout,
+            target="default",
+            config={"slices": {"evil": attack, "young": "age < 30"}},
+        )
+    # checked first: the old code also ended in InvalidInput, after running the text
+    assert not marker.exists(), "the slice text was executed"
+    assert "Slice 'evil' expression" in str(caught.value)
+    assert "at character 0 ('@')" in str(caught.value)
+    assert client.validation.list("credit-risk") == [], "a refused validation stores nothing"
+
+
+def test_the_attack_payload_is_live_under_pandas(tmp_path: Path) -> None:
+    # The control for the test above: handed to pandas, the same text runs a shell command
+    # (here a harmless `touch` in a temporary directory). This is why slices never reach it.
+    marker = tmp_path / "pwned"
+    pd.DataFrame({"age": [1]}).eval(f"@pd.io.common.os.system('touch {marker}')")
+    assert marker.exists()

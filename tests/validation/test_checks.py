@@ -261,6 +261,51 @@ class TestValidationConfig:
         with pytest.raises(InvalidInput, match=message):
             ValidationConfig.from_mapping(section)
 
+    @pytest.mark.parametrize(
+        ("expression", "position"),
+        [
+            pytest.param("@pd.io.common.os.system('touch /tmp/pwned')", 0, id="at-variable"),
+            pytest.param("age.__class__", 3, id="attribute"),
+            pytest.param("age < 25 and", 12, id="truncated"),
+        ],
+    )
+    def test_bad_slice_expression_is_refused_when_the_config_is_built(
+        self, expression: str, position: int
+    ) -> None:
+        with pytest.raises(InvalidInput, match=f"Slice 'young'.*at character {position}") as caught:
+            ValidationConfig.from_mapping({"slices": {"young": expression}})
+        assert caught.value.details["position"] == position
+        with pytest.raises(InvalidInput, match="Slice 'young'"):
+            ValidationConfig(slices={"young": expression})  # built directly: same check
+
+    def test_slices_keep_their_text(self) -> None:
+        text = "`monthly income` > 1e3 & region in ('north', 'east')"
+        assert ValidationConfig.from_mapping({"slices": {"s": text}}).slices == {"s": text}
+
+
+def test_unknown_slice_column_is_refused_before_the_model_is_scored(applicants) -> None:
+    class Untouchable:
+        def predict(self, frame):
+            raise AssertionError("the model was scored before the slices were checked")
+
+    config = ValidationConfig(slices={"mars": "planet == 'mars' and age > 3"})
+    with pytest.raises(InvalidInput, match="Slice 'mars'.*column 'planet'.*'income'"):
+        evaluate(Untouchable(), applicants, target="default", config=config)
+
+
+def test_slice_expression_is_echoed_in_the_report(credit_model, applicants) -> None:
+    config = ValidationConfig(
+        importance_repeats=1,
+        explain=False,
+        robustness=False,
+        slices={"young": "age<30&region=='north'"},
+    )
+    evaluation = evaluate(credit_model, applicants, target="default", config=config)
+    young = next(r for r in evaluation.sections["slices"]["rows"] if r["kind"] == "query")
+    expected = int(((applicants["age"] < 30) & (applicants["region"] == "north")).sum())
+    assert (young["slice"], young["size"]) == ("young", expected)
+    assert young["expression"] == "age < 30 and region == 'north'"
+
 
 def test_probability_bound_is_not_applied_to_a_model_without_probabilities(applicants) -> None:
     class Decisions:

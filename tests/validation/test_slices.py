@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +11,7 @@ from sklearn.metrics import accuracy_score
 
 from modelward.errors import InvalidInput
 from modelward.validation.base import Outputs
-from modelward.validation.slices import check_slices, shortfall
+from modelward.validation.slices import check_slices, parse_slice_queries, shortfall
 
 ROWS = 4_000
 
@@ -105,13 +107,37 @@ def test_user_defined_query_slice() -> None:
     [
         pytest.param("region ==", id="syntax-error"),
         pytest.param("planet == 'mars'", id="unknown-column"),
-        pytest.param("income * 2", id="not-boolean"),
+        pytest.param("income * 2", id="arithmetic"),
+        pytest.param("income", id="not-boolean"),
+        pytest.param("region > 3", id="text-against-number"),
     ],
 )
 def test_bad_query_is_invalid_input_naming_the_slice(query: str) -> None:
     outputs, features = regional_outputs(bad_region=None)
     with pytest.raises(InvalidInput, match="Slice 'broken'"):
         check_slices(outputs, features=features, queries={"broken": query})
+
+
+def test_malicious_query_is_refused_and_never_run(tmp_path: Path) -> None:
+    outputs, features = regional_outputs(bad_region=None)
+    marker = tmp_path / "pwned"
+    for attack in (
+        f"@pd.io.common.os.system('touch {marker}')",
+        f"__import__('os').system('touch {marker}')",
+        "income.__class__.__mro__",
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            check_slices(outputs, features=features, queries={"evil": attack})
+        assert not marker.exists(), f"{attack!r} was executed"
+        assert "Slice 'evil' expression" in str(caught.value)
+        assert "at character" in str(caught.value)
+
+
+def test_parse_slice_queries_checks_columns() -> None:
+    parsed = parse_slice_queries({"west": "region == 'west'"}, columns=["region", "income"])
+    assert str(parsed["west"]) == "region == 'west'"
+    with pytest.raises(InvalidInput, match="Slice 'west' expression .*column 'region'"):
+        parse_slice_queries({"west": "region == 'west'"}, columns=["income"])
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from modelward.domain.expr import Expr
 from modelward.domain.results import CheckResult, ValidationReport, json_safe
 from modelward.errors import InvalidInput
 from modelward.validation import prepare
@@ -35,7 +36,7 @@ from modelward.validation.metrics import (
     roc_section,
 )
 from modelward.validation.robustness import check_robustness
-from modelward.validation.slices import check_slices
+from modelward.validation.slices import check_slices, parse_slice_queries
 
 PROBABILITY_METRICS = frozenset({"roc_auc", "pr_auc", "log_loss", "brier"})
 
@@ -123,6 +124,8 @@ def evaluate(
     config = config or ValidationConfig()
     custom = dict(custom_metrics or {})
     frame = prepare.check_data(data, target=target, sensitive=sensitive)
+    # user-defined slices are checked against the data before the model is scored
+    slice_queries = parse_slice_queries(config.slices, columns=frame.columns)
     columns = prepare.model_features(model, frame, target=target, features=features)
     X = frame[columns]
     kind = prepare.infer_task(model, frame[target], task=task)
@@ -136,7 +139,7 @@ def evaluate(
     )
     part = Part(warnings=list(warnings))
     part.extend(_performance(outputs, config, custom))
-    part.extend(_slices(outputs, frame, target, config))
+    part.extend(_slices(outputs, frame, target, config, slice_queries))
     if sensitive:
         part.extend(_fairness(outputs, frame[list(sensitive)], config))
     if config.explain:
@@ -204,7 +207,13 @@ def _performance(outputs: Outputs, config: ValidationConfig, custom: dict[str, M
     return part
 
 
-def _slices(outputs: Outputs, frame: pd.DataFrame, target: str, config: ValidationConfig) -> Part:
+def _slices(
+    outputs: Outputs,
+    frame: pd.DataFrame,
+    target: str,
+    config: ValidationConfig,
+    queries: Mapping[str, Expr],
+) -> Part:
     if config.slice_features is not None:
         columns = list(config.slice_features)
     else:  # every column but the target: slicing by what the model does not read helps too
@@ -217,7 +226,7 @@ def _slices(outputs: Outputs, frame: pd.DataFrame, target: str, config: Validati
         gap=config.slice_gap,
         min_size=config.slice_min_size,
         bins=config.slice_bins,
-        queries=config.slices,
+        queries=queries,
         query_data=frame,
         max_levels=config.slice_max_levels,
     )

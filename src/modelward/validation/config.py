@@ -6,7 +6,7 @@ reading the file is the caller's business. Keys are the field names below, flat:
     validation:
       metrics: {min_roc_auc: 0.75, max_log_loss: 0.5, max_cost: 1.2}
       slice_gap: 0.03
-      slices: {young_renters: "age < 25 and housing == 'rent'"}
+      slices: {young_renters: "age < 25 and housing == 'rent'"}   # see domain/expr.py
       max_demographic_parity_difference: 0.05
       behaviour:
         - {type: invariance, feature: zip, eps: 0.01}
@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from modelward.domain.expr import parse
 from modelward.errors import InvalidInput
 
 DEFAULT_METRIC_BOUNDS = {"min_roc_auc": 0.7}
@@ -78,7 +79,9 @@ class ValidationConfig:
         slice_min_size: Slices smaller than this are reported, not flagged (50).
         slice_bins: Quantile bins per numeric feature (4).
         slice_max_levels: Categorical features with more values are not sliced (50).
-        slices: User-defined slices, name -> pandas query string.
+        slices: User-defined slices, name -> row condition such as ``age < 25 and
+            housing == 'rent'`` (the grammar of `modelward.domain.expr`; parsed when the
+            config is built, never evaluated as code).
         slice_features: Columns to slice by; default every column but the target.
         max_demographic_parity_difference: Largest selection-rate gap between groups (0.1).
         min_four_fifths_ratio: Smallest selection-rate ratio between groups (0.8).
@@ -138,6 +141,11 @@ class ValidationConfig:
     bootstrap_resamples: int = 1_000
     confidence: float = 0.95
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        # Parse the slice conditions now, also when built directly rather than through
+        # `from_mapping`, so a bad one is refused before any data is read or model scored.
+        _queries("slices", self.slices)
 
     @classmethod
     def from_mapping(
@@ -261,7 +269,9 @@ def _queries(key: str, value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        raise InvalidInput(f"Validation setting {key!r} must map slice names to query strings.")
+        raise InvalidInput(f"Validation setting {key!r} must map slice names to condition strings.")
+    for name, expression in value.items():
+        parse(expression, label=f"Slice {name!r} expression")
     return dict(value)
 
 

@@ -8,16 +8,18 @@ Slices smaller than the minimum size are reported with their figure but never fl
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from modelward.domain.expr import Expr, parse
 from modelward.domain.results import CheckResult
 from modelward.errors import InvalidInput
 from modelward.validation.base import LOWER_IS_BETTER, Outputs, Part, as_float, bounded_check
+from modelward.validation.expr_eval import check_columns, evaluate_mask
 from modelward.validation.metrics import compute_metric
 
 
@@ -57,7 +59,7 @@ def check_slices(
     gap: float = 0.05,
     min_size: int = 50,
     bins: int = 4,
-    queries: Mapping[str, str] | None = None,
+    queries: Mapping[str, str | Expr] | None = None,
     query_data: pd.DataFrame | None = None,
     max_levels: int = 50,
 ) -> Part:
@@ -65,30 +67,64 @@ def check_slices(
 
     Categorical features (and numeric ones with at most `bins` distinct values) slice by
     value, other numeric features by `bins` quantile bins; missing values form their own
-    slice. `queries` maps a slice name to a pandas query string evaluated on `query_data`
-    (by default `features`), e.g. ``{"young_renters": "age < 25 and housing == 'rent'"}``.
+    slice. `queries` maps a slice name to a row condition (the grammar of
+    `modelward.domain.expr`, as text or parsed) evaluated on `query_data` (by default
+    `features`), e.g. ``{"young_renters": "age < 25 and housing == 'rent'"}``. The text is
+    parsed by that grammar and evaluated with pandas operations, never run as code.
 
     Returns:
         A part with the checks ``slices.worst_gap`` and ``slices.gap[<slice>]`` (one per
         flagged slice) and the section ``slices`` (every slice with its size and figure).
 
     Raises:
-        InvalidInput: rows do not align, or a query is invalid or not boolean.
+        InvalidInput: rows do not align, or a query is outside the grammar, reads an unknown
+            column or compares values of different kinds; the message names the slice.
     """
     if len(features) != outputs.size:
         raise InvalidInput(
             f"features have {len(features)} rows but the outputs have {outputs.size}."
         )
+    frame = features if query_data is None else query_data
+    if len(frame) != outputs.size:
+        raise InvalidInput(
+            f"query data have {len(frame)} rows but the outputs have {outputs.size}."
+        )
+    parsed = parse_slice_queries(queries or {}, columns=frame.columns)
     metric = metric or default_slice_metric(outputs)
     overall = compute_metric(metric, outputs)
     part = Part()
     rows = [
         _slice_row(piece, outputs, metric=metric, overall=overall, gap=gap, min_size=min_size)
-        for piece in _all_slices(features, bins, max_levels, queries or {}, query_data, part)
+        for piece in _all_slices(features, bins, max_levels, parsed, frame, part)
     ]
     part.sections["slices"] = {"metric": metric, "overall": overall, "gap": gap, "rows": rows}
     part.checks.extend(_slice_checks(rows, metric=metric, overall=overall, gap=gap))
     return part
+
+
+def parse_slice_queries(
+    queries: Mapping[str, str | Expr], *, columns: Iterable[object] | None = None
+) -> dict[str, Expr]:
+    """Parse user-defined slices (name -> condition) and check the columns they read.
+
+    Call it before any work starts, so a bad slice is refused at once.
+
+    Args:
+        queries: Slice name -> condition text (or an already parsed condition).
+        columns: The data's columns; when given, every column a condition reads must be one.
+
+    Raises:
+        InvalidInput: a condition is outside the grammar (the message gives the character
+            offset) or reads a column not in `columns`; the message names the slice.
+    """
+    parsed: dict[str, Expr] = {}
+    for name, expression in queries.items():
+        label = _label(name)
+        tree = expression if isinstance(expression, Expr) else parse(expression, label=label)
+        if columns is not None:
+            check_columns(tree, columns, label=label)
+        parsed[name] = tree
+    return parsed
 
 
 def _slice_row(
@@ -167,8 +203,8 @@ def _all_slices(
     features: pd.DataFrame,
     bins: int,
     max_levels: int,
-    queries: Mapping[str, str],
-    query_data: pd.DataFrame | None,
+    queries: Mapping[str, Expr],
+    query_data: pd.DataFrame,
     part: Part,
 ) -> Iterator[_Slice]:
     for column in features.columns:
@@ -177,9 +213,9 @@ def _all_slices(
             yield from _value_slices(str(column), series, max_levels, part)
         else:
             yield from _bin_slices(str(column), series, bins)
-    frame = features if query_data is None else query_data
     for name, expression in queries.items():
-        yield _Slice("query", None, name, _query_mask(frame, name, expression), {})
+        mask = evaluate_mask(expression, query_data, label=_label(name))
+        yield _Slice("query", None, name, mask, {"expression": str(expression)})
 
 
 def _is_categorical(series: pd.Series, bins: int) -> bool:
@@ -212,17 +248,5 @@ def _bin_slices(feature: str, series: pd.Series, bins: int) -> Iterator[_Slice]:
         yield _Slice("numeric", feature, f"{feature}=<missing>", codes == -1, {})
 
 
-def _query_mask(frame: pd.DataFrame, name: str, expression: str) -> np.ndarray:
-    try:
-        mask = frame.eval(expression)
-    except (SyntaxError, NameError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InvalidInput(
-            f"Slice {name!r} has an invalid query {expression!r}: {exc}. Use pandas query "
-            "syntax over the data's columns."
-        ) from exc
-    if not isinstance(mask, pd.Series) or not pd.api.types.is_bool_dtype(mask):
-        raise InvalidInput(
-            f"Slice {name!r} query {expression!r} does not give True/False per row; write a "
-            'condition such as "age < 25".'
-        )
-    return mask.to_numpy(dtype=bool, na_value=False)
+def _label(name: str) -> str:
+    return f"Slice {name!r} expression"
