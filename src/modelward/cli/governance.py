@@ -11,6 +11,7 @@ import typer
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.output import console, fmt_time, print_json, table
+from modelward.errors import InvalidInput
 
 governance_app = typer.Typer(
     help="Risk, policies, sign-offs, gates, model cards, data governance.", no_args_is_help=True
@@ -298,3 +299,21 @@ def lineage(
                 for e in found
             ],
         )
+
+
+@governance_app.command("require-server")
+def require_server(
+    ctx: typer.Context,
+    state: Annotated[str | None, typer.Argument(help="on or off; omit to show.")] = None,
+) -> None:
+    """Show or set `require_server`: once on, local writes are refused and every change goes
+    through the platform server (turning it off takes an admin through the server)."""
+    with exit_on_domain_error():
+        governance = env_of(ctx).client.governance
+        if state is None:
+            typer.echo(f"require_server: {'on' if governance.require_server() else 'off'}")
+            return
+        if state not in ("on", "off"):
+            raise InvalidInput(f"Say 'on' or 'off', got {state!r}.")
+        governance.set_require_server(state == "on")
+        typer.echo(f"require_server: {state}")

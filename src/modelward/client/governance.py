@@ -26,7 +26,7 @@ from modelward.domain.questionnaire import Suggestion, suggest
 from modelward.domain.registry import AliasEvent
 from modelward.domain.risk import RiskAssessment
 from modelward.governance import assessment as risk_service
-from modelward.governance import card, data, service, trail
+from modelward.governance import card, data, service, trail, workspace_settings
 from modelward.governance import inventory as inventory_service
 from modelward.governance import users as user_service
 from modelward.governance.audit_verify import VerifyResult
@@ -213,6 +213,15 @@ class GovernanceClient:
             self._b.uow(), user=name, label=tokens.check_label(label), **self._common()
         )
         return token
+
+    def require_server(self) -> bool:
+        """True when the workspace accepts writes only through its platform server."""
+        return workspace_settings.require_server(self._b.uow(read_only=True))
+
+    def set_require_server(self, on: bool) -> bool:
+        """Turn `require_server` on (any admin) or off (an admin, through the server only);
+        returns the previous value."""
+        return workspace_settings.set_require_server(self._b.uow(), guard=self._b.guard(), on=on)
 
     # -- data governance ---------------------------------------------------------------
 

@@ -104,6 +104,15 @@ class HttpGovernanceClient:
         found = self._b.json("POST", f"/governance/models/{model}/assessment", json=body)
         return ops.AssessmentOut.model_validate(found).to_domain()
 
+    def require_server(self) -> bool:
+        """True when the workspace accepts writes only through its platform server."""
+        return bool(self._b.json("GET", "/workspace/require-server")["require_server"])
+
+    def set_require_server(self, on: bool) -> bool:
+        """Turn `require_server` on or off (an admin); returns the previous value."""
+        found = self._b.json("PUT", "/workspace/require-server", json={"require_server": on})
+        return bool(found["previous"])
+
     def assessment_history(self, model: str) -> list[RiskAssessment]:
         found = self._b.json("GET", f"/governance/models/{model}/assessments")
         return [ops.AssessmentOut.model_validate(a).to_domain() for a in found]

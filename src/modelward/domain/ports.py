@@ -458,6 +458,12 @@ class Guard(Protocol):
         ...
 
     @property
+    def authenticated(self) -> bool:
+        """True when the server proved the identity (a token or session); False for a local,
+        declared one."""
+        ...
+
+    @property
     def policy_hash(self) -> str:
         """sha256 of the policies in force, recorded with gate decisions and refusals."""
         ...

@@ -79,6 +79,7 @@ class PolicyGuard:
     def _local_check(self, uow: UnitOfWork, *, action: str, subject: str) -> None:
         if self.authenticated or not uow.governance.require_server():
             return
+        # the one write a local admin may still make is turning the setting on again
         self.refuse(
             uow,
             PermissionDenied(LOCAL_WRITES_REFUSED, user=self.actor),

@@ -9,16 +9,36 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, StreamingResponse
+from pydantic import BaseModel
 
 from modelward.domain.policy import policy_as_dict
 from modelward.domain.risk import RiskLevel
-from modelward.governance import card, data, tokens, trail, users
+from modelward.governance import card, data, tokens, trail, users, workspace_settings
 from modelward.schemas.core import AuditEventOut, IdentityOut, UserIn, UserOut
 from modelward.schemas.ops import LineageOut, TokenIn, TokenOut, VerifyOut
 from modelward.server.deps import CtxDep, VersionPath
 
 router = APIRouter(tags=["admin"])
 CHECKPOINT_FILE = "audit-checkpoints.json"
+
+
+class RequireServerIn(BaseModel):
+    require_server: bool
+
+
+@router.get("/workspace/require-server")
+def get_require_server(ctx: CtxDep) -> dict[str, bool]:
+    """Whether the workspace accepts writes only through this server."""
+    return {"require_server": workspace_settings.require_server(ctx.uow(read_only=True))}
+
+
+@router.put("/workspace/require-server")
+def put_require_server(body: RequireServerIn, ctx: CtxDep) -> dict[str, bool]:
+    """Turn `require_server` on or off (needs manage_roles); audited."""
+    previous = workspace_settings.set_require_server(
+        ctx.uow(), guard=ctx.guard(), on=body.require_server
+    )
+    return {"require_server": body.require_server, "previous": previous}
 
 
 @router.get("/whoami")
