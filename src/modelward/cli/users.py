@@ -90,16 +90,20 @@ def token(
 
     Use it as MODELWARD_TOKEN with MODELWARD_SERVER_URL, or to sign in to the web UI.
 
-    Who may issue which token. Through the server (MODELWARD_SERVER_URL + MODELWARD_TOKEN) the
-    actor is authenticated: anyone gets their own token, an admin (manage_roles) anyone's.
-    In local mode the actor is MODELWARD_USER, which proves nothing, so a local token is
-    only your own, and never one of a user who may manage roles: otherwise anyone with
-    access to the workspace could mint an admin credential by setting MODELWARD_USER.
-    Exceptions, both audited: bootstrap (a workspace with no user yet: 'MODELWARD_USER=alice
-    modelward users token alice' registers alice as admin and prints her token), and
-    --break-glass (no admin holds a working token any more). Keep tokens short-lived
-    (--expires-days), one per purpose (--label); list them with 'modelward tokens list' and
-    revoke with 'modelward tokens revoke ID' or 'modelward users revoke NAME'.
+    Through the server the actor is authenticated: anyone gets their own token, an admin
+    (manage_roles) anyone's.
+
+    In local mode the actor is MODELWARD_USER, which proves nothing: you get only your own
+    token, and never one of a user who may manage roles (else anyone with access to the
+    workspace could mint an admin credential by setting MODELWARD_USER).
+
+    Exceptions, both in the audit trail: bootstrap (no user yet: 'MODELWARD_USER=alice
+    modelward users token alice' registers alice as admin and prints her token) and
+    --break-glass (no admin holds a working token any more).
+
+    Keep tokens short-lived (--expires-days) and one per purpose (--label); see them with
+    'modelward tokens list', revoke with 'modelward tokens revoke ID' or 'modelward users
+    revoke NAME'.
     """
     with exit_on_domain_error():
         value = env_of(ctx).client.governance.issue_token(

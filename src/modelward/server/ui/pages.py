@@ -79,12 +79,11 @@ def login(
     ):
         error = "The sign-in form expired or did not come from this site; sign in again."
         return _login_form(request, platform, next=next, error=error, status=403)
+    found, reason = None, ""
     try:
         found = platform.token_of(token.strip())
     except Unauthenticated as exc:
-        found, reason = None, str(exc) if exc.details.get("reason") else ""
-    else:
-        reason = ""
+        reason = str(exc) if exc.details.get("reason") else ""  # expired or revoked: say so
     if found is None or found.user != user.strip():
         error = reason or "Unknown user or token."
         return _login_form(request, platform, next=next, error=error, status=401)
