@@ -211,7 +211,9 @@ def authenticate(request: Request, csrf_submitted: Annotated[str, Depends(submit
         raise Unauthenticated(
             "Sign in first: send 'Authorization: Bearer <token>' (see 'modelward users token')."
         )
-    tokens.check_session(platform.uow(read_only=True), nonce=found.nonce, now=platform.clock())
+    live = tokens.check_session(
+        platform.uow(read_only=True), nonce=found.nonce, now=platform.clock()
+    )
     csrf = session.csrf_token(platform.secret, found)
     if request.method not in SAFE_METHODS and not hmac.compare_digest(
         csrf.encode(), csrf_submitted.encode()
@@ -221,7 +223,7 @@ def authenticate(request: Request, csrf_submitted: Annotated[str, Depends(submit
             " its CSRF token; send it as header 'X-CSRF-Token' (or form field 'csrf_token'),"
             " reload the page, or call the API with 'Authorization: Bearer <token>'."
         )
-    return Ctx(platform, found.user, csrf=csrf)
+    return Ctx(platform, live.user, csrf=csrf)
 
 
 CtxDep = Annotated[Ctx, Depends(authenticate)]
