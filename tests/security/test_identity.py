@@ -179,6 +179,16 @@ def test_revoking_a_user_ends_their_sessions(served: Served) -> None:
         assert rita.get(f"{API}/whoami").status_code == 401
 
 
+def test_revoking_a_token_ends_the_sessions_signed_in_with_it(served: Served) -> None:
+    with served.browser() as browser:
+        sign_in(browser, "vera", served.team.tokens["vera"])
+        assert browser.get(f"{API}/whoami").json()["user"] == "vera"
+        with served.bearer("alice") as admin:
+            admin.post(f"{API}/tokens/{token_id(served, 'vera')}/revoke").raise_for_status()
+        ended = browser.get(f"{API}/whoami")
+    assert ended.status_code == 401 and "sign in again" in ended.json()["error"]["message"]
+
+
 def test_sign_in_form_needs_its_csrf_token(served: Served) -> None:
     with served.browser() as browser:
         login_csrf(browser)  # the cookie is there, but the cross-site form cannot read it
