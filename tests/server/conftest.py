@@ -38,14 +38,26 @@ ROLES = {
 
 
 def make_team(settings: Settings) -> Team:
-    """Register the users of ROLES (alice first: she ends the bootstrap) and issue tokens."""
-    local = Client(settings)
+    """Register the users of ROLES and issue their tokens as a deployment would locally.
+
+    Local mode cannot issue tokens for others (MODELWARD_USER proves nothing): alice gets hers
+    at bootstrap, which registers her as admin; the others each issue their own.
+    """
+    local = Client(settings)  # acting as settings.user, alice
     try:
+        tokens = {"alice": local.governance.issue_token("alice")}
         for name, roles in ROLES.items():
             local.governance.add_user(name, roles)
-        return Team({name: local.governance.issue_token(name) for name in ROLES})
     finally:
         local.close()
+    for name in ROLES:
+        if name not in tokens:
+            own = Client(settings.model_copy(update={"user": name}))
+            try:
+                tokens[name] = own.governance.issue_token(name)
+            finally:
+                own.close()
+    return Team(tokens)
 
 
 @pytest.fixture

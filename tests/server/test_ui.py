@@ -18,8 +18,15 @@ def ui(settings: Settings):
         yield client, team
 
 
+def login_csrf(client: TestClient) -> str:
+    """The sign-in form's CSRF token (its cookie stays in the client)."""
+    page = client.get("/login").text
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
 def sign_in(client: TestClient, user: str, token: str) -> None:
-    response = client.post("/login", data={"user": user, "token": token, "next": "/"})
+    data = {"user": user, "token": token, "next": "/", "csrf_token": login_csrf(client)}
+    response = client.post("/login", data=data)
     assert response.status_code == 303, response.text
 
 
@@ -31,7 +38,8 @@ def test_pages_need_sign_in(ui) -> None:
 
 def test_wrong_token_is_refused(ui) -> None:
     client, team = ui
-    response = client.post("/login", data={"user": "rita", "token": team.tokens["victor"]})
+    data = {"user": "rita", "token": team.tokens["victor"], "csrf_token": login_csrf(client)}
+    response = client.post("/login", data=data)
     assert response.status_code == 401
     assert "Unknown user or token" in response.text
 

@@ -17,6 +17,7 @@ from modelward.cli.models import models_app
 from modelward.cli.monitor import monitor_app, retrain
 from modelward.cli.runs import runs_app
 from modelward.cli.server import server
+from modelward.cli.tokens import tokens_app
 from modelward.cli.users import users_app
 from modelward.cli.validate import reports_app, validate
 
@@ -37,6 +38,7 @@ app.add_typer(deploy_app, name="deploy")
 app.add_typer(governance_app, name="governance")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.command("inventory")(inventory)
 app.command("serve")(serve)
 app.command("package")(package)

@@ -1,4 +1,5 @@
-"""`modelward users`: register users and grant roles; show who you are.
+"""`modelward users`: register users and grant roles; show who you are; issue and revoke
+their API tokens (`modelward tokens` lists and revokes single tokens).
 
 While no user is registered the workspace is single-user and you hold every role; the first
 `users add` ends that (and registers you as admin so that someone can still manage roles).
@@ -13,6 +14,7 @@ import typer
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.output import fmt_time, print_json, table
+from modelward.domain.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -69,12 +71,62 @@ def token(
     ctx: typer.Context,
     name: str,
     label: Annotated[str, typer.Option(help="What the token is for (kept with it).")] = "",
+    expires_days: Annotated[
+        int,
+        typer.Option(
+            "--expires-days", min=1, max=MAX_TOKEN_DAYS, help="Days until the token expires."
+        ),
+    ] = DEFAULT_TOKEN_DAYS,
+    break_glass: Annotated[
+        bool,
+        typer.Option(
+            "--break-glass",
+            help="Local mode, emergency only: issue your own admin token when no admin holds"
+            " a working token any more (recorded as break glass in the audit trail).",
+        ),
+    ] = False,
 ) -> None:
-    """Issue an API token for NAME (shown once; only its hash is stored).
+    """Issue an API token for NAME (shown once; only its sha256 is stored); it expires.
 
     Use it as MODELWARD_TOKEN with MODELWARD_SERVER_URL, or to sign in to the web UI.
+
+    Through the server the actor is authenticated: anyone gets their own token, an admin
+    (manage_roles) anyone's.
+
+    In local mode the actor is MODELWARD_USER, which proves nothing: you get only your own
+    token, and never one of a user who may manage roles (else anyone with access to the
+    workspace could mint an admin credential by setting MODELWARD_USER).
+
+    Exceptions, both in the audit trail: bootstrap (no user yet: 'MODELWARD_USER=alice
+    modelward users token alice' registers alice as admin and prints her token) and
+    --break-glass (no admin holds a working token any more).
+
+    Keep tokens short-lived (--expires-days) and one per purpose (--label); see them with
+    'modelward tokens list', revoke with 'modelward tokens revoke ID' or 'modelward users
+    revoke NAME'.
     """
     with exit_on_domain_error():
-        value = env_of(ctx).client.governance.issue_token(name, label=label)
+        value = env_of(ctx).client.governance.issue_token(
+            name, label=label, expires_days=expires_days, break_glass=break_glass
+        )
     typer.echo(value)
-    typer.echo("Store it now: it cannot be shown again.", err=True)
+    typer.echo(
+        f"Store it now: it cannot be shown again. It expires in {expires_days} days.", err=True
+    )
+
+
+@users_app.command("revoke")
+def revoke(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
+    """Revoke every API token and web session of NAME (their roles stay).
+
+    Your own, or anyone's with manage_roles. The server refuses the tokens at once when
+    revoked through it, within 5 seconds when revoked locally.
+    """
+    with exit_on_domain_error():
+        found = env_of(ctx).client.governance.revoke_user(name)
+        if json_out:
+            print_json(found)
+            return
+        typer.echo(
+            f"{found.user}: {found.tokens} token(s) and {found.sessions} session(s) revoked."
+        )

@@ -25,8 +25,9 @@ from modelward.domain.policy import Decision, GateDecision, PolicySet, SignOff
 from modelward.domain.questionnaire import Suggestion, suggest
 from modelward.domain.registry import AliasEvent
 from modelward.domain.risk import RiskAssessment
+from modelward.domain.tokens import DEFAULT_TOKEN_DAYS, ApiToken, RevokedUser
 from modelward.governance import assessment as risk_service
-from modelward.governance import card, data, service, trail, workspace_settings
+from modelward.governance import card, data, service, tokens, trail, workspace_settings
 from modelward.governance import inventory as inventory_service
 from modelward.governance import users as user_service
 from modelward.governance.audit_verify import VerifyResult
@@ -205,12 +206,28 @@ class GovernanceClient:
             self._b.uow(read_only=True), actor=self._b.actor, policies=self.policies
         )
 
-    def issue_token(self, name: str, *, label: str = "") -> str:
-        """A new API token for user `name` (shown once; only its hash is stored)."""
-        from modelward.governance import tokens
+    def issue_token(
+        self,
+        name: str,
+        *,
+        label: str = "",
+        expires_days: int = DEFAULT_TOKEN_DAYS,
+        break_glass: bool = False,
+    ) -> str:
+        """A new API token for user `name` (shown once; only its hash is stored).
 
+        Locally the acting user (MODELWARD_USER) is not authenticated, so only your own token
+        of a user who may not manage roles is issued here (plus bootstrap and break glass; see
+        `governance.tokens`); tokens for others come from the server.
+        """
         token, _ = tokens.issue_token(
-            self._b.uow(), user=name, label=tokens.check_label(label), **self._common()
+            self._b.uow(),
+            user=name,
+            label=tokens.check_label(label),
+            expires_days=expires_days,
+            authenticated=False,
+            break_glass=break_glass,
+            **self._common(),
         )
         return token
 
@@ -222,6 +239,20 @@ class GovernanceClient:
         """Turn `require_server` on (any admin) or off (an admin, through the server only);
         returns the previous value."""
         return workspace_settings.set_require_server(self._b.uow(), guard=self._b.guard(), on=on)
+
+    def tokens(self, user: str | None = None) -> list[ApiToken]:
+        """API tokens (of `user`; default: everyone's if you may manage roles, else yours)."""
+        return tokens.list_tokens(
+            self._b.uow(read_only=True), policies=self.policies, actor=self._b.actor, user=user
+        )
+
+    def revoke_token(self, token_id: int) -> ApiToken:
+        """Revoke one API token (and the web sessions signed in with it)."""
+        return tokens.revoke_token(self._b.uow(), token_id=token_id, **self._common())
+
+    def revoke_user(self, name: str) -> RevokedUser:
+        """Revoke every API token and web session of user `name`."""
+        return tokens.revoke_user(self._b.uow(), user=name, **self._common())
 
     # -- data governance ---------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import builtins
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from modelward.client.http import HttpBackend, _parquet
 from modelward.domain.audit import AuditEvent
@@ -27,7 +28,8 @@ from modelward.domain.registry import AliasEvent
 from modelward.domain.reports import ReportRecord
 from modelward.domain.results import ValidationReport
 from modelward.domain.risk import RiskAssessment
-from modelward.schemas import core, ops
+from modelward.domain.tokens import DEFAULT_TOKEN_DAYS, ApiToken, RevokedUser
+from modelward.schemas import core, identity, ops
 from modelward.validation.service import Validated
 
 
@@ -167,9 +169,35 @@ class HttpGovernanceClient:
     def whoami(self) -> core.IdentityOut:
         return core.IdentityOut.model_validate(self._b.json("GET", "/whoami"))
 
-    def issue_token(self, name: str, *, label: str = "") -> str:
-        found = self._b.json("POST", "/tokens", json={"user": name, "label": label})
-        return str(found["token"])
+    def issue_token(
+        self,
+        name: str,
+        *,
+        label: str = "",
+        expires_days: int = DEFAULT_TOKEN_DAYS,
+        break_glass: bool = False,
+    ) -> str:
+        if break_glass:
+            from modelward.errors import InvalidInput
+
+            raise InvalidInput(
+                "--break-glass is for local mode only; through the server an admin issues tokens.",
+                field="break_glass",
+            )
+        body = {"user": name, "label": label, "expires_days": expires_days}
+        return identity.TokenOut.model_validate(self._b.json("POST", "/tokens", json=body)).token
+
+    def tokens(self, user: str | None = None) -> list[ApiToken]:
+        found = self._b.json("GET", "/tokens", params={"user": user} if user else None)
+        return [identity.TokenInfoOut.model_validate(t).to_domain() for t in found]
+
+    def revoke_token(self, token_id: int) -> ApiToken:
+        found = self._b.json("POST", f"/tokens/{token_id}/revoke")
+        return identity.TokenInfoOut.model_validate(found).to_domain()
+
+    def revoke_user(self, name: str) -> RevokedUser:
+        found = self._b.json("POST", f"/users/{quote(name, safe='')}/revoke")
+        return identity.RevokedUserOut.model_validate(found).to_domain()
 
     def lineage(
         self, *, dataset: str | None = None, column: str | None = None

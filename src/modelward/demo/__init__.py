@@ -36,8 +36,8 @@ def run_demo(
         f"  export MODELWARD_HOME={home}\n"
         "  modelward inventory ; modelward governance status credit-risk"
         f" {facts.get('retrained', facts.get('mitigated', 1))} ; modelward audit verify\n"
-        "  modelward server --port 5000   # then open http://127.0.0.1:5000 (sign in as admin"
-        " with the token 'MODELWARD_USER=admin modelward users token admin' prints)"
+        "  modelward server --port 5000   # then open http://127.0.0.1:5000 and sign in as"
+        f" admin with the token {facts['admin_token']} (issued at bootstrap; expires in 7 days)"
     )
     facts["home"] = str(home)
     return facts

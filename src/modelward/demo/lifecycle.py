@@ -481,6 +481,9 @@ def run_lifecycle(
     """Run every step in `home` (a workspace folder); returns the deciding figures."""
     lc = Lifecycle(home, console)
     admin = lc.as_("admin")
+    # bootstrap: the first user gets their own token (and becomes admin); later tokens for
+    # others come from the server, as an authenticated admin
+    lc.facts["admin_token"] = admin.governance.issue_token("admin", label="demo", expires_days=7)
     for person, role in PEOPLE.items():
         admin.governance.add_user(person, [role])
     steps = [

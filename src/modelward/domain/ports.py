@@ -28,7 +28,7 @@ from modelward.domain.reports import ReportRecord
 from modelward.domain.risk import RiskAssessment
 from modelward.domain.roles import Action
 from modelward.domain.search import Filter, OrderBy
-from modelward.domain.tokens import ApiToken
+from modelward.domain.tokens import ApiToken, WebSession
 from modelward.domain.tracking import (
     ArtifactRef,
     DatasetRef,
@@ -395,7 +395,38 @@ class TokenRepo(Protocol):
 
     def find_token(self, token_hash: str) -> ApiToken | None: ...
 
+    def find_token_by_id(self, token_id: int) -> ApiToken | None: ...
+
     def list_tokens(self, user: str | None = None) -> list[ApiToken]: ...
+
+    def touch_token(self, token_id: int, *, at: datetime, older_than: datetime) -> None:
+        """Set last_used_at to `at` unless it is already later than `older_than`."""
+        ...
+
+    def revoke_tokens(
+        self, *, at: datetime, by: str, user: str | None = None, token_id: int | None = None
+    ) -> int:
+        """Revoke the live tokens of `user`, or the token `token_id`; returns how many."""
+        ...
+
+    def save_session(self, session: WebSession) -> None: ...
+
+    def find_session(self, session_id: str) -> WebSession | None:
+        """The session with this id (the sha256 of its nonce): a primary-key lookup."""
+        ...
+
+    def revoke_sessions(
+        self,
+        *,
+        at: datetime,
+        session_id: str | None = None,
+        user: str | None = None,
+        token_id: int | None = None,
+    ) -> int:
+        """Revoke one session, a user's sessions, or those started with a token; how many."""
+        ...
+
+    def delete_sessions_expired_before(self, when: datetime) -> int: ...
 
 
 class UnitOfWork(Protocol):

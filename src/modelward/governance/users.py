@@ -20,7 +20,10 @@ from modelward.errors import InvalidInput
 from modelward.governance.access import is_bootstrap, require, roles_of
 
 
-def _grant(uow: UnitOfWork, name: str, roles: Sequence[str], *, actor: str, now: datetime) -> User:
+def grant_roles(
+    uow: UnitOfWork, name: str, roles: Sequence[str], *, actor: str, now: datetime
+) -> User:
+    """Register `name` if new and add `roles`, with the audit event, in an open unit of work."""
     before = uow.governance.find_user(name)
     user = uow.governance.add_user_roles(name, roles, at=now, by=actor)
     uow.audit.append(
@@ -63,12 +66,12 @@ def add_user(
     with uow:
         if is_bootstrap(uow):
             if actor != name:
-                _grant(uow, actor, [Role.ADMIN.value], actor=actor, now=now)
+                grant_roles(uow, actor, [Role.ADMIN.value], actor=actor, now=now)
             else:
                 roles = [*roles, Role.ADMIN.value]
         else:
             require(uow, actor, policies.permissions, Action.MANAGE_ROLES)
-        user = _grant(uow, name, roles, actor=actor, now=now)
+        user = grant_roles(uow, name, roles, actor=actor, now=now)
         uow.commit()
     return user
 

@@ -170,16 +170,6 @@ class VerifyOut(BaseModel):
     detail: dict[str, Any]
 
 
-class TokenIn(BaseModel):
-    user: str = Field(min_length=1, max_length=256)
-    label: str = Field(default="", max_length=256)
-
-
-class TokenOut(BaseModel):
-    user: str
-    token: str  # shown once
-
-
 # -- deployments --------------------------------------------------------------------------
 
 

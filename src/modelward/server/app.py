@@ -24,6 +24,7 @@ from modelward.server.api import (
     governance,
     monitoring,
     registry,
+    tokens,
     tracking,
 )
 from modelward.server.api import validation as validation_api
@@ -40,8 +41,8 @@ def _platform(settings: Settings) -> Platform:
 
 def _api() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
-    routers = (tracking, artifacts, registry, validation_api, governance, admin, deployments)
-    for module in (*routers, monitoring):
+    routers = (tracking, artifacts, registry, validation_api, governance, admin, tokens)
+    for module in (*routers, deployments, monitoring):
         api.include_router(module.router)
     return api
 

@@ -8,6 +8,7 @@ Routes take ``ctx: CtxDep`` and call services with ``ctx.uow()``, ``actor=ctx.ac
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
 from collections.abc import Callable
@@ -22,14 +23,14 @@ from sqlalchemy import Engine
 from modelward.config import Settings
 from modelward.domain.policy import PolicySet
 from modelward.domain.ports import Guard, UnitOfWork
-from modelward.domain.tokens import hash_token
-from modelward.errors import Unauthenticated
+from modelward.domain.tokens import ApiToken, hash_token
+from modelward.errors import PermissionDenied, Unauthenticated
 from modelward.governance import tokens
 from modelward.server import session
 from modelward.store.artifacts import ArtifactStore
 from modelward.workspace import Workspace
 
-TOKEN_CACHE_SECONDS = 30.0
+TOKEN_CACHE_SECONDS = 5.0
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Platform:
 
     workspace: Workspace
     secret: bytes
-    _tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
+    _tokens: dict[str, tuple[ApiToken, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -69,25 +70,46 @@ class Platform:
     def protected(self) -> tuple[str, ...]:
         return self.workspace.protected_aliases
 
-    def user_of_token(self, token: str) -> str:
-        """The token's user; a short cache spares a query per request (revocation waits for
-        the cache to expire, TOKEN_CACHE_SECONDS).
+    def token_of(self, token: str) -> ApiToken:
+        """The stored token, if it may be used now.
+
+        Cache: a hit is trusted for TOKEN_CACHE_SECONDS (5 s), and its expiry is checked on
+        every hit; revoking through this process's API calls `forget_tokens`, so it takes
+        effect at once; a revocation elsewhere (the CLI, another replica) within 5 s. A cache
+        miss also writes down the token's last use (at most once a minute per token).
 
         Raises:
-            Unauthenticated: an unknown or revoked token.
+            Unauthenticated: an unknown, expired or revoked token (the message says which).
         """
         key = hash_token(token)
         now = time.monotonic()
         with self._lock:
             hit = self._tokens.get(key)
         if hit is not None and hit[1] > now:
-            return hit[0]
-        user = tokens.authenticate(self.uow(read_only=True), token=token)
+            refusal = hit[0].refusal(self.clock())
+            if refusal is None:
+                return hit[0]
+            raise Unauthenticated(refusal, reason="expired")
+        found = tokens.authenticate(self.uow(read_only=True), token=token, now=self.clock())
+        tokens.record_use(self.uow(), token=found, now=self.clock())
         with self._lock:
             if len(self._tokens) > 10_000:
                 self._tokens.clear()
-            self._tokens[key] = (user, now + TOKEN_CACHE_SECONDS)
-        return user
+            self._tokens[key] = (found, now + TOKEN_CACHE_SECONDS)
+        return found
+
+    def user_of_token(self, token: str) -> str:
+        """The token's user (see `token_of`).
+
+        Raises:
+            Unauthenticated: an unknown, expired or revoked token.
+        """
+        return self.token_of(token).user
+
+    def forget_tokens(self) -> None:
+        """Drop the token cache (after a revocation, so that it takes effect at once)."""
+        with self._lock:
+            self._tokens.clear()
 
 
 @dataclass
@@ -130,11 +152,41 @@ def platform_of(request: Request) -> Platform:
     return found
 
 
-def authenticate(request: Request) -> Ctx:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELDS = ("csrf_token", "csrf")  # `csrf`: the name the UI's forms have always posted
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def submitted_csrf(request: Request) -> str:
+    """The CSRF token a cookie-authenticated write carries: header X-CSRF-Token, else the form
+    field `csrf_token` (or `csrf`); "" when none, or when the request needs none."""
+    if request.method in SAFE_METHODS or request.headers.get("authorization"):
+        return ""
+    header = request.headers.get(CSRF_HEADER, "")
+    if header or session.COOKIE not in request.cookies:
+        return header
+    if request.headers.get("content-type", "").startswith(_FORMS):
+        form = await request.form()  # FastAPI parsed it already for form routes: cached
+        for name in CSRF_FIELDS:
+            value = form.get(name)
+            if isinstance(value, str) and value:
+                return value
+    return ""
+
+
+def authenticate(request: Request, csrf_submitted: Annotated[str, Depends(submitted_csrf)]) -> Ctx:
     """The request's actor from `Authorization: Bearer TOKEN`, else from the UI session.
 
+    A session must have a live server-side row (not signed out, not revoked, not expired:
+    one primary-key lookup, no cache). A request authenticated by the session cookie that
+    changes something (not GET/HEAD/OPTIONS) must carry the session's CSRF token, on the API
+    as on the pages: the browser sends the cookie with a form another site posts, but only
+    our pages know the token. A bearer token needs none (a browser never adds it by itself).
+
     Raises:
-        Unauthenticated: neither a valid token nor a valid session.
+        Unauthenticated: neither a valid token nor a live session.
+        PermissionDenied: a cookie-authenticated write without the session's CSRF token.
     """
     platform = platform_of(request)
     header = request.headers.get("authorization", "")
@@ -148,7 +200,19 @@ def authenticate(request: Request) -> Ctx:
         raise Unauthenticated(
             "Sign in first: send 'Authorization: Bearer <token>' (see 'modelward users token')."
         )
-    return Ctx(platform, found.user, csrf=session.csrf_token(platform.secret, found))
+    live = tokens.check_session(
+        platform.uow(read_only=True), nonce=found.nonce, now=platform.clock()
+    )
+    csrf = session.csrf_token(platform.secret, found)
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+        csrf.encode(), csrf_submitted.encode()
+    ):
+        raise PermissionDenied(
+            f"{request.method} {request.url.path} came with the web session cookie but without"
+            " its CSRF token; send it as header 'X-CSRF-Token' (or form field 'csrf_token'),"
+            " reload the page, or call the API with 'Authorization: Bearer <token>'."
+        )
+    return Ctx(platform, live.user, csrf=csrf)
 
 
 CtxDep = Annotated[Ctx, Depends(authenticate)]

@@ -1,5 +1,5 @@
-"""Administration API: who am I, users and roles, API tokens, the audit trail (events, verify,
-export), the policies in force, data lineage and the governance model card."""
+"""Administration API: who am I, users and roles (tokens: `api/tokens.py`), the audit trail
+(events, verify, export), the policies in force, data lineage and the governance model card."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pydantic import BaseModel
 
 from modelward.domain.policy import policy_as_dict
 from modelward.domain.risk import RiskLevel
-from modelward.governance import card, data, tokens, trail, users, workspace_settings
+from modelward.governance import card, data, trail, users, workspace_settings
 from modelward.schemas.core import AuditEventOut, IdentityOut, UserIn, UserOut
-from modelward.schemas.ops import LineageOut, TokenIn, TokenOut, VerifyOut
+from modelward.schemas.ops import LineageOut, VerifyOut
 from modelward.server.deps import CtxDep, VersionPath
 
 router = APIRouter(tags=["admin"])
@@ -59,13 +59,6 @@ def add_user(body: UserIn, ctx: CtxDep) -> UserOut:
     """Register a user (if new) and grant roles (needs manage_roles)."""
     found = users.add_user(ctx.uow(), name=body.name, roles=body.roles, **ctx.common())
     return UserOut.model_validate(found)
-
-
-@router.post("/tokens", status_code=201)
-def issue_token(body: TokenIn, ctx: CtxDep) -> TokenOut:
-    """A new API token for a user (yourself, or anyone with manage_roles); shown once."""
-    value, _ = tokens.issue_token(ctx.uow(), user=body.user, label=body.label, **ctx.common())
-    return TokenOut(user=body.user, token=value)
 
 
 @router.get("/audit/events")

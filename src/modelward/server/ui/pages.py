@@ -4,6 +4,7 @@ same services as the API, so the same permission rules apply."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,9 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from modelward.errors import ModelwardError, PermissionDenied, Unauthenticated
 from modelward.governance import inventory as inventory_service
-from modelward.governance import overview, queue, service
+from modelward.governance import overview, queue, service, tokens
 from modelward.server import session
-from modelward.server.deps import Ctx, CtxDep, PlatformDep, VersionPath
+from modelward.server.deps import Ctx, CtxDep, Platform, PlatformDep, VersionPath
 from modelward.server.ui import monitoring_view, runs_pages
 from modelward.server.ui.render import render
 
@@ -33,10 +34,33 @@ def check_csrf(ctx: Ctx, submitted: str | None) -> None:
         raise PermissionDenied("The form is missing its security token; reload the page and retry.")
 
 
+def _login_form(
+    request: Request, platform: Platform, *, next: str, error: str, status: int
+) -> HTMLResponse:
+    # The pre-session CSRF nonce lives in its own cookie; the form carries its signature.
+    nonce = request.cookies.get(session.LOGIN_COOKIE, "")
+    if not nonce or len(nonce) > 128:
+        nonce = session.new_nonce()
+    token = session.login_csrf(platform.secret, nonce)
+    page = render(request, "login.html", None, next=next, error=error, login_csrf=token)
+    page.status_code = status
+    page.set_cookie(
+        session.LOGIN_COOKIE,
+        nonce,
+        max_age=session.LOGIN_LIFETIME_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return page
+
+
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/", error: str = "") -> HTMLResponse:
-    """The sign-in form (user name and API token)."""
-    return render(request, "login.html", None, next=next, error=error)
+def login_page(
+    request: Request, platform: PlatformDep, next: str = "/", error: str = ""
+) -> HTMLResponse:
+    """The sign-in form (user name and API token), with its pre-session CSRF token."""
+    return _login_form(request, platform, next=next, error=error, status=200)
 
 
 @router.post("/login", response_model=None)
@@ -46,34 +70,56 @@ def login(
     user: Annotated[str, Form(max_length=256)],
     token: Annotated[str, Form(max_length=512)],
     next: Annotated[str, Form(max_length=2048)] = "/",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    """Check the token belongs to the user; start a session (signed cookie)."""
+    """Check the form's CSRF token and that the token belongs to the user; start a session
+    (a server-side row, and a signed cookie carrying its nonce)."""
+    if not session.login_csrf_ok(
+        platform.secret, request.cookies.get(session.LOGIN_COOKIE), csrf_token
+    ):
+        error = "The sign-in form expired or did not come from this site; sign in again."
+        return _login_form(request, platform, next=next, error=error, status=403)
+    found, reason = None, ""
     try:
-        owner = platform.user_of_token(token.strip())
-    except Unauthenticated:
-        owner = None
-    if owner != user.strip():
-        error = "Unknown user or token."
-        page = render(request, "login.html", None, next=next, error=error)
-        page.status_code = 401
-        return page
+        found = platform.token_of(token.strip())
+    except Unauthenticated as exc:
+        reason = str(exc) if exc.details.get("reason") else ""  # expired or revoked: say so
+    if found is None or found.user != user.strip():
+        error = reason or "Unknown user or token."
+        return _login_form(request, platform, next=next, error=error, status=401)
+    nonce = session.new_nonce()
+    started = tokens.start_session(
+        platform.uow(),
+        token=found,
+        nonce=nonce,
+        now=platform.clock(),
+        lifetime=timedelta(seconds=session.LIFETIME_SECONDS),
+    )
     target = next if next.startswith("/") and not next.startswith("//") else "/"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         session.COOKIE,
-        session.issue(platform.secret, owner),
-        max_age=session.LIFETIME_SECONDS,
+        session.issue(
+            platform.secret, found.user, nonce=nonce, expires=started.expires_at.timestamp()
+        ),
+        max_age=max(1, int((started.expires_at - platform.clock()).total_seconds())),
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
     )
+    response.delete_cookie(session.LOGIN_COOKIE)
     return response
 
 
 @router.post("/logout")
-def logout(ctx: CtxDep, csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
-    """End the session."""
+def logout(
+    request: Request, ctx: CtxDep, csrf: Annotated[str, Form(max_length=128)] = ""
+) -> RedirectResponse:
+    """End the session: its server-side row is revoked, so a copy of the cookie is refused."""
     check_csrf(ctx, csrf)
+    found = session.read(ctx.platform.secret, request.cookies.get(session.COOKIE))
+    if found is not None:
+        tokens.end_session(ctx.uow(), nonce=found.nonce, now=ctx.now())
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(session.COOKIE)
     return response

@@ -388,6 +388,23 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(256), nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # 0007: expiry, last use (written at most once a minute) and who revoked the token
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("revoked_by", String(256), nullable=True),
+)
+
+# Web UI sessions (0007): the cookie carries a nonce, the row is keyed by its sha256; every
+# cookie-authenticated request looks the row up by primary key (revoked or expired: refused).
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_name", String(256), ForeignKey("users.name"), nullable=False, index=True),
+    Column("token_id", BigId, ForeignKey("api_tokens.id"), nullable=True, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
 )
 
 # Monitoring (issue 6): late ground-truth labels (one per logged record: a newer label for the
