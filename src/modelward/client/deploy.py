@@ -163,7 +163,7 @@ class DeploymentClient:
 
         version = registry_service.resolve(self._b.uow(read_only=True), model_uri)
         model = registry_service.load_model(
-            self._b.uow(read_only=True), self._b.artifacts, uri=version.uri
+            self._b.uow(read_only=True), self._b.artifacts, uri=version.uri, allow_pickle=True
         )
         sink = None
         if log_predictions:

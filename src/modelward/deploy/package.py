@@ -62,6 +62,7 @@ SERVING_REQUIREMENTS = (
     "scipy",
     "joblib",
     "cloudpickle",
+    "skops",
 )
 
 

@@ -71,7 +71,9 @@ def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, Callabl
 
     def load(model: str, version: int) -> Any:
         uow = SqlUnitOfWork(engine, read_only=True)
-        return registry_service.load_model(uow, artifacts, uri=f"models:/{model}/{version}")
+        return registry_service.load_model(
+            uow, artifacts, uri=f"models:/{model}/{version}", allow_pickle=True
+        )
 
     return fetch, load, engine.dispose
 
