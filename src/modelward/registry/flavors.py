@@ -310,7 +310,9 @@ def _load_skops(model_bytes: bytes, *, what: str) -> Any:
     try:
         untrusted = skops.io.get_untrusted_types(data=model_bytes)
     except Exception as exc:  # a malformed upload: any parse error is the file's fault
-        raise InvalidInput(f"Model {what} is not a readable skops file: {exc}.") from exc
+        raise InvalidInput(
+            f"Model {what} is not a readable skops file; re-log it with modelward."
+        ) from exc
     refused = sorted(set(untrusted) - VETTED_SKOPS_TYPES)
     if refused:
         raise InvalidInput(
@@ -322,7 +324,9 @@ def _load_skops(model_bytes: bytes, *, what: str) -> Any:
     try:
         return skops.io.loads(model_bytes, trusted=list(untrusted))
     except Exception as exc:  # skops checks the tree again: a refusal is the file's fault
-        raise InvalidInput(f"Model {what} could not be loaded from its skops file: {exc}.") from exc
+        raise InvalidInput(
+            f"Model {what} could not be built from its skops file; re-log it with modelward."
+        ) from exc
 
 
 def _check_inflation(model_bytes: bytes, *, what: str) -> None:
@@ -330,7 +334,9 @@ def _check_inflation(model_bytes: bytes, *, what: str) -> None:
         with zipfile.ZipFile(io.BytesIO(model_bytes)) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile as exc:
-        raise InvalidInput(f"Model {what} is not a readable skops file (not a zip).") from exc
+        raise InvalidInput(
+            f"Model {what} is not a readable skops file (not a zip); re-log it with modelward."
+        ) from exc
     if inflated > _MAX_INFLATION * len(model_bytes) + _INFLATION_SLACK:
         raise InvalidInput(
             f"Model {what} is a skops file that inflates to {inflated} bytes from"
