@@ -72,6 +72,54 @@ def test_pipelines_round_trip_through_skops_and_load_without_pickle(estimator: A
     assert list(loaded.classes_) == [0, 1]
 
 
+def vetted_cases() -> list[Any]:
+    """Estimators whose skops files need a type from VETTED_SKOPS_TYPES, one param each."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.cluster import FeatureAgglomeration
+    from sklearn.feature_selection import SelectKBest, chi2, f_classif, f_regression
+    from sklearn.gaussian_process import GaussianProcessClassifier
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+    from sklearn.linear_model import TweedieRegressor
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    cases = {
+        "knn-kd-tree": KNeighborsClassifier(),
+        "knn-ball-tree": KNeighborsClassifier(algorithm="ball_tree"),
+        "knn-manhattan": KNeighborsClassifier(metric="manhattan"),
+        "knn-minkowski": KNeighborsClassifier(p=3),
+        "mlp-adam": MLPClassifier(max_iter=30, random_state=0),
+        "mlp-sgd": MLPClassifier(solver="sgd", max_iter=30, random_state=0),
+        "gaussian-process": GaussianProcessClassifier(
+            kernel=ConstantKernel() * RBF() + WhiteKernel(), random_state=0
+        ),
+        "select-f-classif": make_pipeline(SelectKBest(f_classif, k=2), LogisticRegression()),
+        "select-f-regression": make_pipeline(SelectKBest(f_regression, k=2), LogisticRegression()),
+        "select-chi2": make_pipeline(SelectKBest(chi2, k=2), LogisticRegression()),
+        "tweedie": TweedieRegressor(),
+        "calibrated": CalibratedClassifierCV(LogisticRegression()),
+        "feature-agglomeration": make_pipeline(
+            FeatureAgglomeration(n_clusters=2), LogisticRegression()
+        ),
+    }
+    return [pytest.param(estimator, id=name) for name, estimator in cases.items()]
+
+
+# A 30-iteration MLP has not converged, which is beside the point of a storage test.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("estimator", vetted_cases())
+def test_estimators_needing_vetted_types_are_stored_with_skops(estimator: Any) -> None:
+    frame = applicants()
+    # Min-max scaled to [0, 1]: chi2 needs non-negative inputs, the MLP and GP want unit scale.
+    numbers = frame[NUMERIC]
+    rows = ((numbers - numbers.min()) / (numbers.max() - numbers.min())).to_numpy()
+    model = estimator.fit(rows, frame["default"])
+    meta, data = stored(model)
+    assert meta["format"] == "skops"
+    loaded = flavors.load(meta, data, allow_pickle=False)
+    assert np.array_equal(loaded.predict(rows), model.predict(rows))
+
+
 def test_a_lambda_in_a_pipeline_falls_back_to_a_pickle_that_only_the_user_process_loads() -> None:
     frame = applicants()
     model = make_pipeline(

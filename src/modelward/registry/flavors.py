@@ -60,6 +60,7 @@ VETTED_SKOPS_TYPES = frozenset(
         "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
         "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
         "sklearn._loss.loss.HalfTweedieLossIdentity",
+        "sklearn.gaussian_process._gpc._BinaryGaussianProcessClassifierLaplace",
         "sklearn.gaussian_process.kernels.ConstantKernel",
         "sklearn.gaussian_process.kernels.Product",
         "sklearn.gaussian_process.kernels.Sum",
