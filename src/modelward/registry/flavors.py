@@ -105,28 +105,20 @@ def serialize(model: object, *, flavor: str) -> bytes:
 
 
 def _skops_bytes(model: object) -> bytes | None:
-    """The skops file of `model`, or None when skops cannot store it or its load would need a
-    type we have not vetted (the caller falls back to a pickle)."""
+    """The skops file of `model`, or None when skops cannot store it or loading it back would
+    need a type we have not vetted (the caller falls back to a pickle)."""
     import skops.io
 
     name = type(model).__name__
     try:
         data = bytes(skops.io.dumps(model))
-        unvetted = set(skops.io.get_untrusted_types(data=data)) - VETTED_SKOPS_TYPES
     except Exception as exc:  # skops refuses many objects, each with its own exception
         log.info("%s cannot be stored with skops (%s); storing it as a pickle.", name, exc)
         return None
-    if unvetted:
-        log.info(
-            "%s needs types the server does not load (%s); storing it as a pickle.",
-            name,
-            ", ".join(sorted(unvetted)),
-        )
-        return None
-    try:
+    try:  # what we store as skops must load as skops, on the server too
         _load_skops(data, what=name)
-    except Exception as exc:  # what we store as skops must load as skops
-        log.info("%s does not load back from skops (%s); storing it as a pickle.", name, exc)
+    except InvalidInput as exc:
+        log.info("%s is stored as a pickle: %s", name, exc.message)
         return None
     return data
 
