@@ -232,7 +232,9 @@ class RegistryClient:
         return registry_service.alias_history(self._b.uow(read_only=True), name=name, alias=alias)
 
     def load_model(self, uri: str) -> LoadedModel:
-        return registry_service.load_model(self._b.uow(read_only=True), self._b.artifacts, uri=uri)
+        return registry_service.load_model(
+            self._b.uow(read_only=True), self._b.artifacts, uri=uri, allow_pickle=True
+        )
 
     def model_card(self, name: str, version: int) -> str:
         return card.model_card(

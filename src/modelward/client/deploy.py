@@ -160,7 +160,7 @@ class DeploymentClient:
             self._b.uow(), guard=self._b.guard(), model_uri=model_uri, deployment=deployment
         )
         model = registry_service.load_model(
-            self._b.uow(read_only=True), self._b.artifacts, uri=version.uri
+            self._b.uow(read_only=True), self._b.artifacts, uri=version.uri, allow_pickle=True
         )
         sink = None
         if log_predictions:

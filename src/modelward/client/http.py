@@ -353,7 +353,7 @@ class HttpRegistryClient:
                 f" registry recorded {version.artifact_sha256[:12]}...; refusing to load."
             )
         model_bytes = self._b.get_blob(version.artifact_sha256)
-        return flavors.load(meta, model_bytes, uri=version.uri)
+        return flavors.load(meta, model_bytes, uri=version.uri, allow_pickle=True)
 
     def model_card(self, name: str, version: int) -> str:
         return str(self._b.json("GET", f"/models/{name}/versions/{version}/card")["text"])

@@ -40,6 +40,7 @@ class ValidationClient:
             against=against,
             config=config,
             custom_metrics=custom_metrics,
+            allow_pickle=True,  # the user's own process
         )
 
     def latest(self, model: str, version: int) -> service.Validated:

@@ -63,6 +63,7 @@ SERVING_REQUIREMENTS = (
     "scipy",
     "joblib",
     "cloudpickle",
+    "skops",
 )
 
 

@@ -91,7 +91,7 @@ def from_training(
         inputs = prepare_reference(dataset.profile, columns=features or None)
         return MonitoringReference(f"profile of {label}", features, inputs, None, None)
     sample = pd.read_parquet(io.BytesIO(artifacts.get_bytes(dataset.sample_sha256)))
-    model = registry.load_model(uow, artifacts, uri=version.uri).without_checks()
+    model = registry.load_model(uow, artifacts, uri=version.uri, allow_pickle=True).without_checks()
     known = [f for f in features if f in sample.columns] or list(sample.columns)
     outputs = _model_outputs(model, sample[known])
     return MonitoringReference(

@@ -326,12 +326,19 @@ def version_meta(artifacts: ArtifactStore, version: ModelVersion) -> dict[str, A
     return _read_meta(artifacts, version.meta_sha256)
 
 
-def load_model(uow: UnitOfWork, artifacts: ArtifactStore, *, uri: str) -> flavors.LoadedModel:
+def load_model(
+    uow: UnitOfWork, artifacts: ArtifactStore, *, uri: str, allow_pickle: bool
+) -> flavors.LoadedModel:
     """Load the model a URI points at, verifying its hash first.
+
+    `allow_pickle` is True only in the user's own process; the platform server passes False, so
+    it never unpickles bytes a client uploaded (see `flavors` and docs/security.md).
 
     Raises:
         NotFound: no such model, version or alias, or its bytes are missing.
         IntegrityViolation: the stored bytes do not match the recorded hash.
+        InvalidInput: a pickle-format model and `allow_pickle` is False, or a skops file that
+            names types modelward does not load.
     """
     version = resolve(uow, uri)
     meta = version_meta(artifacts, version)
@@ -343,4 +350,4 @@ def load_model(uow: UnitOfWork, artifacts: ArtifactStore, *, uri: str) -> flavor
             f" registry recorded {version.artifact_sha256[:12]}...; refusing to load."
         )
     model_bytes = artifacts.get_bytes(version.artifact_sha256)
-    return flavors.load(meta, model_bytes, uri=version.uri)
+    return flavors.load(meta, model_bytes, uri=version.uri, allow_pickle=allow_pickle)

@@ -59,6 +59,10 @@ class Platform:
     def clock(self) -> Callable[[], datetime]:
         return self.workspace.clock
 
+    @clock.setter
+    def clock(self, value: Callable[[], datetime]) -> None:
+        self.workspace.clock = value  # tests move time
+
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         return self.workspace.uow(read_only=read_only)
 

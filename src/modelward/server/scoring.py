@@ -69,7 +69,7 @@ def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, Callabl
     def load(model: str, version: int) -> Any:
         uri = f"models:/{model}/{version}"
         return registry_service.load_model(
-            workspace.uow(read_only=True), workspace.artifacts, uri=uri
+            workspace.uow(read_only=True), workspace.artifacts, uri=uri, allow_pickle=True
         )
 
     return fetch, load, workspace.close

@@ -95,4 +95,4 @@ class BundleSource:
                 f"The bundled model file hashes to {actual[:12]}..., not the recorded"
                 f" {recorded[:12]}...; refusing to load it. Rebuild the bundle."
             )
-        return flavors.load(meta, data, uri=f"models:/{model}/{version}")
+        return flavors.load(meta, data, uri=f"models:/{model}/{version}", allow_pickle=True)

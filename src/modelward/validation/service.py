@@ -44,7 +44,12 @@ def _training_profile(uow: UnitOfWork, version: ModelVersion) -> dict[str, Any] 
 
 
 def _against(
-    uow: UnitOfWork, artifacts: ArtifactStore, version: ModelVersion, against: str | None
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    version: ModelVersion,
+    against: str | None,
+    *,
+    allow_pickle: bool,
 ) -> tuple[Any, str | None]:
     """Load the champion to compare with: an alias of the same model, or any model URI."""
     if not against:
@@ -57,7 +62,8 @@ def _against(
         raise NotFound(f"Cannot compare with {against!r}: {exc}") from exc
     if (other.model, other.version) == (version.model, version.version):
         return None, None  # comparing a version with itself says nothing
-    return registry.load_model(uow, artifacts, uri=other.uri).without_checks(), other.uri
+    champion = registry.load_model(uow, artifacts, uri=other.uri, allow_pickle=allow_pickle)
+    return champion.without_checks(), other.uri
 
 
 def _features(version: ModelVersion) -> list[str] | None:
@@ -92,13 +98,18 @@ def validate_version(
     against: str | None = None,
     config: ValidationConfig | None = None,
     custom_metrics: Mapping[str, Callable[..., float]] | None = None,
+    allow_pickle: bool,
 ) -> Validated:
     """Validate the version `model_uri` points at on `data`; store and return the report.
+
+    `allow_pickle` says whether pickle-format models (the version, or the one compared against)
+    may be unpickled: True in the user's own process, False on the platform server.
 
     Raises:
         InvalidInput: the data is empty or does not match the model (target missing, columns
             missing or mistyped, one group in a sensitive attribute, a regression target for a
-            classifier ...); the message names the problem.
+            classifier ...); the message names the problem. Also a pickle-format model when
+            `allow_pickle` is False.
         NotFound: no such model, version or alias to compare against.
         PermissionDenied: the actor may not validate.
     """
@@ -112,7 +123,9 @@ def validate_version(
             f" {', '.join(map(repr, list(frame.columns)[:20]))}."
         )
     version = may_validate(uow, guard=guard, model_uri=model_uri)
-    model = registry.load_model(uow, artifacts, uri=version.uri).without_checks()
+    model = registry.load_model(
+        uow, artifacts, uri=version.uri, allow_pickle=allow_pickle
+    ).without_checks()
     features = _features(version)
     if features:
         # The signature check names every missing or mistyped column in one message.
@@ -120,7 +133,7 @@ def validate_version(
         frame = frame.assign(**{c: checked[c] for c in features})
     with uow:
         profile = _training_profile(uow, version)
-    champion, champion_uri = _against(uow, artifacts, version, against)
+    champion, champion_uri = _against(uow, artifacts, version, against, allow_pickle=allow_pickle)
     quality = None
     if profile is not None:
         quality = to_check_results(check_quality(frame, profile))

@@ -2,7 +2,9 @@
 artifacts by recorded path, client-serialized models, and datasets uploaded as Parquet.
 
 No client path ever reaches the file system: blobs are addressed by a 64-hex sha256 (checked
-by the route's pattern) and run artifacts are looked up in the run's record.
+by the route's pattern) and run artifacts are looked up in the run's record. Model bytes are
+stored as opaque blobs: the server never deserializes them here, and loads them later only in
+the skops format (see `modelward.registry.flavors`).
 """
 
 from __future__ import annotations

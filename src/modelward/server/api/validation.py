@@ -1,5 +1,10 @@
 """Validation API: validate a version on uploaded held-out data (Parquet), and read the stored
-reports as JSON or as the self-contained HTML page."""
+reports as JSON or as the self-contained HTML page.
+
+The server validates skops-stored models only: it loads with ``allow_pickle=False``, so a
+pickle-format model (whose bytes a client uploaded) is refused with a 422, never unpickled
+(docs/security.md, "Model bytes and code execution").
+"""
 
 from __future__ import annotations
 
@@ -44,6 +49,7 @@ def _validate(ctx: Ctx, path: str, form: dict[str, Any]) -> service.Validated:
         ctx.artifacts,
         data=read_parquet(path),
         guard=ctx.guard(),
+        allow_pickle=False,  # the server never unpickles bytes a client uploaded
         **form,
     )
 
