@@ -34,6 +34,7 @@ from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, PolicyViolation
 from modelward.governance.access import require, roles_of
+from modelward.governance.policies import policy_hash
 from modelward.registry.service import AliasGate
 
 
@@ -238,7 +239,8 @@ def protected_alias_gate(
                 actor,
                 now,
                 after={"alias": alias, "level": policy.level.value, "auto": auto}
-                | {"items": [item.name for item in decision.items]},
+                | {"items": [item.name for item in decision.items]}
+                | {"policy_hash": policy_hash(policies)},  # which policies decided
             )
         )
 
