@@ -371,9 +371,7 @@ class AuditLog(Protocol):
         """Every event in seq order. Raises IntegrityViolation at a malformed row."""
         ...
 
-    def iter_records(
-        self, *, batch_size: int = 10_000
-    ) -> Iterator[AuditEvent | MalformedEvent]:
+    def iter_records(self, *, batch_size: int = 10_000) -> Iterator[AuditEvent | MalformedEvent]:
         """Every row in seq order, a malformed one as `MalformedEvent` (it ends the stream)."""
         ...
 

@@ -70,6 +70,15 @@ class Finding:
     seq: int | None = None
     address: str | None = None
 
+    @property
+    def summary(self) -> str:
+        """A few words: the kind of problem and what it is about."""
+        if self.address is not None:
+            return f"checkpoint {self.address[:12]} {self.problem.value}"
+        if self.seq is not None:
+            return f"event {self.seq} {self.problem.value}"
+        return f"audit_head {self.problem.value}"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, for the API and `--json`."""
         return {
@@ -156,10 +165,11 @@ class VerifyResult:
             result = replace(self, ok=False, first_bad_seq=first.seq, problem=first.problem)
         else:
             result = self
-        more = len(every) - 1
         message = every[0].message
-        if more:
-            message += f" ({more} more problem(s); 'modelward audit verify --json' lists them.)"
+        if len(every) > 1:
+            also = "; ".join(finding.summary for finding in every[1:6])
+            more = f"; {len(every) - 6} more" if len(every) > 6 else ""
+            message += f" Also: {also}{more} ('modelward audit verify --json' lists them)."
         return replace(result, message=message, problems=every)
 
 
@@ -306,9 +316,13 @@ def _gap(
     expected: int, seq: int, rest: Iterator[AuditEvent | MalformedEvent], checked: int
 ) -> VerifyResult:
     # A missing seq that shows up later was moved, not deleted; scan on to tell (O(1) memory).
-    if any(later.seq is not None and expected <= later.seq < seq for later in rest):
-        message = f"Audit events are out of order: event {seq} comes where {expected} belongs."
-        return _bad(Problem.REORDERED, expected, checked, message)
+    # A row whose seq is not a number sorts last: it may be the missing one, made unreadable.
+    for later in rest:
+        if isinstance(later, MalformedEvent) and later.seq is None:
+            return _bad(Problem.MALFORMED, expected, checked, later.message)
+        if later.seq is not None and expected <= later.seq < seq:
+            message = f"Audit events are out of order: event {seq} comes where {expected} belongs."
+            return _bad(Problem.REORDERED, expected, checked, message)
     missing = f"{expected}" if seq == expected + 1 else f"{expected} to {seq - 1}"
     return _bad(Problem.DELETED, expected, checked, f"Audit event(s) {missing} were deleted.")
 

@@ -7,7 +7,9 @@ naming the row instead of an exception from deep inside the driver.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, insert, select, type_coerce, update
@@ -20,6 +22,8 @@ from modelward.store.sql.tables import audit_events, audit_head
 # Stored values a column's own decoder may fail on: JSON that is not JSON, a time that is not a
 # time, a number where text belongs (SQLite stores what it is given).
 _DECODE_ERRORS = (ValueError, TypeError, AttributeError, OverflowError)
+_JSON_COLUMNS = frozenset({"before", "after"})
+_TIME_COLUMNS = frozenset({"at"})
 
 
 def _raw(table: Table) -> list[Any]:
@@ -42,18 +46,38 @@ class _Decoder:
         mapping = row._mapping
         for name, process in self._processors.items():
             value = mapping[name]
-            if process is not None and value is not None:
-                try:
-                    value = process(value)
-                except _DECODE_ERRORS:
-                    return _undecodable(mapping["seq"], name, value)
-            found[name] = value
+            try:
+                found[name] = self._decode(name, process, value)
+            except _DECODE_ERRORS:
+                return _undecodable(mapping["seq"], name, value)
         return found
+
+    @staticmethod
+    def _decode(name: str, process: Callable[[Any], Any] | None, value: Any) -> Any:
+        if value is None:
+            return None
+        # The driver decodes natively (psycopg: jsonb, timestamptz); text there means a column
+        # whose type was changed, so the text is read as what the column should hold.
+        if isinstance(value, str) and name in _TIME_COLUMNS:
+            try:
+                return process(value) if process is not None else _time(value)
+            except _DECODE_ERRORS:
+                return _time(value)
+        if process is not None:
+            return process(value)
+        if isinstance(value, str) and name in _JSON_COLUMNS:
+            return json.loads(value)
+        return value
 
     def record(self, row: Any) -> AuditEvent | MalformedEvent:
         """The row as an event, or what is wrong with it."""
         values = self.values(row)
         return event_from_values(values) if isinstance(values, dict) else values
+
+
+def _time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _undecodable(seq: object, name: str, value: object) -> MalformedEvent:
