@@ -24,7 +24,8 @@ from modelward.governance.audit_verify import Finding, Problem, VerifyResult
 from modelward.governance.policies import load_policies, policy_hash
 from modelward.governance.policy_audit import POLICY_CHANGED, record_policy_in_force
 from modelward.governance.trail import CHECKPOINT_REFS
-from tests.server.conftest import Team, api, app_client, team  # noqa: F401 (fixtures)
+from modelward.server.app import create_app
+from tests.server.conftest import make_team
 
 with warnings.catch_warnings():  # starlette's TestClient warns about httpx at import
     warnings.simplefilter("ignore")
@@ -328,8 +329,6 @@ def one_line(err: str) -> bool:
 
 
 def verify_over_http(settings: Settings) -> dict[str, Any]:
-    from modelward.server.app import create_app
-
     with TestClient(create_app(settings), raise_server_exceptions=False) as http:
         token = Client(settings).governance.issue_token("alice")
         response = http.get("/api/v1/audit/verify", headers={"Authorization": f"Bearer {token}"})
@@ -348,9 +347,19 @@ def test_the_cli_names_a_deleted_newest_event(
     assert "audit_head records event 5" in err and "ends at event 4" in err
 
 
-def test_the_api_answers_200_with_the_problems(api: TestClient, team: Team, engine: Engine) -> None:
+@pytest.fixture
+def api(settings: Settings) -> Iterator[TestClient]:
+    """A TestClient authenticated as alice (as tests/server/conftest.py's `api`)."""
+    team = make_team(settings)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as made:
+        made.headers.update(team.headers("alice"))
+        yield made
+
+
+def test_the_api_answers_200_with_the_problems(api: TestClient, engine: Engine) -> None:
     assert api.get("/api/v1/audit/verify").json()["ok"] is True
-    (last,) = engine.connect().execute(text("SELECT max(seq) FROM audit_events")).one()
+    with engine.connect() as conn:
+        last = conn.execute(text("SELECT max(seq) FROM audit_events")).scalar_one()
     sql(engine, "DELETE FROM audit_events WHERE seq = :s", s=last)
     response = api.get("/api/v1/audit/verify")
     assert response.status_code == 200

@@ -5,7 +5,8 @@ Checkpoints are JSON documents {seq, hash, at} written to the content-addressed 
 store, i.e. outside the events table; their addresses are indexed in the `audit_checkpoints`
 table, by the client in a small file in the workspace, and in the artifact store itself as
 refs (`refs/audit-checkpoints/<address>`), so deleting the index rows and the workspace file
-does not hide a truncation (and a checkpoint without its row is reported). What this can and cannot prove: `audit_verify`'s docstring.
+does not hide a truncation (and a checkpoint without its row is reported). What this can and
+cannot prove: `audit_verify`'s docstring.
 """
 
 from __future__ import annotations
