@@ -4,6 +4,7 @@ line, the REST endpoint answers 200 with ok=false. Also the policy hash in the t
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import replace
@@ -85,6 +86,37 @@ def test_an_untampered_chain_with_checkpoints_verifies(ws: Client) -> None:
     }
     second = ws.governance.checkpoint_audit()  # verifying again with two checkpoints
     assert second.seq == 5 and ws.governance.verify_audit().ok
+
+
+def test_verifying_while_others_append_and_checkpoint_finds_nothing(
+    ws: Client, settings: Settings
+) -> None:
+    """The head and ref checks tolerate concurrent writers (no false alarm)."""
+    results: list[VerifyResult] = []
+    done = threading.Event()
+
+    def verify_until_done() -> None:
+        reader = Client(settings)
+        try:
+            while not done.is_set() or not results:
+                results.append(reader.governance.verify_audit())
+        finally:
+            reader.close()
+
+    thread = threading.Thread(target=verify_until_done)
+    thread.start()
+    writer = Client(settings)
+    try:
+        for number in range(12):
+            writer.governance.add_user(f"user{number}", ["viewer"])
+            if number % 4 == 3:
+                writer.governance.checkpoint_audit()
+    finally:
+        done.set()
+        thread.join(timeout=120)
+        writer.close()
+    assert results and [r.message for r in results if not r.ok] == []
+    assert ws.governance.verify_audit().checked == 5 + 12 + 3
 
 
 # -- checkpoints the database and the workspace no longer know ------------------------------

@@ -34,9 +34,12 @@ CHECKPOINT_REFS = "audit-checkpoints"  # refs/audit-checkpoints/<address> in the
 
 
 def _load_checkpoints(
-    indexed: Sequence[CheckpointRecord], artifacts: ArtifactStore, anchors: Sequence[str]
+    indexed: Sequence[CheckpointRecord],
+    refs: dict[str, str],
+    artifacts: ArtifactStore,
+    anchors: Sequence[str],
 ) -> tuple[list[Checkpoint], list[Finding]]:
-    """Every checkpoint known to the index, the workspace file or the store's refs, and the
+    """Every checkpoint known to the index, the workspace file or the store's `refs`, and the
     problems with them (missing, altered or malformed blobs, deleted or edited index rows)."""
     rows = {record.address: record for record in indexed}
     sources: dict[str, list[str]] = {}
@@ -45,7 +48,7 @@ def _load_checkpoints(
         sources.setdefault(address, []).append("the workspace file")
     for address in rows:
         sources.setdefault(address, []).append("audit_checkpoints")
-    for name, address in artifacts.list_refs(CHECKPOINT_REFS).items():
+    for name, address in refs.items():
         sources.setdefault(address, []).append("the artifact store's refs")
         if name.rsplit("/", 1)[-1] != address:
             findings.append(
@@ -205,10 +208,13 @@ def verify_audit(
         The result; `result.ok` is False when tampered, `result.problems` names every event
         (seq) or checkpoint (address) found wrong, the chain's first problem first.
     """
+    # Refs are written after their row commits, so listing them before the database is read
+    # means every ref listed has its row visible: a missing row is tampering, not a race.
+    refs = artifacts.list_refs(CHECKPOINT_REFS)
     with uow:
         head_before = uow.audit.head()
         checkpoints, findings = _load_checkpoints(
-            uow.governance.list_checkpoints(), artifacts, anchors
+            uow.governance.list_checkpoints(), refs, artifacts, anchors
         )
         watch = _HeadWatch(head_before[0] if head_before else None)
         result = verify_chain(watch.watch(uow.audit.iter_records()), checkpoints=checkpoints)
