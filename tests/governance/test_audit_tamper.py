@@ -173,6 +173,13 @@ def test_rewriting_the_newest_event_is_caught_by_audit_head(ws: Client, engine: 
     assert forged.hash[:12] in result.message
 
 
+def test_a_deleted_audit_head_is_reported(ws: Client, engine: Engine) -> None:
+    sql(engine, "DELETE FROM audit_head")
+    result = ws.governance.verify_audit()
+    assert (result.ok, result.problem, result.first_bad_seq) == (False, Problem.MALFORMED, None)
+    assert "audit_head row is missing or malformed" in result.message
+
+
 def test_an_event_appended_around_the_audit_log_is_caught(ws: Client) -> None:
     last = stored(ws)[-1]
     at = datetime(2026, 6, 1, tzinfo=UTC)
