@@ -9,8 +9,6 @@ all built from a `Workspace`; nothing else builds an engine, an artifact store o
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,11 +18,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from modelward.config import Settings
-from modelward.domain.policy import PolicySet, policy_as_dict
+from modelward.domain.policy import PolicySet
 from modelward.domain.ports import UnitOfWork
 from modelward.errors import NotFound
 from modelward.governance.guard import PolicyGuard
-from modelward.governance.policies import load_policies
+from modelward.governance.policies import load_policies, policy_hash
+from modelward.governance.policy_audit import record_policy_in_force
 from modelward.store.artifacts import ArtifactStore
 from modelward.store.sql import engine as sql_engine
 from modelward.store.sql.uow import SqlUnitOfWork
@@ -51,20 +50,6 @@ def policy_path(settings: Settings, *, cwd: Path | None = None) -> Path | None:
     content = yaml.safe_load(project.read_text("utf-8")) or {}
     named = content.get("policy_file") if isinstance(content, dict) else None
     return (project.parent / str(named)) if named else None
-
-
-def policy_hash(policies: PolicySet) -> str:
-    """sha256 of the effective policies (every level, the role table, what is protected)."""
-    document = {
-        "levels": {str(level): policy_as_dict(p) for level, p in policies.policies.items()},
-        "roles": {
-            role: sorted(a.value for a in acts) for role, acts in policies.permissions.table.items()
-        },
-        "protected_aliases": policies.protected_aliases,
-        "protected_environments": policies.protected_environments,
-    }
-    text = json.dumps(document, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -135,6 +120,10 @@ class Workspace:
             return cached[1], cached[2]
         loaded = load_policies(path)
         digest = policy_hash(loaded)
+        if path is not None:  # a policy file in force: the trail says which, when it changes
+            record_policy_in_force(
+                self.uow(), loaded, actor="modelward", now=self.now(), source=str(path)
+            )
         with self._lock:
             self._policy_cache = (key, loaded, digest)
         return loaded, digest

@@ -111,11 +111,15 @@ def test_a_consistent_rewrite_is_caught_by_a_checkpoint(trail: Client) -> None:
     assert (result.problem, result.first_bad_seq) == (Problem.EDITED, record.seq)
 
 
-def test_a_missing_checkpoint_blob_is_an_integrity_violation(trail: Client) -> None:
+def test_a_missing_checkpoint_blob_is_reported(trail: Client) -> None:
     record = trail.governance.checkpoint_audit()
     trail.backend.artifacts._local_path(record.address).unlink()
+    result = trail.governance.verify_audit()
+    assert (result.ok, result.problem) == (False, Problem.DELETED)
+    assert "missing from the artifact store" in result.message
+    assert [p.address for p in result.problems] == [record.address]
     with pytest.raises(IntegrityViolation, match="missing from the artifact store"):
-        trail.governance.verify_audit()
+        result.raise_if_bad()
 
 
 def test_checkpoint_refuses_a_broken_chain(trail: Client) -> None:

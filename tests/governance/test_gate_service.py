@@ -8,6 +8,7 @@ from modelward.client import Client
 from modelward.config import Settings
 from modelward.domain.registry import ModelVersion
 from modelward.errors import InvalidInput, NotFound, PermissionDenied, PolicyViolation
+from modelward.governance.policies import policy_hash
 from tests.governance.helpers import (
     Clock,
     acting_as,
@@ -63,8 +64,11 @@ def test_a_complete_medium_version_passes_and_becomes_champion(gov: Client, cloc
     event = gov.registry.set_alias(version.model, "champion", version.version)
     assert event.version == version.version
     assert gov.governance.status(version.model, version.version).stage.value == "in_production"
-    actions = [e.action for e in gov.governance.audit_events(limit=2)]
-    assert actions == ["alias.set", "promotion.gate_passed"]
+    latest = gov.governance.audit_events(limit=2)
+    assert [e.action for e in latest] == ["alias.set", "promotion.gate_passed"]
+    # the gate's event records which policies decided
+    assert latest[1].after is not None
+    assert latest[1].after["policy_hash"] == policy_hash(gov.governance.policies)
 
 
 @pytest.mark.parametrize("item", ITEMS)

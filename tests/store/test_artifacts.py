@@ -41,3 +41,28 @@ def test_fsspec_memory_url() -> None:
     sha = store.put_bytes(b"remote")
     assert store.exists(sha)
     assert store.get_bytes(sha) == b"remote"
+
+
+@pytest.mark.parametrize("root", ["local", "memory://modelward-test-refs"])
+def test_refs_are_listed_by_prefix(tmp_path: Path, root: str) -> None:
+    store = ArtifactStore(str(tmp_path) if root == "local" else root)
+    one, two = store.put_bytes(b"one"), store.put_bytes(b"two")
+    assert store.list_refs("audit-checkpoints") == {}
+    store.put_ref(f"audit-checkpoints/{one}", one)
+    store.put_ref(f"audit-checkpoints/{two}", two)
+    store.put_ref("other/x", one)
+    store.put_ref(f"audit-checkpoints/{one}", one)  # idempotent
+    assert store.list_refs("audit-checkpoints") == {
+        f"audit-checkpoints/{one}": one,
+        f"audit-checkpoints/{two}": two,
+    }
+    assert store.list_refs("other") == {"other/x": one}
+
+
+@pytest.mark.parametrize("name", ["../escape", "/abs", "a//b", ".hidden", "a/b/c/d/e", ""])
+def test_ref_names_cannot_traverse(tmp_path: Path, name: str) -> None:
+    store = ArtifactStore(str(tmp_path))
+    with pytest.raises(InvalidInput, match="not a ref name"):
+        store.put_ref(name, store.put_bytes(b"x"))
+    with pytest.raises(InvalidInput):
+        store.put_ref("fine", "not-a-sha")

@@ -23,7 +23,8 @@ def verify(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Verify the whole chain and its checkpoints. Exits 7 naming the first bad event."""
+    """Verify the chain, its head and every checkpoint (from the database, the workspace file
+    and the artifact store). Exits 7 with one line naming each bad event or checkpoint."""
     with exit_on_domain_error():
         gov = env_of(ctx).client.governance
         result = gov.verify_audit()

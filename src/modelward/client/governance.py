@@ -292,10 +292,12 @@ class GovernanceClient:
         return Path(self._b.settings.home) / CHECKPOINT_FILE
 
     def _anchors(self) -> list[str]:
-        path = self._anchor_file()
-        if not path.exists():
+        # A damaged file hides no checkpoint: the store's refs and the table list them too.
+        try:
+            listed = json.loads(self._anchor_file().read_text("utf-8")).get("checkpoints", [])
+        except (OSError, ValueError, AttributeError):
             return []
-        return [str(a) for a in json.loads(path.read_text("utf-8")).get("checkpoints", [])]
+        return [str(a) for a in listed] if isinstance(listed, list) else []
 
     def verify_audit(self) -> VerifyResult:
         """Verify the audit chain against every checkpoint (does not raise on tampering)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,3 +65,80 @@ def chained(event: AuditEvent, *, seq: int, prev_hash: str) -> AuditEvent:
 
     placed = replace(event, seq=seq, prev_hash=prev_hash)
     return replace(placed, hash=event_hash(placed))
+
+
+@dataclass(frozen=True)
+class MalformedEvent:
+    """A stored audit row that is not a well-formed event: corruption or tampering.
+
+    The audit log yields one of these, instead of failing, so verification can name the row.
+    """
+
+    seq: int | None  # the row's seq when it is an integer
+    stored_seq: str  # the seq as stored (repr, shortened), for messages
+    reason: str  # what is wrong, e.g. "its `before` is not JSON"
+
+    @property
+    def label(self) -> str:
+        """How messages name the row: "audit event 12" or "the audit row stored with seq 'x'"."""
+        if self.seq is not None:
+            return f"audit event {self.seq}"
+        return f"the audit row stored with seq {self.stored_seq}"
+
+    @property
+    def message(self) -> str:
+        """One sentence naming the row and what is wrong with it."""
+        label = self.label[0].upper() + self.label[1:]
+        return f"{label} is malformed ({self.reason}): the audit table was tampered with."
+
+
+def shown(value: object, *, limit: int = 40) -> str:
+    """A stored value as messages show it: repr (no newlines), at most `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_TEXT_FIELDS = ("action", "entity_type", "entity_id", "actor", "reason", "prev_hash", "hash")
+
+
+def event_from_values(values: Mapping[str, Any]) -> AuditEvent | MalformedEvent:
+    """An event from a stored row's decoded values, or what is wrong with them.
+
+    Args:
+        values: The row's columns (`seq`, `at`, the text fields, `before`, `after`) as
+            decoded by the store; nothing about them is trusted.
+    """
+    seq = values.get("seq")
+    stored = shown(seq)
+    if isinstance(seq, bool) or not isinstance(seq, int):
+        return MalformedEvent(None, stored, f"its seq {stored} is not an integer")
+
+    def bad(reason: str) -> MalformedEvent:
+        return MalformedEvent(seq, stored, reason)
+
+    for name in _TEXT_FIELDS:
+        if not isinstance(values.get(name), str):
+            return bad(f"its {name} is {_kind(values.get(name))}, not text")
+    at = values.get("at")
+    if not isinstance(at, datetime):
+        return bad(f"its time is {_kind(at)}, not a timestamp")
+    for name in ("before", "after"):
+        if values.get(name) is not None and not isinstance(values.get(name), dict):
+            return bad(f"its {name} is {_kind(values.get(name))}, not a JSON object")
+    return AuditEvent(
+        action=values["action"],
+        entity_type=values["entity_type"],
+        entity_id=values["entity_id"],
+        actor=values["actor"],
+        at=at,
+        before=values.get("before"),
+        after=values.get("after"),
+        reason=values["reason"],
+        seq=seq,
+        prev_hash=values["prev_hash"],
+        hash=values["hash"],
+    )
+
+
+def _kind(value: object) -> str:
+    return "NULL" if value is None else f"{type(value).__name__} {shown(value)}"

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, Self
 
-from modelward.domain.audit import AuditEvent
+from modelward.domain.audit import AuditEvent, MalformedEvent
 from modelward.domain.deployment import Deployment, DeploymentConfig
 from modelward.domain.governance import (
     CheckpointRecord,
@@ -379,7 +379,21 @@ class AuditLog(Protocol):
         """Chain the event after the current head and store it; returns it with seq and hash."""
         ...
 
-    def iter_events(self, *, batch_size: int = 10_000) -> Iterator[AuditEvent]: ...
+    def iter_events(self, *, batch_size: int = 10_000) -> Iterator[AuditEvent]:
+        """Every event in seq order. Raises IntegrityViolation at a malformed row."""
+        ...
+
+    def iter_records(self, *, batch_size: int = 10_000) -> Iterator[AuditEvent | MalformedEvent]:
+        """Every row in seq order, a malformed one as `MalformedEvent` (it ends the stream)."""
+        ...
+
+    def head(self) -> tuple[int, str] | None:
+        """The recorded chain head (seq, hash); None when it is missing or malformed."""
+        ...
+
+    def latest_event(self, action: str) -> AuditEvent | None:
+        """The newest well-formed event with `action`, or None."""
+        ...
 
     def list_events(
         self, *, entity_type: str | None = None, entity_id: str | None = None, limit: int = 100
@@ -567,3 +581,14 @@ class ArtifactStore(Protocol):
     def exists(self, sha256: str) -> bool: ...
 
     def size(self, sha256: str) -> int: ...
+
+    def put_ref(self, name: str, sha256: str) -> None:
+        """Record a named pointer to a blob (e.g. `audit-checkpoints/<sha>`), listable by prefix.
+
+        Raises InvalidInput for a name that is not `segment/segment` of [A-Za-z0-9._-].
+        """
+        ...
+
+    def list_refs(self, prefix: str) -> dict[str, str]:
+        """Name -> the stored pointer text, for every ref under `prefix` (not validated)."""
+        ...

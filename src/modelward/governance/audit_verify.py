@@ -22,6 +22,11 @@ What the trail can prove, and what it cannot:
   anyone who cannot write where the checkpoints are kept, and only up to the last checkpoint.
 * The chain proves the order and content of what was recorded, not that what was recorded
   is true, nor that every state change was recorded.
+* Beyond the chain (`trail.verify_audit`): the `audit_head` row must match the chain's last
+  event, so deleting the newest events without rewriting `audit_head` too is caught;
+  checkpoints are also listed from the artifact store itself (refs), so deleting their index
+  rows and the workspace file does not hide them, and a listed checkpoint without its index
+  row is reported. Rows that are not well-formed events are reported, not crashed on.
 """
 
 from __future__ import annotations
@@ -35,7 +40,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from modelward.domain.audit import GENESIS, AuditEvent, canonical_json, event_hash
+from modelward.domain.audit import (
+    GENESIS,
+    AuditEvent,
+    MalformedEvent,
+    canonical_json,
+    event_hash,
+)
 from modelward.errors import IntegrityViolation, InvalidInput
 
 
@@ -47,6 +58,35 @@ class Problem(enum.StrEnum):
     INSERTED = "inserted"
     REORDERED = "reordered"
     TRUNCATED = "truncated"
+    MALFORMED = "malformed"  # a row or checkpoint that is not well-formed (or not readable)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by verification, naming the event (seq) or checkpoint (address)."""
+
+    problem: Problem
+    message: str
+    seq: int | None = None
+    address: str | None = None
+
+    @property
+    def summary(self) -> str:
+        """A few words: the kind of problem and what it is about."""
+        if self.address is not None:
+            return f"checkpoint {self.address[:12]} {self.problem.value}"
+        if self.seq is not None:
+            return f"event {self.seq} {self.problem.value}"
+        return f"audit_head {self.problem.value}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, for the API and `--json`."""
+        return {
+            "problem": self.problem.value,
+            "seq": self.seq,
+            "address": self.address,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -66,12 +106,15 @@ class Checkpoint:
         """Read `to_dict` output.
 
         Raises:
-            InvalidInput: a key is missing or malformed.
+            InvalidInput: not a mapping, or a key is missing or malformed.
         """
         try:
-            return cls(int(data["seq"]), str(data["hash"]), datetime.fromisoformat(data["at"]))
+            seq, hash_, at = data["seq"], data["hash"], datetime.fromisoformat(data["at"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInput(f"Not an audit checkpoint: {data!r}.") from exc
+            raise InvalidInput(f"Not an audit checkpoint: {_short(data)}.") from exc
+        if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(hash_, str):
+            raise InvalidInput(f"Not an audit checkpoint: {_short(data)}.")
+        return cls(seq, hash_, at)
 
     @classmethod
     def of(cls, event: AuditEvent, *, at: datetime) -> Checkpoint:
@@ -79,9 +122,18 @@ class Checkpoint:
         return cls(event.seq, event.hash, at)
 
 
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of `verify_chain`: `checked` events were verified before any problem."""
+    """Outcome of `verify_chain`: `checked` events were verified before any problem.
+
+    `problem`, `first_bad_seq` and `message` describe the first problem; `problems` lists
+    every one found (the chain's first, then the head's and the checkpoints').
+    """
 
     ok: bool
     checked: int
@@ -90,6 +142,7 @@ class VerifyResult:
     message: str
     last_seq: int | None = None  # the head of the verified chain, to write a new checkpoint
     last_hash: str | None = None
+    problems: tuple[Finding, ...] = ()
 
     def raise_if_bad(self) -> None:
         """Raise IntegrityViolation carrying the problem and the first bad seq.
@@ -102,13 +155,31 @@ class VerifyResult:
                 self.message, problem=str(self.problem), first_bad_seq=self.first_bad_seq
             )
 
+    def with_findings(self, findings: Sequence[Finding]) -> VerifyResult:
+        """This result with more problems found outside the chain (head, checkpoints)."""
+        if not findings:
+            return self
+        every = (*self.problems, *findings)
+        if self.ok:
+            first = findings[0]
+            result = replace(self, ok=False, first_bad_seq=first.seq, problem=first.problem)
+        else:
+            result = self
+        message = every[0].message
+        if len(every) > 1:
+            also = "; ".join(finding.summary for finding in every[1:6])
+            more = f"; {len(every) - 6} more" if len(every) > 6 else ""
+            message += f" Also: {also}{more} ('modelward audit verify --json' lists them)."
+        return replace(result, message=message, problems=every)
+
 
 def _bad(problem: Problem, seq: int, checked: int, message: str) -> VerifyResult:
-    return VerifyResult(False, checked, seq, problem, message)
+    finding = Finding(problem, message, seq=seq)
+    return VerifyResult(False, checked, seq, problem, message, problems=(finding,))
 
 
 def verify_chain(
-    events: Iterable[AuditEvent],
+    events: Iterable[AuditEvent | MalformedEvent],
     *,
     checkpoints: Sequence[Checkpoint] = (),
     start: Checkpoint | None = None,
@@ -116,7 +187,8 @@ def verify_chain(
     """Check the chain link by link, in one pass and constant memory.
 
     Args:
-        events: The events in `seq` order, e.g. streamed from the store.
+        events: The events in `seq` order, e.g. streamed from the store; a `MalformedEvent`
+            (a row that is not a well-formed event) is reported as `malformed`.
         checkpoints: Chain heads recorded outside the events table.
         start: Verify a tail only: the events begin right after this (trusted) checkpoint.
             By default the chain starts at seq 1 after GENESIS.
@@ -125,7 +197,7 @@ def verify_chain(
         ok, or the first problem: `edited` (an event does not hash to its hash, or the next
         event does not link to it, or a checkpoint disagrees), `deleted` (a gap in seq),
         `inserted` (an extra event), `reordered` (seq out of order) or `truncated` (the chain
-        ends before a checkpoint).
+        ends before a checkpoint) or `malformed` (a row is not a well-formed event).
     """
     anchors = sorted((c for c in checkpoints if start is None or c.seq > start.seq), key=_seq)
     expected = start.seq + 1 if start else 1
@@ -133,6 +205,9 @@ def verify_chain(
     next_anchor, checked = 0, 0
     stream = iter(events)
     for event in stream:
+        if isinstance(event, MalformedEvent):
+            where = event.seq if event.seq is not None else expected
+            return _bad(Problem.MALFORMED, where, checked, event.message)
         problem = _link(event, expected, prev_hash, grand_hash, stream, checked)
         if problem:
             return problem
@@ -179,7 +254,7 @@ def _link(
     expected: int,
     prev_hash: str,
     grand_hash: str | None,
-    rest: Iterator[AuditEvent],
+    rest: Iterator[AuditEvent | MalformedEvent],
     checked: int,
 ) -> VerifyResult | None:
     """The problem at `event`, or None; `rest` is read on only to tell a gap's cause."""
@@ -237,11 +312,17 @@ def _shifted(event: AuditEvent, checked: int) -> VerifyResult | None:
     return None
 
 
-def _gap(expected: int, seq: int, rest: Iterator[AuditEvent], checked: int) -> VerifyResult:
+def _gap(
+    expected: int, seq: int, rest: Iterator[AuditEvent | MalformedEvent], checked: int
+) -> VerifyResult:
     # A missing seq that shows up later was moved, not deleted; scan on to tell (O(1) memory).
-    if any(expected <= later.seq < seq for later in rest):
-        message = f"Audit events are out of order: event {seq} comes where {expected} belongs."
-        return _bad(Problem.REORDERED, expected, checked, message)
+    # A row whose seq is not a number sorts last: it may be the missing one, made unreadable.
+    for later in rest:
+        if isinstance(later, MalformedEvent) and later.seq is None:
+            return _bad(Problem.MALFORMED, expected, checked, later.message)
+        if later.seq is not None and expected <= later.seq < seq:
+            message = f"Audit events are out of order: event {seq} comes where {expected} belongs."
+            return _bad(Problem.REORDERED, expected, checked, message)
     missing = f"{expected}" if seq == expected + 1 else f"{expected} to {seq - 1}"
     return _bad(Problem.DELETED, expected, checked, f"Audit event(s) {missing} were deleted.")
 

@@ -7,6 +7,7 @@ InvalidInput. What a policy means, and the gate that applies it, is in `domain.p
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable, Mapping
 from importlib import resources
 from os import PathLike
@@ -17,6 +18,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from modelward.domain.audit import canonical_json
 from modelward.domain.policy import (
     DEFAULT_PERMISSIONS,
     CheckRequirement,
@@ -294,6 +296,19 @@ def load_policies(path: str | PathLike[str] | None = None) -> PolicySet:
             f"Cannot read policy file {str(path)!r}: {exc.strerror or exc}.", file=str(path)
         ) from exc
     return parse_policies(text, name=str(path))
+
+
+def policy_hash(policies: PolicySet) -> str:
+    """sha256 of the canonical JSON of the effective policy set: every level's policy and the
+    permission table. Equal policies hash equal however their files are written."""
+    document = {
+        "policies": {level.value: policy_as_dict(p) for level, p in policies.policies.items()},
+        "permissions": {
+            role: sorted(str(action) for action in actions)
+            for role, actions in policies.permissions.table.items()
+        },
+    }
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
 
 
 def _yes(flag: bool) -> str:

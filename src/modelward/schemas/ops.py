@@ -168,6 +168,7 @@ class LineageOut(BaseModel):
 class VerifyOut(BaseModel):
     ok: bool
     detail: dict[str, Any]
+    problems: list[dict[str, Any]] = Field(default_factory=list)  # each names a seq or address
 
 
 # -- deployments --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 from modelward.errors import BackendUnavailable, IntegrityViolation, InvalidInput, NotFound
 
 _HEX = set("0123456789abcdef")
+_REF_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+REFS = "refs"  # named pointers live in ROOT/refs/, beside the two-hex-digit blob folders
 
 
 def _check_sha(sha256: str) -> str:
@@ -21,10 +24,23 @@ def _check_sha(sha256: str) -> str:
     return sha256
 
 
+def _check_ref(name: str) -> str:
+    # Ref names become paths: only plain segments, so no traversal and no hidden files.
+    parts = name.split("/")
+    if not 1 <= len(parts) <= 4 or not all(_REF_SEGMENT.fullmatch(part) for part in parts):
+        raise InvalidInput(
+            f"{name!r} is not a ref name; use up to four '/'-separated segments of letters,"
+            " digits, '.', '_' and '-'."
+        )
+    return name
+
+
 class ArtifactStore:
     """Implements ``modelward.domain.ports.ArtifactStore``.
 
-    Layout: ``ROOT/ab/cdef...`` for a blob whose sha256 is ``abcdef...``.
+    Layout: ``ROOT/ab/cdef...`` for a blob whose sha256 is ``abcdef...``; named refs (small
+    text files holding a sha256) under ``ROOT/refs/NAME``, so some blobs (audit checkpoints)
+    can be found by listing, without the database.
     """
 
     def __init__(self, root: str) -> None:
@@ -107,3 +123,43 @@ class ArtifactStore:
         if self._local:
             return self._local_path(sha256).stat().st_size
         return int(self._fs.size(self._remote_path(sha256)))
+
+    def put_ref(self, name: str, sha256: str) -> None:
+        _check_ref(name)
+        data = _check_sha(sha256).encode()
+        if self._local:
+            target = self._path / REFS / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        else:
+            self._fs.pipe_file(f"{self._base.rstrip('/')}/{REFS}/{name}", data)
+
+    def list_refs(self, prefix: str) -> dict[str, str]:
+        _check_ref(prefix)
+        found: dict[str, str] = {}
+        if self._local:
+            folder = self._path / REFS / prefix
+            if not folder.is_dir():
+                return found
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith(".tmp-"):
+                    name = path.relative_to(self._path / REFS).as_posix()
+                    found[name] = path.read_bytes().decode("utf-8", "replace").strip()
+            return found
+        base = f"{self._base.rstrip('/')}/{REFS}/"
+        try:
+            paths = self._fs.find(base + prefix)
+        except FileNotFoundError:
+            return found
+        for path in sorted(paths):
+            name = str(path).split(f"/{REFS}/", 1)[-1]
+            if not name.rsplit("/", 1)[-1].startswith(".tmp-"):
+                found[name] = self._fs.cat_file(path).decode("utf-8", "replace").strip()
+        return found

@@ -76,15 +76,19 @@ def audit_events(
 
 
 def _anchors(home: Path) -> list[str]:
+    # A damaged workspace file hides no checkpoint: the store's refs and the table list them.
     path = home / CHECKPOINT_FILE
-    if not path.exists():
+    try:
+        listed = json.loads(path.read_text("utf-8")).get("checkpoints", [])
+    except (OSError, ValueError, AttributeError):
         return []
-    return [str(a) for a in json.loads(path.read_text("utf-8")).get("checkpoints", [])]
+    return [str(a) for a in listed] if isinstance(listed, list) else []
 
 
 @router.get("/audit/verify")
 def verify_audit(ctx: CtxDep) -> VerifyOut:
-    """Verify the hash chain against every checkpoint (ok: false names the first problem)."""
+    """Verify the hash chain, its head and every checkpoint. Tampering is a result (200,
+    ok: false, `problems` naming each bad event seq or checkpoint address), not an error."""
     found = trail.verify_audit(
         ctx.uow(read_only=True),
         ctx.artifacts,
@@ -96,7 +100,8 @@ def verify_audit(ctx: CtxDep) -> VerifyOut:
         "problem": found.problem.value if found.problem else None,
         "message": found.message,
     }
-    return VerifyOut(ok=found.ok, detail=detail)
+    problems = [finding.to_dict() for finding in found.problems]
+    return VerifyOut(ok=found.ok, detail=detail, problems=problems)
 
 
 @router.get("/audit/export", response_class=StreamingResponse)
