@@ -35,6 +35,7 @@ from modelward.governance.audit_verify import VerifyResult
 from modelward.governance.policies import load_policies
 from modelward.registry import service as registry_service
 from modelward.registry.service import AliasGate
+from modelward.store.private import private_dir, write_private
 
 CHECKPOINT_FILE = "audit-checkpoints.json"
 KEEP_CHECKPOINTS = 100
@@ -327,10 +328,8 @@ class GovernanceClient:
         )
         kept = [*anchors, record.address][-KEEP_CHECKPOINTS:]
         path = self._anchor_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"checkpoints": kept}, indent=1), "utf-8")
-        tmp.replace(path)
+        private_dir(path.parent)
+        write_private(path, json.dumps({"checkpoints": kept}, indent=1).encode())  # 0600
         return record
 
     def audit_events(

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from modelward.config import Settings
 from modelward.errors import NotFound
 from modelward.store.artifacts import ArtifactStore
+from modelward.store.private import private_dir
 from modelward.store.sql import engine as sql_engine
 from modelward.store.sql.uow import SqlUnitOfWork
 
@@ -51,7 +52,7 @@ class LocalBackend:
                     " or set MODELWARD_HOME."
                 )
         if create:
-            home.mkdir(parents=True, exist_ok=True)
+            private_dir(home)  # 0700: the workspace holds training data and the audit trail
         engine = sql_engine.make_engine(url)
         sql_engine.ensure_schema(engine)
         artifacts = ArtifactStore(settings.resolved_artifact_url())

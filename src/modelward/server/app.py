@@ -29,6 +29,7 @@ from modelward.server.api import (
 from modelward.server.api import validation as validation_api
 from modelward.server.deps import Platform
 from modelward.store.artifacts import ArtifactStore
+from modelward.store.private import private_dir
 from modelward.store.sql import engine as sql_engine
 
 API_PREFIX = "/api/v1"
@@ -36,7 +37,7 @@ API_PREFIX = "/api/v1"
 
 def _platform(settings: Settings) -> Platform:
     if settings.resolved_db_url().startswith("sqlite"):
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.home)
     engine = sql_engine.make_engine(settings.resolved_db_url())
     sql_engine.ensure_schema(engine)
     secret = (settings.secret_key or secrets.token_hex(32)).encode()
