@@ -74,7 +74,7 @@ def get_run(run_id: str, ctx: CtxDep) -> RunOut:
     return RunOut.model_validate(service.get_run(ctx.uow(read_only=True), run_id=run_id))
 
 
-@router.get("/runs/{run_id}/metrics/{key}")
+@router.get("/runs/{run_id}/metrics/{key:path}")  # keys group with "/": train/loss
 def metric_history(run_id: str, key: str, ctx: CtxDep) -> list[MetricIO]:
     """Every value logged for a metric, by step."""
     found = service.metric_history(ctx.uow(read_only=True), run_id=run_id, key=key)
