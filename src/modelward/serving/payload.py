@@ -207,6 +207,14 @@ def parse_invocations(body: bytes) -> Batch:
     return _tabular(payload[key], f'"{key}"')
 
 
+_NUMBER_TYPES = frozenset({int, float})
+
+
+def _numbers_only(values: Any) -> bool:
+    # type() is exact: bool, a subclass of int, is not let through
+    return set(map(type, values)) <= _NUMBER_TYPES
+
+
 class InputSpec:
     """A model's signature compiled once per version: column order and the numeric fast path."""
 
@@ -233,7 +241,10 @@ class InputSpec:
                 self._check_values(matrix)
                 return matrix
         try:
-            frame = enforce(self.signature, batch.frame(), strict_categories=self.strict)
+            # strict types: a JSON string or boolean in a numeric column is the caller's mistake
+            frame = enforce(
+                self.signature, batch.frame(), strict_categories=self.strict, strict_types=True
+            )
         except (TypeError, ValueError) as exc:  # nested lists and other non-scalar values
             raise InvalidInput(
                 f"Cannot read the input as a table of scalar values ({exc}); send one number"
@@ -243,18 +254,24 @@ class InputSpec:
         return frame
 
     def _fast_matrix(self, batch: Batch) -> np.ndarray | None:
-        """A float matrix in signature order, or None to take the slow path (which explains)."""
+        """A float matrix in signature order, or None to take the slow path (which explains).
+
+        Only JSON numbers qualify: float("42") and float(True) would convert strings and
+        booleans the slow path refuses, so any other type of value takes the slow path.
+        """
         try:
             if batch.records is not None:
                 # one pass of float() over the values: about twice as fast as np.array(tuples)
                 width = len(self.columns)
                 values = map(self._getter, batch.records)  # type: ignore[arg-type]
-                flat = chain.from_iterable(values) if width > 1 else values
+                flat = list(chain.from_iterable(values) if width > 1 else values)
+                if not _numbers_only(flat):
+                    return None
                 matrix = np.fromiter(flat, np.float64, count=len(batch.records) * width)
                 return matrix.reshape(-1, width)
             if batch.columns is not None:
                 rows = [batch.columns[c] for c in self.columns]
-                if len({len(r) for r in rows}) != 1:
+                if len({len(r) for r in rows}) != 1 or not _numbers_only(chain(*rows)):
                     return None
                 matrix = np.array(rows, dtype=np.float64).T
                 return matrix if matrix.ndim == 2 else None
@@ -266,6 +283,9 @@ class InputSpec:
                     index = [batch.split_columns.index(c) for c in self.columns]
                     pick = itemgetter(*index)
                     rows = [pick(r) for r in batch.split_rows]
+                scalars = len(self.columns) == 1 and batch.split_columns != self.columns
+                if not _numbers_only(rows if scalars else chain.from_iterable(rows)):
+                    return None
             matrix = np.array(rows, dtype=np.float64)
         except (KeyError, ValueError, TypeError, IndexError):
             return None
