@@ -213,6 +213,16 @@ class HttpTrackingClient:
         body = _batch(params, metrics, tags) | {"status": RunStatus(status).value}
         self._b.call("POST", f"/runs/{segment(run_id)}/end", json=body)
 
+    def heartbeat(self, run_id: str) -> None:
+        self._b.call("POST", f"/runs/{segment(run_id)}/heartbeat")
+
+    def reap_stale_runs(self, *, timeout: float | None = None) -> list[str]:
+        if timeout is not None:  # else any user could fail everyone's live runs
+            raise errors.InvalidInput(
+                "The server reaps with its own MODELWARD_RUN_HEARTBEAT_TIMEOUT; omit --timeout."
+            )
+        return [str(r) for r in self._b.json("POST", "/runs/reap")]
+
     def get_run(self, run_id: str) -> Run:
         return core.RunOut.model_validate(
             self._b.json("GET", f"/runs/{segment(run_id)}")

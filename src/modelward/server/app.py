@@ -8,10 +8,15 @@ all of them so UI sessions survive a change of replica.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -37,8 +42,10 @@ from modelward.serving.payload import MAX_JSON_DEPTH, json_depth_exceeds
 from modelward.store.artifacts import ArtifactStore
 from modelward.store.private import private_dir
 from modelward.store.sql import engine as sql_engine
+from modelward.tracking import service as tracking_service
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger("modelward.server")
 SECURITY_HEADERS = (
     # No page of ours may be framed (clickjacking), content types are not sniffed, and links
     # to other sites do not carry our URLs (which hold model names) in the Referer.
@@ -138,6 +145,30 @@ def _platform(settings: Settings) -> Platform:
     return Platform(settings, engine, ArtifactStore(settings.resolved_artifact_url()), secret)
 
 
+REAP_EVERY_SECONDS = 60.0
+
+
+def reap_once(platform: Platform) -> list[str]:
+    """Mark RUNNING runs whose heartbeats stopped as FAILED (see tracking.reap_stale_runs)."""
+    timeout = timedelta(seconds=platform.settings.run_heartbeat_timeout)
+    try:
+        return tracking_service.reap_stale_runs(
+            platform.uow(), now=platform.clock(), timeout=timeout
+        )
+    except Exception:  # the database may be briefly away; the next round retries
+        log.warning("reaping stale runs failed", exc_info=True)
+        return []
+
+
+async def _reap_periodically(platform: Platform) -> None:
+    # At start-up, then every minute: one indexed query when nothing is stale.
+    while True:
+        reaped = await anyio.to_thread.run_sync(reap_once, platform)
+        if reaped:
+            log.info("marked %d run(s) without heartbeat as FAILED: %s", len(reaped), reaped)
+        await asyncio.sleep(REAP_EVERY_SECONDS)
+
+
 def _api() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     routers = (tracking, artifacts, registry, validation_api, governance, admin, deployments)
@@ -166,7 +197,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        reaper = asyncio.create_task(_reap_periodically(platform))
         yield
+        reaper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reaper
         platform.engine.dispose()
 
     app = FastAPI(
