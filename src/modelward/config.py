@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     flush_interval: float = Field(
         default=1.0, gt=0, description="Seconds between background flushes of logged metrics."
     )
+    run_heartbeat_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds without a heartbeat after which a RUNNING run is marked FAILED"
+        " (its process died); logging processes send one every 30 s.",
+    )
     predictions_dir: Path | None = Field(
         default=None, description="Prediction log folder; home/predictions if unset."
     )

@@ -84,6 +84,12 @@ class BackendUnavailable(ModelwardError):
     code = "backend_unavailable"
 
 
+class InsufficientStorage(BackendUnavailable):
+    """The artifact store or log folder is full (no space left on the device)."""
+
+    code = "insufficient_storage"
+
+
 def all_error_classes() -> list[type[ModelwardError]]:
     """Every subclass of ModelwardError, recursively (for mapping-completeness tests)."""
     found: list[type[ModelwardError]] = []

@@ -25,6 +25,7 @@ from modelward.governance.guard import PolicyGuard
 from modelward.governance.policies import load_policies, policy_hash
 from modelward.governance.policy_audit import record_policy_in_force
 from modelward.store.artifacts import ArtifactStore
+from modelward.store.private import private_dir
 from modelward.store.sql import engine as sql_engine
 from modelward.store.sql.uow import SqlUnitOfWork
 
@@ -91,7 +92,7 @@ class Workspace:
                 " or set MODELWARD_HOME."
             )
         if create:
-            home.mkdir(parents=True, exist_ok=True)
+            private_dir(home)  # 0700: the workspace holds training data and the audit trail
         engine = sql_engine.make_engine(url)
         sql_engine.ensure_schema(engine)
         return cls(settings, engine, ArtifactStore(settings.resolved_artifact_url()))

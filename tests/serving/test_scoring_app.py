@@ -119,7 +119,7 @@ def test_422_lists_every_bad_field(http: httpx.Client) -> None:
     error = response.json()["error"]
     assert error["code"] == "invalid_input"
     assert len(error["problems"]) == 3
-    for fragment in ("'debt'", "'income' must be float", "'age' must hold whole numbers"):
+    for fragment in ("'debt'", "'income' row 0 must be float", "'age' must hold whole numbers"):
         assert fragment in error["message"]
 
 

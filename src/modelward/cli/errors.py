@@ -23,6 +23,7 @@ EXIT_CODE: dict[type[errors.ModelwardError], int] = {
     errors.Unauthenticated: 6,
     errors.IntegrityViolation: 7,
     errors.BackendUnavailable: 8,
+    errors.InsufficientStorage: 8,
     errors.SchemaVersionError: 8,
 }
 

@@ -10,7 +10,7 @@ from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.output import console, fmt_num, fmt_time, print_json, table
 
-runs_app = typer.Typer(help="Tracked runs: list, show, diff.", no_args_is_help=True)
+runs_app = typer.Typer(help="Tracked runs: list, show, diff, reap.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -151,3 +151,29 @@ def diff(
                 console().print("environment: identical")
                 continue
             console().print(out)
+
+
+@runs_app.command("reap")
+def reap(
+    ctx: typer.Context,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds without a heartbeat (default MODELWARD_RUN_HEARTBEAT_TIMEOUT, 600);"
+            " local workspaces only."
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Mark RUNNING runs whose process died (no heartbeat for the timeout) as FAILED."""
+    with exit_on_domain_error():
+        reaped = env_of(ctx).client.tracking.reap_stale_runs(timeout=timeout)
+        if json_out:
+            print_json(reaped)
+            return
+        if not reaped:
+            typer.echo("No stale runs: every RUNNING run has a recent heartbeat.")
+            return
+        typer.echo(f"Marked {len(reaped)} run(s) without a heartbeat as FAILED:")
+        for run_id in reaped:
+            typer.echo(f"  {run_id}")

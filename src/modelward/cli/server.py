@@ -24,9 +24,19 @@ def server(
 
     Users sign in with a token from 'modelward users token NAME'.
     """
+    settings = env_of(ctx).settings
+    if workers > 1 and not settings.secret_key:
+        # Each worker would draw its own random session key: a sign-in made on one worker
+        # would be refused by the next one.
+        typer.echo(
+            f"Error: --workers {workers} needs MODELWARD_SECRET_KEY: set the secret key (the same"
+            " on every worker, e.g. 'export MODELWARD_SECRET_KEY=$(openssl rand -hex 32)') so"
+            " sessions work across workers.",
+            err=True,
+        )
+        raise typer.Exit(2)
     import uvicorn
 
-    settings = env_of(ctx).settings
     os.environ["MODELWARD_HOME"] = str(settings.home)
     if settings.db_url:
         os.environ["MODELWARD_DB_URL"] = settings.db_url

@@ -7,6 +7,7 @@ The platform-server backend plugs in behind the same methods.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from modelward.client.deploy import DeploymentClient
@@ -89,6 +90,18 @@ class TrackingClient:
             params=params,
             metrics=metrics,
             tags=tags,
+        )
+
+    def heartbeat(self, run_id: str) -> None:
+        """Note that the process logging into the run is alive (ActiveRun does this)."""
+        tracking_service.record_heartbeat(self._b.uow(), run_id=run_id, now=self._b.now())
+
+    def reap_stale_runs(self, *, timeout: float | None = None) -> list[str]:
+        """Mark RUNNING runs without a heartbeat for `timeout` seconds (default
+        MODELWARD_RUN_HEARTBEAT_TIMEOUT) as FAILED; returns their ids."""
+        seconds = self._b.settings.run_heartbeat_timeout if timeout is None else timeout
+        return tracking_service.reap_stale_runs(
+            self._b.uow(), now=self._b.now(), timeout=timedelta(seconds=seconds)
         )
 
     def get_run(self, run_id: str) -> Run:

@@ -32,6 +32,7 @@ from modelward.governance import inventory as inventory_service
 from modelward.governance import users as user_service
 from modelward.governance.audit_verify import VerifyResult
 from modelward.registry import service as registry_service
+from modelward.store.private import private_dir, write_private
 
 CHECKPOINT_FILE = "audit-checkpoints.json"
 KEEP_CHECKPOINTS = 100
@@ -318,10 +319,8 @@ class GovernanceClient:
         )
         kept = [*anchors, record.address][-KEEP_CHECKPOINTS:]
         path = self._anchor_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"checkpoints": kept}, indent=1), "utf-8")
-        tmp.replace(path)
+        private_dir(path.parent)
+        write_private(path, json.dumps({"checkpoints": kept}, indent=1).encode())  # 0600
         return record
 
     def audit_events(

@@ -14,6 +14,7 @@ import io
 import json
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -28,6 +29,12 @@ from modelward.tracking import capture
 from modelward.tracking.service import RunDiff
 
 _BY_CODE = {cls.code: cls for cls in errors.all_error_classes()}
+_BYTES = {"Content-Type": "application/octet-stream"}  # raw uploads are never parsed as JSON
+
+
+def segment(value: object) -> str:
+    """`value` as one URL path segment: every reserved character percent-encoded ('/' too)."""
+    return quote(str(value), safe="")
 
 
 def error_from(response: httpx.Response) -> errors.ModelwardError:
@@ -94,7 +101,7 @@ class HttpBackend:
     def put_blob(self, data: bytes) -> str:
         """Upload bytes content-addressed (the server checks the address); returns the sha."""
         sha = hashlib.sha256(data).hexdigest()
-        self.call("PUT", f"/blobs/{sha}", content=data)
+        self.call("PUT", f"/blobs/{segment(sha)}", content=data, headers=_BYTES)
         return sha
 
     def get_blob(self, sha256: str) -> bytes:
@@ -105,7 +112,7 @@ class HttpBackend:
         """
         digest, parts = hashlib.sha256(), []
         try:
-            with self.http.stream("GET", f"/blobs/{sha256}") as response:
+            with self.http.stream("GET", f"/blobs/{segment(sha256)}") as response:
                 if response.status_code >= 400:
                     response.read()
                     raise error_from(response)
@@ -192,7 +199,7 @@ class HttpTrackingClient:
         metrics: Sequence[Metric] = (),
         tags: dict[str, Any] | None = None,
     ) -> None:
-        self._b.call("POST", f"/runs/{run_id}/batch", json=_batch(params, metrics, tags))
+        self._b.call("POST", f"/runs/{segment(run_id)}/batch", json=_batch(params, metrics, tags))
 
     def end_run(
         self,
@@ -204,13 +211,25 @@ class HttpTrackingClient:
         tags: dict[str, Any] | None = None,
     ) -> None:
         body = _batch(params, metrics, tags) | {"status": RunStatus(status).value}
-        self._b.call("POST", f"/runs/{run_id}/end", json=body)
+        self._b.call("POST", f"/runs/{segment(run_id)}/end", json=body)
+
+    def heartbeat(self, run_id: str) -> None:
+        self._b.call("POST", f"/runs/{segment(run_id)}/heartbeat")
+
+    def reap_stale_runs(self, *, timeout: float | None = None) -> list[str]:
+        if timeout is not None:  # else any user could fail everyone's live runs
+            raise errors.InvalidInput(
+                "The server reaps with its own MODELWARD_RUN_HEARTBEAT_TIMEOUT; omit --timeout."
+            )
+        return [str(r) for r in self._b.json("POST", "/runs/reap")]
 
     def get_run(self, run_id: str) -> Run:
-        return core.RunOut.model_validate(self._b.json("GET", f"/runs/{run_id}")).to_domain()
+        return core.RunOut.model_validate(
+            self._b.json("GET", f"/runs/{segment(run_id)}")
+        ).to_domain()
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
-        found = self._b.json("GET", f"/runs/{run_id}/metrics/{key}")
+        found = self._b.json("GET", f"/runs/{segment(run_id)}/metrics/{quote(key, safe='/')}")
         return [core.MetricIO.model_validate(m).to_domain() for m in found]
 
     def search_runs(
@@ -249,7 +268,7 @@ class HttpTrackingClient:
             source = str(data)
         form = {"name": name, "role": role} | ({"source": source} if source else {})
         files = {"file": ("data.parquet", _parquet(data), "application/octet-stream")}
-        found = self._b.json("POST", f"/runs/{run_id}/datasets", data=form, files=files)
+        found = self._b.json("POST", f"/runs/{segment(run_id)}/datasets", data=form, files=files)
         return core.DatasetOut.model_validate(found).to_domain()
 
     def log_model(
@@ -266,12 +285,16 @@ class HttpTrackingClient:
         )
         self._b.put_blob(model_bytes)
         body = {"name": name, "meta": json.loads(json.dumps(meta, sort_keys=True, default=str))}
-        found = self._b.json("POST", f"/runs/{run_id}/models", json=body)
+        found = self._b.json("POST", f"/runs/{segment(run_id)}/models", json=body)
         return core.ArtifactOut.model_validate(found).to_domain()
 
     def log_artifact(self, run_id: str, path: str, data: bytes) -> ArtifactRef:
         found = self._b.json(
-            "POST", f"/runs/{run_id}/artifacts", params={"path": path}, content=data
+            "POST",
+            f"/runs/{segment(run_id)}/artifacts",
+            params={"path": path},
+            content=data,
+            headers=_BYTES,
         )
         return core.ArtifactOut.model_validate(found).to_domain()
 
@@ -303,10 +326,12 @@ class HttpRegistryClient:
         self, run_id: str, artifact: str = "model", *, name: str, description: str = ""
     ) -> ModelVersion:
         body = {"run_id": run_id, "artifact": artifact, "description": description}
-        return versions([self._b.json("POST", f"/models/{name}/versions", json=body)])[0]
+        return versions([self._b.json("POST", f"/models/{segment(name)}/versions", json=body)])[0]
 
     def get_model(self, name: str) -> RegisteredModel:
-        return core.ModelOut.model_validate(self._b.json("GET", f"/models/{name}")).to_domain()
+        return core.ModelOut.model_validate(
+            self._b.json("GET", f"/models/{segment(name)}")
+        ).to_domain()
 
     def list_models(
         self, *, search: str | None = None, limit: int = 100, offset: int = 0
@@ -316,32 +341,38 @@ class HttpRegistryClient:
         return [core.ModelOut.model_validate(m).to_domain() for m in found]
 
     def list_versions(self, name: str) -> list[ModelVersion]:
-        return versions(self._b.json("GET", f"/models/{name}/versions"))
+        return versions(self._b.json("GET", f"/models/{segment(name)}/versions"))
 
     def get_version(self, name: str, version: int) -> ModelVersion:
-        return versions([self._b.json("GET", f"/models/{name}/versions/{version}")])[0]
+        return versions(
+            [self._b.json("GET", f"/models/{segment(name)}/versions/{segment(version)}")]
+        )[0]
 
     def resolve(self, uri: str) -> ModelVersion:
         return versions([self._b.json("GET", "/models/resolve", params={"uri": uri})])[0]
 
     def set_alias(self, name: str, alias: str, version: int, *, reason: str = "") -> AliasEvent:
         body = {"version": version, "reason": reason}
-        found = self._b.json("PUT", f"/models/{name}/aliases/{alias}", json=body)
+        found = self._b.json("PUT", f"/models/{segment(name)}/aliases/{segment(alias)}", json=body)
         return core.AliasEventOut.model_validate(found).to_domain()
 
     def delete_alias(self, name: str, alias: str, *, reason: str = "") -> AliasEvent:
         found = self._b.json(
-            "POST", f"/models/{name}/aliases/{alias}/delete", json={"reason": reason}
+            "POST",
+            f"/models/{segment(name)}/aliases/{segment(alias)}/delete",
+            json={"reason": reason},
         )
         return core.AliasEventOut.model_validate(found).to_domain()
 
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         params = {"alias": alias} if alias else {}
-        found = self._b.json("GET", f"/models/{name}/aliases", params=params)
+        found = self._b.json("GET", f"/models/{segment(name)}/aliases", params=params)
         return [core.AliasEventOut.model_validate(e).to_domain() for e in found]
 
     def version_meta(self, name: str, version: int) -> dict[str, Any]:
-        return dict(self._b.json("GET", f"/models/{name}/versions/{version}/meta"))
+        return dict(
+            self._b.json("GET", f"/models/{segment(name)}/versions/{segment(version)}/meta")
+        )
 
     def load_model(self, uri: str) -> LoadedModel:
         """Resolve, download the description and the bytes, verify both hashes here, load."""
@@ -356,8 +387,12 @@ class HttpRegistryClient:
         return flavors.load(meta, model_bytes, uri=version.uri, allow_pickle=True)
 
     def model_card(self, name: str, version: int) -> str:
-        return str(self._b.json("GET", f"/models/{name}/versions/{version}/card")["text"])
+        return str(
+            self._b.json("GET", f"/models/{segment(name)}/versions/{segment(version)}/card")["text"]
+        )
 
     def iter_artifact(self, run_id: str, path: str) -> Iterator[bytes]:
         """A run artifact's bytes (by its recorded path)."""
-        yield self._b.call("GET", f"/runs/{run_id}/artifacts/{path}").content
+        yield self._b.call(
+            "GET", f"/runs/{segment(run_id)}/artifacts/{quote(path, safe='/')}"
+        ).content

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from modelward.client.http import HttpBackend, _parquet
+from modelward.client.http import HttpBackend, _parquet, segment
 from modelward.domain.audit import AuditEvent
 from modelward.domain.deployment import (
     DEFAULT_MAX_BODY_BYTES,
@@ -70,15 +70,17 @@ class HttpValidationClient:
         return _validated(self._b.json("POST", "/validations", data=form, files=files))
 
     def latest(self, model: str, version: int) -> Validated:
-        return _validated(self._b.json("GET", f"/models/{model}/versions/{version}/report"))
+        return _validated(
+            self._b.json("GET", f"/models/{segment(model)}/versions/{segment(version)}/report")
+        )
 
     def list(self, model: str, version: int | None = None) -> list[ReportRecord]:
         params = {"version": version} if version is not None else {}
-        found = self._b.json("GET", f"/models/{model}/reports", params=params)
+        found = self._b.json("GET", f"/models/{segment(model)}/reports", params=params)
         return [core.ReportRecordOut.model_validate(r).to_domain() for r in found]
 
     def html(self, record: ReportRecord) -> str:
-        path = f"/models/{record.model}/versions/{record.version}/report.html"
+        path = f"/models/{segment(record.model)}/versions/{segment(record.version)}/report.html"
         return self._b.call("GET", path).text
 
 
@@ -103,7 +105,7 @@ class HttpGovernanceClient:
             "rationale": rationale,
             "answers": dict(answers) if answers is not None else None,
         }
-        found = self._b.json("POST", f"/governance/models/{model}/assessment", json=body)
+        found = self._b.json("POST", f"/governance/models/{segment(model)}/assessment", json=body)
         return ops.AssessmentOut.model_validate(found).to_domain()
 
     def require_server(self) -> bool:
@@ -116,7 +118,7 @@ class HttpGovernanceClient:
         return bool(found["previous"])
 
     def assessment_history(self, model: str) -> list[RiskAssessment]:
-        found = self._b.json("GET", f"/governance/models/{model}/assessments")
+        found = self._b.json("GET", f"/governance/models/{segment(model)}/assessments")
         return [ops.AssessmentOut.model_validate(a).to_domain() for a in found]
 
     def assessment(self, model: str) -> RiskAssessment | None:
@@ -125,20 +127,24 @@ class HttpGovernanceClient:
 
     def model_card(self, model: str, version: int, *, html: bool = False) -> str:
         if html:
-            path = f"/governance/models/{model}/versions/{version}/card"
+            path = f"/governance/models/{segment(model)}/versions/{segment(version)}/card"
             return self._b.call("GET", path).text
-        return str(self._b.json("GET", f"/models/{model}/versions/{version}/card")["text"])
+        return str(
+            self._b.json("GET", f"/models/{segment(model)}/versions/{segment(version)}/card")[
+                "text"
+            ]
+        )
 
     def request_review(
         self, model: str, version: int, *, comment: str = ""
     ) -> tuple[ReviewRequest, AliasEvent | None]:
         """Ask for sign-offs; the second item is the automatic promotion's alias move, if any."""
-        path = f"/governance/models/{model}/versions/{version}/review"
+        path = f"/governance/models/{segment(model)}/versions/{segment(version)}/review"
         found = ops.ReviewOut.model_validate(self._b.json("POST", path, json={"comment": comment}))
         moved = None
         if found.promoted_to:
             params = {"alias": found.promoted_to}
-            history = self._b.json("GET", f"/models/{model}/aliases", params=params)
+            history = self._b.json("GET", f"/models/{segment(model)}/aliases", params=params)
             moved = core.AliasEventOut.model_validate(history[-1]).to_domain()
         return found.to_domain(), moved
 
@@ -151,12 +157,12 @@ class HttpGovernanceClient:
     def _sign(
         self, model: str, version: int, role: str, decision: Decision, comment: str
     ) -> SignOff:
-        path = f"/governance/models/{model}/versions/{version}/sign-offs"
+        path = f"/governance/models/{segment(model)}/versions/{segment(version)}/sign-offs"
         body = {"role": role, "decision": decision.value, "comment": comment}
         return ops.SignOffOut.model_validate(self._b.json("POST", path, json=body)).to_domain()
 
     def status(self, model: str, version: int) -> ops.StatusOut:
-        path = f"/governance/models/{model}/versions/{version}/status"
+        path = f"/governance/models/{segment(model)}/versions/{segment(version)}/status"
         return ops.StatusOut.model_validate(self._b.json("GET", path))
 
     def add_user(self, name: str, roles: Sequence[str]) -> User:
@@ -267,14 +273,14 @@ class HttpDeploymentClient:
         return self._one("POST", "", json=body)
 
     def get(self, name: str) -> Deployment:
-        return self._one("GET", f"/{name}")
+        return self._one("GET", f"/{segment(name)}")
 
     def list(self) -> builtins.list[Deployment]:
         found = self._b.json("GET", "/deployments")
         return [ops.DeploymentOut.model_validate(d).to_domain() for d in found]
 
     def history(self, name: str) -> builtins.list[DeploymentConfig]:
-        found = self._b.json("GET", f"/deployments/{name}/history")
+        found = self._b.json("GET", f"/deployments/{segment(name)}/history")
         return [ops.DeploymentConfigOut.model_validate(c).to_domain() for c in found]
 
     def set_challenger(
@@ -294,22 +300,24 @@ class HttpDeploymentClient:
             "ab_key": ab_key,
             "reason": reason,
         }
-        return self._one("PUT", f"/{name}/challenger", json=body)
+        return self._one("PUT", f"/{segment(name)}/challenger", json=body)
 
     def clear_challenger(self, name: str, *, reason: str = "") -> Deployment:
-        return self._one("POST", f"/{name}/challenger/clear", json={"reason": reason})
+        return self._one("POST", f"/{segment(name)}/challenger/clear", json={"reason": reason})
 
     def promote(self, name: str, *, reason: str = "") -> Deployment:
-        return self._one("POST", f"/{name}/promote", json={"reason": reason})
+        return self._one("POST", f"/{segment(name)}/promote", json={"reason": reason})
 
     def rollback(self, name: str, *, reason: str = "") -> Deployment:
-        return self._one("POST", f"/{name}/rollback", json={"reason": reason})
+        return self._one("POST", f"/{segment(name)}/rollback", json={"reason": reason})
 
     def kill(self, name: str, *, fallback: Any = None, reason: str = "") -> Deployment:
-        return self._one("POST", f"/{name}/kill", json={"fallback": fallback, "reason": reason})
+        return self._one(
+            "POST", f"/{segment(name)}/kill", json={"fallback": fallback, "reason": reason}
+        )
 
     def revive(self, name: str, *, reason: str = "") -> Deployment:
-        return self._one("POST", f"/{name}/revive", json={"reason": reason})
+        return self._one("POST", f"/{segment(name)}/revive", json={"reason": reason})
 
 
 class RemoteMonitoring:

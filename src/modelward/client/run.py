@@ -5,6 +5,10 @@ buffer is written in one transaction when it holds `max_buffer` items, every
 `flush_interval` seconds by a background thread, and when the run ends, fails or the process
 exits (atexit). A hard kill (SIGKILL, power loss) therefore loses at most the values logged
 in the last `flush_interval` seconds (1 s by default, MODELWARD_FLUSH_INTERVAL).
+
+The same thread sends a heartbeat for each active run every `HEARTBEAT_SECONDS`; a RUNNING run
+whose heartbeats stop (the process was killed) is later marked FAILED by
+`tracking.service.reap_stale_runs`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from modelward.client import Client
 
 _ACTIVE: weakref.WeakSet[ActiveRun] = weakref.WeakSet()
+HEARTBEAT_SECONDS = 30.0  # well under the reaping timeout (10 min by default)
 _stack = threading.local()
 
 
@@ -78,6 +83,8 @@ class _Flusher:
             for run in runs:
                 if now - run._last_flush >= run.flush_interval:
                     run._background_flush()
+                if now - run._last_heartbeat >= run.heartbeat_interval:
+                    run._background_heartbeat(now)
 
 
 _FLUSHER = _Flusher()
@@ -108,6 +115,8 @@ class ActiveRun:
         self._ended = False
         self._error: Exception | None = None
         self._last_flush = time.monotonic()
+        self.heartbeat_interval = HEARTBEAT_SECONDS
+        self._last_heartbeat = time.monotonic()  # starting the run counts as the first one
         _ACTIVE.add(self)
         _FLUSHER.ensure_started()
 
@@ -210,6 +219,15 @@ class ActiveRun:
             self.flush()
         except Exception as exc:  # surfaced by end(); the flusher keeps going
             self._error = exc
+
+    def _background_heartbeat(self, now: float) -> None:
+        self._last_heartbeat = now
+        if self._ended:
+            return
+        try:
+            self.client.tracking.heartbeat(self.id)
+        except Exception:  # a missed heartbeat is retried next interval; logging goes on
+            pass
 
     # ending ------------------------------------------------------------------------------
     def end(self, status: RunStatus = RunStatus.FINISHED) -> None:

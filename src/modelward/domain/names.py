@@ -8,7 +8,11 @@ import re
 
 from modelward.errors import InvalidInput
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0, DEL and C1 control characters, and the Unicode bidi controls that make a name display
+# as something else ("Trojan Source": U+200E/F, U+061C, U+202A-U+202E, U+2066-U+2069).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Characters with a meaning in URLs: a name is a path segment of the API and the web UI.
+_URL_SPECIAL = re.compile(r"[?#%]")
 MAX_NAME = 256
 MAX_KEY = 250
 MAX_VALUE = 6000
@@ -18,8 +22,9 @@ _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 def check_name(value: object, *, what: str) -> str:
     """Return `value` if it is a usable name for `what`, else raise InvalidInput.
 
-    A name is a non-empty string of at most 256 characters without control characters,
-    path separators or leading/trailing spaces.
+    A name is a non-empty string of at most 256 characters without control characters
+    (including Unicode bidi controls), path separators, '?', '#', '%' or leading/trailing
+    spaces. Other Unicode letters and inner spaces are fine.
     """
     if not isinstance(value, str):
         raise InvalidInput(f"The {what} name must be a string, got {type(value).__name__}.")
@@ -29,8 +34,16 @@ def check_name(value: object, *, what: str) -> str:
         raise InvalidInput(f"The {what} name {value!r} has leading or trailing spaces.")
     if len(value) > MAX_NAME:
         raise InvalidInput(f"The {what} name is {len(value)} characters long; at most {MAX_NAME}.")
-    if _CONTROL.search(value):
-        raise InvalidInput(f"The {what} name {value!r} contains control characters.")
+    if control := _CONTROL.search(value):
+        raise InvalidInput(
+            f"The {what} name {value!r} contains the control character {control.group()!r};"
+            " use visible characters only."
+        )
+    if special := _URL_SPECIAL.search(value):
+        raise InvalidInput(
+            f"The {what} name {value!r} contains {special.group()!r}; '?', '#' and '%' are not"
+            " allowed in names (they have a meaning in URLs)."
+        )
     if "/" in value or "\\" in value:
         raise InvalidInput(f"The {what} name {value!r} contains a path separator ('/' or '\\').")
     if value in {".", ".."}:
@@ -50,6 +63,13 @@ def _key_problem(value: str) -> str | None:
             "The {what} key "
             + repr(value)
             + " contains control characters, a backslash, '..' or a leading '/'."
+        )
+    if _URL_SPECIAL.search(value):
+        return (
+            "The {what} key "
+            + repr(value)
+            + " contains '?', '#' or '%', which are not allowed in keys (they have a meaning"
+            " in URLs)."
         )
     return None
 

@@ -74,6 +74,14 @@ class TrackingRepo(Protocol):
         """Set a terminal status if the run is RUNNING; False when it is not (or unknown)."""
         ...
 
+    def record_heartbeat(self, run_id: str, *, at: datetime) -> bool:
+        """Set the run's last heartbeat to `at` if it is RUNNING; False when it is not."""
+        ...
+
+    def stale_runs(self, *, before: datetime, limit: int) -> list[str]:
+        """Ids of RUNNING runs whose last heartbeat (else start) is older than `before`."""
+        ...
+
     def log_batch(
         self,
         run_id: str,

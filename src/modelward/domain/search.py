@@ -51,6 +51,7 @@ _CANON = {
 }
 _ATTR_CANON = {"name": "run_name", "id": "run_id"}
 OPS = {"=", "!=", ">", ">=", "<", "<=", "like", "ilike", "in", "not in"}
+MAX_DEPTH = 32  # nested parentheses; the parser and the SQL built from the tree recurse
 
 _TOKEN = re.compile(
     r"""\s*(?:
@@ -129,6 +130,16 @@ class _Parser:
         self.text = text
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
+
+    def _position(self) -> int:
+        # The character offset of the token just taken (tokens keep no offsets: recount).
+        pos, text = 0, self.text.rstrip()
+        for _ in range(self.i):
+            match = _TOKEN.match(text, pos)
+            assert match is not None
+            pos = match.end()
+        return pos - 1
 
     def peek(self) -> tuple[str, str] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -172,7 +183,15 @@ class _Parser:
         tok = self.peek()
         if tok == ("op", "("):
             self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise InvalidInput(
+                    f"The filter nests parentheses more than {MAX_DEPTH} deep (at position"
+                    f" {self._position()}); write it with fewer parentheses.",
+                    position=self._position(),
+                )
             inner = self.expr()
+            self.depth -= 1
             if self.take() != ("op", ")"):
                 raise InvalidInput(f"Missing ')' in filter {self.text!r}.")
             return inner

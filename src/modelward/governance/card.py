@@ -6,6 +6,7 @@ The card itself is `registry.card`; these sections go in through its `extra_sect
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -183,13 +184,41 @@ _STYLE = (
 )
 
 
-def to_html(markdown: str, *, title: str) -> str:
-    """A standalone HTML page of the Markdown card (raw HTML in the text is escaped)."""
-    from html import escape
+_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_REL = "noopener noreferrer nofollow"
 
+
+def _safe_link(url: str) -> bool:
+    # Only web and mail links; javascript:, data:, vbscript:, file: and the like become text.
+    # Control characters and spaces are dropped first, as browsers do ("java\tscript:").
+    compact = re.sub(r"[\x00-\x20\x7f]+", "", url).lower()
+    match = _SCHEME.match(compact)
+    return match is None or match.group(1) in _SAFE_SCHEMES
+
+
+def _link_open(renderer: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+    tokens[idx].attrSet("rel", _REL)
+    return str(renderer.renderToken(tokens, idx, options, env))
+
+
+def markdown_html(markdown: str) -> str:
+    """User Markdown as inert HTML: raw HTML escaped, only http(s)/mailto/relative links, each
+    with rel="noopener noreferrer nofollow"."""
     from markdown_it import MarkdownIt
 
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.validateLink = _safe_link  # type: ignore[method-assign]
+    md.add_render_rule("link_open", _link_open)
+    return str(md.render(markdown))
+
+
+def to_html(markdown: str, *, title: str) -> str:
+    """A standalone HTML page of the Markdown card (raw HTML in the text is escaped, links are
+    inert: see `markdown_html`)."""
+    from html import escape
+
+    body = markdown_html(markdown)
     return (
         f"<!doctype html>\n<html><head><meta charset='utf-8'><title>{escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body>\n{body}</body></html>\n"

@@ -6,7 +6,9 @@ A signature is JSON-ready::
                   "categories": ["north", "south"]}], "strict_categories": false}
 
 Types: integer, float, boolean, string, datetime. Integer and float columns accept each other's
-values when the conversion loses nothing; strings in numeric columns are refused.
+values when the conversion loses nothing. Strings that are not numbers are refused in numeric
+columns; numeric strings ("42") and booleans are converted, except with ``strict_types`` (the
+scoring service), where they are refused naming the column, the row and the expected type.
 """
 
 from __future__ import annotations
@@ -77,8 +79,44 @@ def as_frame(data: Any) -> pd.DataFrame:
     return pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
 
 
-def _coerce(series: pd.Series, kind: str, name: str, problems: list[str]) -> pd.Series:
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    return type(value).__name__
+
+
+def _first_non_number(series: pd.Series) -> tuple[int, Any] | None:
+    """The position and value of the first non-null value that is not a number (booleans are
+    not numbers here), or None."""
+    dtype = series.dtype
+    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+        return None
+    if pd.api.types.is_bool_dtype(dtype):
+        return (0, bool(series.iloc[0])) if len(series) else None
+    for position, value in enumerate(series.tolist()):  # object or string columns
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        if isinstance(value, bool | np.bool_) or not isinstance(
+            value, int | float | np.integer | np.floating
+        ):
+            return position, value.item() if isinstance(value, np.generic) else value
+    return None
+
+
+def _coerce(
+    series: pd.Series, kind: str, name: str, problems: list[str], *, strict_types: bool = False
+) -> pd.Series:
     actual = _type_of(series)
+    if kind in {"integer", "float"} and strict_types:
+        found = _first_non_number(series)
+        if found is not None:
+            row, value = found
+            problems.append(
+                f"column {name!r} row {row} must be {kind}, got {_json_type(value)} {value!r}"
+            )
+            return series
     if kind in {"integer", "float"}:
         if actual in {"integer", "float"}:
             if kind == "integer" and actual == "float":
@@ -111,10 +149,21 @@ def _coerce(series: pd.Series, kind: str, name: str, problems: list[str]) -> pd.
 
 
 def enforce(
-    signature: dict[str, Any], data: Any, *, strict_categories: bool | None = None
+    signature: dict[str, Any],
+    data: Any,
+    *,
+    strict_categories: bool | None = None,
+    strict_types: bool = False,
 ) -> pd.DataFrame:
     """Return `data` as a frame with the signature's columns in order, or raise InvalidInput
-    listing every missing or mistyped column (and unseen categories when strict)."""
+    listing every missing or mistyped column (and unseen categories when strict).
+
+    With `strict_types`, strings ("42") and booleans in integer and float columns are refused
+    (naming the column, the first bad row and the expected type) instead of converted.
+
+    Raises:
+        InvalidInput: the data does not match the signature.
+    """
     frame = as_frame(data)
     if len(frame) == 0:
         raise InvalidInput("The input has no rows; send at least one record.")
@@ -131,7 +180,7 @@ def enforce(
         name = col["name"]
         if name in missing:
             continue
-        series = _coerce(frame[name], col["type"], name, problems)
+        series = _coerce(frame[name], col["type"], name, problems, strict_types=strict_types)
         if strict and col.get("categories"):
             unseen = set(series.dropna().astype(str)) - set(col["categories"])
             if unseen:

@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import Request, UploadFile
 
+from modelward.store.private import storage_error
+
 CHUNK = 1024 * 1024
 
 
@@ -17,9 +19,12 @@ async def spooled_body(request: Request, *, suffix: str = "") -> AsyncIterator[s
     """The raw request body in a temporary file (removed afterwards); yields its path."""
     handle = tempfile.NamedTemporaryFile(prefix="mw-upload-", suffix=suffix, delete=False)
     try:
-        with handle:
-            async for chunk in request.stream():
-                handle.write(chunk)
+        try:
+            with handle:
+                async for chunk in request.stream():
+                    handle.write(chunk)
+        except OSError as exc:  # a full temporary disk: 507, not a 500
+            raise storage_error(exc, where="the upload's temporary file") from exc
         yield handle.name
     finally:
         os.unlink(handle.name)
@@ -30,9 +35,12 @@ async def spooled_file(upload: UploadFile, *, suffix: str = "") -> AsyncIterator
     """A multipart file field in a temporary file (removed afterwards); yields its path."""
     handle = tempfile.NamedTemporaryFile(prefix="mw-upload-", suffix=suffix, delete=False)
     try:
-        with handle:
-            while chunk := await upload.read(CHUNK):
-                handle.write(chunk)
+        try:
+            with handle:
+                while chunk := await upload.read(CHUNK):
+                    handle.write(chunk)
+        except OSError as exc:
+            raise storage_error(exc, where="the upload's temporary file") from exc
         yield handle.name
     finally:
         os.unlink(handle.name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -25,6 +26,52 @@ from modelward.registry.signature import as_frame, enforce
 
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 NUMERIC = frozenset({"float", "integer"})
+MAX_JSON_DEPTH = 100  # tables need 3 or 4; model metadata a dozen; parsers recurse near 1,000
+
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'"[]{}')))
+_OPEN_CLOSE = bytes.maketrans(b"{}", b"[]")
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text `body` nests arrays and objects more than `limit` levels deep.
+
+    A cheap scan before parsing (recursive parsers and code walking the result fail near
+    1,000 levels with RecursionError): escapes and strings are dropped, the brackets kept, and
+    each pass deletes the innermost ``[]`` pairs, so the number of passes is the depth. Every
+    pass is one C-level ``bytes.replace``; usual bodies take 3 or 4 (8 MB in about 50 ms).
+    Malformed text is left to the parser, except that more than `limit` unclosed brackets
+    count as too deep.
+    """
+    if body.count(b"[") + body.count(b"{") <= limit:  # the common case: cannot be that deep
+        return False
+    if b"\\" in body:  # escapes first, so that an escaped quote does not end its string
+        body = _ESCAPE.sub(b"", body)
+    # Quotes and brackets only. Quotes alternate open, close; dropping two adjacent ones keeps
+    # that, so empty strings go in one C-level pass and only strings holding brackets remain.
+    structure = body.translate(_OPEN_CLOSE, _NOT_STRUCTURE).replace(b'""', b"")
+    brackets = b"".join(structure.split(b'"')[::2]) if b'"' in structure else structure
+    passes = 0
+    while b"[]" in brackets:
+        brackets = brackets.replace(b"[]", b"")
+        passes += 1
+        if passes > limit:
+            return True
+    return passes + brackets.count(b"[") > limit
+
+
+def check_json_depth(body: bytes, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise InvalidInput if `body` nests more than `limit` levels deep (see json_depth_exceeds).
+
+    Raises:
+        InvalidInput: the body is nested too deeply.
+    """
+    if json_depth_exceeds(body, limit):
+        raise InvalidInput(
+            f"The JSON body is nested more than {limit} levels deep; send a flat list of records"
+            ' such as [{"income": 52000, "age": 41}].',
+            limit=limit,
+        )
 
 
 @dataclass(frozen=True)
@@ -75,9 +122,13 @@ def _reject_constant(token: str) -> Any:
 
 
 def loads(body: bytes) -> Any:
-    """Parse JSON; NaN/Infinity literals and malformed text give InvalidInput saying what to fix."""
+    """Parse JSON; NaN/Infinity literals, malformed text and nesting deeper than MAX_JSON_DEPTH
+    give InvalidInput saying what to fix."""
+    check_json_depth(body)
     try:
         return orjson.loads(body)
+    except RecursionError:  # the depth check makes this unreachable; the last guard
+        raise InvalidInput(f"The JSON body is nested too deeply (over {MAX_JSON_DEPTH}).") from None
     except orjson.JSONDecodeError as exc:
         try:  # only to find out whether it was a NaN/Infinity literal
             json.loads(body, parse_constant=_reject_constant)
@@ -156,6 +207,14 @@ def parse_invocations(body: bytes) -> Batch:
     return _tabular(payload[key], f'"{key}"')
 
 
+_NUMBER_TYPES = frozenset({int, float})
+
+
+def _numbers_only(values: Any) -> bool:
+    # type() is exact: bool, a subclass of int, is not let through
+    return set(map(type, values)) <= _NUMBER_TYPES
+
+
 class InputSpec:
     """A model's signature compiled once per version: column order and the numeric fast path."""
 
@@ -182,7 +241,10 @@ class InputSpec:
                 self._check_values(matrix)
                 return matrix
         try:
-            frame = enforce(self.signature, batch.frame(), strict_categories=self.strict)
+            # strict types: a JSON string or boolean in a numeric column is the caller's mistake
+            frame = enforce(
+                self.signature, batch.frame(), strict_categories=self.strict, strict_types=True
+            )
         except (TypeError, ValueError) as exc:  # nested lists and other non-scalar values
             raise InvalidInput(
                 f"Cannot read the input as a table of scalar values ({exc}); send one number"
@@ -192,18 +254,24 @@ class InputSpec:
         return frame
 
     def _fast_matrix(self, batch: Batch) -> np.ndarray | None:
-        """A float matrix in signature order, or None to take the slow path (which explains)."""
+        """A float matrix in signature order, or None to take the slow path (which explains).
+
+        Only JSON numbers qualify: float("42") and float(True) would convert strings and
+        booleans the slow path refuses, so any other type of value takes the slow path.
+        """
         try:
             if batch.records is not None:
                 # one pass of float() over the values: about twice as fast as np.array(tuples)
                 width = len(self.columns)
                 values = map(self._getter, batch.records)  # type: ignore[arg-type]
-                flat = chain.from_iterable(values) if width > 1 else values
+                flat = list(chain.from_iterable(values) if width > 1 else values)
+                if not _numbers_only(flat):
+                    return None
                 matrix = np.fromiter(flat, np.float64, count=len(batch.records) * width)
                 return matrix.reshape(-1, width)
             if batch.columns is not None:
                 rows = [batch.columns[c] for c in self.columns]
-                if len({len(r) for r in rows}) != 1:
+                if len({len(r) for r in rows}) != 1 or not _numbers_only(chain(*rows)):
                     return None
                 matrix = np.array(rows, dtype=np.float64).T
                 return matrix if matrix.ndim == 2 else None
@@ -215,6 +283,9 @@ class InputSpec:
                     index = [batch.split_columns.index(c) for c in self.columns]
                     pick = itemgetter(*index)
                     rows = [pick(r) for r in batch.split_rows]
+                scalars = len(self.columns) == 1 and batch.split_columns != self.columns
+                if not _numbers_only(rows if scalars else chain.from_iterable(rows)):
+                    return None
             matrix = np.array(rows, dtype=np.float64)
         except (KeyError, ValueError, TypeError, IndexError):
             return None

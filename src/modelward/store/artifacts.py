@@ -1,5 +1,9 @@
 """Content-addressed artifact store: blobs named by their sha256, written atomically
-(temporary file + rename), verified on every read. A local folder or any fsspec URL."""
+(temporary file + rename), verified on every read. A local folder or any fsspec URL.
+
+Local folders are 0700 and blobs 0600. A full disk is InsufficientStorage (507); a store that
+refuses or cannot be reached is BackendUnavailable (503).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modelward.errors import BackendUnavailable, IntegrityViolation, InvalidInput, NotFound
+from modelward.store.private import private_dir, storage_error
 
 _HEX = set("0123456789abcdef")
 _REF_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -71,22 +76,42 @@ class ArtifactStore:
         if self.exists(sha):
             return sha
         if self._local:
-            target = self._local_path(sha)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            self._write_local(self._local_path(sha), data)
         else:
-            # Object stores make a single PUT visible atomically.
-            self._fs.pipe_file(self._remote_path(sha), data)
+            try:
+                # Object stores make a single PUT visible atomically.
+                self._fs.pipe_file(self._remote_path(sha), data)
+            except OSError as exc:  # PermissionError, ConnectionError, a missing bucket...
+                raise self._unavailable(exc) from exc
         return sha
+
+    def _write_local(self, target: Path, data: bytes) -> None:
+        private_dir(target.parent)
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")  # mode 0600
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise storage_error(exc, where=f"artifact {target.name[:10]}") from exc
+            raise
+
+    def _unavailable(self, exc: OSError) -> BackendUnavailable:
+        if isinstance(exc, PermissionError):
+            return BackendUnavailable(
+                f"The artifact store {self.root!r} refused access; check its credentials and"
+                " permissions."
+            )
+        return BackendUnavailable(
+            f"Cannot reach the artifact store {self.root!r} ({type(exc).__name__}); check the"
+            " URL, the network and the store's credentials, then retry."
+        )
 
     def put_file(self, path: str | os.PathLike[str]) -> str:
         return self.put_bytes(Path(path).read_bytes())
@@ -102,6 +127,8 @@ class ArtifactStore:
             raise NotFound(
                 f"Artifact {sha256[:12]}... is missing from the artifact store {self.root!r}."
             ) from None
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256:
             raise IntegrityViolation(

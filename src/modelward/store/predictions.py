@@ -30,6 +30,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from modelward.store.private import FILE_MODE, private_dir, storage_error
+
 INPUT_PREFIX = "in_"
 
 
@@ -121,18 +123,30 @@ def _unify(chunks: list[pa.Array]) -> pa.ChunkedArray:
 
 
 def write_entries(root: str | Path, entries: Sequence[PredictionEntry], *, stem: str) -> list[Path]:
-    """Write entries as one Parquet file per deployment and day (atomically); returns paths."""
+    """Write entries as one Parquet file per deployment and day (atomically); returns paths.
+
+    Folders are made 0700 and files 0600: the log holds the scored inputs.
+
+    Raises:
+        InsufficientStorage: the disk is full.
+        BackendUnavailable: the log folder cannot be written.
+    """
     groups: dict[tuple[str, date], list[PredictionEntry]] = {}
     for entry in entries:
         groups.setdefault((entry.deployment, entry.ts.date()), []).append(entry)
     written = []
     for (deployment, day), group in groups.items():
         folder = Path(root) / f"deployment={deployment}" / f"date={day.isoformat()}"
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         target = folder / f"{stem}.parquet"
         tmp = folder / f".{stem}.parquet.tmp"
-        pq.write_table(entries_to_table(group), tmp, compression="zstd")
-        os.replace(tmp, target)
+        try:
+            pq.write_table(entries_to_table(group), tmp, compression="zstd")
+            os.chmod(tmp, FILE_MODE)
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise storage_error(exc, where=target) from exc
         written.append(target)
     return written
 

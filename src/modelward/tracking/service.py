@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from modelward.domain.names import check_key, check_metric_value, check_name, check_param_value
@@ -24,6 +25,8 @@ from modelward.stats import profile as profiling
 
 DEFAULT_EXPERIMENT = "Default"
 MAX_SEARCH = 50_000
+HEARTBEAT_TIMEOUT = timedelta(minutes=10)  # MODELWARD_RUN_HEARTBEAT_TIMEOUT
+REAPED_TAG = "modelward.failure_reason"
 
 
 def new_run_id() -> str:
@@ -189,6 +192,51 @@ def end_run(
         if any(clean):
             uow.tracking.log_batch(run_id, params=clean[0], metrics=clean[1], tags=clean[2])
         uow.commit()
+
+
+def record_heartbeat(uow: UnitOfWork, *, run_id: str, now: datetime) -> None:
+    """Note that the process logging into RUNNING run `run_id` is alive at `now`.
+
+    An ended run is left as it is (its heartbeat no longer matters).
+
+    Raises:
+        NotFound: no such run.
+    """
+    with uow:
+        if not uow.tracking.record_heartbeat(run_id, at=now):
+            uow.tracking.run_status(run_id)  # NotFound for an unknown run; else it has ended
+        uow.commit()
+
+
+def reap_stale_runs(
+    uow: UnitOfWork, *, now: datetime, timeout: timedelta = HEARTBEAT_TIMEOUT, limit: int = 1000
+) -> list[str]:
+    """End as FAILED every RUNNING run without a heartbeat (or, never having sent one, a start)
+    for longer than `timeout`: the process logging into it has died. Each gets the tag
+    ``modelward.failure_reason`` saying why. Returns the ids of the runs ended.
+
+    Cheap when nothing is stale (one indexed query). A run that ends meanwhile is skipped.
+
+    Raises:
+        InvalidInput: `timeout` is not positive.
+    """
+    if timeout <= timedelta(0):
+        raise InvalidInput(
+            f"The run heartbeat timeout must be positive, got {timeout.total_seconds()} s;"
+            " set MODELWARD_RUN_HEARTBEAT_TIMEOUT to seconds, e.g. 600."
+        )
+    reason = (
+        f"No heartbeat from the logging process for more than {timeout.total_seconds():g} s"
+        f" (checked at {now.isoformat(timespec='seconds')}): the process probably died."
+    )
+    reaped = []
+    with uow:
+        for run_id in uow.tracking.stale_runs(before=now - timeout, limit=limit):
+            if uow.tracking.end_if_running(run_id, RunStatus.FAILED, end_time=now):
+                uow.tracking.log_batch(run_id, params={}, metrics=[], tags={REAPED_TAG: reason})
+                reaped.append(run_id)
+        uow.commit()
+    return reaped
 
 
 def get_run(uow: UnitOfWork, *, run_id: str) -> Run:

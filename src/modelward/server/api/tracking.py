@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Query
 
 from modelward.domain.tracking import Source
@@ -72,13 +74,27 @@ def end_run(run_id: str, body: EndRunIn, ctx: CtxDep) -> None:
     )
 
 
+@router.post("/runs/{run_id}/heartbeat", status_code=204)
+def heartbeat(run_id: str, ctx: CtxDep) -> None:
+    """The logging process of a RUNNING run is alive (ActiveRun sends this every ~30 s)."""
+    service.record_heartbeat(ctx.uow(), run_id=run_id, now=ctx.now())
+
+
+@router.post("/runs/reap")
+def reap_stale_runs(ctx: CtxDep) -> list[str]:
+    """Mark RUNNING runs without a heartbeat for the server's MODELWARD_RUN_HEARTBEAT_TIMEOUT
+    as FAILED; returns their ids. (The server also does this every minute.)"""
+    timeout = timedelta(seconds=ctx.platform.settings.run_heartbeat_timeout)
+    return service.reap_stale_runs(ctx.uow(), now=ctx.now(), timeout=timeout)
+
+
 @router.get("/runs/{run_id}")
 def get_run(run_id: str, ctx: CtxDep) -> RunOut:
     """One run with params, latest metrics, tags, datasets and artifacts."""
     return RunOut.model_validate(service.get_run(ctx.uow(read_only=True), run_id=run_id))
 
 
-@router.get("/runs/{run_id}/metrics/{key}")
+@router.get("/runs/{run_id}/metrics/{key:path}")  # keys group with "/": train/loss
 def metric_history(run_id: str, key: str, ctx: CtxDep) -> list[MetricIO]:
     """Every value logged for a metric, by step."""
     found = service.metric_history(ctx.uow(read_only=True), run_id=run_id, key=key)

@@ -10,10 +10,11 @@ from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from modelward.errors import BackendUnavailable, InvalidInput, SchemaVersionError
+from modelward.store.private import create_private_file, restrict
 
 # The newest migrations this version of modelward knows (several when branches were written in
 # parallel off one parent; Alembic applies them all); tests/store/test_schema.py checks them.
-SCHEMA_HEADS = frozenset({"0005", "0007"})
+SCHEMA_HEADS = frozenset({"0005", "0007", "0009", "0011"})
 SCHEMA_HEAD = "+".join(sorted(SCHEMA_HEADS))  # how a schema state is shown: heads joined by +
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -30,6 +31,26 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL, or None for an in-memory database."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _private_sqlite(path: Path) -> Any:
+    # SQLite creates -wal and -shm with the mode of the database file, so a 0600 database keeps
+    # its journal 0600 too; the hook re-applies it in case an older version made them readable.
+    def _on_connect(_dbapi_conn: Any, _record: Any) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            restrict(f"{path}{suffix}")
+
+    return _on_connect
+
+
 def _sqlite_begin(conn: Any) -> None:
     # Writers take the lock at BEGIN so two processes never deadlock upgrading a read lock
     # (SQLITE_BUSY that busy_timeout cannot wait out); read-only units of work stay deferred.
@@ -44,7 +65,12 @@ def make_engine(url: str) -> Engine:
         InvalidInput: the URL is not a SQLite or PostgreSQL URL.
     """
     if url.startswith("sqlite"):
+        path = _sqlite_file(url)
+        if path is not None and path.parent.is_dir():
+            create_private_file(path)  # 0600 before SQLite creates it with the umask's mode
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+        if path is not None:
+            event.listen(engine, "connect", _private_sqlite(path))
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

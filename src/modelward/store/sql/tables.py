@@ -59,7 +59,10 @@ runs = Table(
     Column("git_commit", String(64), nullable=True),
     Column("git_dirty", Boolean, nullable=True),
     Column("environment_id", String(64), ForeignKey("environments.id"), nullable=True),
+    # set by the logging process every ~30 s; a RUNNING run without one for long has died
+    Column("last_heartbeat_at", UTCDateTime, nullable=True),
     Index("ix_runs_experiment_start", "experiment_id", "start_time"),
+    Index("ix_runs_status", "status"),
 )
 
 params = Table(

@@ -218,6 +218,24 @@ class SqlTrackingRepo:
         )
         return bool(result.rowcount)
 
+    def record_heartbeat(self, run_id: str, *, at: datetime) -> bool:
+        result = self.conn.execute(
+            update(runs)
+            .where(runs.c.id == run_id, runs.c.status == RunStatus.RUNNING.value)
+            .values(last_heartbeat_at=at)
+        )
+        return bool(result.rowcount)
+
+    def stale_runs(self, *, before: datetime, limit: int) -> list[str]:
+        last_sign = func.coalesce(runs.c.last_heartbeat_at, runs.c.start_time)
+        query = (
+            select(runs.c.id)
+            .where(runs.c.status == RunStatus.RUNNING.value, last_sign < before)
+            .order_by(runs.c.start_time)
+            .limit(limit)
+        )
+        return list(self.conn.execute(query).scalars())
+
     def _load_values(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         # One JSON object per run and table, aggregated by the database: a tenth of the rows
         # to fetch compared with one row per value, which dominates search time.
