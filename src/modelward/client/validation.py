@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from modelward.client.governance import workspace_policies
 from modelward.client.local import LocalBackend
 from modelward.domain.reports import ReportRecord
 from modelward.validation import service
@@ -41,6 +42,7 @@ class ValidationClient:
             against=against,
             config=config,
             custom_metrics=custom_metrics,
+            permissions=workspace_policies(self._b.settings).permissions,
         )
 
     def latest(self, model: str, version: int) -> service.Validated:

@@ -45,6 +45,7 @@ def _validate(ctx: Ctx, path: str, form: dict[str, Any]) -> service.Validated:
         data=read_parquet(path),
         actor=ctx.actor,
         now=ctx.now(),
+        permissions=ctx.policies.permissions,
         **form,
     )
 

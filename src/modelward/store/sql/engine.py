@@ -13,7 +13,7 @@ from modelward.errors import BackendUnavailable, InvalidInput, SchemaVersionErro
 
 # The newest migrations this version of modelward knows (several when branches were written in
 # parallel off one parent; Alembic applies them all); tests/store/test_schema.py checks them.
-SCHEMA_HEADS = frozenset({"0005", "0006"})
+SCHEMA_HEADS = frozenset({"0005", "0010"})
 SCHEMA_HEAD = "+".join(sorted(SCHEMA_HEADS))  # how a schema state is shown: heads joined by +
 MIGRATIONS = Path(__file__).parent / "migrations"
 
