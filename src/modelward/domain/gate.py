@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from modelward.domain.risk import RiskAssessment
-from modelward.domain.signoff import Decision, SignOff, short_sha
+from modelward.domain.signoff import Decision, SignOff, report_ref, short_sha
 
 if TYPE_CHECKING:  # only for annotations: policy.py imports this module
     from modelward.domain.policy import CheckRequirement, Policy
@@ -254,12 +254,11 @@ def policy_verdict(policy: Policy, check: CheckLike) -> bool | None:
     from its value. Without one, a check the report failed stays failed, and a check with a
     bound is judged again from its value (a stored `passed` flag is not trusted).
     """
-    bounds = [
-        req
-        for req in (*policy.thresholds, *policy.required_checks)
-        if _bounded(req) and _matches(req.name, check)
-    ]
-    if bounds:
+    required = [r for r in policy.required_checks if _bounded(r) and _matches(r.name, check)]
+    bounds = [*required, *(r for r in policy.thresholds if _matches(r.name, check))]
+    # A required bound fails an undefined figure; a threshold only judges figures that exist
+    # (e.g. no slice large enough to compare), and requiring the check is `required_checks`'.
+    if required or (bounds and check.value is not None):
         return all(_within(check.value, req.min_value, req.max_value) for req in bounds)
     if check.passed is False:
         return False
@@ -436,8 +435,8 @@ def sign_off_items(
                     detail += f" ({author} created the version, so their approval does not count)"
             for old in stale.get(role, []):
                 detail += (
-                    f"; approval by {old.user} ({role}) was for report"
-                    f" {short_sha(old.evidence_sha256)}, the current evidence is"
+                    f"; approval by {old.user} ({role}) was for"
+                    f" {report_ref(old.evidence_sha256)}, the current evidence is"
                     f" {short_sha(evidence_sha256)}; sign off again"
                 )
         items.append(GateItem(f"sign_off.{role}", len(users) >= needed, detail))

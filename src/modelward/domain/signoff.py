@@ -80,8 +80,13 @@ def latest_sign_offs(
 
 
 def short_sha(sha256: str | None) -> str:
-    """The first 12 hex digits of a hash, for messages ("no report" for None)."""
-    return sha256[:12] if sha256 else "no report"
+    """The first 12 hex digits of a hash, for messages ("none" for None)."""
+    return sha256[:12] if sha256 else "none"
+
+
+def report_ref(sha256: str | None) -> str:
+    """How messages name the report a sign-off was given on: "report 0123456789ab"."""
+    return f"report {sha256[:12]}" if sha256 else "no report"
 
 
 def authors_of(author: str | Iterable[str]) -> frozenset[str]:
@@ -143,6 +148,6 @@ def check_sign_off(
     ):
         raise Conflict(
             f"{new.user} already gave {Decision(new.decision).value} on {subject} as {new.role}"
-            f" for report {short_sha(new.evidence_sha256)}.",
+            f" for {report_ref(new.evidence_sha256)}.",
             user=new.user,
         )
