@@ -459,9 +459,9 @@ def test_evidence_defaults_and_overrides(tmp_path: Path) -> None:
     assert all(
         defaults.for_level(level).evidence_roles == ("validator", "admin") for level in RiskLevel
     )
-    assert CheckRequirement("performance.roc_auc", 0.7) in defaults.for_level(
-        RiskLevel.LOW
-    ).thresholds
+    assert (
+        CheckRequirement("performance.roc_auc", 0.7) in defaults.for_level(RiskLevel.LOW).thresholds
+    )
     path = write(
         tmp_path,
         """
