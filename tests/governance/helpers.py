@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,23 +69,34 @@ def store_report(
     *,
     checks: tuple[str, ...] | list[dict[str, Any]] = DEFAULT_CHECKS,
     passed: bool = True,
-) -> None:
-    """Insert a validation report record directly through the repository."""
+    author: str = "val",
+    roles: tuple[str, ...] | None = ("validator",),
+    content: str = "report",
+    overlap_share: float | None = None,
+) -> ReportRecord:
+    """Insert a validation report record directly through the repository, as stored by
+    `author` holding `roles`; `content` stands for what was stored (its sha256 is the id
+    sign-offs are bound to)."""
     summary_checks = [check(c) if isinstance(c, str) else c for c in checks]
+    summary: dict[str, Any] = {"checks": summary_checks, "warnings": []}
+    if overlap_share is not None:
+        summary |= {"overlap_share": overlap_share, "overlap_rows": round(overlap_share * 1000)}
     record = ReportRecord(
         model=version.model,
         version=version.version,
         created_at=client.backend.now(),
-        created_by="val",
+        created_by=author,
         passed=passed,
         task="classification",
-        report_sha256="0" * 64,
-        summary={"checks": summary_checks, "warnings": []},
+        report_sha256=hashlib.sha256(content.encode()).hexdigest(),
+        summary=summary,
+        author_roles=roles,
     )
     uow = client.backend.uow()
     with uow:
-        uow.validation.save_report(record)
+        report_id = uow.validation.save_report(record)
         uow.commit()
+    return replace(record, id=report_id)
 
 
 MEDIUM_FIELDS = ("intended_use", "limitations", "training_data")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from modelward.client import Client
@@ -12,6 +14,7 @@ from modelward.governance.policies import policy_hash
 from tests.governance.helpers import (
     Clock,
     acting_as,
+    check,
     dataset_id,
     fill_card,
     register,
@@ -23,13 +26,12 @@ def prepare(gov: Client, clock: Clock, *, breaking: str | None = None) -> ModelV
     """A medium-risk version that meets its gate, except for the item `breaking`."""
     version = register(gov)
     gov.governance.assess(version.model, likelihood=3, severity=2, rationale="internal use")
-    checks = ("performance.roc_auc",) if breaking == "check.data_quality" else None
-    store_report(
-        gov,
-        version,
-        passed=breaking != "validation_report",
-        **({"checks": checks} if checks else {}),
-    )
+    checks: list[str | dict[str, Any]] = ["performance.roc_auc", "data_quality.missing_rate"]
+    if breaking == "check.data_quality":
+        checks = ["performance.roc_auc"]
+    if breaking == "validation_report":  # a check no item requires, failed by the policy
+        checks.append(check("robustness.flip_rate", 0.2, passed=False))
+    store_report(gov, version, checks=[check(c) if isinstance(c, str) else c for c in checks])
     fields = ("intended_use", "training_data") if breaking == "card.limitations" else None
     fill_card(gov, version, **({"fields": fields} if fields else {}))
     if breaking != "sign_off.validator":

@@ -313,6 +313,75 @@ def test_a_file_can_add_roles_and_require_them(tmp_path: Path) -> None:
             "expected a mapping, got a list",
             id="level-not-a-mapping",
         ),
+        pytest.param(
+            """
+            policies:
+              medium:
+                evidence_roles: [validator, auditor]
+            """,
+            3,
+            "policies.medium.evidence_roles[1]",
+            "unknown role 'auditor'",
+            id="unknown-evidence-role",
+        ),
+        pytest.param(
+            """
+            policies:
+              medium:
+                evidence_roles: []
+            """,
+            3,
+            "policies.medium.evidence_roles",
+            "name at least one role that may store gate evidence",
+            id="no-evidence-role",
+        ),
+        pytest.param(
+            """
+            policies:
+              high:
+                thresholds:
+                  performance.log_loss: {min: 0.2}
+            """,
+            3,
+            "policies.high.thresholds",
+            "lower is better, so give it a max",
+            id="threshold-the-wrong-way",
+        ),
+        pytest.param(
+            """
+            policies:
+              high:
+                thresholds:
+                  custom.cost: 3
+            """,
+            4,
+            "policies.high.thresholds.custom.cost",
+            "say which bound: {min: X} or {max: X}",
+            id="bare-number-of-unknown-direction",
+        ),
+        pytest.param(
+            """
+            policies:
+              high:
+                thresholds:
+                  performance.roc_auc: {minimum: 0.8}
+            """,
+            4,
+            "policies.high.thresholds.performance.roc_auc.minimum",
+            "unknown key; use min, max",
+            id="bad-threshold-key",
+        ),
+        pytest.param(
+            """
+            policies:
+              medium:
+                max_train_overlap: 5
+            """,
+            3,
+            "policies.medium.max_train_overlap",
+            "expected a share between 0 and 1, got 5",
+            id="overlap-not-a-share",
+        ),
     ],
 )
 def test_errors_name_file_line_and_field(
@@ -369,13 +438,52 @@ def test_render_policy_lists_every_requirement() -> None:
     assert "1 validator, 2 risk_manager (distinct people; not the author)" in text
     assert "  monitoring:            every 1 day(s)" in lines
     assert "  personal data:         legal basis required" in lines
-    assert len(lines) == 11
+    assert len(lines) == 14  # ten requirements, evidence roles, thresholds, train overlap
 
 
 def test_render_policies_shows_all_levels_in_order() -> None:
     text = render_policies(default_policies())
     heads = [line for line in text.splitlines() if line.endswith("risk policy")]
     assert heads == [f"{level} risk policy" for level in RiskLevel]
+
+
+def test_evidence_defaults_and_overrides(tmp_path: Path) -> None:
+    defaults = default_policies()
+    overlaps = {level: defaults.for_level(level).max_train_overlap for level in RiskLevel}
+    assert overlaps == {
+        RiskLevel.LOW: None,
+        RiskLevel.MEDIUM: 0.01,
+        RiskLevel.HIGH: 0.01,
+        RiskLevel.SEVERE: 0.01,
+    }
+    assert all(
+        defaults.for_level(level).evidence_roles == ("validator", "admin") for level in RiskLevel
+    )
+    assert (
+        CheckRequirement("performance.roc_auc", 0.7) in defaults.for_level(RiskLevel.LOW).thresholds
+    )
+    path = write(
+        tmp_path,
+        """
+        policies:
+          high:
+            evidence_roles: [admin]
+            thresholds:
+              performance.roc_auc: 0.8
+              performance.rmse: 12
+              fairness.four_fifths_rule[sex]: {min: 0.9, max: 1.0}
+            max_train_overlap: 0
+        """,
+    )
+    high = load_policies(path).for_level(RiskLevel.HIGH)
+    assert high.evidence_roles == ("admin",)
+    assert high.thresholds == (
+        CheckRequirement("performance.roc_auc", min_value=0.8),
+        CheckRequirement("performance.rmse", max_value=12.0),
+        CheckRequirement("fairness.four_fifths_rule[sex]", min_value=0.9, max_value=1.0),
+    )
+    assert high.max_train_overlap == 0.0
+    assert load_policies(path).for_level(RiskLevel.MEDIUM) == defaults.for_level(RiskLevel.MEDIUM)
 
 
 def test_dump_reads_back_to_the_same_policies(tmp_path: Path) -> None:

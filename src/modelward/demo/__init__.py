@@ -33,7 +33,7 @@ def run_demo(
     console.print(
         f"Done in {time.monotonic() - started:.0f} s. Summary: {facts['summary']}\n"
         "Explore it:\n"
-        f"  export MODELWARD_HOME={home}\n"
+        f"  export MODELWARD_HOME={home} MODELWARD_POLICY_FILE={home / 'policies.yaml'}\n"
         "  modelward inventory ; modelward governance status credit-risk"
         f" {facts.get('retrained', facts.get('mitigated', 1))} ; modelward audit verify\n"
         "  modelward server --port 5000   # then open http://127.0.0.1:5000 and sign in as"

@@ -39,6 +39,19 @@ VALIDATION = {
     "slice_gap": 0.15,  # accuracy may trail overall this much in a segment of >= 200 rows
     "slice_min_size": 200,
 }
+# The same thresholds held by the governance policy: the gate judges a report's values by the
+# policy's bounds, not by the ones the validation ran with, so the team writes its agreed
+# limits into its policy file too (high and severe risk; the rest are the shipped defaults).
+POLICY_THRESHOLDS = {
+    "performance.roc_auc": {"min": 0.7},
+    "fairness.demographic_parity_difference": {"max": 0.05},
+    "fairness.four_fifths_rule": {"min": 0.8},
+    "fairness.equalized_odds_difference": {"max": 0.25},
+    "robustness.flip_rate": {"max": 0.05},
+    "robustness.out_of_range": {"max": 0},
+    "slices.worst_gap": {"max": 0.15},
+}
+POLICY_FILE = "policies.yaml"
 RISK_ANSWERS = {
     "exposure": "external",
     "automated": True,
@@ -74,8 +87,14 @@ class Lifecycle:
 
     def as_(self, person: str) -> Client:
         if person not in self.clients:
-            self.clients[person] = Client(Settings(home=self.home, user=person))
+            settings = Settings(home=self.home, user=person, policy_file=self.policy_file)
+            self.clients[person] = Client(settings)
         return self.clients[person]
+
+    @property
+    def policy_file(self) -> Path:
+        """The team's policy file (written by `write_policy_file`)."""
+        return self.home / POLICY_FILE
 
     def say(self, text: str) -> None:
         self.console.print(text)
@@ -475,11 +494,21 @@ def step_audit(lc: Lifecycle) -> None:
     lc.facts["summary"] = write_summary(lc.facts, lc.home.parent / "summary.html")
 
 
+def write_policy_file(path: Path) -> None:
+    """The team's policy file: its validation thresholds held by the high and severe policies."""
+    import yaml
+
+    levels = {level: {"thresholds": POLICY_THRESHOLDS} for level in ("high", "severe")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"policies": levels}, sort_keys=False), "utf-8")
+
+
 def run_lifecycle(
     home: Path, console: Console, *, rows: int = 12_000, requests: int = 300
 ) -> dict[str, Any]:
     """Run every step in `home` (a workspace folder); returns the deciding figures."""
     lc = Lifecycle(home, console)
+    write_policy_file(lc.policy_file)
     admin = lc.as_("admin")
     # bootstrap: the first user gets their own token (and becomes admin); later tokens for
     # others come from the server, as an authenticated admin

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from modelward.domain.risk import RiskAssessment
-from modelward.domain.signoff import Decision
+from modelward.domain.signoff import Decision, SignOff, report_ref, short_sha
 
 if TYPE_CHECKING:  # only for annotations: policy.py imports this module
     from modelward.domain.policy import CheckRequirement, Policy
@@ -46,6 +46,12 @@ class CheckLike(Protocol):
     @property
     def passed(self) -> bool | None: ...
 
+    @property
+    def threshold(self) -> float | None: ...
+
+    @property
+    def direction(self) -> str: ...
+
 
 class ReportLike(Protocol):
     """What the gate reads of a validation report (`domain.results.ValidationReport` fits)."""
@@ -71,22 +77,60 @@ class CheckSummary:
     category: str
     value: float | None
     passed: bool | None
+    threshold: float | None = None
+    direction: str = ""
 
 
 @dataclass(frozen=True)
 class ReportSummary:
-    """A stored report summary, when the full report is not at hand."""
+    """A stored report summary, when the full report is not at hand.
+
+    The stored record adds what the gate needs to trust it: its `id` and the `sha256` of its
+    stored content (what sign-offs are bound to), who stored it and the roles they held then
+    (`author_roles`, None when not recorded), and the share of validation rows that were
+    also training rows (`overlap_share`, None when not measured).
+    """
 
     model: str
     version: int
     passed: bool
     checks: tuple[CheckSummary, ...] = ()
+    id: int | None = None
+    sha256: str | None = None
+    created_by: str = ""
+    author_roles: tuple[str, ...] | None = None
+    overlap_rows: int | None = None
+    overlap_share: float | None = None
 
     @classmethod
     def of(cls, report: ReportLike) -> ReportSummary:
         """Summary of any report-like object (e.g. a `ValidationReport`)."""
-        checks = tuple(CheckSummary(c.name, c.category, c.value, c.passed) for c in report.checks)
+        checks = tuple(
+            CheckSummary(c.name, c.category, c.value, c.passed, c.threshold, c.direction)
+            for c in report.checks
+        )
         return cls(report.model, report.version, report.passed, checks)
+
+    def label(self) -> str:
+        """How messages name the report: "report id 7 (sha256 0123456789ab)"."""
+        return f"report id {self.id} (sha256 {short_sha(self.sha256)})"
+
+    def stored_by(self) -> str:
+        """Who stored it and their roles then: "bob (data_scientist)"."""
+        roles = ", ".join(self.author_roles or ()) or "no role"
+        return f"{self.created_by or 'unknown'} ({roles})"
+
+
+def choose_evidence(
+    reports: Iterable[ReportSummary], evidence_roles: Iterable[str]
+) -> ReportSummary | None:
+    """The newest report (`reports` come newest first) whose author held an evidence role.
+
+    A report whose author's roles were not recorded never counts: nothing shows that they
+    were allowed to produce gate evidence.
+    """
+    allowed = set(evidence_roles)
+    return next((r for r in reports if allowed & set(r.author_roles or ())), None)
 
 
 @dataclass(frozen=True)
@@ -114,13 +158,21 @@ class GateDecision:
     allowed: bool
     items: list[GateItem]
     missing: list[str]
+    evidence_id: int | None = None  # the validation report the gate relied on
+    evidence_sha256: str | None = None  # ... and the sha256 of its stored content
 
     @classmethod
-    def of(cls, items: Iterable[GateItem]) -> GateDecision:
-        """Decision over `items`."""
+    def of(
+        cls,
+        items: Iterable[GateItem],
+        *,
+        evidence_id: int | None = None,
+        evidence_sha256: str | None = None,
+    ) -> GateDecision:
+        """Decision over `items`, naming the evidence report relied on (if any)."""
         listed = list(items)
         missing = [item.name for item in listed if not item.met]
-        return cls(allowed=not missing, items=listed, missing=missing)
+        return cls(not missing, listed, missing, evidence_id, evidence_sha256)
 
     @property
     def reason(self) -> str:
@@ -161,24 +213,105 @@ def assessment_item(
     return GateItem(name, True, detail)
 
 
-def report_items(policy: Policy, version: VersionLike, report: ReportLike | None) -> list[GateItem]:
-    """The report itself, each required check, and fairness and explanations if required."""
+# Metrics where a smaller value is better; mirrors `modelward.validation.base.LOWER_IS_BETTER`
+# (a test keeps the two equal). The domain cannot import the validation package.
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "mape"})
+_HIGHER_IS_BETTER_FAIRNESS = frozenset({"four_fifths_rule", "demographic_parity_ratio"})
+
+
+def bound_direction(name: str) -> str | None:
+    """Which bound suits a check: "min" (higher is better), "max" (lower), None (unknown).
+
+    Performance metrics follow `LOWER_IS_BETTER`; fairness differences, slice gaps,
+    robustness and data-quality figures must stay small; ratios must stay large.
+    """
+    category, _, figure = name.partition(".")
+    figure = figure.split("[", 1)[0]
+    if category == "performance" and figure:
+        return "max" if figure in LOWER_IS_BETTER else "min"
+    if category == "fairness" and figure:
+        return "min" if figure in _HIGHER_IS_BETTER_FAIRNESS else "max"
+    if category in ("slices", "robustness", "data_quality"):
+        return "max"
+    return None
+
+
+def _bounded(req: CheckRequirement) -> bool:
+    return req.min_value is not None or req.max_value is not None
+
+
+def _within(value: object, low: float | None, high: float | None) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False  # an undefined figure shows nothing met the bound
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def policy_verdict(policy: Policy, check: CheckLike) -> bool | None:
+    """Pass (True), fail (False) or informational (None) by the policy, not the report.
+
+    The report's thresholds are chosen by whoever ran it, so they cannot decide the gate:
+    a policy bound (`thresholds`, or a bounded required check) that covers the check decides
+    from its value. Without one, a check the report failed stays failed, and a check with a
+    bound is judged again from its value (a stored `passed` flag is not trusted).
+    """
+    required = [r for r in policy.required_checks if _bounded(r) and _matches(r.name, check)]
+    bounds = [*required, *(r for r in policy.thresholds if _matches(r.name, check))]
+    # A required bound fails an undefined figure; a threshold only judges figures that exist
+    # (e.g. no slice large enough to compare), and requiring the check is `required_checks`'.
+    if required or (bounds and check.value is not None):
+        return all(_within(check.value, req.min_value, req.max_value) for req in bounds)
+    if check.passed is False:
+        return False
+    if check.threshold is not None and check.direction in ("min", "max"):
+        low = check.threshold if check.direction == "min" else None
+        high = check.threshold if check.direction == "max" else None
+        return _within(check.value, low, high)
+    return check.passed
+
+
+def report_items(
+    policy: Policy,
+    version: VersionLike,
+    report: ReportLike | None,
+    *,
+    newest: ReportSummary | None = None,
+) -> list[GateItem]:
+    """The evidence report, each required check, fairness and explanations if required, and
+    train/validation overlap if the policy bounds it.
+
+    `report` is the evidence (the newest report stored by an evidence role); `newest` is a
+    newer report stored by someone else, shown but not counted. Checks are judged by
+    `policy_verdict`, never by the report's own pass flags.
+    """
     subject = _subject(version)
     checks: Sequence[CheckLike] = ()
     if report is None:
-        head = GateItem("validation_report", False, f"{subject} has no validation report")
+        head = GateItem("validation_report", False, _no_evidence(policy, version, newest))
     elif (report.model, report.version) != (version.model, version.version):
         detail = f"the validation report is for {report.model} v{report.version}, not {subject}"
         head = GateItem("validation_report", False, detail)
     else:
         checks = report.checks
-        failed = [check.name for check in checks if check.passed is False]
-        if report.passed and not failed:
-            head = GateItem("validation_report", True, f"{subject} passed validation")
+        # A check a bounded required check covers is reported by that item alone.
+        own = [req.name for req in policy.required_checks if _bounded(req)]
+        failed = [
+            check.name
+            for check in checks
+            if policy_verdict(policy, check) is False
+            and not any(_matches(name, check) for name in own)
+        ]
+        relied = ""
+        if isinstance(report, ReportSummary) and report.sha256 is not None:
+            relied = f" ({report.label()}, by {report.stored_by()})"
+        if newest is not None:
+            relied += f"; the newer {newest.label()} by {newest.stored_by()} does not count"
+        if not failed:
+            head = GateItem("validation_report", True, f"{subject} passed validation{relied}")
         else:
-            detail = f"{subject} failed validation: {', '.join(failed) or 'report not passed'}"
+            shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if failed[5:] else "")
+            detail = f"{subject} failed validation by the {policy.level} policy: {shown}{relied}"
             head = GateItem("validation_report", False, detail)
-    items = [head, *(_check_item(req, checks) for req in policy.required_checks)]
+    items = [head, *(_check_item(policy, req, checks) for req in policy.required_checks)]
     for category, required in (
         ("fairness", policy.fairness_required),
         ("explanations", policy.explanations_required),
@@ -188,7 +321,40 @@ def report_items(policy: Policy, version: VersionLike, report: ReportLike | None
             detail = f"{len(found)} {category} check(s)"
             detail = detail if found else f"the validation report has no {category} checks"
             items.append(GateItem(category, bool(found), detail))
+    if policy.max_train_overlap is not None and report is not None:
+        items.append(leakage_item(policy, report))
     return items
+
+
+def _no_evidence(policy: Policy, version: VersionLike, newest: ReportSummary | None) -> str:
+    subject = _subject(version)
+    if newest is None:
+        return f"{subject} has no validation report"
+    roles = " or ".join(policy.evidence_roles)
+    return (
+        f"the latest report (id {newest.id}) was stored by {newest.stored_by()}; the gate"
+        f" needs one stored by a {roles}: run 'modelward validate"
+        f" models:/{version.model}/{version.version} ...' as one"
+    )
+
+
+def leakage_item(policy: Policy, report: ReportLike) -> GateItem:
+    """Validation rows that were also training rows: at most `max_train_overlap` of them."""
+    limit = policy.max_train_overlap
+    share = report.overlap_share if isinstance(report, ReportSummary) else None
+    if share is None:
+        detail = "train/validation overlap not measured (no training row fingerprints)"
+        return GateItem("data_leakage", True, detail)
+    rows = report.overlap_rows if isinstance(report, ReportSummary) else None
+    detail = f"{share:.2%} of the validation rows ({rows}) are also training rows"
+    if limit is not None and share > limit:
+        return GateItem(
+            "data_leakage",
+            False,
+            f"{detail}; the {policy.level} policy allows"
+            f" at most {limit:.2%}: validate on rows the model was not trained on",
+        )
+    return GateItem("data_leakage", True, f"{detail} (at most {limit:.2%} allowed)")
 
 
 def _matches(requirement: str, check: CheckLike) -> bool:
@@ -199,27 +365,16 @@ def _matches(requirement: str, check: CheckLike) -> bool:
     )
 
 
-def _check_item(req: CheckRequirement, checks: Sequence[CheckLike]) -> GateItem:
+def _check_item(policy: Policy, req: CheckRequirement, checks: Sequence[CheckLike]) -> GateItem:
     name = f"check.{req.name}"
     found = [check for check in checks if _matches(req.name, check)]
     if not found:
         return GateItem(name, False, f"{req.name} is missing from the validation report")
-    bounded = req.min_value is not None or req.max_value is not None
-    bad = [check for check in found if not _check_ok(req, check, bounded=bounded)]
+    bad = [check for check in found if policy_verdict(policy, check) is False]
     if not bad:
         return GateItem(name, True, f"{req} met by {len(found)} check(s)")
     shown = ", ".join(f"{check.name} = {_show(check.value)}" for check in bad[:5])
     return GateItem(name, False, f"{req} not met: {shown}")
-
-
-def _check_ok(req: CheckRequirement, check: CheckLike, *, bounded: bool) -> bool:
-    if not bounded:
-        return check.passed is not False
-    value = check.value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    low_ok = req.min_value is None or value >= req.min_value
-    return low_ok and (req.max_value is None or value <= req.max_value)
 
 
 def _show(value: object) -> str:
@@ -227,19 +382,36 @@ def _show(value: object) -> str:
 
 
 def sign_off_items(
-    policy: Policy, version: VersionLike, latest: Mapping[tuple[str, str], Decision]
+    policy: Policy,
+    version: VersionLike,
+    latest: Mapping[tuple[str, str], SignOff],
+    *,
+    evidence_sha256: str | None = None,
+    authors: Iterable[str] = (),
+    check_evidence: bool = True,
 ) -> list[GateItem]:
     """One item per required role, then one for outstanding rejections.
 
-    `latest` maps (user, role) to that user's latest decision on this version. The author's
-    approvals do not count unless the policy allows it. With `distinct_approvers`, a person
-    fills at most one required sign-off, whatever roles they approved in.
+    `latest` maps (user, role) to that user's latest sign-off on this version. An approval
+    counts only while the report it was given on is still the evidence (`evidence_sha256`),
+    and not when given by an author (`created_by` or one of `authors`, e.g. the trainer)
+    unless the policy allows it. With `distinct_approvers`, a person fills at most one
+    required sign-off, whatever roles they approved in. A rejection stays outstanding
+    whatever evidence it was given on, until its author approves. `check_evidence=False`
+    ignores the evidence binding (for display where the evidence is not at hand).
     """
-    author = version.created_by
+    excluded = {version.created_by, *authors}
     approvals: dict[str, set[str]] = {}
-    for (user, role), decision in latest.items():
-        if decision == Decision.APPROVE and (user != author or policy.author_may_approve):
-            approvals.setdefault(user, set()).add(role)
+    stale: dict[str, list[SignOff]] = {}
+    for (user, role), sign_off in latest.items():
+        if sign_off.decision != Decision.APPROVE:
+            continue
+        if user in excluded and not policy.author_may_approve:
+            continue
+        if check_evidence and sign_off.evidence_sha256 != evidence_sha256:
+            stale.setdefault(role, []).append(sign_off)
+            continue
+        approvals.setdefault(user, set()).add(role)
     if policy.distinct_approvers:
         counted = _assign(policy.sign_offs, approvals)
     else:
@@ -252,11 +424,23 @@ def sign_off_items(
         users = counted[role][:needed]
         detail = f"{len(users)} of {needed} approval(s) from {role}"
         detail += f" ({', '.join(users)})" if users else ""
-        ignored = latest.get((author, role)) == Decision.APPROVE and not policy.author_may_approve
-        if ignored and len(users) < needed:
-            detail += f" ({author} created the version, so their approval does not count)"
+        if len(users) < needed:
+            for author in sorted(excluded):
+                ignored = latest.get((author, role))
+                if (
+                    ignored
+                    and ignored.decision == Decision.APPROVE
+                    and not policy.author_may_approve
+                ):
+                    detail += f" ({author} created the version, so their approval does not count)"
+            for old in stale.get(role, []):
+                detail += (
+                    f"; approval by {old.user} ({role}) was for"
+                    f" {report_ref(old.evidence_sha256)}, the current evidence is"
+                    f" {short_sha(evidence_sha256)}; sign off again"
+                )
         items.append(GateItem(f"sign_off.{role}", len(users) >= needed, detail))
-    rejected = sorted(f"{u} ({r})" for (u, r), d in latest.items() if d == Decision.REJECT)
+    rejected = sorted(f"{u} ({r})" for (u, r), s in latest.items() if s.decision == Decision.REJECT)
     if rejected:
         items.append(GateItem("rejections", False, f"rejected by {', '.join(rejected)}"))
     else:

@@ -15,7 +15,7 @@ from datetime import datetime
 from modelward.domain.gate import sign_off_items
 from modelward.domain.policy import Policy
 from modelward.domain.risk import RiskAssessment
-from modelward.domain.signoff import Decision, SignOff, latest_decisions
+from modelward.domain.signoff import Decision, SignOff, latest_decisions, latest_sign_offs
 
 # Model card fields a person writes (the rest of the card comes from the record).
 CARD_FIELDS = (
@@ -124,8 +124,9 @@ class ModelFacts:
 
 def sign_offs_met(policy: Policy, facts: VersionFacts) -> tuple[bool, list[str]]:
     """Whether the policy's sign-offs are all given (no rejection), and the roles still missing."""
-    latest = latest_decisions(facts.sign_offs, model=facts.model, version=facts.version)
-    items = sign_off_items(policy, facts, latest)
+    latest = latest_sign_offs(facts.sign_offs, model=facts.model, version=facts.version)
+    # The stage is a summary: which report each approval was given on is the gate's business.
+    items = sign_off_items(policy, facts, latest, check_evidence=False)
     missing = [item.name.removeprefix("sign_off.") for item in items if not item.met]
     return not missing, missing
 

@@ -23,10 +23,19 @@ from modelward.domain.gate import (
     ReportLike,
     ReportSummary,
     VersionLike,
+    bound_direction,
+    choose_evidence,
+    policy_verdict,
 )
 from modelward.domain.risk import RiskAssessment, RiskLevel
 from modelward.domain.roles import DEFAULT_PERMISSIONS, Action, Permissions, Role, can
-from modelward.domain.signoff import Decision, SignOff, check_sign_off, latest_decisions
+from modelward.domain.signoff import (
+    Decision,
+    SignOff,
+    check_sign_off,
+    latest_decisions,
+    latest_sign_offs,
+)
 from modelward.errors import InvalidInput
 
 __all__ = [
@@ -47,10 +56,14 @@ __all__ = [
     "Role",
     "SignOff",
     "VersionLike",
+    "bound_direction",
     "can",
     "check_sign_off",
+    "choose_evidence",
     "evaluate_gate",
     "latest_decisions",
+    "latest_sign_offs",
+    "policy_verdict",
     "policy_as_dict",
     "retraining_due",
 ]
@@ -92,6 +105,12 @@ class Policy:
     auto_promote: bool = False  # low risk only: promote without a request once the gate passes
     assessment_valid_days: int = 365
     legal_basis_required: bool = False  # personal data needs a recorded legal basis
+    # Who may store the validation report the gate relies on (gate evidence).
+    evidence_roles: tuple[str, ...] = ("validator", "admin")
+    # The policy's own bounds on check values (a check absent from the report is not judged;
+    # require it with `required_checks`). They replace the report's thresholds at the gate.
+    thresholds: tuple[CheckRequirement, ...] = ()
+    max_train_overlap: float | None = None  # share of validation rows also in training data
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -117,6 +136,46 @@ class Policy:
                 raise InvalidInput(f"{name} must be a whole number, got {days!r}.", field=name)
             if days is not None and days < 1:
                 raise InvalidInput(f"{name} must be at least 1 day, got {days!r}.", field=name)
+        if not self.evidence_roles:
+            raise InvalidInput(
+                f"The {self.level} policy names no evidence_roles; name at least one role that"
+                " may store gate evidence (e.g. validator).",
+                field="evidence_roles",
+            )
+        for bound in self.thresholds:
+            _check_threshold(self.level, bound)
+        overlap = self.max_train_overlap
+        if overlap is not None and (
+            isinstance(overlap, bool)
+            or not isinstance(overlap, int | float)
+            or not 0.0 <= overlap <= 1.0
+        ):
+            raise InvalidInput(
+                f"max_train_overlap must be a share between 0 and 1, got {overlap!r}.",
+                field="max_train_overlap",
+            )
+
+
+def _check_threshold(level: RiskLevel, bound: CheckRequirement) -> None:
+    """A threshold bounds its check in the direction that means better (min for ROC AUC)."""
+    if bound.min_value is None and bound.max_value is None:
+        raise InvalidInput(
+            f"The {level} policy's threshold on {bound.name!r} has no min or max.",
+            field="thresholds",
+        )
+    direction = bound_direction(bound.name)
+    wrong = bound.max_value if direction == "min" else bound.min_value
+    if (
+        direction is not None
+        and wrong is not None
+        and (bound.min_value is None or bound.max_value is None)
+    ):
+        better = "higher" if direction == "min" else "lower"
+        raise InvalidInput(
+            f"The {level} policy bounds {bound.name!r} the wrong way: {better} is better, so"
+            f" give it a {direction}.",
+            field="thresholds",
+        )
 
 
 def policy_as_dict(policy: Policy) -> dict[str, Any]:
@@ -141,6 +200,16 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
         "auto_promote": policy.auto_promote,
         "assessment_valid_days": policy.assessment_valid_days,
         "legal_basis_required": policy.legal_basis_required,
+        "evidence_roles": list(policy.evidence_roles),
+        "thresholds": {
+            req.name: {
+                key: value
+                for key, value in (("min", req.min_value), ("max", req.max_value))
+                if value is not None
+            }
+            for req in policy.thresholds
+        },
+        "max_train_overlap": policy.max_train_overlap,
     }
 
 
@@ -184,14 +253,18 @@ def evaluate_gate(
     datasets_personal_data: Iterable[PersonalDataUse] = (),
     now: datetime,
     monitoring_configured: bool | None = None,
+    newest_report: ReportSummary | None = None,
+    authors: Iterable[str] = (),
 ) -> GateDecision:
     """Check every requirement of `policy` for one version and list each unmet one.
 
     Never stops at the first problem. The items, by stable name: `assessment` (present, of
-    this policy's level, not overdue), `validation_report` (present, for this version,
-    passed), `check.<name>` per required check, `fairness` and `explanations` when required,
-    `sign_off.<role>` per required role (distinct people, the author excluded unless allowed),
-    `rejections` (none outstanding), `card.<field>` per required model card field,
+    this policy's level, not overdue), `validation_report` (the evidence report present, for
+    this version, every check passing by the policy's bounds: `policy_verdict`),
+    `check.<name>` per required check, `fairness` and `explanations` when required,
+    `data_leakage` when the policy sets `max_train_overlap`, `sign_off.<role>` per required
+    role (distinct people, authors excluded unless allowed, approvals given on the current
+    evidence only), `rejections` (none outstanding), `card.<field>` per required card field,
     `personal_data.legal_basis` when the policy requires one, and `monitoring` when the policy
     requires it and `monitoring_configured` is given (deployment gates; leave it None when
     moving an alias).
@@ -200,21 +273,29 @@ def evaluate_gate(
         policy: The policy of the model's risk level (`PolicySet.for_assessment`).
         version_info: The version to promote; `created_by` is its author.
         assessment: The model's current risk assessment, if any.
-        report_summary: The version's latest validation report (or a `ReportSummary`).
+        report_summary: The evidence: the version's newest report stored by one of the
+            policy's `evidence_roles` (`choose_evidence`), or any report-like object.
         sign_offs: The version's sign-offs; other versions' are ignored.
         card_fields: The model card's filled-in fields.
         datasets_personal_data: Personal-data columns of the training data sets.
         now: The current time, for assessment expiry.
         monitoring_configured: Whether monitoring is set up for the deployment.
+        newest_report: A newer report than the evidence, stored by someone without an
+            evidence role: named in the messages, never counted.
+        authors: Authors besides `created_by` (the user of the run that trained the version).
     """
-    latest = latest_decisions(sign_offs, model=version_info.model, version=version_info.version)
+    latest = latest_sign_offs(sign_offs, model=version_info.model, version=version_info.version)
+    evidence = report_summary if isinstance(report_summary, ReportSummary) else None
+    sha = evidence.sha256 if evidence else None
     items = [
         gate.assessment_item(policy, version_info, assessment, now),
-        *gate.report_items(policy, version_info, report_summary),
-        *gate.sign_off_items(policy, version_info, latest),
+        *gate.report_items(policy, version_info, report_summary, newest=newest_report),
+        *gate.sign_off_items(policy, version_info, latest, evidence_sha256=sha, authors=authors),
         *gate.card_items(policy, card_fields),
         *gate.personal_data_items(policy, datasets_personal_data),
     ]
     if policy.monitoring_required and monitoring_configured is not None:
         items.append(gate.monitoring_item(policy, monitoring_configured))
-    return GateDecision.of(items)
+    return GateDecision.of(
+        items, evidence_id=evidence.id if evidence else None, evidence_sha256=sha
+    )

@@ -20,5 +20,9 @@ class ReportRecord:
     html_sha256: str | None = None
     dataset_id: str | None = None
     against: str | None = None
-    summary: dict[str, Any] = field(default_factory=dict)  # {"checks": [...], "warnings": [...]}
+    # {"checks": [...], "warnings": [...], "data_rows": N, "overlap_rows": N, "overlap_share": X}
+    summary: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+    # the roles `created_by` held when storing it (None: not recorded, before revision 0010);
+    # only a report stored by one of the policy's `evidence_roles` is gate evidence
+    author_roles: tuple[str, ...] | None = None

@@ -28,7 +28,12 @@ class Decision(enum.StrEnum):
 
 @dataclass(frozen=True)
 class SignOff:
-    """One reviewer's decision on one version, in one role."""
+    """One reviewer's decision on one version, in one role, on one piece of evidence.
+
+    `evidence_sha256` is the sha256 of the validation report the gate relied on when the
+    decision was made (None: there was none); the gate counts a decision only while that
+    report is still the evidence, so a newer report needs new sign-offs.
+    """
 
     model: str
     version: int
@@ -37,6 +42,7 @@ class SignOff:
     decision: Decision
     comment: str
     at: datetime
+    evidence_sha256: str | None = None
 
     def __post_init__(self) -> None:
         if self.decision not in list(Decision):
@@ -60,11 +66,39 @@ def latest_decisions(
     return {(s.user, s.role): s.decision for s in ordered}
 
 
+def latest_sign_offs(
+    sign_offs: Iterable[SignOff], *, model: str, version: int
+) -> dict[tuple[str, str], SignOff]:
+    """(user, role) -> that user's latest sign-off in that role on this version.
+
+    Like `latest_decisions`, with the whole sign-off (its evidence binding included).
+    """
+    ordered = sorted(
+        (s for s in sign_offs if s.model == model and s.version == version), key=lambda s: s.at
+    )
+    return {(s.user, s.role): s for s in ordered}
+
+
+def short_sha(sha256: str | None) -> str:
+    """The first 12 hex digits of a hash, for messages ("none" for None)."""
+    return sha256[:12] if sha256 else "none"
+
+
+def report_ref(sha256: str | None) -> str:
+    """How messages name the report a sign-off was given on: "report 0123456789ab"."""
+    return f"report {sha256[:12]}" if sha256 else "no report"
+
+
+def authors_of(author: str | Iterable[str]) -> frozenset[str]:
+    """A version's authors as a set: its `created_by` and, if known, its source run's user."""
+    return frozenset({author} if isinstance(author, str) else {a for a in author if a})
+
+
 def check_sign_off(
     new: SignOff,
     *,
     existing: Iterable[SignOff],
-    author: str,
+    author: str | Iterable[str],
     policy: Policy,
     user_roles: Iterable[str],
     permissions: Permissions | None = None,
@@ -74,7 +108,8 @@ def check_sign_off(
     Args:
         new: The sign-off about to be recorded.
         existing: The version's sign-offs so far (others are ignored).
-        author: Who created the version (`ModelVersion.created_by`).
+        author: Who created the version (`ModelVersion.created_by`), or every author: also
+            the user of the run that trained it, so the trainer cannot approve either.
         policy: The policy of the model's risk level (for `author_may_approve`).
         user_roles: The roles `new.user` holds.
         permissions: The role table; the built-in one by default.
@@ -83,7 +118,8 @@ def check_sign_off(
         InvalidInput: an unknown role, or a rejection without a comment.
         PermissionDenied: the user does not hold the role, the role may not approve, or the
             author approves their own version (unless the policy allows it).
-        Conflict: the user already gave the same decision in this role for this version.
+        Conflict: the user already gave the same decision in this role for this version,
+            on the same evidence (the same report, or none).
     """
     table = permissions or Permissions()
     table.check_role(new.role)
@@ -96,14 +132,22 @@ def check_sign_off(
     table.require(new.user, [new.role], Action.APPROVE)
     if new.decision == Decision.REJECT and not new.comment.strip():
         raise InvalidInput(f"Say why you reject {subject}: a comment is required.")
-    if new.decision == Decision.APPROVE and new.user == author and not policy.author_may_approve:
+    authors = authors_of(author)
+    if new.decision == Decision.APPROVE and new.user in authors and not policy.author_may_approve:
         raise PermissionDenied(
-            f"{new.user} created {subject} and may not approve it; ask another {new.role}.",
+            f"{new.user} created {subject} and may not approve it (who registered or trained a"
+            f" version is its author); ask another {new.role}.",
             user=new.user,
         )
-    latest = latest_decisions(existing, model=new.model, version=new.version)
-    if latest.get((new.user, new.role)) == new.decision:
+    latest = latest_sign_offs(existing, model=new.model, version=new.version)
+    before = latest.get((new.user, new.role))
+    if (
+        before is not None
+        and before.decision == new.decision
+        and before.evidence_sha256 == new.evidence_sha256
+    ):
         raise Conflict(
-            f"{new.user} already gave {Decision(new.decision).value} on {subject} as {new.role}.",
+            f"{new.user} already gave {Decision(new.decision).value} on {subject} as {new.role}"
+            f" for {report_ref(new.evidence_sha256)}.",
             user=new.user,
         )

@@ -58,6 +58,7 @@ class DatasetRef:
     profile: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
     sample_sha256: str | None = None
+    row_hashes_sha256: str | None = None  # training sets: every row's fingerprint (.npy)
 
 
 @dataclass(frozen=True)

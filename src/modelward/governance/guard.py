@@ -168,6 +168,8 @@ class PolicyGuard:
                     "auto": auto,
                     "items": [item.name for item in decision.items],
                     "policy_hash": self.policy_hash,
+                    "evidence_id": decision.evidence_id,  # the report the gate relied on
+                    "evidence_sha256": decision.evidence_sha256,
                 },
             )
         )

@@ -25,6 +25,7 @@ from modelward.domain.policy import (
     Permissions,
     Policy,
     PolicySet,
+    bound_direction,
     policy_as_dict,
 )
 from modelward.domain.risk import RiskLevel
@@ -153,6 +154,63 @@ def _sign_offs(node: Node, field: str, ctx: _Context) -> Mapping[str, int]:
     return counts
 
 
+def _roles(node: Node, field: str, ctx: _Context) -> tuple[str, ...]:
+    roles = _names(node, field, ctx)
+    for index, role in enumerate(roles):
+        if role not in ctx.permissions.roles:
+            known = ", ".join(ctx.permissions.roles)
+            item = ctx.sequence(node, field)[index]
+            raise ctx.fail(item, f"{field}[{index}]", f"unknown role {role!r}; known: {known}")
+    if not roles:
+        raise ctx.fail(node, field, "name at least one role that may store gate evidence")
+    return roles
+
+
+def _thresholds(node: Node, field: str, ctx: _Context) -> tuple[CheckRequirement, ...]:
+    """{CHECK: {min: X} | {max: Y} | NUMBER}; a bare number bounds the way that is better."""
+    found = []
+    for name, (key_node, value_node) in ctx.mapping(node, field).items():
+        where = _join(field, name)
+        if not name.strip():
+            raise ctx.fail(key_node, field, "expected a check name, got an empty string")
+        if isinstance(value_node, ScalarNode):
+            value = ctx.scalar(value_node, where, ("int", "float"), "a number or {min|max: X}")
+            assert isinstance(value, int | float)
+            direction = bound_direction(name)
+            if direction is None:
+                raise ctx.fail(value_node, where, "say which bound: {min: X} or {max: X}")
+            bound = float(value)
+            found.append(
+                CheckRequirement(name, bound, None)
+                if direction == "min"
+                else CheckRequirement(name, None, bound)
+            )
+            continue
+        keys = ctx.mapping(value_node, where)
+        for key, (inner_key, _) in keys.items():
+            if key not in ("min", "max"):
+                raise ctx.fail(inner_key, _join(where, key), "unknown key; use min, max")
+        bounds: dict[str, float] = {}
+        for key, (_, inner_value) in keys.items():
+            number = ctx.scalar(inner_value, _join(where, key), ("int", "float"), "a number")
+            assert isinstance(number, int | float)
+            bounds[key] = float(number)
+        if not bounds:
+            raise ctx.fail(value_node, where, "give a min or a max")
+        found.append(CheckRequirement(name, bounds.get("min"), bounds.get("max")))
+    return tuple(found)
+
+
+def _share_or_null(node: Node, field: str, ctx: _Context) -> object:
+    value = ctx.scalar(node, field, ("int", "float", "null"), "a share between 0 and 1 or null")
+    if value is None:
+        return None
+    assert isinstance(value, int | float)
+    if not 0 <= value <= 1:
+        raise ctx.fail(node, field, f"expected a share between 0 and 1, got {value}")
+    return float(value)
+
+
 _Reader = Callable[[Node, str, _Context], object]
 _READERS: dict[str, _Reader] = {
     "required_checks": _checks,
@@ -168,6 +226,9 @@ _READERS: dict[str, _Reader] = {
     "auto_promote": _bool,
     "assessment_valid_days": _days,
     "legal_basis_required": _bool,
+    "evidence_roles": _roles,
+    "thresholds": _thresholds,
+    "max_train_overlap": _share_or_null,
 }
 
 
@@ -335,11 +396,18 @@ def render_policy(policy: Policy) -> str:
         ("auto-promote", _yes(policy.auto_promote)),
         ("assessment valid for", f"{policy.assessment_valid_days} days"),
         ("personal data", "legal basis required" if policy.legal_basis_required else "no rule"),
+        ("evidence stored by", ", ".join(policy.evidence_roles)),
+        ("thresholds", ", ".join(map(str, policy.thresholds)) or "the report's own"),
+        ("train overlap", _overlap(policy.max_train_overlap)),
     ]
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{policy.level} risk policy"]
     lines.extend(f"  {(label + ':').ljust(width)} {value}" for label, value in rows)
     return "\n".join(lines)
+
+
+def _overlap(limit: float | None) -> str:
+    return "no limit" if limit is None else f"at most {limit:.0%} of validation rows"
 
 
 def render_policies(policies: PolicySet) -> str:

@@ -10,7 +10,7 @@ are in sibling modules.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ from modelward.domain.policy import (
     ReportSummary,
     SignOff,
     check_sign_off,
+    choose_evidence,
     evaluate_gate,
 )
 from modelward.domain.ports import UnitOfWork
@@ -99,12 +100,16 @@ def record_sign_off(
 ) -> SignOff:
     """Approve or reject MODEL VERSION in `role`, with a comment (required to reject).
 
+    The sign-off is bound to the report the gate relies on now (its sha256; none if there is
+    no evidence report yet): the gate counts it only while that report is the evidence.
+
     Raises:
         InvalidInput: an unknown role or decision, or a rejection without a comment.
         NotFound: no such version.
         PermissionDenied: the actor does not hold `role`, the role may not approve, or the
-            actor created the version (unless the policy allows it).
-        Conflict: the actor already gave the same decision in that role.
+            actor registered the version or ran the run that trained it (unless the policy
+            allows authors to approve).
+        Conflict: the actor already gave the same decision in that role on the same report.
     """
     policies.permissions.check_role(role)
     if decision not in set(Decision):
@@ -113,10 +118,13 @@ def record_sign_off(
     with uow:
         target = uow.registry.get_version(model, version)
         policy = policies.for_assessment(uow.governance.find_assessment(model))
+        # Bound to the report the gate relies on now: a newer report needs a new sign-off.
+        evidence = _evidence(uow, policy, model, version)[0]
+        new = replace(new, evidence_sha256=evidence.sha256 if evidence else None)
         check_sign_off(
             new,
             existing=uow.governance.list_sign_offs(model, version),
-            author=target.created_by,
+            author=_authors(uow, target),
             policy=policy,
             user_roles=roles_of(uow, actor, policies.permissions),
             permissions=policies.permissions,
@@ -129,7 +137,13 @@ def record_sign_off(
                 f"{model}/{version}",
                 actor,
                 now,
-                after={"role": role, "decision": new.decision.value, "comment": comment},
+                after={
+                    "role": role,
+                    "decision": new.decision.value,
+                    "comment": comment,
+                    "evidence_id": evidence.id if evidence else None,
+                    "evidence_sha256": new.evidence_sha256,
+                },
                 reason=comment,
             )
         )
@@ -145,8 +159,43 @@ def _report_summary(record: ReportRecord | None) -> ReportSummary | None:
         name = str(check["name"])
         category = str(check.get("category") or name.split(".", 1)[0])
         value = check.get("value")
-        checks.append(CheckSummary(name, category, value, check.get("passed")))
-    return ReportSummary(record.model, record.version, record.passed, tuple(checks))
+        threshold = check.get("threshold")
+        direction = str(check.get("direction") or "")
+        checks.append(
+            CheckSummary(name, category, value, check.get("passed"), threshold, direction)
+        )
+    overlap_rows = record.summary.get("overlap_rows")
+    overlap_share = record.summary.get("overlap_share")
+    return ReportSummary(
+        record.model,
+        record.version,
+        record.passed,
+        tuple(checks),
+        id=record.id,
+        sha256=record.report_sha256,
+        created_by=record.created_by,
+        author_roles=record.author_roles,
+        overlap_rows=None if overlap_rows is None else int(overlap_rows),
+        overlap_share=None if overlap_share is None else float(overlap_share),
+    )
+
+
+def _evidence(
+    uow: UnitOfWork, policy: Policy, model: str, version: int
+) -> tuple[ReportSummary | None, ReportSummary | None]:
+    """The report the gate relies on (the newest stored by an evidence role), and the newest
+    report when it is another one (shown, not counted)."""
+    summaries = [_report_summary(r) for r in uow.validation.list_reports(model, version)]
+    reports = [summary for summary in summaries if summary is not None]
+    evidence = choose_evidence(reports, policy.evidence_roles)
+    newest = reports[0] if reports and reports[0] is not evidence else None
+    return evidence, newest
+
+
+def _authors(uow: UnitOfWork, version: ModelVersion) -> tuple[str, ...]:
+    """Who registered the version and who ran the run that trained it (if known)."""
+    trainer = uow.tracking.get_run(version.run_id).user if version.run_id else None
+    return tuple(dict.fromkeys(a for a in (version.created_by, trainer) if a))
 
 
 def _decide(
@@ -160,16 +209,19 @@ def _decide(
     name, number = version.model, version.version
     assessment = uow.governance.find_assessment(name)
     policy = policies.for_assessment(assessment)
+    evidence, newest = _evidence(uow, policy, name, number)
     decision = evaluate_gate(
         policy,
         version_info=version,
         assessment=assessment,
-        report_summary=_report_summary(uow.validation.latest_report(name, number)),
+        report_summary=evidence,
         sign_offs=uow.governance.list_sign_offs(name, number),
         card_fields=uow.governance.card_fields(name, number),
         datasets_personal_data=uow.governance.personal_data_uses(name, number),
         now=now,
         monitoring_configured=monitoring_configured,
+        newest_report=newest,
+        authors=_authors(uow, version),
     )
     return policy, decision
 

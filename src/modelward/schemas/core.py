@@ -308,6 +308,7 @@ class ReportRecordOut(BaseModel):
     against: str | None = None
     summary: dict[str, Any] = Field(default_factory=dict)
     id: int | None = None
+    author_roles: tuple[str, ...] | None = None
 
     def to_domain(self) -> ReportRecord:
         return ReportRecord(**self.model_dump())

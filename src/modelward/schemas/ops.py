@@ -105,10 +105,18 @@ class SignOffOut(BaseModel):
     decision: Decision
     comment: str
     at: datetime
+    evidence_sha256: str | None = None
 
     def to_domain(self) -> SignOff:
         return SignOff(
-            self.model, self.version, self.role, self.user, self.decision, self.comment, self.at
+            self.model,
+            self.version,
+            self.role,
+            self.user,
+            self.decision,
+            self.comment,
+            self.at,
+            self.evidence_sha256,
         )
 
 

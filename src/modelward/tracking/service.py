@@ -22,6 +22,7 @@ from modelward.domain.tracking import ArtifactRef, DatasetRef, Metric, Run, RunS
 from modelward.errors import InvalidInput, InvalidTransition
 from modelward.registry import flavors
 from modelward.stats import profile as profiling
+from modelward.stats import row_hashes
 
 DEFAULT_EXPERIMENT = "Default"
 MAX_SEARCH = 50_000
@@ -284,12 +285,20 @@ def list_experiments(uow: UnitOfWork) -> list[Any]:
         return uow.tracking.list_experiments()
 
 
+TRAINING_ROLE = "training"
+
+
 @dataclass(frozen=True)
 class PreparedDataset:
-    """A dataset's fingerprint, schema, profile and reference sample, computed off-transaction."""
+    """A dataset's fingerprint, schema, profile and reference sample, computed off-transaction.
+
+    A training data set also carries every row's fingerprint (`row_hashes_npy`, uint64
+    `.npy` bytes), so validation can count the training rows among its rows.
+    """
 
     ref: DatasetRef
     sample_parquet: bytes
+    row_hashes_npy: bytes | None = None
 
 
 def prepare_dataset(
@@ -314,7 +323,10 @@ def prepare_dataset(
         profile=profiling.profile(frame),
         source=source,
     )
-    return PreparedDataset(ref, buffer.getvalue())
+    hashes = None
+    if role == TRAINING_ROLE and len(frame.columns) > 0:
+        hashes = row_hashes.to_npy(row_hashes.row_hashes(frame, list(map(str, frame.columns))))
+    return PreparedDataset(ref, buffer.getvalue(), hashes)
 
 
 def log_dataset(
@@ -333,7 +345,10 @@ def log_dataset(
     from dataclasses import replace
 
     sample_sha = artifacts.put_bytes(prepared.sample_parquet)
-    ref = replace(prepared.ref, sample_sha256=sample_sha)
+    hashes_sha = None
+    if prepared.row_hashes_npy is not None:
+        hashes_sha = artifacts.put_bytes(prepared.row_hashes_npy)
+    ref = replace(prepared.ref, sample_sha256=sample_sha, row_hashes_sha256=hashes_sha)
     with uow:
         _writable(uow, guard, run_id)
         uow.tracking.save_dataset(ref, at=guard.now())

@@ -133,7 +133,18 @@ def _sections(data: dict[str, Any], figures: _Figures) -> list[dict[str, Any]]:
         found.append(_section("Behaviour tests", ["test", "value", "result"], rows))
     if "comparison" in data:
         found.append(_comparison_section(data["comparison"], figures))
+    if "train_overlap" in data:
+        found.append(_overlap_section(data["train_overlap"]))
     return found
+
+
+def _overlap_section(section: dict[str, Any]) -> dict[str, Any]:
+    rows = [
+        ["validation rows also in training", section["overlap_rows"]],
+        ["share of validation rows", f"{section['overlap_share']:.2%}"],
+        ["training data set", f"{section['training_dataset']} ({section['training_rows']} rows)"],
+    ]
+    return _section("Train/validation overlap", ["figure", "value"], rows)
 
 
 def _section(

@@ -1,7 +1,9 @@
 """Validation use-cases: evaluate a registered version on held-out data and keep the report.
 
 The report is stored as two artifacts (JSON for machines, self-contained HTML for people) and
-a `ReportRecord` linked to the version, in one transaction with its audit event.
+a `ReportRecord` linked to the version, in one transaction with its audit event. Storing one
+needs the `validate` permission; the record keeps the roles its author held, which decide
+whether the governance gate may rely on it (`Policy.evidence_roles`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from modelward.domain.registry import ModelVersion, parse_model_uri
 from modelward.domain.reports import ReportRecord
 from modelward.domain.results import ValidationReport
 from modelward.domain.roles import Action
+from modelward.domain.tracking import DatasetRef
 from modelward.errors import InvalidInput, NotFound
 from modelward.registry import service as registry
 from modelward.registry.signature import enforce
 from modelward.stats import profile as profiling
+from modelward.stats import row_hashes
 from modelward.stats.quality import check_quality, to_check_results
 from modelward.validation.checks import evaluate
 from modelward.validation.config import ValidationConfig
@@ -35,12 +39,56 @@ class Validated:
     record: ReportRecord
 
 
-def _training_profile(uow: UnitOfWork, version: ModelVersion) -> dict[str, Any] | None:
+def _training_dataset(uow: UnitOfWork, version: ModelVersion) -> DatasetRef | None:
     if not version.run_id:
         return None
     run = uow.tracking.get_run(version.run_id)
     training = [d for d in run.datasets if d.role == "training"]
-    return training[0].profile if training else None
+    return training[0] if training else None
+
+
+def _train_overlap(
+    artifacts: ArtifactStore, frame: Any, training: DatasetRef | None
+) -> dict[str, Any] | str:
+    """Validation rows that are also rows of the run's training data set (by fingerprint).
+
+    Returns the `train_overlap` report section, or why it could not be measured.
+    """
+    if training is None:
+        return "the version's run logged no training data set"
+    if training.row_hashes_sha256 is None:
+        return f"the training data set {training.name!r} was logged without row fingerprints"
+    columns = list(training.schema)
+    absent = [column for column in columns if column not in frame.columns]
+    if absent:
+        shown = ", ".join(map(repr, absent[:5]))
+        return f"the validation data lacks training columns {shown}"
+    reference = row_hashes.from_npy(artifacts.get_bytes(training.row_hashes_sha256))
+    found = row_hashes.overlap(row_hashes.row_hashes(frame, columns), reference)
+    return {
+        "overlap_rows": found.rows,
+        "overlap_share": found.share,
+        "validation_rows": len(frame),
+        "training_dataset": training.name,
+        "training_dataset_id": training.dataset_id,
+        "training_rows": training.row_count,
+    }
+
+
+def _with_overlap(report: ValidationReport, overlap: dict[str, Any] | str) -> ValidationReport:
+    if isinstance(overlap, str):
+        warning = f"Train/validation overlap was not measured: {overlap}."
+        return replace(report, warnings=(*report.warnings, warning))
+    warnings = report.warnings
+    if overlap["overlap_rows"]:
+        warnings = (
+            *warnings,
+            f"{overlap['overlap_rows']} validation rows ({overlap['overlap_share']:.2%}) are"
+            f" also rows of the training data set {overlap['training_dataset']!r}.",
+        )
+    return replace(
+        report, sections={**report.sections, "train_overlap": overlap}, warnings=warnings
+    )
 
 
 def _against(
@@ -104,6 +152,8 @@ def validate_version(
 
     `allow_pickle` says whether pickle-format models (the version, or the one compared against)
     may be unpickled: True in the user's own process, False on the platform server.
+    The report records how many validation rows are also rows of the training data set the
+    version's run logged (`train_overlap` section), and the record the roles the actor held.
 
     Raises:
         InvalidInput: the data is empty or does not match the model (target missing, columns
@@ -132,7 +182,9 @@ def validate_version(
         checked = enforce(version.signature, frame)
         frame = frame.assign(**{c: checked[c] for c in features})
     with uow:
-        profile = _training_profile(uow, version)
+        training = _training_dataset(uow, version)
+    profile = training.profile if training is not None else None
+    overlap = _train_overlap(artifacts, frame, training)
     champion, champion_uri = _against(uow, artifacts, version, against, allow_pickle=allow_pickle)
     quality = None
     if profile is not None:
@@ -158,6 +210,7 @@ def validate_version(
         dataset_id=dataset_id,
         against=champion_uri,
     )
+    report = _with_overlap(report, overlap)
     return Validated(report, _store(uow, artifacts, report, guard=guard))
 
 
@@ -178,6 +231,10 @@ def _store(
         "warnings": list(report.warnings),
         "data_rows": report.data_rows,
     }
+    overlap = report.sections.get("train_overlap")
+    if isinstance(overlap, dict):
+        summary["overlap_rows"] = overlap["overlap_rows"]
+        summary["overlap_share"] = overlap["overlap_share"]
     record = ReportRecord(
         model=report.model,
         version=report.version,
@@ -192,7 +249,10 @@ def _store(
         summary=summary,
     )
     with uow:
-        guard.require(uow, Action.VALIDATE, subject=f"{report.model}/{report.version}")
+        # Checked again here, in the transaction that stores it: the roles recorded are the
+        # ones the author held when storing, and decide whether the gate may rely on it.
+        roles = guard.require(uow, Action.VALIDATE, subject=f"{report.model}/{report.version}")
+        record = replace(record, author_roles=tuple(roles))
         report_id = uow.validation.save_report(record)
         uow.audit.append(
             AuditEvent(
@@ -205,6 +265,8 @@ def _store(
                     "passed": report.passed,
                     "report_sha256": report_sha,
                     "failed": [c.name for c in report.failed_checks],
+                    "author_roles": list(roles),
+                    "overlap_share": summary.get("overlap_share"),
                 },
             )
         )

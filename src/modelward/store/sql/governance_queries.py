@@ -51,6 +51,7 @@ def sign_off(row: Any, model: str, version: int) -> SignOff:
         decision=Decision(row.decision),
         comment=row.comment,
         at=row.at,
+        evidence_sha256=row.evidence_sha256,
     )
 
 

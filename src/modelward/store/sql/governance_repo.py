@@ -148,6 +148,7 @@ class SqlGovernanceRepo:
                 decision=sign_off.decision.value,
                 comment=sign_off.comment,
                 at=sign_off.at,
+                evidence_sha256=sign_off.evidence_sha256,
             )
         )
 

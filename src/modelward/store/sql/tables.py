@@ -114,6 +114,9 @@ datasets = Table(
     Column("source", Text, nullable=True),
     Column("sample_sha256", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # every row's fingerprint (uint64 .npy artifact), to find training rows among
+    # validation rows (0010)
+    Column("row_hashes_sha256", String(64), nullable=True),
 )
 
 run_datasets = Table(
@@ -209,6 +212,8 @@ validation_reports = Table(
     Column("report_sha256", String(64), nullable=False),
     Column("html_sha256", String(64), nullable=True),
     Column("summary", Json, nullable=False),
+    # the roles its author held when storing it: whether it may serve as gate evidence (0010)
+    Column("author_roles", Json, nullable=True),
     Index("ix_validation_reports_version_created", "model_version_id", "created_at"),
 )
 
@@ -316,6 +321,8 @@ sign_offs = Table(
     Column("decision", String(16), nullable=False),
     Column("comment", Text, nullable=False, default=""),
     Column("at", UTCDateTime, nullable=False),
+    # sha256 of the evidence report the decision was given on; null: none existed (0010)
+    Column("evidence_sha256", String(64), nullable=True),
     Index("ix_sign_offs_version_at", "model_version_id", "at"),
 )
 

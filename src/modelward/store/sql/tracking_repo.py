@@ -183,6 +183,7 @@ class SqlTrackingRepo:
                 profile=r.profile,
                 source=r.link_source or r.source,
                 sample_sha256=r.sample_sha256,
+                row_hashes_sha256=r.row_hashes_sha256,
             )
             for r in self.conn.execute(
                 select(
@@ -346,8 +347,16 @@ class SqlTrackingRepo:
             source=dataset.source,
             sample_sha256=dataset.sample_sha256,
             created_at=at,
+            row_hashes_sha256=dataset.row_hashes_sha256,
         )
-        self.conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+        # Logged before fingerprints were kept: add them, change nothing else.
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"],
+                set_={"row_hashes_sha256": stmt.excluded.row_hashes_sha256},
+                where=datasets.c.row_hashes_sha256.is_(None),
+            )
+        )
 
     def link_dataset(
         self, run_id: str, dataset_id: str, *, name: str, role: str, source: str | None = None

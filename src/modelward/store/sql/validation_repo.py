@@ -25,6 +25,7 @@ def _record(row: Any) -> ReportRecord:
         dataset_id=row.dataset_id,
         against=row.against,
         summary=row.summary,
+        author_roles=None if row.author_roles is None else tuple(row.author_roles),
     )
 
 
@@ -68,6 +69,7 @@ class SqlValidationRepo:
                 report_sha256=record.report_sha256,
                 html_sha256=record.html_sha256,
                 summary=record.summary,
+                author_roles=None if record.author_roles is None else list(record.author_roles),
             )
         )
         return int(result.inserted_primary_key[0])
