@@ -221,8 +221,11 @@ def _predict_proba(model: Any, X: pd.DataFrame) -> np.ndarray | None:
 def _classes(
     model: Any, truth: np.ndarray, predicted: np.ndarray, proba: np.ndarray | None
 ) -> tuple[Any, ...]:
-    if hasattr(model, "classes_"):
-        classes = tuple(np.asarray(model.classes_).tolist())
+    # A loaded plain callable has a `classes_` that is None: it declares no classes, so they
+    # are the labels seen in the target and in its answers.
+    declared = getattr(model, "classes_", None)
+    if declared is not None:
+        classes = tuple(np.asarray(declared).tolist())
     else:
         classes = tuple(np.unique(np.concatenate([truth, predicted]).astype(truth.dtype)).tolist())
     if proba is not None and proba.shape[1] != len(classes):
