@@ -15,9 +15,14 @@ Importing this package is cheap: the default client is built on first use, from 
 from __future__ import annotations
 
 import threading
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:
+    # The one place the version lives is pyproject.toml; the installed metadata carries it.
+    __version__ = version("modelward")
+except PackageNotFoundError:  # a source tree on sys.path without `pip install -e .`
+    __version__ = "0+unknown"
 
 if TYPE_CHECKING:
     from modelward.client import ActiveRun, Client
@@ -55,16 +60,26 @@ def start_run(
     parent_run_id: str | None = None,
     tags: dict[str, Any] | None = None,
 ) -> ActiveRun:
+    """Start a run in `experiment` (created if new) on the default client.
+
+    Use it as a context manager: the run ends FINISHED, or FAILED if the block raises.
+    """
     return get_client().start_run(experiment, name=name, parent_run_id=parent_run_id, tags=tags)
 
 
 def active_run() -> ActiveRun | None:
+    """The run started by the innermost open `start_run` block in this thread, or None."""
     from modelward.client.run import current_run
 
     return current_run()
 
 
 def get_run(run_id: str) -> Run:
+    """A run with its params, latest metrics, tags and artifacts.
+
+    Raises:
+        NotFound: no run has this id.
+    """
     return get_client().tracking.get_run(run_id)
 
 
@@ -75,20 +90,42 @@ def search_runs(
     order_by: list[str] | None = None,
     limit: int = 1000,
 ) -> list[Run]:
+    """Runs of `experiments` (all if None) matching `filter` (e.g. "metrics.auc > 0.8").
+
+    Raises:
+        InvalidInput: the filter or the ordering does not parse.
+    """
     return get_client().tracking.search_runs(
         experiments=experiments, filter=filter, order_by=order_by, limit=limit
     )
 
 
 def register_model(run_id: str, artifact: str = "model", *, name: str) -> ModelVersion:
+    """Register the model logged as `artifact` in a run as the next version of `name`.
+
+    Raises:
+        NotFound: no such run, or the run logged no model under `artifact`.
+    """
     return get_client().registry.register(run_id, artifact, name=name)
 
 
 def set_alias(name: str, alias: str, version: int) -> AliasEvent:
+    """Point `alias` (e.g. "champion") of model `name` at `version`; the move is audited.
+
+    Raises:
+        NotFound: no such model version.
+        PolicyViolation: the alias is protected and the version's governance gate is not met.
+    """
     return get_client().registry.set_alias(name, alias, version)
 
 
 def load_model(uri: str) -> LoadedModel:
+    """Load a model by URI ("models:/name/3", "models:/name@champion", "runs:/<id>/model").
+
+    Raises:
+        NotFound: the URI names no model.
+        IntegrityViolation: the stored bytes do not match their recorded hash.
+    """
     return get_client().registry.load_model(uri)
 
 
@@ -97,6 +134,11 @@ def validate(model_uri: str, data: Any, *, target: str, sensitive: list[str] | N
     """Validate a registered version on held-out data; the report is stored with the version.
 
     `config` is a ValidationConfig or a mapping like modelward.yaml's `validation:` section.
+    Failed checks are a result (`report.passed` is False), not an exception.
+
+    Raises:
+        NotFound: no such model version (or no version behind `against`).
+        InvalidInput: the data cannot be validated (missing target, wrong columns, ...).
     """
     return get_client().validation.validate(
         model_uri, data, target=target, sensitive=sensitive or (), against=against, config=config

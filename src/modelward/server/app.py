@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from modelward import __version__
 from modelward.config import Settings
 from modelward.server import handlers
 from modelward.server.api import (
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="modelward",
-        version="1",
+        version=__version__,
         summary="Track, register, validate, govern, deploy and monitor machine-learning models.",
         lifespan=lifespan,
     )
