@@ -60,7 +60,7 @@ def test_every_public_name_exists_and_every_function_has_a_docstring() -> None:
 def test_the_version_comes_from_the_package_metadata() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert modelward.__version__ == version("modelward") == pyproject["project"]["version"]
-    source = (ROOT / "src" / "modelward" / "__init__.py").read_text(encoding="utf-8")
+    source = (ROOT / "src" / "modelward" / "_version.py").read_text(encoding="utf-8")
     others = [
         str(path.relative_to(ROOT))
         for path in (ROOT / "src").rglob("*.py")

@@ -15,14 +15,9 @@ Importing this package is cheap: the default client is built on first use, from 
 from __future__ import annotations
 
 import threading
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    # The one place the version lives is pyproject.toml; the installed metadata carries it.
-    __version__ = version("modelward")
-except PackageNotFoundError:  # a source tree on sys.path without `pip install -e .`
-    __version__ = "0+unknown"
+from modelward._version import __version__
 
 if TYPE_CHECKING:
     from modelward.client import ActiveRun, Client

@@ -50,7 +50,7 @@ app.command("retrain")(retrain)
 
 def _print_version(value: bool) -> None:
     if value:
-        from modelward import __version__
+        from modelward._version import __version__
 
         typer.echo(f"modelward {__version__}")
         raise typer.Exit()

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from modelward import __version__
+from modelward._version import __version__
 from modelward.config import Settings
 from modelward.server import handlers
 from modelward.server.api import (
