@@ -28,10 +28,8 @@ def _app_raising(exc: BaseException) -> typer.Typer:
     return app
 
 
-def test_an_unexpected_exception_exits_1_with_one_line_naming_a_bug(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("MODELWARD_DEBUG", raising=False)
+def test_an_unexpected_exception_exits_1_with_one_line_naming_a_bug() -> None:
+    # MODELWARD_DEBUG would re-raise; tests/conftest.py clears MODELWARD_* for every test.
     result = runner.invoke(_app_raising(RuntimeError("kaboom")), [])
     assert result.exit_code == EXIT_INTERNAL == 1
     assert "bug in modelward" in result.stderr and "kaboom" in result.stderr

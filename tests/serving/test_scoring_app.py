@@ -16,6 +16,9 @@ from modelward.store.predictions import count_predictions, read_predictions
 from tests.serving.conftest import RECORD, app_for
 from tests.serving.server import serve_in_thread, wait_for
 
+# Every test talks to a real uvicorn server on loopback: end to end, so slow.
+pytestmark = pytest.mark.slow
+
 ROWS = [RECORD, {"income": 31_000.0, "debt": 15_000.0, "age": 23}]
 
 
