@@ -52,6 +52,17 @@ def test_import_pulls_in_no_heavy_library(module: str) -> None:
     assert _imported_heavy(module) == [], f"`import {module}` imports heavy libraries"
 
 
+def test_the_cli_imports_no_client_store_server_or_service_until_a_command_runs() -> None:
+    result = _python(
+        "import json, sys; import modelward.cli.main; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('modelward.'))))"
+    )
+    assert result.returncode == 0, result.stderr
+    ours = json.loads(result.stdout)
+    allowed = ("modelward.cli", "modelward.domain", "modelward.errors", "modelward._version")
+    assert [m for m in ours if not m.startswith(allowed)] == []
+
+
 def test_help_runs_in_a_fresh_interpreter_without_heavy_libraries() -> None:
     result = _python(
         "import sys\n"
