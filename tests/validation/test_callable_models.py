@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from modelward.cli.main import app
 from modelward.client import Client
 from modelward.config import Settings
+from modelward.errors import InvalidInput
 
 FEATURES = ["income", "debt", "age"]
 
@@ -57,6 +58,15 @@ def test_a_callable_answering_string_labels_takes_its_classes_from_the_data(
     report = client.validation.validate(uri, holdout, target="default").report
     expected = float((holdout["default"] == "default").mean())
     assert report.find_check("performance.accuracy").value == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_callable_answering_labels_of_another_kind_is_invalid_input(client: Client) -> None:
+    def rule(frame: pd.DataFrame) -> np.ndarray:
+        return np.full(len(frame), "yes")  # the target is 0/1
+
+    uri = _register_callable(client, rule, train=applicants(50))
+    with pytest.raises(InvalidInput, match="answers 'yes'.*make the model return the target"):
+        client.validation.validate(uri, applicants(100, seed=6), target="default")
 
 
 def test_modelward_validate_on_a_callable_exits_0_or_10_never_1(
