@@ -1,4 +1,5 @@
-# modelward: `make demo` runs the main job, `make test` runs the whole suite.
+# modelward: `make demo` runs the main job, `make test` runs the whole suite,
+# `make test-fast` everything but the end-to-end tests (marked slow) in under a minute.
 # Both create the virtual environment (.venv) and install what they need on first use.
 
 PYTHON ?= python3
@@ -6,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip --disable-pip-version-check -q
 
-.PHONY: install dev demo test lint typecheck bench clean chromium
+.PHONY: install dev demo test test-fast lint format typecheck bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +30,12 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
 
 # The browser tests drive Debian's Chromium (never a downloaded browser). Without it they are
 # skipped with a loud message; in CI (CI=true) a failed install fails the run.
@@ -43,8 +49,14 @@ chromium:
 
 test: $(VENV)/.dev-installed chromium
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The inner loop: no servers, browsers, subprocesses, demo or examples (those are marked slow).
+test-fast: $(VENV)/.dev-installed
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy src

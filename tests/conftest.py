@@ -28,6 +28,18 @@ REQUIRE_PG = os.environ.get("MODELWARD_REQUIRE_POSTGRES") == "1"
 _pg_skipped: list[str] = []
 
 
+@pytest.fixture(autouse=True)
+def _no_modelward_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without MODELWARD_* variables, whatever the developer's shell exports.
+
+    A test that needs one sets it itself (monkeypatch.setenv, or CliRunner's `env=`). The test
+    suite's own knobs (MODELWARD_TEST_PG_URL, MODELWARD_REQUIRE_POSTGRES, MODELWARD_CHROMIUM,
+    MODELWARD_DOCS_SCREENSHOTS) are read when the test modules are imported, before this runs.
+    """
+    for name in [n for n in os.environ if n.startswith("MODELWARD_")]:
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "modelward.db"

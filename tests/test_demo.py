@@ -2,12 +2,16 @@
 
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from modelward.client import Client
 from modelward.config import Settings
 from modelward.demo import run_demo
 from modelward.demo.lifecycle import DEPLOYMENT, MODEL
+
+# The whole lifecycle end to end: tens of seconds (`make test-fast` skips it).
+pytestmark = pytest.mark.slow
 
 
 def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from modelward._version import __version__
 
 if TYPE_CHECKING:
     from modelward.client import ActiveRun, Client
@@ -55,16 +55,26 @@ def start_run(
     parent_run_id: str | None = None,
     tags: dict[str, Any] | None = None,
 ) -> ActiveRun:
+    """Start a run in `experiment` (created if new) on the default client.
+
+    Use it as a context manager: the run ends FINISHED, or FAILED if the block raises.
+    """
     return get_client().start_run(experiment, name=name, parent_run_id=parent_run_id, tags=tags)
 
 
 def active_run() -> ActiveRun | None:
+    """The run started by the innermost open `start_run` block in this thread, or None."""
     from modelward.client.run import current_run
 
     return current_run()
 
 
 def get_run(run_id: str) -> Run:
+    """A run with its params, latest metrics, tags and artifacts.
+
+    Raises:
+        NotFound: no run has this id.
+    """
     return get_client().tracking.get_run(run_id)
 
 
@@ -75,20 +85,42 @@ def search_runs(
     order_by: list[str] | None = None,
     limit: int = 1000,
 ) -> list[Run]:
+    """Runs of `experiments` (all if None) matching `filter` (e.g. "metrics.auc > 0.8").
+
+    Raises:
+        InvalidInput: the filter or the ordering does not parse.
+    """
     return get_client().tracking.search_runs(
         experiments=experiments, filter=filter, order_by=order_by, limit=limit
     )
 
 
 def register_model(run_id: str, artifact: str = "model", *, name: str) -> ModelVersion:
+    """Register the model logged as `artifact` in a run as the next version of `name`.
+
+    Raises:
+        NotFound: no such run, or the run logged no model under `artifact`.
+    """
     return get_client().registry.register(run_id, artifact, name=name)
 
 
 def set_alias(name: str, alias: str, version: int) -> AliasEvent:
+    """Point `alias` (e.g. "champion") of model `name` at `version`; the move is audited.
+
+    Raises:
+        NotFound: no such model version.
+        PolicyViolation: the alias is protected and the version's governance gate is not met.
+    """
     return get_client().registry.set_alias(name, alias, version)
 
 
 def load_model(uri: str) -> LoadedModel:
+    """Load a model by URI ("models:/name/3", "models:/name@champion", "runs:/<id>/model").
+
+    Raises:
+        NotFound: the URI names no model.
+        IntegrityViolation: the stored bytes do not match their recorded hash.
+    """
     return get_client().registry.load_model(uri)
 
 
@@ -104,19 +136,16 @@ def validate(
     """Validate a registered version on held-out data; the report is stored with the version.
 
     `config` is a ValidationConfig or a mapping like modelward.yaml's `validation:` section.
+    Failed checks are a result (`report.passed` is False), not an exception.
+
+    Raises:
+        NotFound: no such model version (or no version behind `against`).
+        InvalidInput: the data cannot be validated (missing target, wrong columns, ...).
     """
-    return (
-        get_client()
-        .validation.validate(
-            model_uri,
-            data,
-            target=target,
-            sensitive=sensitive or (),
-            against=against,
-            config=config,
-        )
-        .report
+    validated = get_client().validation.validate(
+        model_uri, data, target=target, sensitive=sensitive or (), against=against, config=config
     )
+    return validated.report
 
 
 __all__ = [

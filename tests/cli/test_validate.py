@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from modelward.cli.errors import EXIT_CHECKS_FAILED
 from modelward.cli.main import app
 from modelward.client import Client
 from modelward.config import Settings
@@ -64,7 +65,7 @@ def _config(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_failing_checks_exit_1(project: Path, tmp_path: Path) -> None:
+def test_failing_checks_exit_10_not_the_crash_code(project: Path, tmp_path: Path) -> None:
     config = _config(tmp_path, "target: default\nvalidation:\n  metrics: {min_roc_auc: 0.999}\n")
     code, out, _ = run(
         project,
@@ -75,7 +76,7 @@ def test_failing_checks_exit_1(project: Path, tmp_path: Path) -> None:
         "--config",
         str(config),
     )
-    assert code == 1
+    assert code == EXIT_CHECKS_FAILED == 10
     assert "FAILED" in out and "performance.roc_auc" in out
     code, out, _ = run(project, "reports", "show", "credit-risk", "1", "--json")
     assert code == 0 and json.loads(out)["model"] == "credit-risk"

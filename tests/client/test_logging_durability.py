@@ -7,6 +7,7 @@ import sys
 import textwrap
 import time
 
+import pytest
 from sqlalchemy import event
 
 from modelward.client import Client
@@ -39,6 +40,7 @@ def _open(settings: Settings) -> Client:
     return Client(Settings(home=settings.home, user="parent"))
 
 
+@pytest.mark.slow  # a Python subprocess
 def test_a_script_that_exits_without_ending_its_run_loses_nothing(
     sqlite_settings: Settings,
 ) -> None:
@@ -62,6 +64,7 @@ def test_a_script_that_exits_without_ending_its_run_loses_nothing(
     client.close()
 
 
+@pytest.mark.slow  # a Python subprocess
 def test_an_uncaught_exception_inside_the_run_marks_it_failed(sqlite_settings: Settings) -> None:
     cmd, env = _child(
         sqlite_settings,
@@ -82,6 +85,7 @@ def test_an_uncaught_exception_inside_the_run_marks_it_failed(sqlite_settings: S
     client.close()
 
 
+@pytest.mark.slow  # a Python subprocess
 def test_a_hard_kill_loses_at_most_the_last_flush_interval(sqlite_settings: Settings) -> None:
     cmd, env = _child(
         sqlite_settings,
@@ -121,6 +125,7 @@ def test_a_hard_kill_loses_at_most_the_last_flush_interval(sqlite_settings: Sett
     client.close()
 
 
+@pytest.mark.slow  # a Python subprocess
 def test_two_processes_logging_into_one_sqlite_workspace_lose_nothing(
     sqlite_settings: Settings,
 ) -> None:

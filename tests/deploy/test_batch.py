@@ -44,6 +44,7 @@ def test_pandas_engine_scores_in_chunks_and_logs(
     assert set(read_predictions(root, "nightly")["arm"]) == {"batch"}
 
 
+@pytest.mark.slow  # starts a Dask scheduler and worker
 def test_dask_engine_on_a_local_cluster(
     workspace: Client, inputs: pd.DataFrame, tmp_path: Path
 ) -> None:

@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+# Each example is a full lifecycle in a fresh workspace: end to end, so slow.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # Every example has modules named like its neighbours' (train, ...): forget them between runs.
 PROJECT_MODULES = ("train", "customers", "nightly", "grid_data")

@@ -25,6 +25,9 @@ from tests.monitoring.helpers import (
 )
 from tests.serving.server import serve_in_thread
 
+# A real uvicorn server in a thread: end to end, so slow.
+pytestmark = pytest.mark.slow
+
 
 class _Clock:
     """Stands in for `datetime` in the scoring engine, so traffic lands on chosen days."""

@@ -50,6 +50,7 @@ def labelled(client: Client, tmp_path: Path) -> Client:
     return client
 
 
+@pytest.mark.slow  # the whole retraining loop: train, register, validate, promote
 def test_retrain_registers_validates_and_promotes(labelled: Client) -> None:
     extra = traffic(1000, seed=40)[[*FEATURES, "default"]]
     result = retrain(labelled, "credit-risk", data=extra, trigger="drift", params={"C": "0.5"})
@@ -64,6 +65,7 @@ def test_retrain_registers_validates_and_promotes(labelled: Client) -> None:
     assert [d.role for d in run.datasets] == ["training"]
 
 
+@pytest.mark.slow  # the whole retraining loop: train, register, validate, promote
 def test_gate_refusal_requests_a_review(labelled: Client) -> None:
     gated = Client(labelled.settings.model_copy(update={"protected_aliases": "champion"}))
     gated.monitoring._project = labelled.monitoring._project
@@ -78,6 +80,7 @@ def test_gate_refusal_requests_a_review(labelled: Client) -> None:
         gated.close()
 
 
+@pytest.mark.slow  # the whole retraining loop: train, register, validate, promote
 def test_shadow_comparison_evidence_is_stored_and_attached(labelled: Client) -> None:
     retrain(labelled, "credit-risk", data=traffic(1000, seed=40)[[*FEATURES, "default"]])
     # the deployment still serves v1 (alias moves do not change it); v2 scores in shadow

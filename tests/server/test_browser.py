@@ -15,6 +15,8 @@ from tests.server.seed import MODEL, seed_governed
 from tests.serving.server import serve_in_thread
 
 CHROMIUM = os.environ.get("MODELWARD_CHROMIUM", "/usr/bin/chromium")
+# Read at import: tests/conftest.py clears MODELWARD_* for every test.
+DOCS_SCREENSHOTS = os.environ.get("MODELWARD_DOCS_SCREENSHOTS") == "1"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -23,7 +25,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +108,7 @@ def test_docs_screenshots(page, site, tmp_path: Path) -> None:
     MODELWARD_DOCS_SCREENSHOTS=1, else a temporary folder)."""
     url, tokens = site
     sign_in(page, url, "rita", tokens["rita"])
-    docs = os.environ.get("MODELWARD_DOCS_SCREENSHOTS") == "1"
-    folder = Path(__file__).parents[2] / "docs" / "img" if docs else tmp_path
+    folder = Path(__file__).parents[2] / "docs" / "img" if DOCS_SCREENSHOTS else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / "ui-inventory.png"))
     page.goto(f"{url}/models/{MODEL}")

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from modelward.client import Client
 from modelward.config import Settings
 from modelward.server.app import create_app
 from tests.server.conftest import make_team
 from tests.serving.server import serve_in_thread
+
+# A real uvicorn server in a thread: end to end, so slow.
+pytestmark = pytest.mark.slow
 
 CLIENTS, RUNS_EACH, STEPS = 8, 3, 200
 

@@ -17,6 +17,9 @@ from tests.builders import applicants, fitted_classifier
 from tests.server.conftest import Team, make_team
 from tests.serving.server import serve_in_thread
 
+# A real uvicorn server in a thread: end to end, so slow.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def served(settings: Settings) -> Iterator[tuple[str, Team]]:

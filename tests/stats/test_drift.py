@@ -21,6 +21,7 @@ from modelward.stats.drift import (
 from modelward.stats.profile import profile
 from modelward.stats.reference import prepare_reference
 from modelward.stats.synthetic import FLAGGED_BY_DEFAULT, SHIFTED_COLUMNS, drift_benchmark_data
+from tests.stats.tolerance import KS_TOLERANCE
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def test_figures_equal_scipy_in_the_report(benchmark_10k) -> None:
     column = detect_drift(reference, current).column("shift_0_5sd")
     ref, cur = reference["shift_0_5sd"], current["shift_0_5sd"]
     expected = sps.ks_2samp(ref, cur, method="asymp")
-    assert column.details["ks_statistic"] == expected.statistic
+    assert column.details["ks_statistic"] == pytest.approx(expected.statistic, **KS_TOLERANCE)
     assert column.p_value == pytest.approx(expected.pvalue, rel=1e-8, abs=1e-300)
     wasserstein = sps.wasserstein_distance(ref, cur)
     assert column.details["wasserstein"] == pytest.approx(wasserstein, rel=1e-12)
@@ -326,7 +327,9 @@ def test_dask_engine(benchmark_10k, tmp_path) -> None:
     assert sorted(report.drifted_columns) == sorted(FLAGGED_BY_DEFAULT)
     assert report.n_current == len(current)
     exact = detect_drift(reference, current).column("shift_0_5sd")
-    assert report.column("shift_0_5sd").details["ks_statistic"] == exact.details["ks_statistic"]
+    # Dask computes the ECDFs partition by partition: the same counts, another evaluation order.
+    streamed_ks = report.column("shift_0_5sd").details["ks_statistic"]
+    assert streamed_ks == pytest.approx(exact.details["ks_statistic"], **KS_TOLERANCE)
 
 
 def test_empty_batches_are_insufficient_data() -> None:

@@ -1,4 +1,9 @@
-"""Exit codes for domain errors, and the guard every command runs inside."""
+"""Every exit code of the CLI, and the guard every command runs inside.
+
+The codes live here and nowhere else: commands raise `typer.Exit(EXIT_...)` with the named
+constants, and domain errors are mapped through `EXIT_CODE`. Exit 1 means a crash (a bug in
+modelward), never an outcome a user should act on.
+"""
 
 from __future__ import annotations
 
@@ -11,24 +16,36 @@ import typer
 
 from modelward import errors
 
+EXIT_OK = 0
+EXIT_INTERNAL = 1  # an unexpected exception: a bug in modelward
+EXIT_INVALID_INPUT = 2  # Click's usage-error code, shared with bad options
+EXIT_NOT_FOUND = 3
+EXIT_CONFLICT = 4
+EXIT_POLICY_VIOLATION = 5  # a governance gate is not met
+EXIT_PERMISSION_DENIED = 6
+EXIT_INTEGRITY_VIOLATION = 7
+EXIT_BACKEND_UNAVAILABLE = 8
+EXIT_CHECKS_FAILED = 10  # checks ran and failed: a result, not an error
+
 EXIT_CODE: dict[type[errors.ModelwardError], int] = {
-    errors.ModelwardError: 1,
-    errors.InvalidInput: 2,
-    errors.NotFound: 3,
-    errors.Conflict: 4,
-    errors.AlreadyExists: 4,
-    errors.InvalidTransition: 4,
-    errors.PolicyViolation: 5,
-    errors.PermissionDenied: 6,
-    errors.Unauthenticated: 6,
-    errors.IntegrityViolation: 7,
-    errors.BackendUnavailable: 8,
-    errors.InsufficientStorage: 8,
-    errors.SchemaVersionError: 8,
+    errors.ModelwardError: EXIT_INTERNAL,
+    errors.InvalidInput: EXIT_INVALID_INPUT,
+    errors.NotFound: EXIT_NOT_FOUND,
+    errors.Conflict: EXIT_CONFLICT,
+    errors.AlreadyExists: EXIT_CONFLICT,
+    errors.InvalidTransition: EXIT_CONFLICT,
+    errors.PolicyViolation: EXIT_POLICY_VIOLATION,
+    errors.PermissionDenied: EXIT_PERMISSION_DENIED,
+    errors.Unauthenticated: EXIT_PERMISSION_DENIED,
+    errors.IntegrityViolation: EXIT_INTEGRITY_VIOLATION,
+    errors.BackendUnavailable: EXIT_BACKEND_UNAVAILABLE,
+    errors.InsufficientStorage: EXIT_BACKEND_UNAVAILABLE,
+    errors.SchemaVersionError: EXIT_BACKEND_UNAVAILABLE,
 }
 
 
 def exit_code_for(exc: errors.ModelwardError) -> int:
+    """The exit code of a domain error, from the most specific class in `EXIT_CODE`."""
     # Walk the MRO so a subclass without its own entry falls back to its parent's code.
     return next(EXIT_CODE[cls] for cls in type(exc).__mro__ if cls in EXIT_CODE)
 
@@ -52,4 +69,4 @@ def exit_on_domain_error() -> Iterator[None]:
             err=True,
         )
         sys.stderr.flush()
-        raise typer.Exit(1) from exc
+        raise typer.Exit(EXIT_INTERNAL) from exc

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from modelward.cli.env import env_of
-from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.errors import EXIT_POLICY_VIOLATION, exit_on_domain_error
 from modelward.cli.output import console, fmt_time, print_json, table
 from modelward.errors import InvalidInput
 
@@ -20,7 +20,6 @@ policy_app = typer.Typer(help="The risk-tiered policies in force.", no_args_is_h
 governance_app.add_typer(policy_app, name="policy")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-POLICY_EXIT = 5  # the gate is not met (the PolicyViolation exit code)
 
 
 def _read_answers(path: Path) -> dict[str, object]:
@@ -138,7 +137,7 @@ def status(ctx: typer.Context, model: str, version: int, json_out: JsonOpt = Fal
         verdict = "may be promoted" if found.decision.allowed else "may not be promoted yet"
         console().print(f"{model} v{version} {verdict}.")
     if not found.decision.allowed:
-        raise typer.Exit(POLICY_EXIT)
+        raise typer.Exit(EXIT_POLICY_VIOLATION)
 
 
 @governance_app.command("request-review")

@@ -50,9 +50,26 @@ app.add_typer(monitor_app, name="monitor")
 app.command("retrain")(retrain)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from modelward._version import __version__
+
+        typer.echo(f"modelward {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the installed modelward version and exit.",
+        ),
+    ] = False,
     home: Annotated[
         Path | None,
         typer.Option(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from modelward.cli.env import env_of
-from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.errors import EXIT_CHECKS_FAILED, exit_on_domain_error
 from modelward.cli.output import console, fmt_num, fmt_time, print_json, table
 from modelward.errors import InvalidInput
 
@@ -268,4 +268,4 @@ def retrain(
                 f" rows, validated on {result.validation_rows}): {result.message}"
             )
         if not result.validation_passed:
-            raise typer.Exit(10)
+            raise typer.Exit(EXIT_CHECKS_FAILED)

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from modelward.cli.env import env_of
-from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.errors import EXIT_CHECKS_FAILED, exit_on_domain_error
 from modelward.cli.output import console, fmt_num, fmt_time, print_json, table
 
 reports_app = typer.Typer(help="Stored validation reports.", no_args_is_help=True)
@@ -75,7 +75,7 @@ def validate(
     html: Annotated[Path | None, typer.Option(help="Also write the HTML report here.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Validate a model version on held-out data. Exit 0: every check passed; 1: one failed."""
+    """Validate a model version on held-out data. Exit 0: every check passed; 10: one failed."""
     from modelward.project import load_project
     from modelward.validation.config import ValidationConfig
 
@@ -106,7 +106,7 @@ def validate(
         else:
             _print_outcome(report, html)
     if not report.passed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECKS_FAILED)
 
 
 @reports_app.command("list")

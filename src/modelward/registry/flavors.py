@@ -218,6 +218,12 @@ class LoadedModel:
 
     @property
     def classes_(self) -> Any:
+        """The classes the model declares, or None (plain callables, regressors).
+
+        Unlike `predict_proba` this attribute always exists, so callers must test for None:
+        validation then takes the classes from the labels in the data and the predictions.
+        A callable object may declare its own with a `classes_` attribute.
+        """
         return getattr(self.model, "classes_", None)
 
     def __repr__(self) -> str:

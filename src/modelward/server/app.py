@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from modelward._version import __version__
 from modelward.config import Settings
 from modelward.errors import InvalidInput
 from modelward.server import handlers
@@ -201,7 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="modelward",
-        version="1",
+        version=__version__,
         summary="Track, register, validate, govern, deploy and monitor machine-learning models.",
         lifespan=lifespan,
     )

@@ -221,10 +221,22 @@ def _predict_proba(model: Any, X: pd.DataFrame) -> np.ndarray | None:
 def _classes(
     model: Any, truth: np.ndarray, predicted: np.ndarray, proba: np.ndarray | None
 ) -> tuple[Any, ...]:
-    if hasattr(model, "classes_"):
-        classes = tuple(np.asarray(model.classes_).tolist())
+    # A loaded plain callable has a `classes_` that is None: it declares no classes, so they
+    # are the labels seen in the target and in its answers.
+    declared = getattr(model, "classes_", None)
+    if declared is not None:
+        classes = tuple(np.asarray(declared).tolist())
     else:
-        classes = tuple(np.unique(np.concatenate([truth, predicted]).astype(truth.dtype)).tolist())
+        try:
+            seen = np.unique(np.concatenate([truth, predicted]).astype(truth.dtype))
+        except (TypeError, ValueError) as exc:
+            answer, label = predicted[:1].tolist()[0], truth[:1].tolist()[0]
+            raise InvalidInput(
+                f"The model answers {answer!r} ({type(answer).__name__}) but the target holds "
+                f"labels like {label!r} ({type(label).__name__}); make the model return the "
+                "target's labels."
+            ) from exc
+        classes = tuple(seen.tolist())
     if proba is not None and proba.shape[1] != len(classes):
         raise InvalidInput(
             f"predict_proba gives {proba.shape[1]} columns but the model has {len(classes)} "
