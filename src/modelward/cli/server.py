@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from modelward.cli.env import env_of
+from modelward.cli.errors import EXIT_INVALID_INPUT
 
 
 def server(
@@ -34,7 +35,7 @@ def server(
             " sessions work across workers.",
             err=True,
         )
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_INVALID_INPUT)
     import uvicorn
 
     os.environ["MODELWARD_HOME"] = str(settings.home)

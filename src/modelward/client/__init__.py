@@ -94,7 +94,7 @@ class TrackingClient:
 
     def heartbeat(self, run_id: str) -> None:
         """Note that the process logging into the run is alive (ActiveRun does this)."""
-        tracking_service.record_heartbeat(self._b.uow(), run_id=run_id, now=self._b.now())
+        tracking_service.record_heartbeat(self._b.uow(), guard=self._b.guard(), run_id=run_id)
 
     def reap_stale_runs(self, *, timeout: float | None = None) -> list[str]:
         """Mark RUNNING runs without a heartbeat for `timeout` seconds (default

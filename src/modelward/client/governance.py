@@ -90,7 +90,7 @@ class GovernanceClient:
             severity=severity,
             rationale=rationale,
             answers=answers,
-            **self._common(),
+            guard=self._b.guard(),
         )
 
     def assessment(self, model: str) -> RiskAssessment | None:
@@ -109,7 +109,7 @@ class GovernanceClient:
         """Ask for sign-offs; a low-risk version whose policy auto-promotes and whose gate
         passes is promoted to the first protected alias right away (returned as the event)."""
         request = service.request_review(
-            self._b.uow(), model=model, version=version, comment=comment, **self._common()
+            self._b.uow(), model=model, version=version, comment=comment, guard=self._b.guard()
         )
         return request, self.auto_promote(model, version)
 
@@ -153,7 +153,7 @@ class GovernanceClient:
             role=role,
             decision=decision,
             comment=comment,
-            **self._common(),
+            guard=self._b.guard(),
         )
 
     def status(self, model: str, version: int) -> service.GovernanceStatus:
@@ -177,7 +177,12 @@ class GovernanceClient:
     def set_card_field(self, model: str, version: int, field: str, value: str) -> str | None:
         """Fill a model card field (version 0: every version); returns the previous value."""
         return card.set_card_field(
-            self._b.uow(), model=model, version=version, field=field, value=value, **self._common()
+            self._b.uow(),
+            model=model,
+            version=version,
+            field=field,
+            value=value,
+            guard=self._b.guard(),
         )
 
     def model_card(self, model: str, version: int, *, html: bool = False) -> str:
@@ -195,7 +200,7 @@ class GovernanceClient:
 
     def add_user(self, name: str, roles: Sequence[str]) -> User:
         """Register a user (if new) with roles."""
-        return user_service.add_user(self._b.uow(), name=name, roles=roles, **self._common())
+        return user_service.add_user(self._b.uow(), name=name, roles=roles, guard=self._b.guard())
 
     def users(self) -> list[User]:
         """Registered users."""
@@ -226,9 +231,8 @@ class GovernanceClient:
             user=name,
             label=tokens.check_label(label),
             expires_days=expires_days,
-            authenticated=False,
             break_glass=break_glass,
-            **self._common(),
+            guard=self._b.guard(),
         )
         return token
 
@@ -249,11 +253,11 @@ class GovernanceClient:
 
     def revoke_token(self, token_id: int) -> ApiToken:
         """Revoke one API token (and the web sessions signed in with it)."""
-        return tokens.revoke_token(self._b.uow(), token_id=token_id, **self._common())
+        return tokens.revoke_token(self._b.uow(), token_id=token_id, guard=self._b.guard())
 
     def revoke_user(self, name: str) -> RevokedUser:
         """Revoke every API token and web session of user `name`."""
-        return tokens.revoke_user(self._b.uow(), user=name, **self._common())
+        return tokens.revoke_user(self._b.uow(), user=name, guard=self._b.guard())
 
     # -- data governance ---------------------------------------------------------------
 
@@ -274,7 +278,7 @@ class GovernanceClient:
             personal_data=personal,
             legal_basis=legal_basis,
             note=note,
-            **self._common(),
+            guard=self._b.guard(),
         )
 
     def column_tags(self, dataset: str | None = None) -> list[ColumnTag]:
@@ -313,8 +317,7 @@ class GovernanceClient:
             self._b.uow(),
             self._b.uow(read_only=True),
             self._b.artifacts,
-            actor=self._b.actor,
-            now=self._b.now(),
+            guard=self._b.guard(),
             anchors=anchors,
         )
         kept = [*anchors, record.address][-KEEP_CHECKPOINTS:]

@@ -22,7 +22,7 @@ from modelward.domain.governance import (
     User,
 )
 from modelward.domain.monitoring import Alert, Label, MonitoringWindow, PerformancePoint
-from modelward.domain.policy import PersonalDataUse, SignOff
+from modelward.domain.policy import PersonalDataUse, PolicySet, SignOff
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.reports import ReportRecord
 from modelward.domain.risk import RiskAssessment
@@ -525,8 +525,13 @@ class Guard(Protocol):
         """The clock every write of this call records."""
         ...
 
-    def require(self, uow: UnitOfWork, action: Action, *, subject: str) -> tuple[str, ...]:
-        """Return the actor's roles if one of them allows `action` on `subject`.
+    @property
+    def policies(self) -> PolicySet:
+        """The policies in force (levels and the role table)."""
+        ...
+
+    def require(self, uow: UnitOfWork, *actions: Action, subject: str = "") -> tuple[str, ...]:
+        """Return the actor's roles if one of them allows one of `actions` on `subject`.
 
         Raises:
             PermissionDenied: no role allows it (audited), or the workspace is governed

@@ -5,16 +5,13 @@ current one and the history. The matrix and the questionnaire's scoring are pure
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from modelward.domain import questionnaire, risk
 from modelward.domain.audit import AuditEvent
-from modelward.domain.policy import PolicySet
-from modelward.domain.ports import UnitOfWork
+from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput
-from modelward.governance.access import require
 
 
 def _assessment_dict(assessment: risk.RiskAssessment | None) -> dict[str, Any] | None:
@@ -50,9 +47,7 @@ def assess_risk(
     uow: UnitOfWork,
     *,
     model: str,
-    policies: PolicySet,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     likelihood: object = None,
     severity: object = None,
     rationale: str = "",
@@ -67,6 +62,7 @@ def assess_risk(
         NotFound: no such model.
         PermissionDenied: the actor may not assess risk.
     """
+    policies, actor, now = guard.policies, guard.actor, guard.now()
     likelihood, severity, clean = _values(likelihood, severity, answers)
     assessment = risk.assess(
         model,
@@ -79,7 +75,7 @@ def assess_risk(
         valid_days=policies.valid_days(),
     )
     with uow:
-        require(uow, actor, policies.permissions, Action.ASSESS_RISK)
+        guard.require(uow, Action.ASSESS_RISK)
         previous = uow.governance.find_assessment(model)
         uow.governance.save_assessment(assessment)
         uow.audit.append(

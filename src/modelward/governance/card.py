@@ -9,19 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from modelward.domain.audit import AuditEvent
 from modelward.domain.governance import CARD_FIELDS
 from modelward.domain.policy import PersonalDataUse, PolicySet, SignOff
-from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.registry import AliasEvent
 from modelward.domain.reports import ReportRecord
 from modelward.domain.risk import RiskAssessment, render_matrix_markdown
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput
-from modelward.governance.access import require
 from modelward.governance.policies import render_policy
 from modelward.registry import card as registry_card
 
@@ -232,9 +230,7 @@ def set_card_field(
     version: int,
     field: str,
     value: str,
-    policies: PolicySet,
-    actor: str,
-    now: datetime,
+    guard: Guard,
 ) -> str | None:
     """Fill a model card field of MODEL VERSION (version 0: every version); returns the
     previous value.
@@ -244,13 +240,14 @@ def set_card_field(
         NotFound: no such model or version.
         PermissionDenied: the actor may neither register models nor assess risk.
     """
+    policies, actor, now = guard.policies, guard.actor, guard.now()
     known = sorted(
         {*CARD_FIELDS, *(f for p in policies.policies.values() for f in p.required_card_fields)}
     )
     if field not in known:
         raise InvalidInput(f"Unknown model card field {field!r}; use one of {', '.join(known)}.")
     with uow:
-        require(uow, actor, policies.permissions, Action.REGISTER, Action.ASSESS_RISK)
+        guard.require(uow, Action.REGISTER, Action.ASSESS_RISK)
         previous = uow.governance.set_card_field(model, version, field, value, at=now, by=actor)
         entity = f"{model}/{version}" if version else model
         uow.audit.append(

@@ -7,15 +7,11 @@ The gate's rule on personal data (a legal basis at medium risk and above) is
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from modelward.domain.audit import AuditEvent
 from modelward.domain.governance import ColumnTag, LineageEntry
-from modelward.domain.policy import PolicySet
-from modelward.domain.ports import UnitOfWork
+from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
-from modelward.governance.access import require
 
 
 def _tag_dict(tag: ColumnTag | None) -> dict[str, object] | None:
@@ -42,9 +38,7 @@ def tag_column(
     dataset: str,
     column: str,
     personal_data: bool,
-    policies: PolicySet,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     legal_basis: str | None = None,
     note: str = "",
 ) -> ColumnTag:
@@ -58,11 +52,12 @@ def tag_column(
         NotFound: no such dataset.
         PermissionDenied: the actor may neither register models nor assess risk.
     """
+    actor, now = guard.actor, guard.now()
     basis = (legal_basis or "").strip() or None
     if basis and not personal_data:
         raise InvalidInput("A legal basis only applies to personal data; add --personal.")
     with uow:
-        require(uow, actor, policies.permissions, Action.REGISTER, Action.ASSESS_RISK)
+        guard.require(uow, Action.REGISTER, Action.ASSESS_RISK)
         dataset_id = _resolve_column(uow, dataset, column)
         tag = ColumnTag(dataset_id, column, personal_data, basis, actor, now, note)
         previous = uow.governance.save_column_tag(tag)

@@ -89,13 +89,14 @@ class PolicyGuard:
 
     # -- permissions ---------------------------------------------------------------------
 
-    def require(self, uow: UnitOfWork, action: Action, *, subject: str) -> tuple[str, ...]:
-        """The actor's roles, if one of them allows `action`; else an audited refusal."""
-        self._local_check(uow, action=action.value, subject=subject)
+    def require(self, uow: UnitOfWork, *actions: Action, subject: str = "") -> tuple[str, ...]:
+        """The actor's roles, if one of them allows one of `actions`; else an audited refusal."""
+        wanted = " or ".join(action.value for action in actions)
+        self._local_check(uow, action=wanted, subject=subject)
         try:
-            roles = require_roles(uow, self.actor, self.policies.permissions, action)
+            roles = require_roles(uow, self.actor, self.policies.permissions, *actions)
         except PermissionDenied as exc:
-            self.refuse(uow, exc, action=action.value, subject=subject)
+            self.refuse(uow, exc, action=wanted, subject=subject)
             raise  # unreachable: refuse raises
         return roles
 

@@ -29,12 +29,12 @@ from modelward.domain.policy import (
     choose_evidence,
     evaluate_gate,
 )
-from modelward.domain.ports import UnitOfWork
+from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.registry import ModelVersion
 from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, PolicyViolation
-from modelward.governance.access import require, roles_of
+from modelward.governance.access import roles_of
 
 
 def _event(
@@ -56,9 +56,7 @@ def request_review(
     *,
     model: str,
     version: int,
-    policies: PolicySet,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     comment: str = "",
 ) -> ReviewRequest:
     """Ask reviewers to sign off MODEL VERSION.
@@ -67,9 +65,10 @@ def request_review(
         NotFound: no such version.
         PermissionDenied: the actor may not request a review.
     """
+    actor, now = guard.actor, guard.now()
     request = ReviewRequest(model, version, actor, now, comment)
     with uow:
-        require(uow, actor, policies.permissions, Action.REQUEST_REVIEW)
+        guard.require(uow, Action.REQUEST_REVIEW)
         uow.governance.save_review_request(request)
         uow.audit.append(
             _event(
@@ -93,9 +92,7 @@ def record_sign_off(
     version: int,
     role: str,
     decision: Decision | str,
-    policies: PolicySet,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     comment: str = "",
 ) -> SignOff:
     """Approve or reject MODEL VERSION in `role`, with a comment (required to reject).
@@ -111,6 +108,7 @@ def record_sign_off(
             allows authors to approve).
         Conflict: the actor already gave the same decision in that role on the same report.
     """
+    policies, actor, now = guard.policies, guard.actor, guard.now()
     policies.permissions.check_role(role)
     if decision not in set(Decision):
         raise InvalidInput(f"A decision is 'approve' or 'reject', got {decision!r}.")

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from modelward.domain.audit import AuditEvent
 from modelward.domain.policy import PolicySet
-from modelward.domain.ports import UnitOfWork
+from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.roles import Action, Role
 from modelward.domain.tokens import (
     DEFAULT_TOKEN_DAYS,
@@ -107,24 +107,23 @@ def issue_token(
     uow: UnitOfWork,
     *,
     user: str,
-    policies: PolicySet,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     label: str = "",
     expires_days: int = DEFAULT_TOKEN_DAYS,
-    authenticated: bool = False,
     break_glass: bool = False,
 ) -> tuple[str, ApiToken]:
     """Make a random token for `user`; returns (the token text, shown once; its record).
 
-    `authenticated` says whether `actor` proved who they are (True on the server, False in
-    local mode where the actor is MODELWARD_USER); the module docstring has the rules.
+    Whether the actor proved who they are (`guard.authenticated`: True on the server, False in
+    local mode where the actor is MODELWARD_USER) decides; the module docstring has the rules.
 
     Raises:
         InvalidInput: a bad label or lifetime, or break glass where it does not apply.
         NotFound: `user` is not registered (and this is not the bootstrap).
         PermissionDenied: the actor may not issue this token (see the module docstring).
     """
+    policies, actor, now = guard.policies, guard.actor, guard.now()
+    authenticated = guard.authenticated  # proven by the server, or declared locally
     check_label(label)
     check_days(expires_days)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -141,7 +140,7 @@ def issue_token(
             bootstrap = True
         elif authenticated:
             if actor != user:
-                require(uow, actor, policies.permissions, Action.MANAGE_ROLES)
+                guard.require(uow, Action.MANAGE_ROLES)
             if break_glass:
                 raise InvalidInput(
                     "--break-glass is for local mode only; through the server an admin issues"
@@ -230,9 +229,7 @@ def list_tokens(
         return uow.tokens.list_tokens(user)
 
 
-def revoke_token(
-    uow: UnitOfWork, *, token_id: int, policies: PolicySet, actor: str, now: datetime
-) -> ApiToken:
+def revoke_token(uow: UnitOfWork, *, token_id: int, guard: Guard) -> ApiToken:
     """Revoke one token (and the web sessions signed in with it); returns its record.
 
     Revoking a revoked token changes nothing and records nothing (safe to repeat).
@@ -241,12 +238,13 @@ def revoke_token(
         NotFound: no token has this id.
         PermissionDenied: someone else's token, without `manage_roles`.
     """
+    actor, now = guard.actor, guard.now()
     with uow:
         found = uow.tokens.find_token_by_id(token_id)
         if found is None:
             raise NotFound(f"No API token has id {token_id}; see 'modelward tokens list'.")
         if found.user != actor:
-            require(uow, actor, policies.permissions, Action.MANAGE_ROLES)
+            guard.require(uow, Action.MANAGE_ROLES)
         if found.revoked_at is not None:
             return found
         uow.tokens.revoke_tokens(at=now, by=actor, token_id=token_id)
@@ -265,20 +263,19 @@ def revoke_token(
     return replace(found, revoked_at=now, revoked_by=actor)
 
 
-def revoke_user(
-    uow: UnitOfWork, *, user: str, policies: PolicySet, actor: str, now: datetime
-) -> RevokedUser:
+def revoke_user(uow: UnitOfWork, *, user: str, guard: Guard) -> RevokedUser:
     """Revoke every token and web session of `user` (their roles stay).
 
     Raises:
         NotFound: `user` is not registered.
         PermissionDenied: someone else, without `manage_roles`.
     """
+    actor, now = guard.actor, guard.now()
     with uow:
         if uow.governance.find_user(user) is None:
             raise NotFound(f"User {user!r} is not registered; see 'modelward users list'.")
         if user != actor:
-            require(uow, actor, policies.permissions, Action.MANAGE_ROLES)
+            guard.require(uow, Action.MANAGE_ROLES)
         tokens = uow.tokens.revoke_tokens(at=now, by=actor, user=user)
         sessions = uow.tokens.revoke_sessions(at=now, user=user)
         uow.audit.append(

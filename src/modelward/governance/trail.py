@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
 
 from modelward.domain.audit import GENESIS, AuditEvent, MalformedEvent
 from modelward.domain.governance import CheckpointRecord
-from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.errors import IntegrityViolation, InvalidInput, NotFound
 from modelward.governance.audit_verify import (
     Checkpoint,
@@ -229,8 +228,7 @@ def write_checkpoint(
     verify_uow: UnitOfWork,
     artifacts: ArtifactStore,
     *,
-    actor: str,
-    now: datetime,
+    guard: Guard,
     anchors: Sequence[str] = (),
 ) -> CheckpointRecord:
     """Verify the chain, then anchor its head: write {seq, hash, at} to the artifact store,
@@ -243,6 +241,7 @@ def write_checkpoint(
         IntegrityViolation: the chain is not intact (nothing is written).
         InvalidInput: the trail is empty.
     """
+    actor, now = guard.actor, guard.now()
     result = verify_audit(verify_uow, artifacts, anchors=anchors)
     result.raise_if_bad()
     if result.last_seq is None or result.last_hash is None:

@@ -14,10 +14,10 @@ from modelward.domain.audit import AuditEvent
 from modelward.domain.governance import User
 from modelward.domain.names import check_name
 from modelward.domain.policy import PolicySet
-from modelward.domain.ports import UnitOfWork
+from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.roles import Action, Role
 from modelward.errors import InvalidInput
-from modelward.governance.access import is_bootstrap, require, roles_of
+from modelward.governance.access import is_bootstrap, roles_of
 
 
 def grant_roles(
@@ -45,9 +45,7 @@ def add_user(
     *,
     name: str,
     roles: Sequence[str],
-    policies: PolicySet,
-    actor: str,
-    now: datetime,
+    guard: Guard,
 ) -> User:
     """Register `name` (if new) and grant `roles`.
 
@@ -58,6 +56,7 @@ def add_user(
         InvalidInput: a bad name, no role, or an unknown role.
         PermissionDenied: users exist and the actor may not manage roles.
     """
+    policies, actor, now = guard.policies, guard.actor, guard.now()
     check_name(name, what="user")
     if not roles:
         raise InvalidInput(f"Give {name} at least one role with --role.")
@@ -70,7 +69,7 @@ def add_user(
             else:
                 roles = [*roles, Role.ADMIN.value]
         else:
-            require(uow, actor, policies.permissions, Action.MANAGE_ROLES)
+            guard.require(uow, Action.MANAGE_ROLES)
         user = grant_roles(uow, name, roles, actor=actor, now=now)
         uow.commit()
     return user

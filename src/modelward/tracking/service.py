@@ -195,16 +195,20 @@ def end_run(
         uow.commit()
 
 
-def record_heartbeat(uow: UnitOfWork, *, run_id: str, now: datetime) -> None:
-    """Note that the process logging into RUNNING run `run_id` is alive at `now`.
+def record_heartbeat(uow: UnitOfWork, *, guard: Guard, run_id: str) -> None:
+    """Note that the process logging into RUNNING run `run_id` is alive now; only the run's
+    owner may say so (anyone else could keep a dead run looking alive).
 
     An ended run is left as it is (its heartbeat no longer matters).
 
     Raises:
         NotFound: no such run.
+        PermissionDenied: the run is someone else's.
     """
     with uow:
-        if not uow.tracking.record_heartbeat(run_id, at=now):
+        owner, _ = uow.tracking.run_owner(run_id)
+        guard.require_owner(uow, owner=owner, subject=f"run {run_id}")
+        if not uow.tracking.record_heartbeat(run_id, at=guard.now()):
             uow.tracking.run_status(run_id)  # NotFound for an unknown run; else it has ended
         uow.commit()
 

@@ -57,7 +57,7 @@ def list_users(ctx: CtxDep) -> list[UserOut]:
 @router.post("/users", status_code=201)
 def add_user(body: UserIn, ctx: CtxDep) -> UserOut:
     """Register a user (if new) and grant roles (needs manage_roles)."""
-    found = users.add_user(ctx.uow(), name=body.name, roles=body.roles, **ctx.common())
+    found = users.add_user(ctx.uow(), name=body.name, roles=body.roles, guard=ctx.guard())
     return UserOut.model_validate(found)
 
 

@@ -70,7 +70,7 @@ def assess(model: str, body: AssessIn, ctx: CtxDep) -> AssessmentOut:
         severity=body.severity,
         rationale=body.rationale,
         answers=body.answers,
-        **ctx.common(),
+        guard=ctx.guard(),
     )
     return AssessmentOut.of(found)
 
@@ -93,7 +93,7 @@ def status(model: str, version: VersionPath, ctx: CtxDep) -> StatusOut:
 def request_review(model: str, version: VersionPath, body: ReviewIn, ctx: CtxDep) -> ReviewOut:
     """Ask for sign-offs; a low-risk version whose policy auto-promotes may be promoted."""
     found = service.request_review(
-        ctx.uow(), model=model, version=version, comment=body.comment, **ctx.common()
+        ctx.uow(), model=model, version=version, comment=body.comment, guard=ctx.guard()
     )
     promoted = auto_promote(ctx, model, version)
     out = ReviewOut.model_validate(found)
@@ -129,7 +129,7 @@ def sign_off(model: str, version: VersionPath, body: SignOffIn, ctx: CtxDep) -> 
         role=body.role,
         decision=body.decision,
         comment=body.comment,
-        **ctx.common(),
+        guard=ctx.guard(),
     )
     return SignOffOut.model_validate(found)
 

@@ -27,8 +27,7 @@ def issue_token(body: TokenIn, ctx: CtxDep) -> TokenOut:
         user=body.user,
         label=body.label,
         expires_days=body.expires_days,
-        authenticated=True,
-        **ctx.common(),
+        guard=ctx.guard(),
     )
     assert record.id is not None
     return TokenOut(id=record.id, user=record.user, token=value, expires_at=record.expires_at)
@@ -48,7 +47,7 @@ def list_tokens(
 @router.post("/tokens/{token_id}/revoke")
 def revoke_token(token_id: TokenId, ctx: CtxDep) -> TokenInfoOut:
     """Revoke a token (yours, or anyone's with manage_roles) and its web sessions."""
-    found = tokens.revoke_token(ctx.uow(), token_id=token_id, **ctx.common())
+    found = tokens.revoke_token(ctx.uow(), token_id=token_id, guard=ctx.guard())
     ctx.platform.forget_tokens()
     return TokenInfoOut.model_validate(found)
 
@@ -56,6 +55,6 @@ def revoke_token(token_id: TokenId, ctx: CtxDep) -> TokenInfoOut:
 @router.post("/users/{name}/revoke")
 def revoke_user(name: Annotated[str, Path(max_length=256)], ctx: CtxDep) -> RevokedUserOut:
     """Revoke every token and web session of a user (yourself, or anyone with manage_roles)."""
-    found = tokens.revoke_user(ctx.uow(), user=name, **ctx.common())
+    found = tokens.revoke_user(ctx.uow(), user=name, guard=ctx.guard())
     ctx.platform.forget_tokens()
     return RevokedUserOut.model_validate(found)

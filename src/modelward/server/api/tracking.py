@@ -77,7 +77,7 @@ def end_run(run_id: str, body: EndRunIn, ctx: CtxDep) -> None:
 @router.post("/runs/{run_id}/heartbeat", status_code=204)
 def heartbeat(run_id: str, ctx: CtxDep) -> None:
     """The logging process of a RUNNING run is alive (ActiveRun sends this every ~30 s)."""
-    service.record_heartbeat(ctx.uow(), run_id=run_id, now=ctx.now())
+    service.record_heartbeat(ctx.uow(), guard=ctx.guard(), run_id=run_id)
 
 
 @router.post("/runs/reap")

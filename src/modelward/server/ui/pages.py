@@ -209,7 +209,7 @@ def sign_off(
             role=role,
             decision=decision,
             comment=comment,
-            **ctx.common(),
+            guard=ctx.guard(),
         )
         note = f"{decision}d v{version} as {role}"
     except ModelwardError as exc:
