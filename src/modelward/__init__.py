@@ -92,31 +92,15 @@ def load_model(uri: str) -> LoadedModel:
     return get_client().registry.load_model(uri)
 
 
-def validate(
-    model_uri: str,
-    data: Any,
-    *,
-    target: str,
-    sensitive: list[str] | None = None,
-    against: str | None = None,
-    config: Any = None,
-) -> ValidationReport:
+def validate(model_uri: str, data: Any, *, target: str, sensitive: list[str] | None = None,
+             against: str | None = None, config: Any = None) -> ValidationReport:
     """Validate a registered version on held-out data; the report is stored with the version.
 
     `config` is a ValidationConfig or a mapping like modelward.yaml's `validation:` section.
     """
-    return (
-        get_client()
-        .validation.validate(
-            model_uri,
-            data,
-            target=target,
-            sensitive=sensitive or (),
-            against=against,
-            config=config,
-        )
-        .report
-    )
+    return get_client().validation.validate(
+        model_uri, data, target=target, sensitive=sensitive or (), against=against, config=config
+    ).report
 
 
 __all__ = [

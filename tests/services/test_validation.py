@@ -147,8 +147,7 @@ def test_a_registered_regressor_is_validated_as_regression(client: Client) -> No
     client.registry.register(run.id, name="debt-regressor")
     loaded = client.registry.load_model("models:/debt-regressor/1")
     assert not hasattr(loaded, "predict_proba")
-    report = client.validation.validate(
-        "models:/debt-regressor/1", frame, target="debt", config={"metrics": {"min_roc_auc": None}}
-    ).report
+    report = client.validation.validate("models:/debt-regressor/1", frame, target="debt",
+                                        config={"metrics": {"min_roc_auc": None}}).report
     assert report.task == "regression"
     assert report.find_check("performance.mae") is not None
