@@ -456,3 +456,25 @@ def test_policy_hash_is_canonical(tmp_path: Path) -> None:
     roles.write_text("roles:\n  model_owner: [view, approve]\n", "utf-8")
     assert policy_hash(load_policies(roles)) != policy_hash(load_policies(None))
     assert policy_hash(load_policies(None)) == policy_hash(load_policies(None))
+
+
+def test_workspaces_opening_at_once_record_one_policy_change(
+    client: Client, settings: Settings
+) -> None:
+    policies, now = load_policies(None), datetime(2026, 6, 1, tzinfo=UTC)
+    recorded: list[AuditEvent | None] = []
+    clients = [Client(settings) for _ in range(4)]
+
+    def open_workspace(opener: Client) -> None:
+        recorded.append(record_policy_in_force(opener.backend.uow(), policies, "alice", now))
+
+    threads = [threading.Thread(target=open_workspace, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for opened in clients:
+        opened.close()
+    assert len(recorded) == 4 and sum(event is not None for event in recorded) == 1
+    (event,) = policy_events(client)
+    assert event.after == {"hash": policy_hash(policies), "source": "defaults"}

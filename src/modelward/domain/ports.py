@@ -399,6 +399,10 @@ class AuditLog(Protocol):
         """The recorded chain head (seq, hash); None when it is missing or malformed."""
         ...
 
+    def lock_head(self) -> None:
+        """Make other appenders wait until this transaction ends (check, then append)."""
+        ...
+
     def latest_event(self, action: str) -> AuditEvent | None:
         """The newest well-formed event with `action`, or None."""
         ...

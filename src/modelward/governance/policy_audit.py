@@ -49,6 +49,7 @@ def record_policy_in_force(
     """
     digest = policy_hash(policies)
     with uow:
+        uow.audit.lock_head()  # two workspaces opening at once record one change, not two
         previous = recorded_policy_hash(uow)
         if previous == digest:
             return None

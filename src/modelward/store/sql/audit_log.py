@@ -151,6 +151,12 @@ class SqlAuditLog:
             return None
         return seq, hash_
 
+    def lock_head(self) -> None:
+        # SQLite writers already hold the database lock (BEGIN IMMEDIATE).
+        if self.conn.dialect.name == "postgresql":
+            query = select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update()
+            self.conn.execute(query)
+
     def latest_event(self, action: str) -> AuditEvent | None:
         decoder = _Decoder(self.conn, audit_events)
         rows = self.conn.execute(
