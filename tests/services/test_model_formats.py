@@ -196,16 +196,16 @@ def legacy_joblib_version(client: Client, model: Any, features: pd.DataFrame) ->
     }
     backend = client.backend
     with client.start_run("credit") as run:
-        pass
-    backend.artifacts.put_bytes(data)
-    tracking_service.log_artifact_bytes(
-        backend.uow(),
-        backend.artifacts,
-        run_id=run.id,
-        path="model",
-        data=json.dumps(meta, sort_keys=True).encode(),
-        kind="model",
-    )
+        backend.artifacts.put_bytes(data)
+        tracking_service.log_artifact_bytes(
+            backend.uow(),
+            backend.artifacts,
+            guard=backend.guard(),
+            run_id=run.id,
+            path="model",
+            data=json.dumps(meta, sort_keys=True).encode(),
+            kind="model",
+        )
     return client.registry.register(run.id, name="legacy").uri
 
 
