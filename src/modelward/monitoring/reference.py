@@ -67,7 +67,7 @@ def _training_dataset(uow: UnitOfWork, version: ModelVersion) -> Any:
 
 def _model_outputs(model: Any, sample: pd.DataFrame) -> pd.DataFrame | None:
     try:
-        if model.has_predict_proba():
+        if model.has_predict_proba:  # a property
             proba = np.asarray(model.predict_proba(sample))
             if proba.ndim == 2 and proba.shape[1] == 2:
                 return pd.DataFrame({"prediction": proba[:, 1]})
