@@ -79,11 +79,16 @@ def run(
             def progress(done: int, total: int) -> None:
                 status.update(f"Monitoring: window {done} of {total}")
 
-            kwargs = {"window": window, "webhook": webhook, "on_window": progress}
             if all_:
-                results = client.monitoring.run_all(**kwargs)
+                results = client.monitoring.run_all(
+                    window=window, webhook=webhook, on_window=progress
+                )
             else:
-                results = [client.monitoring.run(str(deployment), **kwargs)]
+                results = [
+                    client.monitoring.run(
+                        str(deployment), window=window, webhook=webhook, on_window=progress
+                    )
+                ]
         retrained = _retrain_on(client, results) if retrain_ else []
         if json_out:
             print_json({"runs": results, "retrained": retrained})

@@ -8,6 +8,7 @@ risk manager, omar runs operations). Step functions return the figures that deci
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,12 +293,15 @@ def _try_promote(lc: Lifecycle, version: int) -> list[str]:
     try:
         lc.as_("omar").registry.set_alias(MODEL, "champion", version)
     except PolicyViolation as exc:
-        return list(exc.details.get("missing", []))
+        missing = exc.details.get("missing")
+        return [str(item) for item in missing] if isinstance(missing, list | tuple) else []
     raise AssertionError("the biased version was promoted")  # the gate must refuse it
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame[_features(False)].to_dict(orient="records")
+    return [
+        {str(k): v for k, v in row.items()} for row in frame[_features(False)].to_dict("records")
+    ]
 
 
 def step_deployment(lc: Lifecycle, *, requests: int) -> None:
@@ -515,7 +519,7 @@ def run_lifecycle(
     lc.facts["admin_token"] = admin.governance.issue_token("admin", label="demo", expires_days=7)
     for person, role in PEOPLE.items():
         admin.governance.add_user(person, [role])
-    steps = [
+    steps: list[tuple[str, Callable[[], object]]] = [
         ("generating applicants", lambda: step_data(lc, rows=rows)),
         ("training two candidates", lambda: step_experiments(lc)),
         ("assessing risk", lambda: step_risk(lc)),

@@ -16,12 +16,14 @@ _LEVEL_COLOURS = {"low": "#c6efce", "medium": "#ffeb9c", "high": "#f8cbad", "sev
 
 
 def _figure_html(figure: go.Figure, *, first: bool) -> str:
-    return pio.to_html(
-        figure,
-        full_html=False,
-        include_plotlyjs="inline" if first else False,
-        default_width="100%",
-        default_height="360px",
+    return str(
+        pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs="inline" if first else False,
+            default_width="100%",
+            default_height="360px",
+        )
     )
 
 

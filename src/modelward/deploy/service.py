@@ -119,8 +119,8 @@ def create_deployment(
         )
         gates = _gate(uow, guard, draft, config.versions())
         created = uow.deployments.create_deployment(draft)
-        after = {"environment": env, "model": version.model, "from_uri": model_uri}
-        after |= {"gate_events": gates}
+        after: dict[str, Any] = {"environment": env, "model": version.model}
+        after |= {"from_uri": model_uri, "gate_events": gates}
         after |= config.as_dict()
         _audit(uow, "deployment.created", name, actor=actor, at=now, after=after, reason=reason)
         uow.commit()

@@ -31,6 +31,13 @@ LOCAL_WRITES_REFUSED = (
 )
 
 
+def _names(value: object) -> list[str]:
+    """The unmet items an error names, as a list of strings (none when it names none)."""
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    return []
+
+
 @dataclass
 class PolicyGuard:
     """A `Guard` for one acting identity.
@@ -67,7 +74,7 @@ class PolicyGuard:
                 after={
                     "requested": action,
                     "code": error.code,
-                    "missing": list(error.details.get("missing", []) or []),
+                    "missing": _names(error.details.get("missing")),
                     "policy_hash": self.policy_hash,
                 },
                 reason=str(error)[:2000],

@@ -111,10 +111,11 @@ def _unpaired(
             if sign * low > 0 and sign * high > 0
             else ("worse" if sign * low < 0 and sign * high < 0 else "equal_within_noise")
         )
+        champion_value, challenger_value = first[metric], second[metric]
         difference = (
             None
-            if first[metric] is None or second[metric] is None
-            else second[metric] - first[metric]
+            if champion_value is None or challenger_value is None
+            else challenger_value - champion_value
         )
         rows.append({"metric": metric, "champion": first[metric], "challenger": second[metric],
                      "difference": difference, "ci_low": float(low), "ci_high": float(high),

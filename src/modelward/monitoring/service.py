@@ -22,6 +22,7 @@ from modelward.domain.monitoring import (
     Alert,
     Label,
     MonitoringWindow,
+    PerformancePoint,
     PredictionLog,
     WindowStatus,
 )
@@ -162,7 +163,8 @@ def _compute_window(
     drift += () if small else output_drift(ctx.reference, frame, opts)
     with uow:
         labels = uow.monitoring.list_labels(name, start=span[0], end=span[1])
-    points, n_labels, perf_status = [], 0, "insufficient_data"
+    points: list[PerformancePoint] = []
+    n_labels, perf_status = 0, "insufficient_data"
     if frame is not None:
         points, n_labels, perf_status = window_performance(
             frame, labels, baseline=ctx.baseline, task=ctx.task, options=opts

@@ -63,7 +63,7 @@ def complete_windows(
         limit: At most this many windows (the oldest first).
     """
     start = floor_time(first, size) if after is None else max(after, floor_time(first, size))
-    spans = []
+    spans: list[tuple[datetime, datetime]] = []
     while start + size <= now and len(spans) < limit:
         spans.append((start, start + size))
         start += size

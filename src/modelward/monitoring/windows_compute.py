@@ -15,11 +15,11 @@ from modelward.monitoring import performance
 from modelward.monitoring.reference import INPUT_PREFIX, MonitoringReference, inputs_of, outputs_of
 from modelward.stats.drift import (
     ColumnDrift,
-    DriftOptions,
     detect_drift,
     detect_drift_batches,
     prediction_drift,
 )
+from modelward.stats.options import DriftOptions
 
 BATCH_ROWS = 200_000
 

@@ -248,9 +248,13 @@ def _score_dask(
     from distributed import Client, LocalCluster
 
     cluster = (
-        None if scheduler else LocalCluster(processes=False, n_workers=1, dashboard_address=None)
+        None
+        if scheduler
+        else LocalCluster(  # type: ignore[no-untyped-call]  # distributed ships no annotations
+            processes=False, n_workers=1, dashboard_address=None
+        )
     )
-    client = Client(scheduler or cluster)
+    client = Client(scheduler or cluster)  # type: ignore[no-untyped-call]
     try:
         if kind == "parquet":
             ddf = dd.read_parquet(str(source))
@@ -261,10 +265,10 @@ def _score_dask(
         scored = ddf.map_partitions(_partition, model, job_id, log, meta, meta=meta)
         scored.to_parquet(str(output), write_index=False, overwrite=True)
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
-    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in sorted(output.glob("*.parquet")))
+    rows = sum(int(pq.ParquetFile(p).metadata.num_rows) for p in sorted(output.glob("*.parquet")))
     if on_progress is not None:
         on_progress(rows, rows)
     return rows

@@ -70,6 +70,6 @@ class ServingMetrics:
             from prometheus_client import multiprocess
 
             merged = CollectorRegistry()
-            multiprocess.MultiProcessCollector(merged)
+            multiprocess.MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
             return bytes(generate_latest(merged))
         return bytes(generate_latest(self.registry))

@@ -40,7 +40,8 @@ def to_frame(data: object) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, pa.Table):
-        return data.to_pandas()
+        frame: pd.DataFrame = data.to_pandas()
+        return frame
     if isinstance(data, str | Path):
         path = Path(data)
         if not path.exists():
@@ -96,7 +97,7 @@ class _HashSink:
 def fingerprint(table: pa.Table) -> str:
     """sha256 over the Arrow IPC stream of the canonical table (fixed 64k-row batches)."""
     sink = _HashSink()
-    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:  # type: ignore[arg-type]
+    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
         for batch in table.to_batches(max_chunksize=65_536):
             writer.write_batch(batch)
     return sink.digest.hexdigest()

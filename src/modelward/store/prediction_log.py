@@ -71,7 +71,7 @@ class ParquetPredictionLog:
             reader = con.execute(
                 f"SELECT {select} FROM {_READ} WHERE ts >= ? AND ts < ? AND arm <> 'shadow'",
                 [files, start, end],
-            ).fetch_record_batch(rows)
+            ).fetch_record_batch(rows)  # type: ignore[attr-defined]  # not in duckdb's stubs
             yield from reader
 
     def lookup(self, deployment: str, keys: Any) -> Any:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from modelward.domain.governance import LineageEntry, ModelFacts, VersionFacts
 from modelward.domain.policy import Decision, PersonalDataUse, SignOff
@@ -293,7 +293,7 @@ def model_names(
 ) -> tuple[list[str], int]:
     """One page of model names (by name, optionally matching `search` and `owner`) and the
     total: the inventory's fast path when no filter needs derived facts."""
-    where = []
+    where: list[ColumnElement[bool]] = []
     if search:
         where.append(func.lower(registered_models.c.name).like(f"%{search.lower()}%"))
     if owner:

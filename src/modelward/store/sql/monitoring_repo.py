@@ -20,6 +20,7 @@ from modelward.domain.monitoring import (
     WindowStatus,
 )
 from modelward.errors import AlreadyExists, NotFound
+from modelward.store.sql._util import inserted_id
 from modelward.store.sql.tables import (
     deployments,
     ground_truth_labels,
@@ -288,7 +289,7 @@ class SqlMonitoringRepo:
                 f" {window.deployment!r} was already computed."
             )
         # a concurrent writer of the same window fails on the unique key at commit (Conflict)
-        window_id = int(self.conn.execute(insert(W).values(**values)).inserted_primary_key[0])
+        window_id = inserted_id(self.conn.execute(insert(W).values(**values)))
         if window.drift:
             rows = [_drift_values(window_id, p) for p in window.drift]
             self.conn.execute(insert(monitoring_drift), rows)
@@ -356,7 +357,7 @@ class SqlMonitoringRepo:
                 details=alert.details,
             )
         )
-        return replace(alert, id=int(result.inserted_primary_key[0]))
+        return replace(alert, id=int(inserted_id(result)))
 
     def list_alerts(
         self,

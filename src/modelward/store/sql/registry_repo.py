@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select
 
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.errors import AlreadyExists, NotFound
-from modelward.store.sql._util import upsert
+from modelward.store.sql._util import inserted_id, upsert
 from modelward.store.sql.tables import (
     alias_events,
     model_aliases,
@@ -75,7 +75,7 @@ class SqlRegistryRepo:
                 updated_at=model.created_at,
             )
         )
-        model_id = result.inserted_primary_key[0]
+        model_id = inserted_id(result)
         if model.tags:
             self.conn.execute(
                 insert(model_tags),
@@ -171,6 +171,7 @@ class SqlRegistryRepo:
     def _versions(
         self, name: str, version: int | None = None, *, alias: str | None = None
     ) -> list[ModelVersion]:
+        params: dict[str, object]
         if alias is not None:
             query, params = _VERSION_BY_ALIAS, {"b_name": name, "b_alias": alias}
         elif version is not None:

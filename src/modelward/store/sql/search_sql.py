@@ -44,7 +44,7 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
     if op == "in":
         return column.in_(value)  # type: ignore[no-any-return]
     if op == "not in":
-        return not_(column.in_(value))
+        return not_(column.in_(value))  # type: ignore[no-any-return]
     raise InvalidInput(f"Unknown operator {op!r}.")
 
 

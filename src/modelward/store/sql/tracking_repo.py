@@ -320,12 +320,13 @@ class SqlTrackingRepo:
         self.conn.execute(_INSERT_METRICS, rows)
         latest: dict[str, dict[str, Any]] = {}
         for row in rows:
-            current = latest.get(row["key"])
+            key = str(row["key"])
+            current = latest.get(key)
             if current is None or (row["step"], row["timestamp"]) >= (
                 current["step"],
                 current["timestamp"],
             ):
-                latest[row["key"]] = row
+                latest[key] = row
         self.conn.execute(_latest_upsert(self.conn), list(latest.values()))
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:

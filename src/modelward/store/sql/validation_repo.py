@@ -8,6 +8,7 @@ from sqlalchemy import Connection, insert, select
 
 from modelward.domain.reports import ReportRecord
 from modelward.errors import NotFound
+from modelward.store.sql._util import inserted_id
 from modelward.store.sql.tables import model_versions, registered_models, validation_reports
 
 
@@ -72,7 +73,7 @@ class SqlValidationRepo:
                 author_roles=None if record.author_roles is None else list(record.author_roles),
             )
         )
-        return int(result.inserted_primary_key[0])
+        return int(inserted_id(result))
 
     def list_reports(self, model: str, version: int | None = None) -> list[ReportRecord]:
         query = _REPORTS.where(registered_models.c.name == model)
