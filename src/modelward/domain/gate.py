@@ -401,17 +401,8 @@ def sign_off_items(
     ignores the evidence binding (for display where the evidence is not at hand).
     """
     excluded = {version.created_by, *authors}
-    approvals: dict[str, set[str]] = {}
-    stale: dict[str, list[SignOff]] = {}
-    for (user, role), sign_off in latest.items():
-        if sign_off.decision != Decision.APPROVE:
-            continue
-        if user in excluded and not policy.author_may_approve:
-            continue
-        if check_evidence and sign_off.evidence_sha256 != evidence_sha256:
-            stale.setdefault(role, []).append(sign_off)
-            continue
-        approvals.setdefault(user, set()).add(role)
+    evidence = evidence_sha256 if check_evidence else None
+    approvals, stale = _approvals(policy, latest, excluded, evidence, check_evidence)
     if policy.distinct_approvers:
         counted = _assign(policy.sign_offs, approvals)
     else:
@@ -425,19 +416,15 @@ def sign_off_items(
         detail = f"{len(users)} of {needed} approval(s) from {role}"
         detail += f" ({', '.join(users)})" if users else ""
         if len(users) < needed:
-            for author in sorted(excluded):
+            for author in sorted(excluded) if not policy.author_may_approve else ():
                 ignored = latest.get((author, role))
-                if (
-                    ignored
-                    and ignored.decision == Decision.APPROVE
-                    and not policy.author_may_approve
-                ):
+                if ignored and ignored.decision == Decision.APPROVE:
                     detail += f" ({author} created the version, so their approval does not count)"
             for old in stale.get(role, []):
                 detail += (
                     f"; approval by {old.user} ({role}) was for"
                     f" {report_ref(old.evidence_sha256)}, the current evidence is"
-                    f" {short_sha(evidence_sha256)}; sign off again"
+                    f" {short_sha(evidence)}; sign off again"
                 )
         items.append(GateItem(f"sign_off.{role}", len(users) >= needed, detail))
     rejected = sorted(f"{u} ({r})" for (u, r), s in latest.items() if s.decision == Decision.REJECT)
@@ -446,6 +433,28 @@ def sign_off_items(
     else:
         items.append(GateItem("rejections", True, "no outstanding rejection"))
     return items
+
+
+def _approvals(
+    policy: Policy,
+    latest: Mapping[tuple[str, str], SignOff],
+    excluded: set[str],
+    evidence: str | None,
+    check_evidence: bool,
+) -> tuple[dict[str, set[str]], dict[str, list[SignOff]]]:
+    """user -> roles their counted approvals are in; role -> approvals on other evidence."""
+    approvals: dict[str, set[str]] = {}
+    stale: dict[str, list[SignOff]] = {}
+    for (user, role), sign_off in latest.items():
+        if sign_off.decision != Decision.APPROVE:
+            continue
+        if user in excluded and not policy.author_may_approve:
+            continue
+        if check_evidence and sign_off.evidence_sha256 != evidence:
+            stale.setdefault(role, []).append(sign_off)
+            continue
+        approvals.setdefault(user, set()).add(role)
+    return approvals, stale
 
 
 def _assign(required: Mapping[str, int], approvals: Mapping[str, set[str]]) -> dict[str, list[str]]:
