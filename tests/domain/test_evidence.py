@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from modelward.domain.gate import LOWER_IS_BETTER, leakage_item, policy_verdict
+from modelward.domain.gate import leakage_item
+from modelward.domain.judging import LOWER_IS_BETTER, policy_verdict
 from modelward.domain.policy import (
     CheckRequirement,
     CheckSummary,

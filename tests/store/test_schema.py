@@ -72,3 +72,29 @@ def test_empty_sqlite_is_migrated_to_head(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     engine.dispose()
+
+
+def test_0010_keeps_reports_of_a_workspace_without_users_as_evidence(client) -> None:
+    """Before 0010 no roles were recorded; in a workspace without users everyone held all."""
+    from alembic import command
+
+    from modelward.store.sql.engine import _alembic_config
+    from tests.builders import applicants, fitted_classifier
+
+    frame = applicants()
+    model, features = fitted_classifier(frame)
+    with client.start_run("credit") as run:
+        run.log_model(model, "model", input_example=features.head(5))
+    client.registry.register(run.id, name="credit-risk")
+    client.validation.validate(
+        "models:/credit-risk/1", frame, target="default", config={"explain": False}
+    )
+    engine = make_engine(client.backend.settings.db_url)
+    command.downgrade(_alembic_config(engine), "0006")
+    with engine.connect() as conn:
+        assert "author_roles" not in conn.execute(text("SELECT * FROM validation_reports")).keys()
+    upgrade(engine)
+    engine.dispose()
+    (record,) = client.validation.list("credit-risk", 1)
+    assert record.author_roles is not None
+    assert {"validator", "admin"} <= set(record.author_roles)

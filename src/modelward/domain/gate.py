@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from modelward.domain.judging import bounded, matches, policy_verdict
 from modelward.domain.risk import RiskAssessment
 from modelward.domain.signoff import Decision, SignOff, report_ref, short_sha
 
@@ -213,62 +214,6 @@ def assessment_item(
     return GateItem(name, True, detail)
 
 
-# Metrics where a smaller value is better; mirrors `modelward.validation.base.LOWER_IS_BETTER`
-# (a test keeps the two equal). The domain cannot import the validation package.
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "mape"})
-_HIGHER_IS_BETTER_FAIRNESS = frozenset({"four_fifths_rule", "demographic_parity_ratio"})
-
-
-def bound_direction(name: str) -> str | None:
-    """Which bound suits a check: "min" (higher is better), "max" (lower), None (unknown).
-
-    Performance metrics follow `LOWER_IS_BETTER`; fairness differences, slice gaps,
-    robustness and data-quality figures must stay small; ratios must stay large.
-    """
-    category, _, figure = name.partition(".")
-    figure = figure.split("[", 1)[0]
-    if category == "performance" and figure:
-        return "max" if figure in LOWER_IS_BETTER else "min"
-    if category == "fairness" and figure:
-        return "min" if figure in _HIGHER_IS_BETTER_FAIRNESS else "max"
-    if category in ("slices", "robustness", "data_quality"):
-        return "max"
-    return None
-
-
-def _bounded(req: CheckRequirement) -> bool:
-    return req.min_value is not None or req.max_value is not None
-
-
-def _within(value: object, low: float | None, high: float | None) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False  # an undefined figure shows nothing met the bound
-    return (low is None or value >= low) and (high is None or value <= high)
-
-
-def policy_verdict(policy: Policy, check: CheckLike) -> bool | None:
-    """Pass (True), fail (False) or informational (None) by the policy, not the report.
-
-    The report's thresholds are chosen by whoever ran it, so they cannot decide the gate:
-    a policy bound (`thresholds`, or a bounded required check) that covers the check decides
-    from its value. Without one, a check the report failed stays failed, and a check with a
-    bound is judged again from its value (a stored `passed` flag is not trusted).
-    """
-    required = [r for r in policy.required_checks if _bounded(r) and _matches(r.name, check)]
-    bounds = [*required, *(r for r in policy.thresholds if _matches(r.name, check))]
-    # A required bound fails an undefined figure; a threshold only judges figures that exist
-    # (e.g. no slice large enough to compare), and requiring the check is `required_checks`'.
-    if required or (bounds and check.value is not None):
-        return all(_within(check.value, req.min_value, req.max_value) for req in bounds)
-    if check.passed is False:
-        return False
-    if check.threshold is not None and check.direction in ("min", "max"):
-        low = check.threshold if check.direction == "min" else None
-        high = check.threshold if check.direction == "max" else None
-        return _within(check.value, low, high)
-    return check.passed
-
-
 def report_items(
     policy: Policy,
     version: VersionLike,
@@ -293,12 +238,12 @@ def report_items(
     else:
         checks = report.checks
         # A check a bounded required check covers is reported by that item alone.
-        own = [req.name for req in policy.required_checks if _bounded(req)]
+        own = [req.name for req in policy.required_checks if bounded(req)]
         failed = [
             check.name
             for check in checks
             if policy_verdict(policy, check) is False
-            and not any(_matches(name, check) for name in own)
+            and not any(matches(name, check) for name in own)
         ]
         relied = ""
         if isinstance(report, ReportSummary) and report.sha256 is not None:
@@ -357,17 +302,9 @@ def leakage_item(policy: Policy, report: ReportLike) -> GateItem:
     return GateItem("data_leakage", True, f"{detail} (at most {limit:.2%} allowed)")
 
 
-def _matches(requirement: str, check: CheckLike) -> bool:
-    return (
-        check.name == requirement
-        or check.name.startswith(requirement + "[")
-        or check.category == requirement
-    )
-
-
 def _check_item(policy: Policy, req: CheckRequirement, checks: Sequence[CheckLike]) -> GateItem:
     name = f"check.{req.name}"
-    found = [check for check in checks if _matches(req.name, check)]
+    found = [check for check in checks if matches(req.name, check)]
     if not found:
         return GateItem(name, False, f"{req.name} is missing from the validation report")
     bad = [check for check in found if policy_verdict(policy, check) is False]
@@ -401,17 +338,8 @@ def sign_off_items(
     ignores the evidence binding (for display where the evidence is not at hand).
     """
     excluded = {version.created_by, *authors}
-    approvals: dict[str, set[str]] = {}
-    stale: dict[str, list[SignOff]] = {}
-    for (user, role), sign_off in latest.items():
-        if sign_off.decision != Decision.APPROVE:
-            continue
-        if user in excluded and not policy.author_may_approve:
-            continue
-        if check_evidence and sign_off.evidence_sha256 != evidence_sha256:
-            stale.setdefault(role, []).append(sign_off)
-            continue
-        approvals.setdefault(user, set()).add(role)
+    evidence = evidence_sha256 if check_evidence else None
+    approvals, stale = _approvals(policy, latest, excluded, evidence, check_evidence)
     if policy.distinct_approvers:
         counted = _assign(policy.sign_offs, approvals)
     else:
@@ -425,19 +353,15 @@ def sign_off_items(
         detail = f"{len(users)} of {needed} approval(s) from {role}"
         detail += f" ({', '.join(users)})" if users else ""
         if len(users) < needed:
-            for author in sorted(excluded):
+            for author in sorted(excluded) if not policy.author_may_approve else ():
                 ignored = latest.get((author, role))
-                if (
-                    ignored
-                    and ignored.decision == Decision.APPROVE
-                    and not policy.author_may_approve
-                ):
+                if ignored and ignored.decision == Decision.APPROVE:
                     detail += f" ({author} created the version, so their approval does not count)"
             for old in stale.get(role, []):
                 detail += (
                     f"; approval by {old.user} ({role}) was for"
                     f" {report_ref(old.evidence_sha256)}, the current evidence is"
-                    f" {short_sha(evidence_sha256)}; sign off again"
+                    f" {short_sha(evidence)}; sign off again"
                 )
         items.append(GateItem(f"sign_off.{role}", len(users) >= needed, detail))
     rejected = sorted(f"{u} ({r})" for (u, r), s in latest.items() if s.decision == Decision.REJECT)
@@ -446,6 +370,28 @@ def sign_off_items(
     else:
         items.append(GateItem("rejections", True, "no outstanding rejection"))
     return items
+
+
+def _approvals(
+    policy: Policy,
+    latest: Mapping[tuple[str, str], SignOff],
+    excluded: set[str],
+    evidence: str | None,
+    check_evidence: bool,
+) -> tuple[dict[str, set[str]], dict[str, list[SignOff]]]:
+    """user -> roles their counted approvals are in; role -> approvals on other evidence."""
+    approvals: dict[str, set[str]] = {}
+    stale: dict[str, list[SignOff]] = {}
+    for (user, role), sign_off in latest.items():
+        if sign_off.decision != Decision.APPROVE:
+            continue
+        if user in excluded and not policy.author_may_approve:
+            continue
+        if check_evidence and sign_off.evidence_sha256 != evidence:
+            stale.setdefault(role, []).append(sign_off)
+            continue
+        approvals.setdefault(user, set()).add(role)
+    return approvals, stale
 
 
 def _assign(required: Mapping[str, int], approvals: Mapping[str, set[str]]) -> dict[str, list[str]]:

@@ -23,10 +23,9 @@ from modelward.domain.gate import (
     ReportLike,
     ReportSummary,
     VersionLike,
-    bound_direction,
     choose_evidence,
-    policy_verdict,
 )
+from modelward.domain.judging import bound_direction, policy_verdict
 from modelward.domain.risk import RiskAssessment, RiskLevel
 from modelward.domain.roles import DEFAULT_PERMISSIONS, Action, Permissions, Role, can
 from modelward.domain.signoff import (

@@ -135,6 +135,8 @@ class StatusOut(BaseModel):
     allowed: bool
     items: list[GateItemOut]
     missing: list[str]
+    evidence_id: int | None = None  # the validation report the gate relied on
+    evidence_sha256: str | None = None
 
 
 class InventoryRowOut(BaseModel):

@@ -57,6 +57,8 @@ def status_of(ctx: Ctx, model: str, version: int) -> StatusOut:
         allowed=found.decision.allowed,
         items=[GateItemOut.model_validate(i) for i in found.decision.items],
         missing=list(found.decision.missing),
+        evidence_id=found.decision.evidence_id,
+        evidence_sha256=found.decision.evidence_sha256,
     )
 
 
