@@ -367,9 +367,30 @@ def one_line(err: str) -> bool:
     return err.startswith("Error: ") and len(err.strip().splitlines()) == 1
 
 
+def admin_token(settings: Settings) -> str:
+    """alice's token: at bootstrap from the local client, else issued as the server would
+    (an identity the server authenticated), since local mode no longer issues admin tokens."""
+    local = Client(settings)
+    try:
+        if not local.governance.users():
+            return local.governance.issue_token("alice")
+    finally:
+        local.close()
+    from modelward.governance import tokens
+    from modelward.workspace import Workspace
+
+    workspace = Workspace.open(settings)
+    try:
+        guard = workspace.guard("alice", authenticated=True)
+        text, _ = tokens.issue_token(workspace.uow(), user="alice", guard=guard)
+        return text
+    finally:
+        workspace.close()
+
+
 def verify_over_http(settings: Settings) -> dict[str, Any]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as http:
-        token = Client(settings).governance.issue_token("alice")
+        token = admin_token(settings)
         response = http.get("/api/v1/audit/verify", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()

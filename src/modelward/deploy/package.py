@@ -31,6 +31,7 @@ from modelward.serving import bundle as layout
 # numpy, pandas, pyarrow, fastapi, uvicorn, orjson and prometheus-client only.
 RUNTIME_MODULES = (
     "__init__.py",
+    "_version.py",
     "errors.py",
     "domain/__init__.py",
     "domain/deployment.py",
@@ -46,6 +47,7 @@ RUNTIME_MODULES = (
     "serving/routing.py",
     "store/__init__.py",
     "store/predictions.py",
+    "store/private.py",
     "server/__init__.py",
     "server/errors.py",
     "server/scoring.py",

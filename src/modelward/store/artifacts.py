@@ -156,7 +156,7 @@ class ArtifactStore:
         data = _check_sha(sha256).encode()
         if self._local:
             target = self._path / REFS / name
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(target.parent)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as handle:
