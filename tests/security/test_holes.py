@@ -28,12 +28,19 @@ from modelward.store.predictions import PredictionEntry, write_entries
 from modelward.store.sql.tables import runs
 from modelward.tracking import service as tracking_service
 from tests.builders import applicants, fitted_classifier
-from tests.server.conftest import Team, api, app_client, make_team, team  # noqa: F401
-from tests.server.test_remote import remote_client, served  # noqa: F401  (fixture)
+from tests.server import conftest as server_fixtures
+from tests.server import test_remote
+from tests.server.conftest import Team, make_team
+from tests.server.test_remote import remote_client
 from tests.serving.conftest import RECORD, app_for
 from tests.serving.server import serve_in_thread
 
 runner = CliRunner()
+# the server tests' fixtures: a TestClient (as alice) over the test settings, a real server
+api = server_fixtures.api
+app_client = server_fixtures.app_client
+team = server_fixtures.team
+served = test_remote.served
 DEEP = b"[" * 1000 + b"]" * 1000
 
 
@@ -134,10 +141,10 @@ def test_a_name_with_url_special_characters_is_422(api) -> None:
 
 def test_names_with_spaces_and_unicode_round_trip_remotely(
     settings: Settings,
-    served: tuple[str, Team],  # noqa: F811
+    served: tuple[str, Team],
 ) -> None:
-    url, team = served
-    remote = remote_client(settings, url, team.tokens["alice"])
+    url, members = served
+    remote = remote_client(settings, url, members.tokens["alice"])
     try:
         for name in ("credit risk", "Kreditrisiko-Ü", "信用リスク", "a+b=c & d"):
             created = remote.registry.create_model(name, description="x")
