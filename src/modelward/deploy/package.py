@@ -45,6 +45,7 @@ RUNTIME_MODULES = (
     "serving/routing.py",
     "store/__init__.py",
     "store/predictions.py",
+    "store/private.py",
     "server/__init__.py",
     "server/errors.py",
     "server/scoring.py",
