@@ -183,6 +183,36 @@ def test_full_disk_is_507_over_rest(api, monkeypatch: pytest.MonkeyPatch) -> Non
     assert "No space left" in error["message"] and "free disk space" in error["message"]
 
 
+def test_full_temporary_disk_while_receiving_an_upload_is_507(
+    api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from modelward.server import uploads
+
+    real = tempfile.NamedTemporaryFile
+
+    class FullDisk:
+        def __init__(self, **kwargs: object) -> None:
+            self.handle = real(**kwargs)  # type: ignore[call-overload]
+            self.name = self.handle.name
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(uploads.tempfile, "NamedTemporaryFile", FullDisk)
+    data = b"a model"
+    response = api.put(f"/api/v1/blobs/{hashlib.sha256(data).hexdigest()}", content=data)
+    assert response.status_code == 507
+    assert response.json()["error"]["code"] == "insufficient_storage"
+
+
 def test_full_disk_is_exit_8_in_the_cli(
     sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
