@@ -91,3 +91,53 @@ def test_versions_are_positive() -> None:
     assert check_version("4") == 4
     with pytest.raises(InvalidInput):
         check_version(0)
+
+
+URL_AND_INVISIBLE = [
+    pytest.param("what?", "'?'", id="question-mark"),
+    pytest.param("a#b", "'#'", id="hash"),
+    pytest.param("100%", "'%'", id="percent"),
+    pytest.param("a\x00b", "control character", id="nul"),
+    pytest.param("a\x1bb", "control character", id="escape"),
+    pytest.param("a\x85b", "control character", id="c1-next-line"),
+    pytest.param("invoice\u202egpj.exe", "control character", id="right-to-left-override"),
+    pytest.param("a\u202ab", "control character", id="left-to-right-embedding"),
+    pytest.param("a\u2066b", "control character", id="left-to-right-isolate"),
+    pytest.param("a\u2069b", "control character", id="pop-directional-isolate"),
+    pytest.param("a\u200eb", "control character", id="left-to-right-mark"),
+    pytest.param("a\u200fb", "control character", id="right-to-left-mark"),
+]
+
+
+@pytest.mark.parametrize(
+    "what", ["model", "experiment", "run", "deployment", "user", "dataset", "model artifact"]
+)
+@pytest.mark.parametrize(("bad", "fragment"), URL_AND_INVISIBLE)
+def test_names_refuse_url_special_and_invisible_characters(
+    what: str, bad: str, fragment: str
+) -> None:
+    with pytest.raises(InvalidInput, match=fragment) as raised:
+        check_name(bad, what=what)
+    assert f"The {what} name" in str(raised.value)
+
+
+@pytest.mark.parametrize("what", ["param", "metric", "tag", "dataset role", "artifact path"])
+@pytest.mark.parametrize(("bad", "fragment"), URL_AND_INVISIBLE)
+def test_keys_refuse_url_special_and_invisible_characters(
+    what: str, bad: str, fragment: str
+) -> None:
+    with pytest.raises(InvalidInput, match=f"The {what} key"):
+        check_key(bad, what=what)
+
+
+@pytest.mark.parametrize("bad", ["what?", "a#b", "a%b", "a\u202eb", "a/b"])
+def test_aliases_refuse_them_too(bad: str) -> None:
+    with pytest.raises(InvalidInput, match="alias"):
+        check_alias(bad)
+
+
+@pytest.mark.parametrize(
+    "good", ["credit risk", "Kreditrisiko-Ü", "信用リスク", "a+b=c & d", "x.y_z"]
+)
+def test_names_with_spaces_and_letters_of_any_script_pass(good: str) -> None:
+    assert check_name(good, what="model") == good

@@ -75,3 +75,23 @@ def test_order_by() -> None:
     ]
     with pytest.raises(InvalidInput, match="ASC or DESC"):
         parse_order_by(["metrics.auc sideways"])
+
+
+def test_parentheses_nest_up_to_the_limit() -> None:
+    from modelward.domain.search import MAX_DEPTH
+
+    text = "(" * MAX_DEPTH + "metrics.auc > 0.5" + ")" * MAX_DEPTH
+    assert parse_filter(text) == Comparison("metrics", "auc", ">", 0.5)
+
+
+@pytest.mark.parametrize("depth", [33, 300, 5000])
+def test_deeper_parentheses_are_refused_naming_the_position(depth: int) -> None:
+    text = "(" * depth + "metrics.auc > 0.5" + ")" * depth
+    with pytest.raises(InvalidInput, match="more than 32 deep .at position 32") as raised:
+        parse_filter(text)
+    assert raised.value.details["position"] == 32
+
+
+def test_long_flat_chains_are_not_nesting() -> None:
+    tree = parse_filter(" and ".join(["metrics.auc > 0.5"] * 2000))
+    assert isinstance(tree, BoolOp) and len(tree.parts) == 2000

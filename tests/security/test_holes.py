@@ -28,12 +28,19 @@ from modelward.store.predictions import PredictionEntry, write_entries
 from modelward.store.sql.tables import runs
 from modelward.tracking import service as tracking_service
 from tests.builders import applicants, fitted_classifier
-from tests.server.conftest import Team, api, app_client, make_team, team  # noqa: F401
-from tests.server.test_remote import remote_client, served  # noqa: F401  (fixture)
+from tests.server import conftest as server_fixtures
+from tests.server import test_remote
+from tests.server.conftest import Team, make_team
+from tests.server.test_remote import remote_client
 from tests.serving.conftest import RECORD, app_for
 from tests.serving.server import serve_in_thread
 
 runner = CliRunner()
+# the server tests' fixtures: a TestClient (as alice) over the test settings, a real server
+api = server_fixtures.api
+app_client = server_fixtures.app_client
+team = server_fixtures.team
+served = test_remote.served
 DEEP = b"[" * 1000 + b"]" * 1000
 
 
@@ -134,10 +141,10 @@ def test_a_name_with_url_special_characters_is_422(api) -> None:
 
 def test_names_with_spaces_and_unicode_round_trip_remotely(
     settings: Settings,
-    served: tuple[str, Team],  # noqa: F811
+    served: tuple[str, Team],
 ) -> None:
-    url, team = served
-    remote = remote_client(settings, url, team.tokens["alice"])
+    url, members = served
+    remote = remote_client(settings, url, members.tokens["alice"])
     try:
         for name in ("credit risk", "Kreditrisiko-Ü", "信用リスク", "a+b=c & d"):
             created = remote.registry.create_model(name, description="x")
@@ -174,6 +181,36 @@ def test_full_disk_is_507_over_rest(api, monkeypatch: pytest.MonkeyPatch) -> Non
     error = response.json()["error"]
     assert error["code"] == "insufficient_storage"
     assert "No space left" in error["message"] and "free disk space" in error["message"]
+
+
+def test_full_temporary_disk_while_receiving_an_upload_is_507(
+    api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    from modelward.server import uploads
+
+    real = tempfile.NamedTemporaryFile
+
+    class FullDisk:
+        def __init__(self, **kwargs: object) -> None:
+            self.handle = real(**kwargs)  # type: ignore[call-overload]
+            self.name = self.handle.name
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(uploads.tempfile, "NamedTemporaryFile", FullDisk)
+    data = b"a model"
+    response = api.put(f"/api/v1/blobs/{hashlib.sha256(data).hexdigest()}", content=data)
+    assert response.status_code == 507
+    assert response.json()["error"]["code"] == "insufficient_storage"
 
 
 def test_full_disk_is_exit_8_in_the_cli(

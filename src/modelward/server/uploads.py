@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -9,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Request, UploadFile
 
-from modelward.store.private import storage_error
+from modelward.errors import BackendUnavailable, InsufficientStorage
 
 CHUNK = 1024 * 1024
 
@@ -24,7 +25,7 @@ async def spooled_body(request: Request, *, suffix: str = "") -> AsyncIterator[s
                 async for chunk in request.stream():
                     handle.write(chunk)
         except OSError as exc:  # a full temporary disk: 507, not a 500
-            raise storage_error(exc, where="the upload's temporary file") from exc
+            raise _spool_error(exc) from exc
         yield handle.name
     finally:
         os.unlink(handle.name)
@@ -40,10 +41,22 @@ async def spooled_file(upload: UploadFile, *, suffix: str = "") -> AsyncIterator
                 while chunk := await upload.read(CHUNK):
                     handle.write(chunk)
         except OSError as exc:
-            raise storage_error(exc, where="the upload's temporary file") from exc
+            raise _spool_error(exc) from exc
         yield handle.name
     finally:
         os.unlink(handle.name)
+
+
+def _spool_error(exc: OSError) -> BackendUnavailable:
+    # A full temporary disk is 507 (the client may retry later), any other failure 503.
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InsufficientStorage(
+            "No space left on the server's temporary disk to receive the upload; retry later or"
+            " ask the operator to free space (TMPDIR)."
+        )
+    return BackendUnavailable(
+        f"The server could not spool the upload ({exc.strerror or type(exc).__name__}); retry."
+    )
 
 
 def chunks(data: Iterator[bytes]) -> Iterator[bytes]:

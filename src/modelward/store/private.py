@@ -51,9 +51,14 @@ def restrict(path: str | os.PathLike[str], mode: int = FILE_MODE) -> None:
 
 
 def create_private_file(path: str | os.PathLike[str]) -> None:
-    """Create `path` empty with mode 0600 if it does not exist; make it 0600 if it does."""
+    """Create `path` empty with mode 0600 if it does not exist; make it 0600 if it does.
+
+    Raises:
+        InsufficientStorage: the disk is full.
+        BackendUnavailable: the file cannot be created.
+    """
     try:
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE)
+        fd = os.open(path, os.O_CREAT | os.O_RDONLY, FILE_MODE)
     except OSError as exc:
         raise storage_error(exc, where=Path(path)) from exc
     os.close(fd)

@@ -66,7 +66,7 @@ def make_engine(url: str) -> Engine:
     """
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
-        if path is not None and path.parent.is_dir():
+        if path is not None and not path.exists() and path.parent.is_dir():
             create_private_file(path)  # 0600 before SQLite creates it with the umask's mode
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
         if path is not None:
