@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from modelward.domain.metrics import HIGHER_IS_BETTER_FAIRNESS, LOWER_IS_BETTER
 from modelward.domain.risk import RiskAssessment
 from modelward.domain.signoff import Decision, SignOff, report_ref, short_sha
 
@@ -213,16 +214,10 @@ def assessment_item(
     return GateItem(name, True, detail)
 
 
-# Metrics where a smaller value is better; mirrors `modelward.validation.base.LOWER_IS_BETTER`
-# (a test keeps the two equal). The domain cannot import the validation package.
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "mape"})
-_HIGHER_IS_BETTER_FAIRNESS = frozenset({"four_fifths_rule", "demographic_parity_ratio"})
-
-
 def bound_direction(name: str) -> str | None:
     """Which bound suits a check: "min" (higher is better), "max" (lower), None (unknown).
 
-    Performance metrics follow `LOWER_IS_BETTER`; fairness differences, slice gaps,
+    Performance metrics follow `domain.metrics.LOWER_IS_BETTER`; fairness differences, slice gaps,
     robustness and data-quality figures must stay small; ratios must stay large.
     """
     category, _, figure = name.partition(".")
@@ -230,7 +225,7 @@ def bound_direction(name: str) -> str | None:
     if category == "performance" and figure:
         return "max" if figure in LOWER_IS_BETTER else "min"
     if category == "fairness" and figure:
-        return "min" if figure in _HIGHER_IS_BETTER_FAIRNESS else "max"
+        return "min" if figure in HIGHER_IS_BETTER_FAIRNESS else "max"
     if category in ("slices", "robustness", "data_quality"):
         return "max"
     return None
