@@ -20,7 +20,7 @@ from modelward.validation import base
 # converts pandas columns to NumPy first (exact for float64). rel 1e-12, a few thousand ulps,
 # forgives nothing but another summation order; a wrong row, class or formula moves accuracy
 # by at least 1/n (n = 400 here) and the errors by far more.
-TOLERANCE = {"rel": 1e-12, "abs": 1e-15}
+REL, ABS = 1e-12, 1e-15
 
 rng = np.random.default_rng(12)
 ROWS = 400
@@ -39,8 +39,10 @@ def classification_log(truth: np.ndarray, decision: np.ndarray, score: np.ndarra
 def test_classification_figures_equal_sklearn() -> None:
     joined = classification_log(TRUTH, DECISION, SCORE)
     values = performance.compute_metrics(joined, task="classification")
-    assert values["accuracy"] == pytest.approx(skm.accuracy_score(TRUTH, DECISION), **TOLERANCE)
-    assert values["roc_auc"] == pytest.approx(skm.roc_auc_score(TRUTH, SCORE), **TOLERANCE)
+    assert values["accuracy"] == pytest.approx(
+        skm.accuracy_score(TRUTH, DECISION), rel=REL, abs=ABS
+    )
+    assert values["roc_auc"] == pytest.approx(skm.roc_auc_score(TRUTH, SCORE), rel=REL, abs=ABS)
 
 
 def test_text_labels_score_the_second_class_of_the_sorted_order() -> None:
@@ -48,9 +50,9 @@ def test_text_labels_score_the_second_class_of_the_sorted_order() -> None:
     joined = classification_log(names[TRUTH], names[DECISION], SCORE)
     values = performance.compute_metrics(joined, task="classification")
     expected_auc = skm.roc_auc_score(names[TRUTH] == "deny", SCORE)
-    assert values["roc_auc"] == pytest.approx(expected_auc, **TOLERANCE)
+    assert values["roc_auc"] == pytest.approx(expected_auc, rel=REL, abs=ABS)
     assert values["accuracy"] == pytest.approx(
-        skm.accuracy_score(names[TRUTH], names[DECISION]), **TOLERANCE
+        skm.accuracy_score(names[TRUTH], names[DECISION]), rel=REL, abs=ABS
     )
 
 
@@ -58,8 +60,8 @@ def test_regression_figures_equal_sklearn() -> None:
     joined = pd.DataFrame({"label": TARGET, "prediction": ESTIMATE})
     values = performance.compute_metrics(joined, task="regression")
     assert values == {
-        "mae": pytest.approx(skm.mean_absolute_error(TARGET, ESTIMATE), **TOLERANCE),
-        "rmse": pytest.approx(skm.root_mean_squared_error(TARGET, ESTIMATE), **TOLERANCE),
+        "mae": pytest.approx(skm.mean_absolute_error(TARGET, ESTIMATE), rel=REL, abs=ABS),
+        "rmse": pytest.approx(skm.root_mean_squared_error(TARGET, ESTIMATE), rel=REL, abs=ABS),
     }
 
 
