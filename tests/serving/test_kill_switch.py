@@ -170,3 +170,18 @@ def test_batch_scores_a_live_deployment_with_the_model(source: Path, tmp_path: P
     scored = pd.read_parquet(tmp_path / "out.parquet")
     assert scored["prediction"].tolist() == ["approve", "deny", "approve"]
     assert (result.fallback, model.calls) == (False, 1)
+
+
+@pytest.mark.slow  # starts a Dask scheduler and worker
+def test_dask_partitions_get_the_fallback_too(source: Path, tmp_path: Path) -> None:
+    model = CountingModel()
+    result = batch.score_file(
+        loaded(model),
+        source,
+        tmp_path / "out",
+        engine="dask",
+        deployment=deployment(killed=True, fallback="manual-review"),
+    )
+    scored = pd.read_parquet(tmp_path / "out")
+    assert scored["prediction"].tolist() == ["manual-review"] * 3
+    assert (result.rows, result.fallback, model.calls) == (3, True, 0)
