@@ -84,6 +84,12 @@ class BackendUnavailable(ModelwardError):
     code = "backend_unavailable"
 
 
+class DeploymentDisabled(BackendUnavailable):
+    """The deployment's kill switch is on and it has no fallback answer to give."""
+
+    code = "deployment_disabled"
+
+
 class InsufficientStorage(BackendUnavailable):
     """The artifact store or log folder is full (no space left on the device)."""
 

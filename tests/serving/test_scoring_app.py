@@ -214,14 +214,19 @@ def _logistic() -> object:
 def test_kill_switch_503_then_fallback_then_revive(workspace: Client, http: httpx.Client) -> None:
     workspace.deployments.kill("credit-scoring", reason="incident")
     wait_for(lambda: http.post("/predict", json=[RECORD]).status_code == 503)
-    error = http.post("/predict", json=[RECORD]).json()["error"]
+    refused = http.post("/predict", json=[RECORD])
+    error = refused.json()["error"]
     assert error["code"] == "deployment_disabled" and "modelward deploy revive" in error["message"]
+    assert refused.headers["retry-after"] == "30"  # the engine decides; the face only renders
     assert http.get("/health").json()["status"] == "disabled"
     workspace.deployments.revive("credit-scoring")
     workspace.deployments.kill("credit-scoring", fallback="manual-review")
     wait_for(lambda: http.post("/predict", json=[RECORD]).status_code == 200)
     answer = http.post("/predict", json=ROWS).json()
     assert answer["predictions"] == ["manual-review"] * 2 and answer["arm"] == "fallback"
+    assert answer["version"] is None and "probabilities" not in answer
+    mlflow = http.post("/invocations", json={"dataframe_records": ROWS}).json()
+    assert mlflow == {"predictions": ["manual-review"] * 2}
     workspace.deployments.revive("credit-scoring")
     wait_for(lambda: http.post("/predict", json=[RECORD]).json()["arm"] == "champion")
 

@@ -39,6 +39,7 @@ EXIT_CODE: dict[type[errors.ModelwardError], int] = {
     errors.Unauthenticated: EXIT_PERMISSION_DENIED,
     errors.IntegrityViolation: EXIT_INTEGRITY_VIOLATION,
     errors.BackendUnavailable: EXIT_BACKEND_UNAVAILABLE,
+    errors.DeploymentDisabled: EXIT_BACKEND_UNAVAILABLE,
     errors.InsufficientStorage: EXIT_BACKEND_UNAVAILABLE,
     errors.SchemaVersionError: EXIT_BACKEND_UNAVAILABLE,
 }

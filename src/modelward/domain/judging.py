@@ -13,10 +13,8 @@ if TYPE_CHECKING:  # only for annotations: gate.py and policy.py import this mod
     from modelward.domain.policy import CheckRequirement, Policy
 
 
-# Metrics where a smaller value is better; mirrors `modelward.validation.base.LOWER_IS_BETTER`
-# (a test keeps the two equal). The domain cannot import the validation package.
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "mape"})
-_HIGHER_IS_BETTER_FAIRNESS = frozenset({"four_fifths_rule", "demographic_parity_ratio"})
+from modelward.domain.metrics import HIGHER_IS_BETTER_FAIRNESS as _HIGHER_IS_BETTER_FAIRNESS
+from modelward.domain.metrics import LOWER_IS_BETTER  # the one table of metric directions
 
 
 def bound_direction(name: str) -> str | None:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from modelward.domain.audit import AuditEvent
+from modelward.domain.metrics import direction_sign
 from modelward.domain.monitoring import PredictionLog
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.roles import Action
@@ -105,18 +106,14 @@ def _unpaired(
             if x is not None and y is not None:
                 diffs.append(y - x)
         low, high = np.percentile(diffs, [2.5, 97.5]) if diffs else (np.nan, np.nan)
-        sign = -1 if metric in ("mae", "rmse") else 1
+        sign = direction_sign(metric)
         verdict = (
             "better"
             if sign * low > 0 and sign * high > 0
             else ("worse" if sign * low < 0 and sign * high < 0 else "equal_within_noise")
         )
-        champion_value, challenger_value = first[metric], second[metric]
-        difference = (
-            None
-            if champion_value is None or challenger_value is None
-            else challenger_value - champion_value
-        )
+        before, after = first[metric], second[metric]
+        difference = None if before is None or after is None else after - before
         rows.append({"metric": metric, "champion": first[metric], "challenger": second[metric],
                      "difference": difference, "ci_low": float(low), "ci_high": float(high),
                      "test": "bootstrap (unpaired)", "verdict": verdict})  # fmt: skip

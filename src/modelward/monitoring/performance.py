@@ -12,14 +12,18 @@ labelled rows give ``insufficient_data``: no figure is judged, no alert is raise
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from modelward.domain.metrics import LOWER_IS_BETTER
 from modelward.domain.monitoring import PerformancePoint
+from modelward.validation.base import Outputs
+from modelward.validation.metrics import compute_metric
 
-LOWER_IS_BETTER = frozenset({"mae", "rmse"})
+REGRESSION = ("mae", "rmse")
 DEFAULT_MARGIN = 0.05
 MIN_LABELS = 30
 
@@ -47,25 +51,29 @@ def _same_kind(labels: pd.Series, predictions: pd.Series) -> tuple[np.ndarray, n
 
 
 def compute_metrics(joined: pd.DataFrame, *, task: str) -> dict[str, float | None]:
-    """Metrics on rows with ``label``, ``prediction`` and (optional) ``probabilities``."""
+    """Metrics on rows with ``label``, ``prediction`` and (optional) ``probabilities``.
+
+    Computed by validation's metric engine (`modelward.validation.metrics.compute_metric`), so
+    a live figure and the validation baseline it is held to come from the same code.
+    """
     truth, predicted = _same_kind(joined["label"], joined["prediction"])
     if task == "regression":
-        errors = predicted.astype(float) - truth.astype(float)
-        return {
-            "mae": float(np.mean(np.abs(errors))),
-            "rmse": float(np.sqrt(np.mean(errors**2))),
-        }
-    values: dict[str, float | None] = {"accuracy": float(np.mean(truth == predicted))}
+        outputs = Outputs(
+            task="regression", y_true=truth.astype(float), y_pred=predicted.astype(float)
+        )
+        return {name: compute_metric(name, outputs) for name in REGRESSION}
+    classes = tuple(np.unique(np.concatenate([truth, predicted])).tolist())
+    outputs = Outputs(task="classification", y_true=truth, y_pred=predicted, classes=classes)
+    values: dict[str, float | None] = {"accuracy": compute_metric("accuracy", outputs)}
     scores = positive_scores(joined)
     if scores is not None:
-        classes = np.unique(truth)
-        if len(classes) == 2:
-            from sklearn.metrics import roc_auc_score
-
+        values["roc_auc"] = None
+        labels = tuple(np.unique(truth).tolist())
+        if len(labels) == 2:
             # the log's probabilities are in the model's (sorted) class order
-            values["roc_auc"] = float(roc_auc_score(truth == classes[1], scores))
-        else:
-            values["roc_auc"] = None
+            proba = np.column_stack([1.0 - scores, scores])
+            binary = replace(outputs, classes=labels, proba=proba, positive_label=labels[1])
+            values["roc_auc"] = compute_metric("roc_auc", binary)
     return values
 
 

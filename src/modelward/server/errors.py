@@ -23,6 +23,7 @@ HTTP_STATUS: dict[type[errors.ModelwardError], int] = {
     errors.IntegrityViolation: 500,
     errors.SchemaVersionError: 503,
     errors.BackendUnavailable: 503,
+    errors.DeploymentDisabled: 503,
     errors.InsufficientStorage: 507,
 }
 

@@ -198,14 +198,8 @@ async def _handle(
     snapshot = engine.current()
     deployment = snapshot.deployment
     try:
-        if deployment.killed and deployment.fallback is None:
-            return _killed(deployment.name, headers)
+        engine.admit(snapshot)  # the kill switch refuses before the body is read
         batch = parse(await _read_body(request, deployment.max_body_bytes))
-        if deployment.killed:
-            body: dict[str, Any] = {"request_id": request_id, "deployment": deployment.name}
-            body["arm"] = "fallback"
-            body |= {"version": None, "predictions": [deployment.fallback] * len(batch)}
-            return _json(body if full else {"predictions": body["predictions"]}, 200, headers)
         key = request.headers.get("x-routing-key")
         if len(batch) <= INLINE_ROWS:
             answer = engine.predict(snapshot, batch, request_id=request_id, key=key)
@@ -219,7 +213,10 @@ async def _handle(
     except ModelwardError as exc:
         engine.metrics.errors.labels(deployment.name, exc.code).inc()
         body = error_body(exc.code, str(exc), request_id=request_id, **exc.details)
-        return _json(body, status_for(exc), headers)
+        status = status_for(exc)
+        if status == 503:  # unavailable for now (kill switch): clients may retry later
+            headers = headers | {"Retry-After": "30"}
+        return _json(body, status, headers)
     except Exception:
         log.exception("request %s failed", request_id)
         engine.metrics.errors.labels(deployment.name, "internal_error").inc()
@@ -267,12 +264,3 @@ def _routes(app: FastAPI, engine: ScoringEngine) -> None:
     async def http_error(_: Request, exc: HTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return _json(error_body(code, str(exc.detail)), exc.status_code)
-
-
-def _killed(name: str, headers: dict[str, str]) -> Response:
-    message = (
-        f"Deployment {name!r} is disabled by its kill switch; re-enable it with"
-        f" 'modelward deploy revive {name}'."
-    )
-    body = error_body("deployment_disabled", message, deployment=name)
-    return _json(body, 503, headers | {"Retry-After": "30"})

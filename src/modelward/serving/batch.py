@@ -4,6 +4,8 @@ in memory), or partition by partition on Dask (a local cluster, or any scheduler
 Predictions are logged like the service's (arm ``batch``), one prediction-log file per chunk
 or partition, written by the code that scored it: nothing is shared between Dask workers.
 The log writer is passed in (``store.predictions.write_entries``): services know no store.
+Scoring for a deployment follows the service's kill switch rule (`routing.kill_switch`): a
+killed deployment's fallback answer fills the ``prediction`` column, or nothing is scored.
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from modelward.domain.deployment import Deployment
 from modelward.errors import InvalidInput
 from modelward.registry.flavors import LoadedModel
+from modelward.serving import routing
 
 Progress = Callable[[int, int | None], None]
 ENGINES = ("pandas", "dask")
@@ -38,12 +42,15 @@ class LogSpec:
 
 @dataclass(frozen=True)
 class BatchResult:
+    """What a batch job did; `fallback` means the kill switch answered, not the model."""
+
     rows: int
     output: Path
     engine: str
     seconds: float
     job_id: str
     logged: bool
+    fallback: bool = False
 
 
 def _kind(source: Path) -> str:
@@ -67,6 +74,17 @@ def score_frame(model: LoadedModel, frame: pd.DataFrame) -> tuple[pd.DataFrame, 
         for j, label in enumerate(classes):
             out[f"proba_{label}"] = proba[:, j]
     return out, predictions, proba
+
+
+def _score(
+    model: LoadedModel, frame: pd.DataFrame, fallback: routing.Fallback | None
+) -> tuple[pd.DataFrame, Any, Any]:
+    """`score_frame`, or while the kill switch is on, the fallback answer in every row."""
+    if fallback is None:
+        return score_frame(model, frame)
+    out = frame.copy()
+    out["prediction"] = fallback.predictions(len(frame))
+    return out, None, None
 
 
 def _log_chunk(
@@ -111,14 +129,21 @@ def score_file(
     write_log: Callable[..., Any] | None = None,
     entry: Callable[..., Any] | None = None,
     on_progress: Progress | None = None,
+    deployment: Deployment | None = None,
 ) -> BatchResult:
     """Score `source` into `output` (a Parquet file; with Dask a folder of parts).
+
+    For a `deployment` whose kill switch is on, the model is not called: every row's
+    ``prediction`` is the deployment's fallback answer (nothing is logged), and without a
+    fallback nothing is scored, as in the scoring service.
 
     Raises:
         InvalidInput: unknown engine or file type, a bad chunk size, or input that does not
             match the model's signature (the message lists every problem).
         NotFound: `source` does not exist.
+        DeploymentDisabled: `deployment` is killed and has no fallback answer.
     """
+    fallback = None if deployment is None else routing.kill_switch(deployment)
     if engine not in ENGINES:
         raise InvalidInput(f"Unknown engine {engine!r}; use pandas or dask.")
     if chunk_size < 1:
@@ -131,6 +156,7 @@ def score_file(
     job_id = uuid.uuid4().hex[:12]
     started = time.perf_counter()
     run = _score_pandas if engine == "pandas" else _score_dask
+    logged = log is not None and fallback is None  # the model's answers only
     rows = run(
         model,
         source,
@@ -139,11 +165,12 @@ def score_file(
         chunk_size=chunk_size,
         scheduler=scheduler,
         job_id=job_id,
-        log=(log, write_log, entry),
+        log=(log, write_log, entry) if logged else (None, None, None),
         on_progress=on_progress,
+        fallback=fallback,
     )
     seconds = time.perf_counter() - started
-    return BatchResult(rows, output, engine, seconds, job_id, log is not None)
+    return BatchResult(rows, output, engine, seconds, job_id, logged, fallback is not None)
 
 
 def _chunks(source: Path, kind: str, chunk_size: int) -> tuple[Any, int | None]:
@@ -167,6 +194,7 @@ def _score_pandas(
     job_id: str,
     log: tuple[Any, Any, Any],
     on_progress: Progress | None,
+    fallback: routing.Fallback | None = None,
 ) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -179,7 +207,7 @@ def _score_pandas(
     try:
         for index, frame in enumerate(chunks):
             started = time.perf_counter()
-            out, predictions, proba = score_frame(model, frame)
+            out, predictions, proba = _score(model, frame, fallback)
             spent = time.perf_counter() - started
             _log_chunk(
                 *log,
@@ -212,12 +240,13 @@ def _partition(
     job_id: str,
     log: tuple[Any, Any, Any],
     meta: pd.DataFrame,
+    fallback: routing.Fallback | None = None,
     partition_info: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     if len(frame) == 0:  # an empty partition: nothing to score or log
         return meta
     started = time.perf_counter()
-    out, predictions, proba = score_frame(model, frame)
+    out, predictions, proba = _score(model, frame, fallback)
     number = (partition_info or {}).get("number", 0)
     _log_chunk(
         *log,
@@ -242,18 +271,16 @@ def _score_dask(
     job_id: str,
     log: tuple[Any, Any, Any],
     on_progress: Progress | None,
+    fallback: routing.Fallback | None = None,
 ) -> int:
     import dask.dataframe as dd
     import pyarrow.parquet as pq
     from distributed import Client, LocalCluster
 
-    cluster = (
-        None
-        if scheduler
-        else LocalCluster(  # type: ignore[no-untyped-call]  # distributed ships no annotations
-            processes=False, n_workers=1, dashboard_address=None
-        )
-    )
+    # distributed's constructors and Client.close() have no type hints
+    cluster: Any = None
+    if not scheduler:
+        cluster = LocalCluster(processes=False, n_workers=1, dashboard_address=None)  # type: ignore[no-untyped-call]
     client = Client(scheduler or cluster)  # type: ignore[no-untyped-call]
     try:
         if kind == "parquet":
@@ -261,14 +288,15 @@ def _score_dask(
         else:
             ddf = dd.read_csv(str(source), blocksize="64MB")
         sample = ddf.head(min(5, chunk_size), npartitions=-1)
-        meta = score_frame(model, sample)[0].iloc[:0]
-        scored = ddf.map_partitions(_partition, model, job_id, log, meta, meta=meta)
+        meta = _score(model, sample, fallback)[0].iloc[:0]
+        scored = ddf.map_partitions(_partition, model, job_id, log, meta, fallback, meta=meta)
         scored.to_parquet(str(output), write_index=False, overwrite=True)
     finally:
         client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
-    rows = sum(int(pq.ParquetFile(p).metadata.num_rows) for p in sorted(output.glob("*.parquet")))
+    parts = sorted(output.glob("*.parquet"))
+    rows = sum(int(pq.ParquetFile(p).metadata.num_rows) for p in parts)
     if on_progress is not None:
         on_progress(rows, rows)
     return rows

@@ -100,15 +100,26 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Answer:
-    """The result of one prediction request."""
+    """The result of one prediction request.
+
+    A fallback answer (the kill switch is on) has arm ``"fallback"``, no version, no
+    probabilities and no classes: no model was called.
+    """
 
     request_id: str
-    version: int
+    version: int | None
     arm: str
     predictions: np.ndarray
     probabilities: np.ndarray | None
     classes: list[Any] | None
     rows: int
+
+
+def _constant(value: Any, rows: int) -> np.ndarray:
+    """`value` in every row of an object array (lists and dicts stay whole, one per row)."""
+    out = np.empty(rows, dtype=object)
+    out.fill(value)
+    return out
 
 
 def _columns(data: Any, names: list[str]) -> dict[str, Any]:
@@ -195,14 +206,32 @@ class ScoringEngine:
         assert snapshot is not None, "start() the engine first"
         return snapshot
 
+    def admit(self, snapshot: Snapshot) -> None:
+        """Refuse every request up front while the kill switch allows no answer at all.
+
+        Faces call it before reading a request body, so a disabled deployment answers at once.
+
+        Raises:
+            DeploymentDisabled: the deployment is killed and has no fallback answer.
+        """
+        routing.kill_switch(snapshot.deployment)
+
     def predict(self, snapshot: Snapshot, batch: Batch, *, request_id: str, key: Any) -> Answer:
         """Score `batch` with the version the routing rules pick; log it; shadow-score it.
 
+        While the kill switch is on, no model is called: the answer is the deployment's
+        fallback for every row (arm ``"fallback"``, not logged), or a refusal.
+
         Raises:
             InvalidInput: the input does not match the signature (every problem listed).
+            DeploymentDisabled: the deployment is killed and has no fallback answer.
         """
-        started = time.perf_counter()
         deployment = snapshot.deployment
+        fallback = routing.kill_switch(deployment)
+        if fallback is not None:
+            rows, answer = len(batch), _constant(fallback.value, len(batch))
+            return Answer(request_id, None, routing.FALLBACK, answer, None, None, rows)
+        started = time.perf_counter()
         config = deployment.config
         if key is None and config.ab_key:
             key = batch.first(config.ab_key)

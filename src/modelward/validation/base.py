@@ -14,11 +14,11 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+# Re-exported for older imports; the table lives in the domain (one copy for every layer).
+from modelward.domain.metrics import HIGHER_IS_BETTER as HIGHER_IS_BETTER
+from modelward.domain.metrics import LOWER_IS_BETTER as LOWER_IS_BETTER
 from modelward.domain.results import CheckResult
 from modelward.errors import InvalidInput
-
-HIGHER_IS_BETTER = frozenset({"accuracy", "precision", "recall", "f1", "roc_auc", "pr_auc", "r2"})
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "mae", "rmse", "mape"})
 
 
 class Model(Protocol):

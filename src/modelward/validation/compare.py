@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from modelward.domain.metrics import LOWER_IS_BETTER
 from modelward.domain.results import CheckResult
 from modelward.errors import InvalidInput
-from modelward.validation.base import LOWER_IS_BETTER, Outputs, Part, as_float
+from modelward.validation.base import Outputs, Part, as_float
 from modelward.validation.metrics import compute_metric
 
 BOOTSTRAP_CELLS = 2_000_000  # resamples x rows held in memory at once

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from modelward.domain.expr import Expr, parse
+from modelward.domain.metrics import LOWER_IS_BETTER
 from modelward.domain.results import CheckResult
 from modelward.errors import InvalidInput
-from modelward.validation.base import LOWER_IS_BETTER, Outputs, Part, as_float, bounded_check
+from modelward.validation.base import Outputs, Part, as_float, bounded_check
 from modelward.validation.expr_eval import check_columns, evaluate_mask
 from modelward.validation.metrics import compute_metric
 
