@@ -33,5 +33,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_runs_status"), table_name="runs")
-    with op.batch_alter_table("runs") as batch:
+    # ALTER TABLE ... DROP COLUMN in place (SQLite >= 3.35): recreating `runs` would fail on
+    # the foreign keys that point at it
+    with op.batch_alter_table("runs", recreate="never") as batch:
         batch.drop_column("last_heartbeat_at")
