@@ -298,7 +298,20 @@ def retrain(
     winter = frames["winter_history"][[*features, target]]
     result = run_retrain(lena, name, data=winter, trigger="performance")
     report = lena.validation.latest(name, result.version).report
-    if not result.validation_passed:
+    if result.validation_passed:
+        # The gate relies on evidence a validator stored: vera validates the retrained
+        # version herself, out of time on the winter week it was not trained on.
+        report = (
+            team("vera")
+            .validation.validate(
+                f"models:/{name}/{result.version}",
+                frames["winter_week"][[*features, target]],
+                target=target,
+                config=project.section("validation"),
+            )
+            .report
+        )
+    if not result.validation_passed or not report.passed:
         failed = ", ".join(c.name for c in report.failed_checks)
         raise SystemExit(f"The retrained v{result.version} failed validation ({failed}).")
     if result.outcome == "review_requested":

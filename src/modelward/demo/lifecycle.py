@@ -445,6 +445,17 @@ def step_retraining(lc: Lifecycle, *, requests: int) -> None:
     )
     version = result.version
     omar = lc.as_("omar")
+    # A shadow sees production traffic, so in production it passes the same gate as a
+    # champion: the retrained version is validated, documented and approved first.
+    later = lc.frames["later"]
+    report = _validate(lc, version, frame=later.iloc[: len(later) // 2])  # unseen rows
+    for name, text in CARD.items():
+        dana.governance.set_card_field(MODEL, version, name, text)
+    dana.governance.request_review(MODEL, version, comment="retrained after the drift alert")
+    lc.as_("victor").governance.approve(
+        MODEL, version, role="validator", comment="later-period validation passes"
+    )
+    lc.as_("rita").governance.approve(MODEL, version, role="risk_manager", comment="approved")
     omar.deployments.set_challenger(
         DEPLOYMENT, version, strategy="shadow", reason="shadow the retrained model"
     )
@@ -452,29 +463,18 @@ def step_retraining(lc: Lifecycle, *, requests: int) -> None:
     labels = _send_later_period(lc, lc.frames["later"].head(max(requests, 200)))
     omar.monitoring.ingest_labels(DEPLOYMENT, labels, id_column="request_id", row_column="row")
     evidence = dana.monitoring.compare(DEPLOYMENT)
-    # validated with fairness on later-period rows it was not trained on (the first half)
-    later = lc.frames["later"]
-    report = _validate(lc, version, frame=later.iloc[: len(later) // 2])
-    for name, text in CARD.items():
-        dana.governance.set_card_field(MODEL, version, name, text)
-    dana.governance.request_review(
-        MODEL, version, comment=f"Shadow evidence {evidence.artifact_sha256[:12]}"
-    )
-    lc.as_("victor").governance.approve(
-        MODEL, version, role="validator", comment=f"shadow verdict: {evidence.verdict}"
-    )
-    lc.as_("rita").governance.approve(MODEL, version, role="risk_manager", comment="approved")
     omar.deployments.promote(DEPLOYMENT, reason="retrained on the later period")
     omar.registry.set_alias(MODEL, "champion", version, reason="retrained after drift")
     auc = next((m for m in evidence.metrics if m.get("metric") == "roc_auc"), {})
     lc.facts["retrained"] = version
     lc.say(
         f"[bold]8. Retraining[/bold]: the drift alert triggers a retrain on fresh labelled"
-        f" data: v{version} (validation {'passed' if report.passed else 'FAILED'}). In shadow"
-        f" it scores the same {evidence.rows} live requests as the champion"
+        f" data: v{version} (validation {'passed' if report.passed else 'FAILED'}); victor"
+        f" and rita approve it, since even a shadow sees production traffic. In shadow it"
+        f" scores the same {evidence.rows} live requests as the champion"
         f" ({'paired' if evidence.paired else 'unpaired'}; verdict [bold]{evidence.verdict}"
-        f"[/bold]{_auc_text(auc)}); victor and rita approve with that evidence, and omar"
-        f" promotes v{version} in the deployment and as champion through the gates."
+        f"[/bold]{_auc_text(auc)}), and omar promotes v{version} in the deployment and as"
+        f" champion through the gates."
     )
 
 
