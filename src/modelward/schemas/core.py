@@ -276,6 +276,10 @@ class AliasEventOut(BaseModel):
         )
 
 
+class AliasAtOut(BaseModel):
+    version: int | None  # None: no version held the alias then
+
+
 class ReasonOnlyIn(BaseModel):
     reason: str = Field(default="", max_length=10_000)
 
