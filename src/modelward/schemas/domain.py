@@ -24,7 +24,8 @@ def dump(kind: Any, value: Any) -> Any:
 
 def load(kind: type[T], data: Any) -> T:
     """The `kind` that `dump(kind, ...)` wrote (datetimes, enums and tuples restored)."""
-    adapter: Any = _adapter(kind)
+    wanted: Any = kind  # a type, or an alias such as list[Alert]: both hashable
+    adapter: TypeAdapter[Any] = _adapter(wanted)
     found: T = adapter.validate_python(data)
     return found
 

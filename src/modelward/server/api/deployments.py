@@ -256,8 +256,8 @@ async def batch_score(
 def read_predictions(
     name: str, ctx: CtxDep, start: datetime | None = None, end: datetime | None = None
 ) -> FileResponse:
-    """The logged records of a deployment (default: the last 7 days) as Parquet."""
-    service.get_deployment(ctx.uow(read_only=True), name=name)  # 404 for an unknown name
+    """The logged records under a deployment's name (default: the last 7 days) as Parquet;
+    batch jobs log under names that need not be deployments."""
     frame = ctx.read_predictions(name, start, end)
     folder = tempfile.mkdtemp(prefix="mw-predictions-")
     output = Path(folder) / "predictions.parquet"
