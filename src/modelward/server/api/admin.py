@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from modelward.domain.governance import CheckpointRecord
 from modelward.domain.policy import policy_as_dict
+from modelward.domain.roles import Action
 from modelward.domain.risk import RiskLevel
 from modelward.governance import card, data, trail, users, workspace_settings
 from modelward.governance.audit_verify import VerifyResult
@@ -165,11 +166,15 @@ def verify_audit_result(ctx: CtxDep) -> dict[str, Any]:
 
 @router.post("/audit/checkpoints", status_code=201)
 def checkpoint_audit(ctx: CtxDep) -> dict[str, Any]:
-    """Verify the chain, then anchor its head in the artifact store and the workspace file."""
+    """Verify the chain, then anchor its head in the artifact store and the workspace file
+    (needs set_policy or manage_roles: the people who answer for the trail)."""
     home = Path(ctx.platform.settings.home)
+    guard, uow = ctx.guard(), ctx.uow()
+    with uow:  # the service trusts its caller; through the server, a viewer may not write
+        guard.require(uow, Action.SET_POLICY, Action.MANAGE_ROLES, subject="audit trail")
     anchors = _anchors(home)
     record = trail.write_checkpoint(
-        ctx.uow(), ctx.uow(read_only=True), ctx.artifacts, guard=ctx.guard(), anchors=anchors
+        ctx.uow(), ctx.uow(read_only=True), ctx.artifacts, guard=guard, anchors=anchors
     )
     ctx.save_checkpoint_anchors([*anchors, record.address][-KEEP_CHECKPOINTS:])
     return wire.dump_obj(CheckpointRecord, record)
