@@ -95,8 +95,10 @@ class HttpBackend:
         return self.call(method, path, **kwargs).json()
 
     def now(self) -> datetime:
-        """This machine's time (UTC); the server stamps what it records with its own."""
-        return datetime.now(UTC)
+        """The server's time: what it stamps on what it records (retraining's schedule
+        compares ages with it)."""
+        found = datetime.fromisoformat(str(self.json("GET", "/time")["now"]))
+        return found if found.tzinfo else found.replace(tzinfo=UTC)
 
     @property
     def actor(self) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,8 +14,8 @@ from pydantic import BaseModel
 
 from modelward.domain.governance import CheckpointRecord
 from modelward.domain.policy import policy_as_dict
-from modelward.domain.roles import Action
 from modelward.domain.risk import RiskLevel
+from modelward.domain.roles import Action
 from modelward.governance import card, data, trail, users, workspace_settings
 from modelward.governance.audit_verify import VerifyResult
 from modelward.schemas import domain as wire
@@ -184,3 +185,9 @@ def checkpoint_audit(ctx: CtxDep) -> dict[str, Any]:
 def list_checkpoints(ctx: CtxDep) -> list[dict[str, Any]]:
     """The checkpoints indexed in the database, oldest first."""
     return wire.dump_list(CheckpointRecord, trail.list_checkpoints(ctx.uow(read_only=True)))
+
+
+@router.get("/time")
+def server_time(ctx: CtxDep) -> dict[str, datetime]:
+    """The server's clock: what it stamps on what it records (the client's `now()`)."""
+    return {"now": ctx.now()}
