@@ -327,6 +327,9 @@ def governance_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
     exported = "".join(g.export_audit("jsonl")).splitlines()
     result["export"] = sorted(json.loads(exported[0]))
     result["inventory"] = norm(g.inventory())
+    result["inventory_filtered"] = [  # as the CLI passes them: None means no filter
+        r.model for r in g.inventory(risk="low", stage=None, overdue=False, owner=None)
+    ]
     return result
 
 

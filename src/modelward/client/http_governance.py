@@ -291,8 +291,9 @@ class HttpGovernanceClient:
         Filters: risk, stage, overdue, pending, owner, search.
         """
         rows: list[InventoryRow] = []
+        given = {k: v for k, v in filters.items() if v is not None}  # None: no filter
         while True:
-            params = filters | {"offset": len(rows), "limit": 1000}
+            params = given | {"offset": len(rows), "limit": 1000}
             page = ops.InventoryPageOut.model_validate(
                 self._b.json("GET", "/governance/inventory", params=params)
             )
