@@ -156,3 +156,37 @@ def test_retrain_through_the_server(
         assert mw.retraining_due("credit-risk") is False
     finally:
         mw.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        pytest.param("x.parquet", b"garbage", "not a readable Parquet file", id="parquet"),
+        pytest.param("x.csv", b"\x00\xff,\n1,2", "not a readable CSV (UTF-8) file", id="csv"),
+        pytest.param("x.json", b"{}", "Upload a .parquet or .csv file", id="other-kind"),
+    ],
+)
+def test_an_unreadable_upload_to_score_is_a_clear_422(
+    sqlite_settings: Settings, name: str, data: bytes, message: str
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.builders import logged_model_run
+
+    team = make_team(sqlite_settings)
+    local = Client(sqlite_settings)
+    try:
+        local.registry.register(logged_model_run(local), name="credit-risk")
+    finally:
+        local.close()
+    with TestClient(create_app(sqlite_settings), raise_server_exceptions=False) as http:
+        answer = http.post(
+            "/api/v1/deployments/batch-scores",
+            headers=team.headers("alice"),
+            files={"file": (name, data, "application/octet-stream")},
+            data={"model_uri": "models:/credit-risk/1"},
+        )
+    assert answer.status_code == 422
+    error = answer.json()["error"]
+    assert (error["code"], error["field"]) == ("invalid_input", "file")
+    assert message in error["message"]

@@ -203,9 +203,20 @@ def _score(ctx: Ctx, source: str, output: Path, form: dict[str, Any]) -> batch.B
     if form["log_predictions"]:
         label = form["deployment"] or f"batch-{version.model}"
         logging = ctx.batch_log(label, version.model, version.version)
-    return batch.score_file(
-        model, Path(source), output, chunk_size=form["chunk_size"], engine="pandas", **logging
-    )
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        return batch.score_file(
+            model, Path(source), output, chunk_size=form["chunk_size"], engine="pandas", **logging
+        )
+    except (pa.ArrowException, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        kind = "Parquet" if source.endswith(".parquet") else "CSV (UTF-8)"
+        raise InvalidInput(
+            f"The uploaded file is not a readable {kind} file ({type(exc).__name__}); check it"
+            " opens with pandas, then send it again.",
+            field="file",
+        ) from exc
 
 
 @router.post("/batch-scores", response_class=FileResponse)
