@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import json
+import re
 import shutil
 import tarfile
 import tempfile
@@ -193,7 +194,7 @@ class HttpDeploymentClient:
             raise errors.Conflict(f"{str(folder)!r} exists and is not empty; choose a new folder.")
         body = {
             "model_uri": model_uri,
-            "folder": folder.resolve().name or "bundle",
+            "folder": _folder_name(folder),
             "deployment": deployment,
             "environment": environment,
         }
@@ -272,6 +273,12 @@ class HttpDeploymentClient:
                 "GET", f"/deployments/{segment(deployment)}/predictions", path, params=params
             )
             return pd.read_parquet(path)
+
+
+def _folder_name(folder: Path) -> str:
+    """The bundle folder's name as the server records it: one plain path segment."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", folder.resolve().name)[:255]
+    return "bundle" if name in ("", ".", "..") else name
 
 
 def extract_bundle(archive: Path, folder: Path) -> None:
