@@ -14,6 +14,7 @@ import inspect
 import pkgutil
 from typing import Any
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -31,6 +32,7 @@ READS = {
 
 SHA = "a" * 64
 PARQUET = applicants(rows=20).to_parquet()
+LABELS = pd.DataFrame({"request_id": ["r-1"], "label": [1]}).to_parquet()
 
 
 def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
@@ -95,6 +97,26 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         ("POST", "/api/v1/tokens/{token_id}/revoke"): {},
         ("POST", "/api/v1/users/{name}/revoke"): {},
         ("PUT", "/api/v1/workspace/require-server"): {"json": {"require_server": False}},
+        # the client contract's routes (client/contract.py)
+        ("POST", "/api/v1/governance/models/{model}/versions/{version}/auto-promote"): {},
+        ("PUT", "/api/v1/governance/models/{model}/card-fields/{field}"): {
+            "json": {"version": 1, "value": "forged"}
+        },
+        ("PUT", "/api/v1/governance/datasets/{dataset}/columns/{column}/tag"): {
+            "json": {"personal": False, "note": "not personal, says the viewer"}
+        },
+        ("POST", "/api/v1/audit/checkpoints"): {},
+        ("POST", "/api/v1/deployments/bundles"): {"json": {"model_uri": "models:/credit-risk/1"}},
+        ("POST", "/api/v1/deployments/batch-scores"): {
+            "files": {"file": ("s.parquet", PARQUET, "application/octet-stream")},
+            "data": {"model_uri": "models:/credit-risk/1"},
+        },
+        ("POST", "/api/v1/monitoring/deployments/{deployment}/labels"): {
+            "files": {"file": ("l.parquet", LABELS, "application/octet-stream")},
+        },
+        ("POST", "/api/v1/monitoring/deployments/{deployment}/runs"): {"json": {}},
+        ("POST", "/api/v1/monitoring/alerts/{alert_id}/acknowledge"): {"json": {"comment": "x"}},
+        ("POST", "/api/v1/monitoring/deployments/{deployment}/comparisons"): {"json": {}},
     }
     spec = dict(table[(method, path)])
     values = {
@@ -108,6 +130,10 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         "alias": "champion",
         "alert_id": "1",
         "token_id": "1",
+        "field": "intended_use",
+        "dataset": "a" * 12,
+        "column": "income",
+        "deployment": "scoring",
     }
     spec["url"] = path.format(**values)
     return spec

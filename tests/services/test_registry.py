@@ -8,7 +8,7 @@ import pytest
 
 from modelward.client import Client
 from modelward.errors import AlreadyExists, IntegrityViolation, InvalidInput, NotFound
-from modelward.registry.service import alias_at
+from modelward.registry.service import held_at
 from tests.builders import applicants, fitted_classifier, logged_model_run
 
 
@@ -71,8 +71,8 @@ def test_aliases_move_and_keep_history(client: Client) -> None:
     history = client.registry.alias_history("credit-risk", "champion")
     assert [(e.version, e.previous_version) for e in history] == [(1, None), (2, 1)]
     # which version was champion just after the first move?
-    assert alias_at(history, "champion", first.at + timedelta(microseconds=1)) in {1, 2}
-    assert alias_at(history, "champion", first.at - timedelta(seconds=1)) is None
+    assert held_at(history, "champion", first.at + timedelta(microseconds=1)) in {1, 2}
+    assert held_at(history, "champion", first.at - timedelta(seconds=1)) is None
     client.registry.delete_alias("credit-risk", "champion")
     with pytest.raises(NotFound, match="no alias 'champion'"):
         client.registry.resolve("models:/credit-risk@champion")
@@ -89,9 +89,9 @@ def test_alias_history_answers_what_was_in_production_when(client: Client) -> No
     client.registry.set_alias("m", "champion", 1)
     client.registry.set_alias("m", "champion", 2)
     history = client.registry.alias_history("m")
-    assert alias_at(history, "champion", datetime(2026, 2, 1, tzinfo=UTC)) == 1
-    assert alias_at(history, "champion", datetime(2026, 4, 1, tzinfo=UTC)) == 2
-    assert alias_at(history, "champion", datetime(2025, 12, 1, tzinfo=UTC)) is None
+    assert held_at(history, "champion", datetime(2026, 2, 1, tzinfo=UTC)) == 1
+    assert held_at(history, "champion", datetime(2026, 4, 1, tzinfo=UTC)) == 2
+    assert held_at(history, "champion", datetime(2025, 12, 1, tzinfo=UTC)) is None
 
 
 def test_tampered_model_bytes_are_never_loaded(client: Client) -> None:

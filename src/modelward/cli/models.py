@@ -165,13 +165,13 @@ def alias_history(
 ) -> None:
     """Which version held which alias when."""
     with exit_on_domain_error():
-        events = env_of(ctx).client.registry.alias_history(name, alias)
+        registry = env_of(ctx).client.registry
+        events = registry.alias_history(name, alias)
         if at is not None:
             from modelward.cli.timeparse import parse_when
-            from modelward.registry.service import alias_at
 
             when = parse_when(at)
-            held = {e.alias: alias_at(events, e.alias, when) for e in events}
+            held = {a: registry.alias_at(name, a, when) for a in sorted({e.alias for e in events})}
             if json_out:
                 print_json({"at": when, "aliases": held})
                 return

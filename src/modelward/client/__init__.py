@@ -7,9 +7,18 @@ The platform-server backend plugs in behind the same methods.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from modelward.client.contract import (
+    BackendAPI,
+    DeploymentsAPI,
+    GovernanceAPI,
+    MonitoringAPI,
+    RegistryAPI,
+    TrackingAPI,
+    ValidationAPI,
+)
 from modelward.client.deploy import DeploymentClient
 from modelward.client.governance import GovernanceClient
 from modelward.client.local import LocalBackend
@@ -24,6 +33,9 @@ from modelward.registry import service as registry_service
 from modelward.registry.flavors import LoadedModel
 from modelward.tracking import capture
 from modelward.tracking import service as tracking_service
+
+if TYPE_CHECKING:
+    from modelward.client.retrain import RetrainResult
 
 
 class TrackingClient:
@@ -244,6 +256,12 @@ class RegistryClient:
     def alias_history(self, name: str, alias: str | None = None) -> list[AliasEvent]:
         return registry_service.alias_history(self._b.uow(read_only=True), name=name, alias=alias)
 
+    def alias_at(self, name: str, alias: str, when: datetime) -> int | None:
+        """The version that held `alias` at `when` (None: no version did)."""
+        return registry_service.alias_at(
+            self._b.uow(read_only=True), name=name, alias=alias, when=when
+        )
+
     def load_model(self, uri: str) -> LoadedModel:
         return registry_service.load_model(
             self._b.uow(read_only=True), self._b.artifacts, uri=uri, allow_pickle=True
@@ -259,32 +277,49 @@ class RegistryClient:
 
 
 class Client:
-    """One entry point to modelward: `client.tracking`, `client.registry`, and shortcuts."""
+    """One entry point to modelward: `client.tracking`, `client.registry`, and shortcuts.
+
+    Each namespace is typed by its Protocol in `client/contract.py`, which the local backend
+    (the workspace) and the HTTP backend (MODELWARD_SERVER_URL) both implement.
+    """
+
+    backend: BackendAPI
+    tracking: TrackingAPI
+    registry: RegistryAPI
+    validation: ValidationAPI
+    deployments: DeploymentsAPI
+    governance: GovernanceAPI
+    monitoring: MonitoringAPI
 
     def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
         self.settings = settings or Settings()
         if self.settings.server_url:  # remote mode: the platform server, same methods
             self._open_remote()
             return
-        self.backend = LocalBackend.open(self.settings, create=create)
-        self.tracking = TrackingClient(self.backend)
-        self.registry = RegistryClient(self.backend)
-        self.validation = ValidationClient(self.backend)
-        self.deployments = DeploymentClient(self.backend)
-        self.governance = GovernanceClient(self.backend)
-        self.monitoring = MonitoringClient(self.backend)
+        self._open_local(create=create)
+
+    def _open_local(self, *, create: bool) -> None:
+        backend = LocalBackend.open(self.settings, create=create)
+        self.backend = backend
+        self.tracking = TrackingClient(backend)
+        self.registry = RegistryClient(backend)
+        self.validation = ValidationClient(backend)
+        self.deployments = DeploymentClient(backend)
+        self.governance = GovernanceClient(backend)
+        self.monitoring = MonitoringClient(backend)
 
     def _open_remote(self) -> None:
-        from modelward.client import http, http_ops
+        from modelward.client import http, http_governance, http_monitoring, http_ops
 
         backend = http.HttpBackend(self.settings)
-        self.backend = backend  # type: ignore[assignment]
-        self.tracking = http.HttpTrackingClient(backend)  # type: ignore[assignment]
-        self.registry = http.HttpRegistryClient(backend)  # type: ignore[assignment]
-        self.validation = http_ops.HttpValidationClient(backend)  # type: ignore[assignment]
-        self.deployments = http_ops.HttpDeploymentClient(backend)  # type: ignore[assignment]
-        self.governance = http_ops.HttpGovernanceClient(backend)  # type: ignore[assignment]
-        self.monitoring = http_ops.remote_monitoring(backend)  # type: ignore[assignment]
+        governance = http_governance.HttpGovernanceClient(backend)
+        self.backend = backend
+        self.tracking = http.HttpTrackingClient(backend)
+        self.registry = http.HttpRegistryClient(backend)
+        self.validation = http_ops.HttpValidationClient(backend)
+        self.deployments = http_ops.HttpDeploymentClient(backend)
+        self.governance = governance
+        self.monitoring = http_monitoring.HttpMonitoringClient(backend, governance)
 
     @property
     def actor(self) -> str:
@@ -306,6 +341,38 @@ class Client:
             experiment=experiment, name=name, parent_run_id=parent_run_id, tags=tags
         )
         return ActiveRun(self, run, flush_interval=self.settings.flush_interval)
+
+    def retrain(
+        self,
+        model: str,
+        *,
+        data: Any = None,
+        trigger: str = "manual",
+        deployment: str | None = None,
+        target: str | None = None,
+        params: dict[str, Any] | None = None,
+        entry_point: str | None = None,
+    ) -> RetrainResult:
+        """Retrain `model` with the project's entry point, in this process, over this client's
+        namespaces (so locally and through a server alike); see `client/retrain.py`."""
+        from modelward.client.retrain import retrain
+
+        return retrain(
+            self,
+            model,
+            data=data,
+            trigger=trigger,
+            deployment=deployment,
+            target=target,
+            params=params,
+            entry_point=entry_point,
+        )
+
+    def retraining_due(self, model: str) -> bool:
+        """True when the champion is older than its policy's ``max_model_age_days``."""
+        from modelward.client.retrain import retraining_due
+
+        return retraining_due(self, model)
 
     def close(self) -> None:
         self.backend.close()

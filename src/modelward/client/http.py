@@ -13,6 +13,8 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -92,6 +94,12 @@ class HttpBackend:
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.call(method, path, **kwargs).json()
 
+    def now(self) -> datetime:
+        """The server's time: what it stamps on what it records (retraining's schedule
+        compares ages with it)."""
+        found = datetime.fromisoformat(str(self.json("GET", "/time")["now"]))
+        return found if found.tzinfo else found.replace(tzinfo=UTC)
+
     @property
     def actor(self) -> str:
         if self._actor is None:
@@ -127,6 +135,28 @@ class HttpBackend:
                 " refusing to use them."
             )
         return b"".join(parts)
+
+    def download(self, method: str, path: str, dest: Path, **kwargs: Any) -> httpx.Headers:
+        """Stream an answer's body into the file `dest`; returns the answer's headers.
+
+        Raises:
+            BackendUnavailable: the server cannot be reached or the download broke off.
+            ModelwardError: the subclass named by the error body's code.
+        """
+        try:
+            with self.http.stream(method, path, **kwargs) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise error_from(response)
+                with dest.open("wb") as handle:
+                    for chunk in response.iter_bytes():
+                        handle.write(chunk)
+                return response.headers
+        except httpx.TransportError as exc:
+            raise errors.BackendUnavailable(
+                f"The download from the server at {self.settings.server_url!r} broke off;"
+                " try again."
+            ) from exc
 
     def close(self) -> None:
         self.http.close()
@@ -302,8 +332,11 @@ class HttpTrackingClient:
         found = core.RunDiffOut.model_validate(
             self._b.json("GET", "/runs-diff", params={"a": run_a, "b": run_b})
         )
-        sections = {k: [tuple(row) for row in v] for k, v in found.sections.items()}
-        return RunDiff(found.a.to_domain(), found.b.to_domain(), sections)  # type: ignore[arg-type]
+        sections = {
+            k: [(str(key), a, b, bool(differs)) for key, a, b, differs in v]
+            for k, v in found.sections.items()
+        }
+        return RunDiff(found.a.to_domain(), found.b.to_domain(), sections)
 
 
 def versions(found: Any) -> list[ModelVersion]:
@@ -368,6 +401,15 @@ class HttpRegistryClient:
         params = {"alias": alias} if alias else {}
         found = self._b.json("GET", f"/models/{segment(name)}/aliases", params=params)
         return [core.AliasEventOut.model_validate(e).to_domain() for e in found]
+
+    def alias_at(self, name: str, alias: str, when: datetime) -> int | None:
+        if when.tzinfo is None:  # as the service says, before a round trip
+            raise errors.InvalidInput(
+                f"The time {when.isoformat()!r} has no timezone; give it in UTC."
+            )
+        path = f"/models/{segment(name)}/aliases/{segment(alias)}/at"
+        found = self._b.json("GET", path, params={"when": when.isoformat()})
+        return core.AliasAtOut.model_validate(found).version
 
     def version_meta(self, name: str, version: int) -> dict[str, Any]:
         return dict(

@@ -1,20 +1,26 @@
-"""Validation, governance and deployment namespaces of the client over the platform server.
+"""Validation and deployment namespaces of the client over the platform server (governance:
+`http_governance.py`, monitoring: `http_monitoring.py`).
 
-Same method names and results as the local namespaces (`client/validation.py`,
-`client/governance.py`, `client/deploy.py`) for what a remote user does; workspace
-administration (checkpoints, policy files, packaging, batch scoring) stays local.
+They implement the Protocols of `client/contract.py` with the same results as the local
+namespaces (`client/validation.py`, `client/deploy.py`).
 """
 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import re
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import quote
 
+from modelward import errors
 from modelward.client.http import HttpBackend, _parquet, segment
-from modelward.domain.audit import AuditEvent
+from modelward.deploy.package import BundleInfo
 from modelward.domain.deployment import (
     DEFAULT_MAX_BODY_BYTES,
     Deployment,
@@ -22,15 +28,25 @@ from modelward.domain.deployment import (
     Strategy,
     UnseenCategories,
 )
-from modelward.domain.governance import LineageEntry, ReviewRequest, User
-from modelward.domain.policy import Decision, SignOff
-from modelward.domain.registry import AliasEvent
 from modelward.domain.reports import ReportRecord
 from modelward.domain.results import ValidationReport
-from modelward.domain.risk import RiskAssessment
-from modelward.domain.tokens import DEFAULT_TOKEN_DAYS, ApiToken, RevokedUser
-from modelward.schemas import core, identity, ops
+from modelward.schemas import core, ops
+from modelward.serving.batch import BatchResult
+from modelward.validation.config import DEFAULT_METRIC_BOUNDS, ValidationConfig
 from modelward.validation.service import Validated
+
+BUNDLE_HEADER = "x-modelward-bundle"  # as server/api/deployments.py sends them
+RESULT_HEADER = "x-modelward-result"
+
+
+def _config_mapping(config: ValidationConfig | Mapping[str, Any]) -> dict[str, Any]:
+    """A config as the mapping `ValidationConfig.from_mapping` reads back to it."""
+    if isinstance(config, Mapping):
+        return dict(config)
+    values = dataclasses.asdict(config)
+    # from_mapping adds bounds to the defaults: a default bound the config lacks is removed
+    values["metrics"] = {**dict.fromkeys(DEFAULT_METRIC_BOUNDS), **dict(config.metrics)}
+    return values
 
 
 def _validated(found: Any) -> Validated:
@@ -52,20 +68,20 @@ class HttpValidationClient:
         target: str,
         sensitive: Sequence[str] = (),
         against: str | None = None,
-        config: Mapping[str, Any] | None = None,
-        custom_metrics: Mapping[str, Any] | None = None,
+        config: ValidationConfig | Mapping[str, Any] | None = None,
+        custom_metrics: Mapping[str, Callable[..., float]] | None = None,
     ) -> Validated:
+        """Validate a version on held-out data (uploaded as Parquet); custom metric callables
+        run only in the caller's process, so they are refused here."""
         if custom_metrics:
-            from modelward.errors import InvalidInput
-
-            raise InvalidInput(
+            raise errors.InvalidInput(
                 "Custom metric callables run only locally; unset MODELWARD_SERVER_URL."
             )
         form = {"model_uri": model_uri, "target": target, "sensitive": ",".join(sensitive)}
         if against:
             form["against"] = against
         if config is not None:
-            form["config"] = json.dumps(config if isinstance(config, Mapping) else vars(config))
+            form["config"] = json.dumps(_config_mapping(config), default=str)
         files = {"file": ("data.parquet", _parquet(data), "application/octet-stream")}
         return _validated(self._b.json("POST", "/validations", data=form, files=files))
 
@@ -82,162 +98,6 @@ class HttpValidationClient:
     def html(self, record: ReportRecord) -> str:
         path = f"/models/{segment(record.model)}/versions/{segment(record.version)}/report.html"
         return self._b.call("GET", path).text
-
-
-class HttpGovernanceClient:
-    """`client.governance` over the server: risk, reviews, sign-offs, users, audit, inventory."""
-
-    def __init__(self, backend: HttpBackend) -> None:
-        self._b = backend
-
-    def assess(
-        self,
-        model: str,
-        *,
-        likelihood: object = None,
-        severity: object = None,
-        rationale: str = "",
-        answers: Mapping[str, object] | None = None,
-    ) -> RiskAssessment:
-        body = {
-            "likelihood": likelihood,
-            "severity": severity,
-            "rationale": rationale,
-            "answers": dict(answers) if answers is not None else None,
-        }
-        found = self._b.json("POST", f"/governance/models/{segment(model)}/assessment", json=body)
-        return ops.AssessmentOut.model_validate(found).to_domain()
-
-    def require_server(self) -> bool:
-        """True when the workspace accepts writes only through its platform server."""
-        return bool(self._b.json("GET", "/workspace/require-server")["require_server"])
-
-    def set_require_server(self, on: bool) -> bool:
-        """Turn `require_server` on or off (an admin); returns the previous value."""
-        found = self._b.json("PUT", "/workspace/require-server", json={"require_server": on})
-        return bool(found["previous"])
-
-    def assessment_history(self, model: str) -> list[RiskAssessment]:
-        found = self._b.json("GET", f"/governance/models/{segment(model)}/assessments")
-        return [ops.AssessmentOut.model_validate(a).to_domain() for a in found]
-
-    def assessment(self, model: str) -> RiskAssessment | None:
-        history = self.assessment_history(model)
-        return history[0] if history else None
-
-    def model_card(self, model: str, version: int, *, html: bool = False) -> str:
-        if html:
-            path = f"/governance/models/{segment(model)}/versions/{segment(version)}/card"
-            return self._b.call("GET", path).text
-        return str(
-            self._b.json("GET", f"/models/{segment(model)}/versions/{segment(version)}/card")[
-                "text"
-            ]
-        )
-
-    def request_review(
-        self, model: str, version: int, *, comment: str = ""
-    ) -> tuple[ReviewRequest, AliasEvent | None]:
-        """Ask for sign-offs; the second item is the automatic promotion's alias move, if any."""
-        path = f"/governance/models/{segment(model)}/versions/{segment(version)}/review"
-        found = ops.ReviewOut.model_validate(self._b.json("POST", path, json={"comment": comment}))
-        moved = None
-        if found.promoted_to:
-            params = {"alias": found.promoted_to}
-            history = self._b.json("GET", f"/models/{segment(model)}/aliases", params=params)
-            moved = core.AliasEventOut.model_validate(history[-1]).to_domain()
-        return found.to_domain(), moved
-
-    def approve(self, model: str, version: int, *, role: str, comment: str = "") -> SignOff:
-        return self._sign(model, version, role, Decision.APPROVE, comment)
-
-    def reject(self, model: str, version: int, *, role: str, comment: str) -> SignOff:
-        return self._sign(model, version, role, Decision.REJECT, comment)
-
-    def _sign(
-        self, model: str, version: int, role: str, decision: Decision, comment: str
-    ) -> SignOff:
-        path = f"/governance/models/{segment(model)}/versions/{segment(version)}/sign-offs"
-        body = {"role": role, "decision": decision.value, "comment": comment}
-        return ops.SignOffOut.model_validate(self._b.json("POST", path, json=body)).to_domain()
-
-    def status(self, model: str, version: int) -> ops.StatusOut:
-        path = f"/governance/models/{segment(model)}/versions/{segment(version)}/status"
-        return ops.StatusOut.model_validate(self._b.json("GET", path))
-
-    def add_user(self, name: str, roles: Sequence[str]) -> User:
-        found = self._b.json("POST", "/users", json={"name": name, "roles": list(roles)})
-        return core.UserOut.model_validate(found).to_domain()
-
-    def users(self) -> list[User]:
-        return [core.UserOut.model_validate(u).to_domain() for u in self._b.json("GET", "/users")]
-
-    def whoami(self) -> core.IdentityOut:
-        return core.IdentityOut.model_validate(self._b.json("GET", "/whoami"))
-
-    def issue_token(
-        self,
-        name: str,
-        *,
-        label: str = "",
-        expires_days: int = DEFAULT_TOKEN_DAYS,
-        break_glass: bool = False,
-    ) -> str:
-        if break_glass:
-            from modelward.errors import InvalidInput
-
-            raise InvalidInput(
-                "--break-glass is for local mode only; through the server an admin issues tokens.",
-                field="break_glass",
-            )
-        body = {"user": name, "label": label, "expires_days": expires_days}
-        return identity.TokenOut.model_validate(self._b.json("POST", "/tokens", json=body)).token
-
-    def tokens(self, user: str | None = None) -> list[ApiToken]:
-        found = self._b.json("GET", "/tokens", params={"user": user} if user else None)
-        return [identity.TokenInfoOut.model_validate(t).to_domain() for t in found]
-
-    def revoke_token(self, token_id: int) -> ApiToken:
-        found = self._b.json("POST", f"/tokens/{token_id}/revoke")
-        return identity.TokenInfoOut.model_validate(found).to_domain()
-
-    def revoke_user(self, name: str) -> RevokedUser:
-        found = self._b.json("POST", f"/users/{quote(name, safe='')}/revoke")
-        return identity.RevokedUserOut.model_validate(found).to_domain()
-
-    def lineage(
-        self, *, dataset: str | None = None, column: str | None = None
-    ) -> list[LineageEntry]:
-        params = {k: v for k, v in {"dataset": dataset, "column": column}.items() if v}
-        found = self._b.json("GET", "/lineage", params=params)
-        return [ops.LineageOut.model_validate(e).to_domain() for e in found]
-
-    def audit_events(
-        self, *, entity_type: str | None = None, entity_id: str | None = None, limit: int = 50
-    ) -> list[AuditEvent]:
-        params: dict[str, Any] = {"limit": limit}
-        params |= {
-            k: v for k, v in {"entity_type": entity_type, "entity_id": entity_id}.items() if v
-        }
-        found = self._b.json("GET", "/audit/events", params=params)
-        return [core.AuditEventOut.model_validate(e).to_domain() for e in found]
-
-    def verify_audit(self) -> ops.VerifyOut:
-        return ops.VerifyOut.model_validate(self._b.json("GET", "/audit/verify"))
-
-    def export_audit(self, fmt: str = "jsonl") -> Iterator[str]:
-        yield self._b.call("GET", "/audit/export", params={"fmt": fmt}).text
-
-    def inventory(self, **filters: Any) -> list[ops.InventoryRowOut]:
-        rows: list[ops.InventoryRowOut] = []
-        while True:
-            params = filters | {"offset": len(rows), "limit": 1000}
-            page = ops.InventoryPageOut.model_validate(
-                self._b.json("GET", "/governance/inventory", params=params)
-            )
-            rows.extend(page.items)
-            if len(rows) >= page.total or not page.items:
-                return rows
 
 
 class HttpDeploymentClient:
@@ -319,19 +179,140 @@ class HttpDeploymentClient:
     def revive(self, name: str, *, reason: str = "") -> Deployment:
         return self._one("POST", f"/{segment(name)}/revive", json={"reason": reason})
 
-
-class RemoteMonitoring:
-    """Monitoring jobs read the prediction logs where serving writes them: run them there."""
-
-    def __getattr__(self, name: str) -> Any:
-        from modelward.errors import InvalidInput
-
-        raise InvalidInput(
-            f"client.monitoring.{name} runs next to the prediction logs; unset"
-            " MODELWARD_SERVER_URL there (the server shows monitoring results in its UI)."
+    def package(
+        self,
+        model_uri: str,
+        output: str | Path,
+        *,
+        deployment: str | None = None,
+        environment: str | None = None,
+    ) -> BundleInfo:
+        """The server builds the bundle (passing the gate for a protected environment) and
+        streams it; it is unpacked into the folder `output` here."""
+        folder = Path(output)
+        if folder.exists() and any(folder.iterdir()):
+            raise errors.Conflict(f"{str(folder)!r} exists and is not empty; choose a new folder.")
+        body = {
+            "model_uri": model_uri,
+            "folder": _folder_name(folder),
+            "deployment": deployment,
+            "environment": environment,
+        }
+        with tempfile.TemporaryDirectory(prefix="mw-bundle-") as scratch:
+            archive = Path(scratch) / "bundle.tar.gz"
+            headers = self._b.download("POST", "/deployments/bundles", archive, json=body)
+            info = json.loads(headers[BUNDLE_HEADER])
+            folder.mkdir(parents=True, exist_ok=True)
+            extract_bundle(archive, folder)
+        return BundleInfo(
+            folder,
+            str(info["model"]),
+            int(info["version"]),
+            tuple(str(f) for f in info["files"]),
+            bool(info["has_validation_report"]),
         )
 
+    def score(
+        self,
+        model_uri: str,
+        source: str | Path,
+        output: str | Path,
+        *,
+        deployment: str | None = None,
+        chunk_size: int = 100_000,
+        engine: str = "pandas",
+        scheduler: str | None = None,
+        log_predictions: bool = True,
+        on_progress: Callable[[int, int | None], None] | None = None,
+    ) -> BatchResult:
+        """The file is uploaded and scored on the server (pandas, in chunks; the server loads
+        only skops-stored models) and the Parquet result is written to `output` here."""
+        if engine != "pandas" or scheduler is not None:
+            raise errors.InvalidInput(
+                "The server scores with the pandas engine; for Dask unset MODELWARD_SERVER_URL.",
+                field="engine",
+            )
+        src = Path(source)
+        if not src.exists():
+            raise errors.NotFound(f"Input file {str(src)!r} does not exist.")
+        if src.suffix.lower() not in (".parquet", ".csv"):
+            raise errors.InvalidInput(f"Score a .parquet or .csv file, not {str(src)!r}.")
+        form = {
+            "model_uri": model_uri,
+            "chunk_size": str(chunk_size),
+            "log_predictions": "true" if log_predictions else "false",
+        } | ({"deployment": deployment} if deployment else {})
+        target = Path(output)
+        partial = target.with_name(target.name + ".part")
+        with src.open("rb") as handle:
+            files = {"file": (src.name, handle, "application/octet-stream")}
+            headers = self._b.download(
+                "POST", "/deployments/batch-scores", partial, data=form, files=files
+            )
+        partial.replace(target)
+        found = json.loads(headers[RESULT_HEADER])
+        if on_progress is not None:
+            on_progress(int(found["rows"]), int(found["rows"]))
+        return BatchResult(
+            int(found["rows"]),
+            target,
+            str(found["engine"]),
+            float(found["seconds"]),
+            str(found["job_id"]),
+            bool(found["logged"]),
+        )
 
-def remote_monitoring(backend: HttpBackend) -> RemoteMonitoring:
-    """The monitoring namespace of a remote client."""
-    return RemoteMonitoring()
+    def read_predictions(self, deployment: str, start: Any = None, end: Any = None) -> Any:
+        """The logged records of `deployment` (pandas DataFrame), from the server's log."""
+        import pandas as pd
+
+        params = {k: v.isoformat() for k, v in {"start": start, "end": end}.items() if v}
+        with tempfile.TemporaryDirectory(prefix="mw-predictions-") as scratch:
+            path = Path(scratch) / "predictions.parquet"
+            self._b.download(
+                "GET", f"/deployments/{segment(deployment)}/predictions", path, params=params
+            )
+            return pd.read_parquet(path)
+
+
+def _folder_name(folder: Path) -> str:
+    """The bundle folder's name as the server records it: one plain path segment."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", folder.resolve().name)[:255]
+    return "bundle" if name in ("", ".", "..") else name
+
+
+def extract_bundle(archive: Path, folder: Path) -> None:
+    """Unpack a bundle archive into `folder`: regular files and folders only, every one inside
+    `folder` (no absolute paths, no '..', no links or devices).
+
+    Raises:
+        IntegrityViolation: a member would land outside `folder` or is not a plain file.
+    """
+    root = folder.resolve()
+    with tarfile.open(archive, "r:gz") as tar:
+        members = tar.getmembers()
+        for member in members:
+            name = PurePosixPath(member.name)
+            inside = (root / member.name).resolve()
+            if (
+                name.is_absolute()
+                or ".." in name.parts
+                or not (member.isfile() or member.isdir())
+                or not inside.is_relative_to(root)
+            ):
+                raise errors.IntegrityViolation(
+                    f"The bundle from the server holds {member.name!r}, which is not a plain"
+                    " file inside the bundle folder; refusing to unpack it."
+                )
+        for member in members:
+            if member.isdir():
+                (root / member.name).mkdir(parents=True, exist_ok=True)
+                continue
+            source = tar.extractfile(member)
+            if source is None:  # pragma: no cover - a regular file always has content
+                continue
+            path = root / member.name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with source, path.open("wb") as handle:
+                shutil.copyfileobj(source, handle)
+            path.chmod(member.mode & 0o755 | 0o600)

@@ -14,10 +14,10 @@ Settings of the ``monitoring:`` section of ``modelward.yaml`` (every key optiona
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from modelward.client.local import LocalBackend
 from modelward.domain.monitoring import Alert, MonitoringWindow
@@ -28,6 +28,9 @@ from modelward.monitoring.windows import parse_window
 from modelward.monitoring.windows_compute import MonitorOptions
 from modelward.project import Project, load_project
 from modelward.store.prediction_log import ParquetPredictionLog
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MONITORING_KEYS = frozenset(
     {"window", "margin", "min_labels", "min_metrics", "thresholds", "webhook", "webhook_timeout"}
@@ -70,6 +73,32 @@ def http_notifier(url: str, *, timeout: float = 5.0) -> service.Notify:
         return "failed", f"HTTP {response.status_code}"
 
     return notify
+
+
+def status_of(
+    deployment: str, windows: list[MonitoringWindow], open_alerts: list[Alert]
+) -> dict[str, Any]:
+    """The summary `status` returns, from the windows and the open alerts (both backends)."""
+    last = windows[-1] if windows else None
+    return {
+        "deployment": deployment,
+        "windows": len(windows),
+        "last_window": None if last is None else f"{last.start} - {last.end}",
+        "last_status": None if last is None else last.status.value,
+        "last_drifted": [] if last is None else last.summary.get("drifted", []),
+        "labelled_windows": sum(1 for w in windows if w.n_labels),
+        "open_alerts": len(open_alerts),
+        "alerts": open_alerts,
+    }
+
+
+def review_comment(evidence: comparison.Evidence) -> str:
+    """The comment of the review a comparison requests, naming its evidence."""
+    return (
+        f"Live comparison with v{evidence.champion} on {evidence.rows} labelled"
+        f" requests ({'paired, shadow' if evidence.paired else 'unpaired'}):"
+        f" {evidence.verdict}; evidence artifact sha256:{evidence.artifact_sha256}."
+    )
 
 
 class MonitoringClient:
@@ -171,21 +200,45 @@ class MonitoringClient:
     def windows(self, deployment: str) -> list[MonitoringWindow]:
         return service.list_windows(self._b.uow(read_only=True), deployment=deployment)
 
+    def latest_labelled_window(self, deployment: str) -> MonitoringWindow:
+        """The newest window with labels.
+
+        Raises:
+            NotFound: no such deployment, or no labelled window yet.
+        """
+        return service.latest_labelled_window(self._b.uow(read_only=True), deployment=deployment)
+
+    def labelled_rows(
+        self,
+        deployment: str,
+        *,
+        features: Sequence[str],
+        target: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> pd.DataFrame:
+        """Logged inputs joined with their labels (answered rows only), oldest first, with
+        ``ts``; between `start` (inclusive) and `end` (exclusive) when given."""
+        from modelward.monitoring import retrain
+
+        uow = self._b.uow(read_only=True)
+        with uow:
+            uow.deployments.get_deployment(deployment)  # NotFound for an unknown name
+        return retrain.labelled_rows(
+            uow,
+            self.log,
+            deployment=deployment,
+            features=list(features),
+            target=target,
+            start=start,
+            end=end,
+        )
+
     def status(self, deployment: str) -> dict[str, Any]:
         """Last window, open alerts, labelled windows: what `monitor status` prints."""
-        windows = self.windows(deployment)
-        alerts = self.alerts(deployment=deployment, open_only=True)
-        last = windows[-1] if windows else None
-        return {
-            "deployment": deployment,
-            "windows": len(windows),
-            "last_window": None if last is None else f"{last.start} - {last.end}",
-            "last_status": None if last is None else last.status.value,
-            "last_drifted": [] if last is None else last.summary.get("drifted", []),
-            "labelled_windows": sum(1 for w in windows if w.n_labels),
-            "open_alerts": len(alerts),
-            "alerts": alerts,
-        }
+        return status_of(
+            deployment, self.windows(deployment), self.alerts(deployment=deployment, open_only=True)
+        )
 
     def report(self, deployment: str, output: str | Path | None = None) -> str:
         """The self-contained HTML report; written to `output` when given."""
@@ -227,10 +280,6 @@ class MonitoringClient:
             from modelward.client.governance import GovernanceClient
 
             GovernanceClient(self._b).request_review(
-                evidence.model,
-                evidence.challenger,
-                comment=f"Live comparison with v{evidence.champion} on {evidence.rows} labelled"
-                f" requests ({'paired, shadow' if evidence.paired else 'unpaired'}):"
-                f" {evidence.verdict}; evidence artifact sha256:{evidence.artifact_sha256}.",
+                evidence.model, evidence.challenger, comment=review_comment(evidence)
             )
         return evidence

@@ -4,6 +4,10 @@ promote it through the governance gate — or, when the gate refuses (a normal o
 request a review and say so. The contract of the entry point is in
 `modelward.monitoring.retrain`.
 
+Everything goes through the client's namespaces (`client/contract.py`), so retraining works
+against the local workspace and through a platform server alike; the training entry point
+always runs in the caller's process.
+
 Which data: the labelled rows of the deployment's prediction log, plus ``data`` when given.
 The latest labelled monitoring window is held out for validation (out of time); without one,
 a seeded quarter of the data is.
@@ -18,7 +22,6 @@ import pandas as pd
 
 from modelward.errors import InvalidInput, NotFound, PolicyViolation
 from modelward.monitoring import retrain as helpers
-from modelward.monitoring import service as monitoring_service
 from modelward.stats.profile import to_frame
 
 if TYPE_CHECKING:
@@ -54,15 +57,17 @@ def _split(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(training rows, validation rows): the latest labelled window held out, else a quarter."""
     if deployment is not None:
-        uow, log = client.backend.uow(read_only=True), client.monitoring.log
+        monitoring = client.monitoring
         try:
-            window = monitoring_service.latest_labelled_window(uow, deployment=deployment)
+            window = monitoring.latest_labelled_window(deployment)
         except NotFound:
             window = None
         if window is not None:
-            common = {"deployment": deployment, "features": features, "target": target}
-            held = helpers.labelled_rows(uow, log, start=window.start, end=window.end, **common)
-            before = helpers.labelled_rows(uow, log, end=window.start, **common)
+            common: dict[str, Any] = {"features": features, "target": target}
+            held = monitoring.labelled_rows(
+                deployment, start=window.start, end=window.end, **common
+            )
+            before = monitoring.labelled_rows(deployment, end=window.start, **common)
             # An empty frame has object columns: leaving it out keeps the target's dtype.
             parts = [f for f in (before.drop(columns="ts"), data) if len(f)]
             train = pd.concat(parts, ignore_index=True).infer_objects() if parts else data
@@ -151,7 +156,8 @@ def retrain(
         against="champion" if has_champion else None,
         config=project.section("validation") or None,  # the project's thresholds
     )
-    outcome, message, missing = ("not_promoted", "Validation failed: the champion stays.", [])
+    missing: list[str] = []
+    outcome, message = "not_promoted", "Validation failed: the champion stays."
     if validated.report.passed:
         outcome, message, missing = _promote(client, model, version.version, trigger)
     return RetrainResult(model, version.version, run.id, trigger, len(train), len(held),

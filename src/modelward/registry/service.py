@@ -286,13 +286,26 @@ def alias_history(uow: UnitOfWork, *, name: str, alias: str | None = None) -> li
         return uow.registry.alias_history(name, alias)
 
 
-def alias_at(events: list[AliasEvent], alias: str, when: datetime) -> int | None:
+def held_at(events: list[AliasEvent], alias: str, when: datetime) -> int | None:
     """Which version held `alias` at `when`, from its history (pure)."""
     holder: int | None = None
     for event in events:
         if event.alias == alias and event.at <= when:
             holder = event.version
     return holder
+
+
+def alias_at(uow: UnitOfWork, *, name: str, alias: str, when: datetime) -> int | None:
+    """Which version of model `name` held `alias` at `when` (None: none did, or it had been
+    deleted then).
+
+    Raises:
+        InvalidInput: a malformed alias, or `when` without a timezone.
+        NotFound: no such model.
+    """
+    if when.tzinfo is None:
+        raise InvalidInput(f"The time {when.isoformat()!r} has no timezone; give it in UTC.")
+    return held_at(alias_history(uow, name=name, alias=alias), alias, when)
 
 
 def get_model(uow: UnitOfWork, *, name: str) -> RegisteredModel:

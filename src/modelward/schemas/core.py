@@ -109,6 +109,7 @@ class DatasetOut(BaseModel):
     profile: dict[str, Any] = Field(default_factory=dict)
     source: str | None = None
     sample_sha256: str | None = None
+    row_hashes_sha256: str | None = None  # training sets: every row's fingerprint (.npy)
 
     def to_domain(self) -> DatasetRef:
         return DatasetRef(
@@ -120,6 +121,7 @@ class DatasetOut(BaseModel):
             dict(self.profile),
             self.source,
             self.sample_sha256,
+            self.row_hashes_sha256,
         )
 
 
@@ -274,6 +276,10 @@ class AliasEventOut(BaseModel):
         return AliasEvent(
             self.model, self.alias, self.version, self.previous_version, self.at, self.actor
         )
+
+
+class AliasAtOut(BaseModel):
+    version: int | None  # None: no version held the alias then
 
 
 class ReasonOnlyIn(BaseModel):

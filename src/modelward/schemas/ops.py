@@ -18,7 +18,7 @@ from modelward.domain.deployment import (
 from modelward.domain.governance import LineageEntry, ReviewRequest
 from modelward.domain.policy import Decision, SignOff
 from modelward.domain.risk import Likelihood, RiskAssessment, Severity
-from modelward.schemas.core import PageOut
+from modelward.schemas.core import AliasEventOut, PageOut
 
 _FROM = ConfigDict(from_attributes=True, populate_by_name=True)
 
@@ -175,6 +175,31 @@ class LineageOut(BaseModel):
         return LineageEntry(**self.model_dump())
 
 
+class GovernanceSettingsOut(BaseModel):
+    policies: str  # a policy file (YAML) that reads back to the set in force
+    protected_aliases: list[str]
+    protected_environments: list[str]
+
+
+class AutoPromotedOut(BaseModel):
+    event: AliasEventOut | None = None  # None: nothing moved
+
+
+class CardFieldIn(BaseModel):
+    version: int = Field(ge=0, le=2**31 - 1, description="0: every version.")
+    value: str = Field(max_length=100_000)
+
+
+class PreviousOut(BaseModel):
+    previous: str | None = None
+
+
+class ColumnTagIn(BaseModel):
+    personal: bool
+    legal_basis: str | None = Field(default=None, max_length=1000)
+    note: str = Field(default="", max_length=10_000)
+
+
 class VerifyOut(BaseModel):
     ok: bool
     detail: dict[str, Any]
@@ -208,6 +233,16 @@ class ReasonIn(BaseModel):
 
 class KillIn(ReasonIn):
     fallback: Any = None
+
+
+class BundleIn(BaseModel):
+    model_uri: str = Field(min_length=1, max_length=600)
+    # the bundle's folder name (recorded in its audit event): one plain path segment
+    folder: str = Field(
+        default="bundle", min_length=1, max_length=255, pattern=r"^[A-Za-z0-9._-]+$"
+    )
+    deployment: str | None = Field(default=None, max_length=256)
+    environment: str | None = Field(default=None, max_length=64)
 
 
 class DeploymentConfigOut(BaseModel):
@@ -309,3 +344,24 @@ class WindowOut(BaseModel):
     champion_version: int | None = None
     drift: list[DriftPointOut] = Field(default_factory=list)
     performance: list[PerformancePointOut] = Field(default_factory=list)
+
+
+class MonitorRunIn(BaseModel):
+    """The options of a monitoring run (the caller's project section, then its flags)."""
+
+    window_seconds: float = Field(default=86_400.0, gt=0, le=10 * 366 * 86_400)
+    margin: float = Field(default=0.05, ge=0.0, le=1.0)
+    min_labels: int = Field(default=30, ge=0, le=2**31 - 1)
+    min_metrics: dict[str, float] = Field(default_factory=dict)
+    thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    reference_start: datetime | None = None
+    reference_end: datetime | None = None
+
+
+class AcknowledgeIn(BaseModel):
+    comment: str = Field(default="", max_length=10_000)
+
+
+class CompareIn(BaseModel):
+    start: datetime | None = None
+    end: datetime | None = None

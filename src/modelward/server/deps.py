@@ -9,11 +9,13 @@ Routes take ``ctx: CtxDep`` and call services with ``ctx.uow()``, ``actor=ctx.ac
 from __future__ import annotations
 
 import hmac
+import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -27,10 +29,14 @@ from modelward.domain.tokens import ApiToken, hash_token
 from modelward.errors import PermissionDenied, Unauthenticated
 from modelward.governance import tokens
 from modelward.server import session
+from modelward.store import predictions
 from modelward.store.artifacts import ArtifactStore
+from modelward.store.prediction_log import ParquetPredictionLog
+from modelward.store.private import private_dir, write_private
 from modelward.workspace import Workspace
 
 TOKEN_CACHE_SECONDS = 5.0
+CHECKPOINT_FILE = "audit-checkpoints.json"  # the workspace file of checkpoint addresses
 
 
 @dataclass
@@ -149,6 +155,43 @@ class Ctx:
     def common(self) -> dict[str, Any]:
         """The keyword arguments governance services share: policies, actor, now."""
         return {"policies": self.policies, "actor": self.actor, "now": self.now()}
+
+    # -- the stores the client-contract routes need (routes never import store/) -----------
+
+    def prediction_log(self) -> ParquetPredictionLog:
+        """The prediction log the workspace's scoring services write."""
+        return ParquetPredictionLog(self.platform.settings.resolved_predictions_dir())
+
+    def read_predictions(
+        self, deployment: str, start: datetime | None, end: datetime | None
+    ) -> Any:
+        """The logged records of `deployment` (pandas DataFrame; default: the last 7 days)."""
+        return predictions.read_predictions(
+            self.platform.settings.resolved_predictions_dir(), deployment, start, end
+        )
+
+    def batch_log(self, deployment: str, model: str, version: int) -> dict[str, Any]:
+        """The keyword arguments `serving.batch.score_file` logs predictions with."""
+        from modelward.serving import batch
+
+        spec = batch.LogSpec(
+            root=str(self.platform.settings.resolved_predictions_dir()),
+            deployment=deployment,
+            model=model,
+            version=version,
+        )
+        return {
+            "log": spec,
+            "write_log": predictions.write_entries,
+            "entry": predictions.PredictionEntry,
+        }
+
+    def save_checkpoint_anchors(self, anchors: list[str]) -> None:
+        """Write the workspace file of checkpoint addresses (private: 0600)."""
+        home = Path(self.platform.settings.home)
+        private_dir(home)
+        body = json.dumps({"checkpoints": anchors}, indent=1).encode()
+        write_private(home / CHECKPOINT_FILE, body)
 
 
 def platform_of(request: Request) -> Platform:

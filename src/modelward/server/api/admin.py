@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -11,9 +12,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel
 
+from modelward.domain.governance import CheckpointRecord
 from modelward.domain.policy import policy_as_dict
 from modelward.domain.risk import RiskLevel
+from modelward.domain.roles import Action
 from modelward.governance import card, data, trail, users, workspace_settings
+from modelward.governance.audit_verify import VerifyResult
+from modelward.schemas import domain as wire
 from modelward.schemas.core import AuditEventOut, IdentityOut, UserIn, UserOut
 from modelward.schemas.ops import LineageOut, VerifyOut
 from modelward.server.deps import CtxDep, VersionPath
@@ -141,3 +146,48 @@ def governance_card(model: str, version: VersionPath, ctx: CtxDep) -> HTMLRespon
         html=True,
     )
     return HTMLResponse(text)
+
+
+# -- the client contract: the audit trail in full ------------------------------------------
+
+KEEP_CHECKPOINTS = 100  # as the local client keeps in the workspace file
+
+
+@router.get("/audit/verify/result")
+def verify_audit_result(ctx: CtxDep) -> dict[str, Any]:
+    """The verification as `client.governance.verify_audit` returns it (with the verified
+    head and every finding); tampering is a result, not an error."""
+    found = trail.verify_audit(
+        ctx.uow(read_only=True),
+        ctx.artifacts,
+        anchors=_anchors(Path(ctx.platform.settings.home)),
+    )
+    return wire.dump_obj(VerifyResult, found)
+
+
+@router.post("/audit/checkpoints", status_code=201)
+def checkpoint_audit(ctx: CtxDep) -> dict[str, Any]:
+    """Verify the chain, then anchor its head in the artifact store and the workspace file
+    (needs set_policy or manage_roles: the people who answer for the trail)."""
+    home = Path(ctx.platform.settings.home)
+    guard, uow = ctx.guard(), ctx.uow()
+    with uow:  # the service trusts its caller; through the server, a viewer may not write
+        guard.require(uow, Action.SET_POLICY, Action.MANAGE_ROLES, subject="audit trail")
+    anchors = _anchors(home)
+    record = trail.write_checkpoint(
+        ctx.uow(), ctx.uow(read_only=True), ctx.artifacts, guard=guard, anchors=anchors
+    )
+    ctx.save_checkpoint_anchors([*anchors, record.address][-KEEP_CHECKPOINTS:])
+    return wire.dump_obj(CheckpointRecord, record)
+
+
+@router.get("/audit/checkpoints")
+def list_checkpoints(ctx: CtxDep) -> list[dict[str, Any]]:
+    """The checkpoints indexed in the database, oldest first."""
+    return wire.dump_list(CheckpointRecord, trail.list_checkpoints(ctx.uow(read_only=True)))
+
+
+@router.get("/time")
+def server_time(ctx: CtxDep) -> dict[str, datetime]:
+    """The server's clock: what it stamps on what it records (the client's `now()`)."""
+    return {"now": ctx.now()}

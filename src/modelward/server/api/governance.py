@@ -3,22 +3,32 @@ inventory (paged) and the review queue of the signed-in user."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from modelward.domain.gate import GateDecision
+from modelward.domain.governance import ColumnTag
+from modelward.domain.roles import Action
 from modelward.governance import assessment as risk
+from modelward.governance import card, data, queue, service
 from modelward.governance import inventory as inventory_service
-from modelward.governance import queue, service
+from modelward.governance.policies import dump_policies
 from modelward.registry import service as registry
+from modelward.schemas import domain as wire
 from modelward.schemas.core import AliasEventOut
 from modelward.schemas.ops import (
     AssessIn,
     AssessmentOut,
+    AutoPromotedOut,
+    CardFieldIn,
+    ColumnTagIn,
     GateItemOut,
+    GovernanceSettingsOut,
     InventoryPageOut,
     InventoryRowOut,
+    PreviousOut,
     ReviewIn,
     ReviewOut,
     SignOffIn,
@@ -184,3 +194,90 @@ def review_queue(ctx: CtxDep) -> list[QueueItemOut]:
         )
         for i in found
     ]
+
+
+# -- the client contract: every GovernanceAPI method has a route ----------------------------
+
+
+@router.get("/settings")
+def governance_settings(ctx: CtxDep) -> GovernanceSettingsOut:
+    """The policies in force (as a policy file that reads back to the same set) and the
+    protected aliases and environments."""
+    return GovernanceSettingsOut(
+        policies=dump_policies(ctx.policies),
+        protected_aliases=list(ctx.protected),
+        protected_environments=list(ctx.platform.workspace.protected_environments),
+    )
+
+
+@router.get("/models/{model}/versions/{version}/governance-status")
+def governance_status(model: str, version: VersionPath, ctx: CtxDep) -> dict[str, Any]:
+    """The full governance status of a version (policy, gate decision with its evidence,
+    stage), as `client.governance.status` returns it."""
+    found = service.governance_status(
+        ctx.uow(read_only=True),
+        model=model,
+        version=version,
+        policies=ctx.policies,
+        now=ctx.now(),
+        protected=ctx.protected,
+    )
+    return wire.dump_obj(service.GovernanceStatus, found)
+
+
+@router.get("/models/{model}/versions/{version}/gate")
+def check_promotion(model: str, version: VersionPath, ctx: CtxDep) -> dict[str, Any]:
+    """The gate decision for promoting a version; 409 listing every unmet item."""
+    uow = ctx.uow(read_only=True)
+    with uow:
+        target = uow.registry.get_version(model, version)
+        found = service.check_promotion(uow, target, policies=ctx.policies, now=ctx.now())
+    return wire.dump_obj(GateDecision, found)
+
+
+@router.post("/models/{model}/versions/{version}/auto-promote")
+def auto_promote_version(model: str, version: VersionPath, ctx: CtxDep) -> AutoPromotedOut:
+    """Promote to the first protected alias when the policy allows it automatically and the
+    gate passes (needs request_review); `event` is null when nothing moved."""
+    guard, uow = ctx.guard(), ctx.uow()
+    with uow:  # permission first: a viewer learns nothing about eligibility
+        guard.require(uow, Action.REQUEST_REVIEW, subject=f"{model}/{version}")
+    return AutoPromotedOut(event=auto_promote(ctx, model, version))
+
+
+@router.put("/models/{model}/card-fields/{field}")
+def set_card_field(model: str, field: str, body: CardFieldIn, ctx: CtxDep) -> PreviousOut:
+    """Fill a model card field (version 0: every version); returns the previous value."""
+    previous = card.set_card_field(
+        ctx.uow(),
+        model=model,
+        version=body.version,
+        field=field,
+        value=body.value,
+        guard=ctx.guard(),
+    )
+    return PreviousOut(previous=previous)
+
+
+@router.put("/datasets/{dataset}/columns/{column}/tag")
+def tag_column(dataset: str, column: str, body: ColumnTagIn, ctx: CtxDep) -> dict[str, Any]:
+    """Mark a dataset column as personal data (with its legal basis) or not."""
+    found = data.tag_column(
+        ctx.uow(),
+        dataset=dataset,
+        column=column,
+        personal_data=body.personal,
+        legal_basis=body.legal_basis,
+        note=body.note,
+        guard=ctx.guard(),
+    )
+    return wire.dump_obj(ColumnTag, found)
+
+
+@router.get("/column-tags")
+def column_tags(
+    ctx: CtxDep, dataset: Annotated[str | None, Query(max_length=256)] = None
+) -> list[dict[str, Any]]:
+    """Column tags of one dataset (fingerprint or unique prefix) or all."""
+    found = data.column_tags(ctx.uow(read_only=True), dataset=dataset)
+    return wire.dump_list(ColumnTag, found)

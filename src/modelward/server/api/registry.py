@@ -3,6 +3,7 @@ governance gate), URI resolution, model cards and version metadata."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Query
 from modelward.registry import card
 from modelward.registry import service as registry
 from modelward.schemas.core import (
+    AliasAtOut,
     AliasEventOut,
     AliasIn,
     ModelCreateIn,
@@ -134,3 +136,10 @@ def alias_history(
     """Every alias move of a model (of one alias if given), oldest first."""
     found = registry.alias_history(ctx.uow(read_only=True), name=name, alias=alias)
     return [AliasEventOut.model_validate(e) for e in found]
+
+
+@router.get("/{name}/aliases/{alias}/at")
+def alias_at(name: str, alias: str, when: datetime, ctx: CtxDep) -> AliasAtOut:
+    """Which version held the alias at `when` (ISO date/time with a timezone); null: none."""
+    found = registry.alias_at(ctx.uow(read_only=True), name=name, alias=alias, when=when)
+    return AliasAtOut(version=found)
