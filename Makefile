@@ -51,6 +51,7 @@ test: $(VENV)/.dev-installed chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy src
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The inner loop: no servers, browsers, subprocesses, demo or examples (those are marked slow).

@@ -108,10 +108,10 @@ def init(ctx: typer.Context) -> None:
         env = env_of(ctx)
         client = Client(env.settings, create=True)
         env._client = client
-        typer.echo(
-            f"Workspace ready at {env.settings.home.resolve()}"
-            f" (database: {client.backend.engine.url.render_as_string(hide_password=True)})."
-        )
+        from sqlalchemy.engine import make_url
+
+        database = make_url(env.settings.resolved_db_url()).render_as_string(hide_password=True)
+        typer.echo(f"Workspace ready at {env.settings.home.resolve()} (database: {database}).")
 
 
 @db_app.command("upgrade")

@@ -419,11 +419,13 @@ def retrain_model(frame: pd.DataFrame, *, target: str, params: dict[str, Any]) -
 
 def step_retraining(lc: Lifecycle, *, requests: int) -> None:
     """8. Retraining gives a challenger; shadow evaluation; promotion through the gates."""
+    from modelward.client.local import LocalBackend
     from modelward.client.monitoring import MonitoringClient
     from modelward.client.retrain import retrain
     from modelward.project import Project
 
     dana = lc.as_("dana")
+    assert isinstance(dana.backend, LocalBackend)  # the demo runs on a local workspace
     dana.monitoring = MonitoringClient(
         dana.backend,
         project=Project(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from modelward.domain.audit import GENESIS, AuditEvent, MalformedEvent
 from modelward.domain.governance import CheckpointRecord
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
+from modelward.domain.roles import Action
 from modelward.errors import IntegrityViolation, InvalidInput, NotFound
 from modelward.governance.audit_verify import (
     Checkpoint,
@@ -240,8 +241,12 @@ def write_checkpoint(
     Raises:
         IntegrityViolation: the chain is not intact (nothing is written).
         InvalidInput: the trail is empty.
+        PermissionDenied: the actor may neither set policy nor manage roles (the people who
+            answer for the trail).
     """
     actor, now = guard.actor, guard.now()
+    with uow:
+        guard.require(uow, Action.SET_POLICY, Action.MANAGE_ROLES, subject="audit trail")
     result = verify_audit(verify_uow, artifacts, anchors=anchors)
     result.raise_if_bad()
     if result.last_seq is None or result.last_hash is None:
