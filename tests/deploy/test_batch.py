@@ -88,3 +88,30 @@ def test_batch_errors(
         workspace.deployments.score(
             "models:/credit-risk/1", tmp_path / source, tmp_path / "o.parquet", **options
         )
+
+
+def test_batch_scoring_for_a_deployment_honours_its_kill_switch(
+    workspace: Client, inputs: pd.DataFrame, tmp_path: Path
+) -> None:
+    from modelward.errors import DeploymentDisabled
+
+    deploy = workspace.deployments
+    deploy.create("scoring", model_uri="models:/credit-risk/1", environment="staging")
+    deploy.kill("scoring", reason="incident")
+    with pytest.raises(DeploymentDisabled, match="revive"):
+        deploy.score(
+            "models:/credit-risk/1",
+            tmp_path / "in.parquet",
+            tmp_path / "no.parquet",
+            deployment="scoring",
+        )
+    deploy.revive("scoring")
+    deploy.kill("scoring", fallback=0, reason="answer 0 while we look")
+    result = deploy.score(
+        "models:/credit-risk/1",
+        tmp_path / "in.parquet",
+        tmp_path / "out.parquet",
+        deployment="scoring",
+    )
+    assert result.rows == len(inputs)
+    assert set(pd.read_parquet(tmp_path / "out.parquet")["prediction"]) == {0}

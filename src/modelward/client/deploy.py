@@ -156,9 +156,10 @@ class DeploymentClient:
         """Score a Parquet or CSV file in chunks (pandas) or partitions (Dask)."""
         from modelward.registry import service as registry_service
 
-        version = deploy_service.authorize_batch(
+        plan = deploy_service.authorize_batch(
             self._b.uow(), guard=self._b.guard(), model_uri=model_uri, deployment=deployment
         )
+        version = plan.version
         model = registry_service.load_model(
             self._b.uow(read_only=True), self._b.artifacts, uri=version.uri, allow_pickle=True
         )
@@ -181,6 +182,7 @@ class DeploymentClient:
             write_log=predictions.write_entries,
             entry=predictions.PredictionEntry,
             on_progress=on_progress,
+            deployment=plan.deployment,  # its kill switch: the fallback answer, model not called
         )
 
     def read_predictions(self, deployment: str, start: Any = None, end: Any = None) -> Any:

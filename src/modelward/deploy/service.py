@@ -9,7 +9,7 @@ blue-green), promote, rollback and revive alike.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from modelward.domain.registry import ModelVersion, parse_model_uri
 from modelward.domain.roles import Action
 from modelward.errors import Conflict, InvalidInput, NotFound
 from modelward.registry import service as registry
+from modelward.serving.routing import kill_switch
 
 
 def _audit(
@@ -321,21 +322,31 @@ def history(uow: UnitOfWork, *, name: str) -> list[DeploymentConfig]:
         return uow.deployments.list_configs(name)
 
 
+@dataclass(frozen=True)
+class BatchPlan:
+    """What a batch job may score: the version, and the deployment it scores for (None for
+    an ad hoc job), whose kill switch the scoring honours row by row."""
+
+    version: ModelVersion
+    deployment: Deployment | None
+
+
 def authorize_batch(
     uow: UnitOfWork, *, guard: Guard, model_uri: str, deployment: str | None = None
-) -> ModelVersion:
-    """The version a batch scoring job may score, after its checks.
+) -> BatchPlan:
+    """What a batch scoring job may score, after its checks.
 
     Scoring for a deployment (a name of an existing one; any other name only labels the
-    job's prediction log) honours it: a killed deployment scores nothing, and in a
-    protected environment a version the deployment does not serve passes the gate first,
-    with the deploy permission. Ad hoc scoring (no deployment) needs the register permission.
-    The job is audited.
+    job's prediction log) honours it: its kill switch applies as at the scoring service (a
+    killed deployment with a fallback answers every row with it; without one, nothing is
+    scored), and in a protected environment a version the deployment does not serve passes
+    the gate first, with the deploy permission. Ad hoc scoring (no deployment) needs the
+    register permission. The job is audited.
 
     Raises:
         InvalidInput: not a model URI.
-        NotFound: no such model, version, alias or deployment.
-        Conflict: the deployment is disabled (kill switch).
+        NotFound: no such model, version or alias.
+        DeploymentDisabled: the deployment is killed and has no fallback answer.
         PermissionDenied: the actor may not deploy (or register, ad hoc).
         PolicyViolation: a protected environment, and the version does not pass the gate.
     """
@@ -352,11 +363,7 @@ def authorize_batch(
         if found is None:
             guard.require(uow, Action.REGISTER, subject=subject)
         else:
-            if found.killed:
-                raise Conflict(
-                    f"Deployment {deployment!r} is disabled (kill switch): batch scoring for it"
-                    f" is refused. Revive it first ('modelward deploy revive {deployment}')."
-                )
+            kill_switch(found)  # DeploymentDisabled without a fallback answer
             if version.model != found.model:
                 raise InvalidInput(
                     f"Deployment {deployment!r} serves {found.model!r}, not {version.model!r}."
@@ -373,4 +380,4 @@ def authorize_batch(
             after={"model": version.model, "version": version.version, "from_uri": model_uri},
         )
         uow.commit()
-    return version
+    return BatchPlan(version, found)

@@ -190,9 +190,10 @@ def build_bundle(body: BundleIn, ctx: CtxDep) -> FileResponse:
 
 
 def _score(ctx: Ctx, source: str, output: Path, form: dict[str, Any]) -> batch.BatchResult:
-    version = service.authorize_batch(
+    plan = service.authorize_batch(
         ctx.uow(), guard=ctx.guard(), model_uri=form["model_uri"], deployment=form["deployment"]
     )
+    version = plan.version
     model = registry_service.load_model(
         ctx.uow(read_only=True),
         ctx.artifacts,
@@ -208,7 +209,13 @@ def _score(ctx: Ctx, source: str, output: Path, form: dict[str, Any]) -> batch.B
 
     try:
         return batch.score_file(
-            model, Path(source), output, chunk_size=form["chunk_size"], engine="pandas", **logging
+            model,
+            Path(source),
+            output,
+            chunk_size=form["chunk_size"],
+            engine="pandas",
+            deployment=plan.deployment,
+            **logging,
         )
     except (pa.ArrowException, UnicodeDecodeError, pd.errors.ParserError) as exc:
         kind = "Parquet" if source.endswith(".parquet") else "CSV (UTF-8)"
