@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelward.domain import gate, metrics
+from modelward.domain import judging, metrics
 from modelward.monitoring import performance
 from modelward.validation import base, compare, slices
 from modelward.validation.metrics import CLASSIFICATION_METRICS, REGRESSION_METRICS
@@ -18,7 +18,7 @@ def test_every_built_in_metric_has_exactly_one_direction() -> None:
 
 def test_validation_monitoring_and_the_gate_share_the_table() -> None:
     # the same object, not an equal copy: a metric added to the table reaches every layer
-    for module in (gate, base, compare, slices, performance):
+    for module in (judging, base, compare, slices, performance):
         assert module.LOWER_IS_BETTER is metrics.LOWER_IS_BETTER, module.__name__
 
 

@@ -9,7 +9,7 @@ applied here so templates only show values.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from modelward.domain.audit import AuditEvent
@@ -23,7 +23,7 @@ from modelward.domain.risk import RiskAssessment, RiskLevel
 from modelward.domain.tracking import Run
 from modelward.errors import ModelwardError
 from modelward.governance.access import roles_of
-from modelward.governance.service import version_facts
+from modelward.governance.service import sign_off_context, version_facts
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,7 @@ def risk_matrix(assessment: RiskAssessment | None) -> list[list[tuple[int, str, 
 
 
 def _may_sign(
+    uow: UnitOfWork,
     version: ModelVersion,
     sign_offs: list[SignOff],
     *,
@@ -79,16 +80,19 @@ def _may_sign(
     assessment: RiskAssessment | None,
     now: datetime,
 ) -> tuple[str, ...]:
-    # Ask the same rule the service applies, for each role the viewer holds.
+    # Ask the same rule the service applies, for each role the viewer holds: bound to the
+    # same evidence report, with the same authors (the trainer included).
     allowed = []
     policy = policies.for_assessment(assessment)
+    evidence, authors = sign_off_context(uow, version, policy)
     for role in held:
         trial = SignOff(version.model, version.version, role, viewer, Decision.APPROVE, "", now)
+        trial = replace(trial, evidence_sha256=evidence)
         try:
             check_sign_off(
                 trial,
                 existing=sign_offs,
-                author=version.created_by,
+                author=authors,
                 policy=policy,
                 user_roles=held,
                 permissions=policies.permissions,
@@ -121,6 +125,7 @@ def _version_view(
         uow.validation.latest_report(model, version.version),
         tuple(sign_offs),
         _may_sign(
+            uow,
             version,
             sign_offs,
             viewer=viewer,

@@ -190,6 +190,16 @@ def _evidence(
     return evidence, newest
 
 
+def sign_off_context(
+    uow: UnitOfWork, version: ModelVersion, policy: Policy
+) -> tuple[str | None, tuple[str, ...]]:
+    """What a sign-off on `version` is checked against, inside an open unit of work: the
+    sha256 of the evidence report it would be bound to, and the version's authors. The UI
+    asks the same question before it shows a button."""
+    evidence = _evidence(uow, policy, version.model, version.version)[0]
+    return (evidence.sha256 if evidence else None), _authors(uow, version)
+
+
 def _authors(uow: UnitOfWork, version: ModelVersion) -> tuple[str, ...]:
     """Who registered the version and who ran the run that trained it (if known)."""
     trainer = uow.tracking.get_run(version.run_id).user if version.run_id else None
