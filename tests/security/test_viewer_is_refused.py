@@ -273,3 +273,17 @@ def test_every_service_write_takes_the_guard() -> None:
 def test_the_exceptions_still_commit(name: str) -> None:
     """An exception whose function stopped writing (or was removed) must leave the list."""
     assert name in service_writes()
+
+
+def test_a_viewer_sees_figures_not_logged_records(served: Served) -> None:
+    """Logged inputs may hold personal data: reading them takes the monitor permission."""
+    with served.client("victor") as http:
+        records = http.get("/api/v1/deployments/scoring/predictions")
+        rows = http.get(
+            "/api/v1/monitoring/deployments/scoring/labelled-rows",
+            params={"target": "default", "features": ["income"]},
+        )
+    assert records.status_code == 403, records.text
+    assert rows.status_code == 403, rows.text
+    with served.client("alice") as http:
+        assert http.get("/api/v1/deployments/scoring/predictions").status_code == 200

@@ -356,3 +356,14 @@ def latest_labelled_window(uow: UnitOfWork, *, deployment: str) -> MonitoringWin
         f" 'modelward monitor labels {deployment} FILE --id-column ID' and run"
         " 'modelward monitor run'."
     )
+
+
+def may_read_records(uow: UnitOfWork, *, guard: Guard, deployment: str) -> None:
+    """Check, before any is read, that the actor may read the logged records (model inputs,
+    which may hold personal data) of `deployment`: the monitor permission, as for labels.
+
+    Raises:
+        PermissionDenied: the actor may not monitor (a viewer sees figures, not records).
+    """
+    with uow:
+        guard.require(uow, Action.MONITOR, subject=f"records of {deployment}")

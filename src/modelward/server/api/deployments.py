@@ -19,6 +19,7 @@ from starlette.background import BackgroundTask
 from modelward.deploy import package as packaging
 from modelward.deploy import service
 from modelward.errors import InvalidInput
+from modelward.monitoring import service as monitoring_service
 from modelward.registry import service as registry_service
 from modelward.schemas.ops import (
     BundleIn,
@@ -275,7 +276,8 @@ def read_predictions(
     name: str, ctx: CtxDep, start: datetime | None = None, end: datetime | None = None
 ) -> FileResponse:
     """The logged records under a deployment's name (default: the last 7 days) as Parquet;
-    batch jobs log under names that need not be deployments."""
+    batch jobs log under names that need not be deployments. Needs the monitor permission."""
+    monitoring_service.may_read_records(ctx.uow(), guard=ctx.guard(), deployment=name)
     frame = ctx.read_predictions(name, start, end)
     folder = tempfile.mkdtemp(prefix="mw-predictions-")
     output = Path(folder) / "predictions.parquet"

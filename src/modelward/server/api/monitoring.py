@@ -143,7 +143,9 @@ def labelled_rows(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> FileResponse:
-    """Logged inputs joined with their labels, oldest first, with ``ts`` (Parquet)."""
+    """Logged inputs joined with their labels, oldest first, with ``ts`` (Parquet). Needs the
+    monitor permission."""
+    service.may_read_records(ctx.uow(), guard=ctx.guard(), deployment=deployment)
     uow = ctx.uow(read_only=True)
     with uow:
         uow.deployments.get_deployment(deployment)  # 404 for an unknown name
