@@ -57,7 +57,7 @@ test: $(VENV)/.dev-installed chromium
 # The inner loop: no servers, browsers, subprocesses, demo or examples (those are marked slow).
 test-fast: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not slow" -n auto $(PYTEST_ARGS)
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy src
