@@ -32,6 +32,18 @@ THIRD_PARTY_WARNINGS = [
 ]
 
 
+# Low risk, as these tests assess it: the champion alias needs the assessment and one risk
+# manager's sign-off (no validation report: the server does not load pickled MLflow models).
+POLICY = """
+policies:
+  low:
+    required_checks: []
+    required_card_fields: []
+    sign_offs: {risk_manager: 1}
+    auto_promote: false
+"""
+
+
 @dataclass(frozen=True)
 class Served:
     """The server's URL, the team's tokens and the workspace settings."""
@@ -48,11 +60,13 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`modelward server` in a subprocess over a fresh workspace (one per module)."""
     home = tmp_path_factory.mktemp("compat") / ".modelward"
-    settings = Settings(home=home, user="alice")
+    policy = home.parent / "policy.yaml"
+    policy.write_text(POLICY)
+    settings = Settings(home=home, user="alice", policy_file=policy)
     team = make_team(settings)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODELWARD_")}
-    env |= {"MODELWARD_HOME": str(home)}
+    env |= {"MODELWARD_HOME": str(home), "MODELWARD_POLICY_FILE": str(policy)}
     log = open(home.parent / "server.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "modelward.cli.main", "server", "--port", str(port)],

@@ -11,10 +11,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from modelward.server.mlflow import tracking
+from modelward.server.mlflow import artifacts, registry, tracking
 from modelward.server.mlflow.protocol import MlflowRoute, not_supported
 
 PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+ARTIFACTS_PREFIX = "/api/2.0/mlflow-artifacts"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
@@ -33,7 +34,10 @@ def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
     for prefix in PREFIXES:
         router.include_router(tracking.router, prefix=prefix)
-    for prefix in PREFIXES:
+        router.include_router(artifacts.models, prefix=prefix)
+        router.include_router(registry.router, prefix=prefix)
+    router.include_router(artifacts.proxy, prefix=ARTIFACTS_PREFIX)
+    for prefix in (*PREFIXES, ARTIFACTS_PREFIX):
         router.include_router(_unsupported(prefix))
     return router
 
