@@ -26,6 +26,28 @@ _NAME_FILTER = re.compile(
 )
 
 
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+# MLflow's client adds this clause to keep prompts out of model searches; modelward has none.
+_NOT_A_PROMPT = re.compile(r"""^tags?\.`?mlflow\.prompt\.is_prompt`?\s*!=\s*['"]true['"]$""")
+
+
+def _name_filter(wanted: str) -> re.Match[str] | None:
+    """The name clause of an MLflow registry filter (None: no name clause).
+
+    Raises:
+        InvalidInput: a clause on anything but the name.
+    """
+    clauses = [c.strip() for c in _AND.split(wanted.strip()) if c.strip()]
+    clauses = [c for c in clauses if not _NOT_A_PROMPT.match(c)]
+    matches = [_NAME_FILTER.match(c) for c in clauses]
+    if len(clauses) > 1 or not all(matches):
+        raise InvalidInput(
+            f"modelward filters registered models and versions by name only (name = 'x' or"
+            f" name LIKE '%x%'), not by {wanted!r}."
+        )
+    return matches[0] if matches else None
+
+
 def _mlflow_meta(ctx: Ctx, version: ModelVersion) -> dict[str, Any] | None:
     found = service.version_meta(ctx.artifacts, version).get("mlflow")
     return found if isinstance(found, dict) else None
@@ -72,13 +94,8 @@ def search_registered_models(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     wanted = text(fields, "filter", required=False)
     search = None
     exact = None
-    if wanted:
-        match = _NAME_FILTER.match(wanted)
-        if match is None:
-            raise InvalidInput(
-                f"modelward filters registered models by name only (name = 'x' or name LIKE"
-                f" '%x%'), not by {wanted!r}."
-            )
+    match = _name_filter(wanted) if wanted else None
+    if match is not None:
         value = match["value"]
         if match["op"] == "=":
             exact = value
@@ -143,7 +160,7 @@ def get_model_version(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 @router.post("/model-versions/search")
 def search_model_versions(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     wanted = text(fields, "filter", required=False)
-    match = _NAME_FILTER.match(wanted) if wanted else None
+    match = _name_filter(wanted) if wanted else None
     if match is None or match["op"] != "=":
         raise InvalidInput("modelward searches model versions by exact name only: name = 'x'.")
     found = service.list_versions(ctx.uow(read_only=True), name=match["value"])
