@@ -62,11 +62,14 @@ def test_a_plain_mlflow_script_logs_and_reads_back(
         output_format="list",
     )
     assert [r.info.run_id for r in found] == [run_id]
-    assert mlflow.search_runs(
-        experiment_ids=[experiment.experiment_id],
-        filter_string="metrics.rmse > 0.8",
-        output_format="list",
-    ) == []
+    assert (
+        mlflow.search_runs(
+            experiment_ids=[experiment.experiment_id],
+            filter_string="metrics.rmse > 0.8",
+            output_format="list",
+        )
+        == []
+    )
     # the same run through modelward's own API
     with served.http("alice") as http:
         ours = http.get(f"/api/v1/runs/{run_id}").json()

@@ -173,10 +173,9 @@ def describe(
         InvalidInput: the ``MLmodel`` file is not readable YAML.
     """
     document = read_mlmodel(artifacts.get_bytes(files[MLMODEL].sha256))
-    kinds = document.get("flavors") if isinstance(document.get("flavors"), dict) else {}
-    sklearn = kinds.get("sklearn") if isinstance(kinds.get("sklearn"), dict) else None
-    pyfunc = kinds.get("python_function")
-    pyfunc = pyfunc if isinstance(pyfunc, dict) else {}
+    kinds = _mapping(document.get("flavors"))
+    sklearn = _mapping(kinds["sklearn"]) if "sklearn" in kinds else None
+    pyfunc = _mapping(kinds.get("python_function"))
     if sklearn is not None:
         model_file = str(sklearn.get("pickled_model") or pyfunc.get("model_path") or "")
         flavor = "sklearn"
@@ -207,6 +206,10 @@ def describe(
             "files_sha256": hashlib.sha256(json.dumps(listing).encode()).hexdigest(),
         },
     }
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def _signature(signature: Any) -> dict[str, Any]:

@@ -504,7 +504,9 @@ def create_experiment(uow: UnitOfWork, *, guard: Guard, name: str) -> Experiment
     return created
 
 
-def get_experiment(uow: UnitOfWork, *, name: str | None = None, id: int | None = None) -> Experiment:
+def get_experiment(
+    uow: UnitOfWork, *, name: str | None = None, id: int | None = None
+) -> Experiment:
     """An experiment by name or by id.
 
     Raises:

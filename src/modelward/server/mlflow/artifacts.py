@@ -40,9 +40,7 @@ def _locate(path: str) -> tuple[str, str | None, str]:
         return run_id, parts[2], "/".join(parts[4:])
     if len(parts) >= 3 and parts[2] == ARTIFACTS:
         return parts[1], None, "/".join(parts[3:])
-    raise NotFound(
-        f"No artifacts at {path!r}; paths look like EXPERIMENT/RUN_ID/artifacts/FILE."
-    )
+    raise NotFound(f"No artifacts at {path!r}; paths look like EXPERIMENT/RUN_ID/artifacts/FILE.")
 
 
 @proxy.put("/artifacts/{path:path}")
@@ -133,8 +131,10 @@ def create_logged_model(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
             " run (mlflow.start_run())."
         )
     model_id = mlflow_models.create_logged_model(
-        ctx.uow(), guard=ctx.guard(), run_id=run_id, name=text(fields, "name", required=False)
-        or "model"
+        ctx.uow(),
+        guard=ctx.guard(),
+        run_id=run_id,
+        name=text(fields, "name", required=False) or "model",
     )
     return _answer(ctx, model_id)
 

@@ -132,7 +132,9 @@ def number(body: dict[str, Any], name: str, *, default: int | None = None) -> in
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise errors.InvalidInput(f"Parameter '{name}' must be an integer, got {value!r}.") from None
+        raise errors.InvalidInput(
+            f"Parameter '{name}' must be an integer, got {value!r}."
+        ) from None
 
 
 def pairs(items: Any, *, what: str) -> dict[str, str]:

@@ -61,9 +61,7 @@ def get_experiment_by_name(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 def search_experiments(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     wanted = text(fields, "filter", required=False)
     if wanted:
-        raise InvalidInput(
-            "modelward does not filter experiments; search without a filter string."
-        )
+        raise InvalidInput("modelward does not filter experiments; search without a filter string.")
     found = service.list_experiments(ctx.uow(read_only=True))
     return {"experiments": [shapes.experiment_json(e) for e in found]}
 
