@@ -34,7 +34,6 @@ UNSUPPORTED = [
     ("POST", f"{API}/runs/log-model"),
     ("GET", f"{API}/artifacts/list"),
     ("GET", f"{API}/metrics/get-history-bulk-interval"),
-    ("POST", f"{API}/logged-models/search"),
     ("DELETE", f"{API}/logged-models/m-0"),
     ("POST", f"{API}/registered-models/rename"),
     ("PATCH", f"{API}/registered-models/update"),
@@ -57,6 +56,7 @@ READS = {
     ("POST", f"{API}/registered-models/search"),
     ("POST", f"{API}/model-versions/search"),
     ("POST", f"{API}/registered-models/get-latest-versions"),
+    ("POST", f"{API}/logged-models/search"),
 }
 
 

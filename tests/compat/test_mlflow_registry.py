@@ -90,3 +90,42 @@ def test_log_register_gate_and_load_back(served: Served, as_user: Callable[[str]
         np.testing.assert_array_equal(ours_loaded.predict(frame), model.predict(frame))  # type: ignore[attr-defined]
     finally:
         alice.close()
+
+
+def ours_files(served: Served, model: str) -> dict[str, str]:
+    """The files of version 1's MLflow model directory and their sha256, as recorded."""
+    with served.http("alice") as http:
+        version = http.get(f"/api/v1/models/{model}/versions/1").json()
+        run = http.get(f"/api/v1/runs/{version['run_id']}").json()
+    prefix = "twice/"
+    return {
+        a["path"].removeprefix(prefix): a["sha256"]
+        for a in run["artifacts"]
+        if a["path"].startswith(prefix)
+    }
+
+
+def test_a_pyfunc_model_registers_and_loads_back_through_mlflow(
+    served: Served, as_user: Callable[[str], None]
+) -> None:
+    import mlflow
+
+    class Twice(mlflow.pyfunc.PythonModel):  # type: ignore[misc, name-defined]
+        def predict(self, context: object, model_input: pd.DataFrame) -> pd.Series:
+            return model_input["x"] * 2
+
+    as_user("alice")
+    mlflow.set_experiment("custom")
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+    with mlflow.start_run():
+        info = mlflow.pyfunc.log_model(name="twice", python_model=Twice(), input_example=frame)
+    version = mlflow.register_model(info.model_uri, "twice")
+    loaded = mlflow.pyfunc.load_model(f"models:/twice/{version.version}")
+    assert list(loaded.predict(frame)) == [2.0, 4.0, 6.0]
+    with served.http("alice") as http:
+        ours = http.get("/api/v1/models/twice/versions/1").json()
+    # recorded from its MLmodel file; modelward itself does not load MLflow's pyfunc models
+    assert ours["flavor"] == "mlflow.pyfunc"
+    files = ours_files(served, "twice")
+    assert ours["artifact_sha256"] == files["python_model.pkl"]
+    assert ours["signature"]["columns"] == [{"name": "x", "type": "float"}]

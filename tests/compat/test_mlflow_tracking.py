@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -87,3 +88,49 @@ def test_unknown_experiment_is_none_and_errors_are_mlflow_errors(
     with pytest.raises(MlflowException) as refused:
         mlflow.MlflowClient().get_run("0" * 32)
     assert refused.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_artifacts_go_through_the_proxy_and_come_back(
+    served: Served, as_user: Callable[[str], None], tmp_path: Path
+) -> None:
+    import mlflow
+
+    as_user("alice")
+    mlflow.set_experiment("files")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("trained on the March snapshot\n")
+    plots = tmp_path / "plots"
+    plots.mkdir()
+    (plots / "roc.csv").write_text("fpr,tpr\n0,0\n1,1\n")
+    with mlflow.start_run() as run:
+        mlflow.log_artifact(str(notes))
+        mlflow.log_artifacts(str(plots), artifact_path="plots")
+        mlflow.log_dict({"threshold": 0.4}, "config/threshold.json")
+    client = mlflow.MlflowClient()
+    listed = sorted(f.path for f in client.list_artifacts(run.info.run_id))
+    assert listed == ["config", "notes.txt", "plots"]
+    assert [f.path for f in client.list_artifacts(run.info.run_id, "plots")] == ["plots/roc.csv"]
+    back = Path(
+        mlflow.artifacts.download_artifacts(run_id=run.info.run_id, dst_path=str(tmp_path / "back"))
+    )
+    assert (back / "notes.txt").read_text() == notes.read_text()
+    assert (back / "plots" / "roc.csv").read_text() == "fpr,tpr\n0,0\n1,1\n"
+    assert mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/config/threshold.json") == {
+        "threshold": 0.4
+    }
+    # stored content-addressed as the run's artifacts, as modelward's own API reports them
+    with served.http("alice") as http:
+        ours = http.get(f"/api/v1/runs/{run.info.run_id}").json()
+    paths = {a["path"]: a["size"] for a in ours["artifacts"]}
+    assert paths["notes.txt"] == len(notes.read_bytes())
+    assert set(paths) == {"notes.txt", "plots/roc.csv", "config/threshold.json"}
+
+
+def test_the_ajax_prefix_answers_like_the_api(served: Served) -> None:
+    with served.http("alice") as http:
+        api = http.get("/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": "x"})
+        ajax = http.get(
+            "/ajax-api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": "x"}
+        )
+    assert api.status_code == ajax.status_code == 404
+    assert api.json() == ajax.json() and api.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

@@ -181,7 +181,8 @@ def describe(
         flavor = "sklearn"
         stored_as = flavors.SKOPS if sklearn.get("serialization_format") == "skops" else "pickle"
     else:  # a flavor modelward does not load itself: recorded, registrable, not loadable here
-        model_file = str(pyfunc.get("model_path") or pyfunc.get("data") or MLMODEL)
+        named = pyfunc.get("model_path") or pyfunc.get("python_model") or pyfunc.get("data")
+        model_file = str(named or MLMODEL)
         flavor = "mlflow." + (next(iter(k for k in kinds if k != "python_function"), "pyfunc"))
         stored_as = "mlflow"
     if model_file not in files:
@@ -239,3 +240,19 @@ def check_model_owner(uow: UnitOfWork, *, guard: Guard, model_id: str) -> None:
     with uow:
         owner, _ = uow.tracking.run_owner(run_id)
         guard.require_owner(uow, owner=owner, subject=f"run {run_id}")
+
+
+def find_logged_models(
+    uow: UnitOfWork, *, experiments: list[str], name: str, limit: int = 1000
+) -> list[tuple[Run, str]]:
+    """The logged models called `name` in the runs of `experiments` (newest runs first, at
+    most `limit` runs looked at): what MLflow asks when it resolves ``runs:/RUN/NAME``.
+
+    Raises:
+        NotFound: an experiment does not exist.
+    """
+    runs = service.search_runs(
+        uow, experiments=experiments, order_by=["attributes.start_time DESC"], limit=limit
+    )
+    wanted = f"{name}/{MLMODEL}"
+    return [(run, name) for run in runs if any(a.path == wanted for a in run.artifacts)]

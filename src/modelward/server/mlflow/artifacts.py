@@ -8,6 +8,7 @@ as run artifacts, through the tracking services (owner-only, RUNNING runs, hash-
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from modelward.errors import InvalidInput, NotFound
 from modelward.server.deps import Ctx, CtxDep
 from modelward.server.mlflow import shapes
 from modelward.server.mlflow.protocol import MlflowRoute, request_fields, text
+from modelward.server.mlflow.tracking import experiment_name
 from modelward.server.uploads import spooled_body
 from modelward.tracking import mlflow_models, service, uploads
 
@@ -137,6 +139,29 @@ def create_logged_model(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
         name=text(fields, "name", required=False) or "model",
     )
     return _answer(ctx, model_id)
+
+
+_NAME_IS = re.compile(r"""^\s*name\s*=\s*(['"])(?P<name>.*)\1\s*$""")
+
+
+@models.post("/logged-models/search")
+def search_logged_models(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    """Logged models by name in the given experiments (``name = 'x'``, what MLflow sends to
+    resolve ``runs:/RUN/x``)."""
+    wanted = _NAME_IS.match(text(fields, "filter", required=False))
+    if wanted is None:
+        raise InvalidInput("modelward searches logged models by name only: name = 'x'.")
+    ids = fields.get("experiment_ids") or []
+    names = [experiment_name(ctx, str(i)) for i in ([ids] if isinstance(ids, str) else ids)]
+    found = mlflow_models.find_logged_models(
+        ctx.uow(read_only=True), experiments=names, name=wanted["name"]
+    )
+    return {
+        "models": [
+            logged_model_json(run, name, mlflow_models.logged_model_id(run.id, name), ready=True)
+            for run, name in found
+        ]
+    }
 
 
 @models.get("/logged-models/{model_id}")

@@ -27,7 +27,8 @@ router = APIRouter(route_class=MlflowRoute, include_in_schema=False)
 MAX_RESULTS = 1000
 
 
-def _experiment_name(ctx: Ctx, experiment_id: str) -> str:
+def experiment_name(ctx: Ctx, experiment_id: str) -> str:
+    """Our experiment's name for an MLflow experiment id (``0``: the default experiment)."""
     if str(experiment_id) == shapes.DEFAULT_EXPERIMENT_ID:
         return service.DEFAULT_EXPERIMENT
     try:
@@ -46,7 +47,7 @@ def create_experiment(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 @router.get("/experiments/get")
 def get_experiment(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
-    name = _experiment_name(ctx, text(fields, "experiment_id"))
+    name = experiment_name(ctx, text(fields, "experiment_id"))
     found = service.get_experiment(ctx.uow(read_only=True), name=name)
     return {"experiment": shapes.experiment_json(found)}
 
@@ -83,7 +84,7 @@ def create_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     run = service.start_run(
         ctx.uow(),
         guard=ctx.guard(),
-        experiment=_experiment_name(ctx, experiment_id),
+        experiment=experiment_name(ctx, experiment_id),
         name=name,
         parent_run_id=tags.get("mlflow.parentRunId"),
         tags=tags,
@@ -176,7 +177,7 @@ def log_inputs(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 @router.post("/runs/search")
 def search_runs(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     ids = fields.get("experiment_ids") or []
-    names = [_experiment_name(ctx, str(i)) for i in ([ids] if isinstance(ids, str) else ids)]
+    names = [experiment_name(ctx, str(i)) for i in ([ids] if isinstance(ids, str) else ids)]
     limit = min(number(fields, "max_results", default=MAX_RESULTS), service.MAX_SEARCH)
     offset = number(fields, "page_token", default=0)
     order = fields.get("order_by") or []
