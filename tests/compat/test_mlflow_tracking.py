@@ -47,6 +47,7 @@ def test_a_plain_mlflow_script_logs_and_reads_back(
     # the latest value of each metric, exactly as logged (JSON carries these floats exactly)
     assert got.data.metrics == {"rmse": 0.7, "mae": 0.4, "r2": 0.8, "loss": 0.125}
     assert got.data.tags["team"] == "risk" and got.data.tags["stage"] == "dev"
+    assert got.data.tags["mlflow.user"] == "alice"  # the token's user, not the OS login
     [dataset] = got.inputs.dataset_inputs
     assert dataset.dataset.name == "train"
     assert dataset.tags[0].value == "training"

@@ -100,6 +100,9 @@ def get_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 @router.post("/runs/update")
 def update_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     run_id = _run_id(fields)
+    wanted_name = text(fields, "run_name", required=False)
+    if wanted_name and wanted_name != (named := _run(ctx, run_id).name):
+        raise InvalidInput(f"Run {run_id!r} is called {named!r}; modelward does not rename runs.")
     status = text(fields, "status", required=False)
     if status and status != RunStatus.RUNNING.value:
         try:
@@ -107,13 +110,7 @@ def update_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
         except ValueError:
             raise InvalidInput(f"Unknown run status {status!r}.") from None
         service.end_run(ctx.uow(), guard=ctx.guard(), run_id=run_id, status=ended)
-    run = _run(ctx, run_id)
-    wanted_name = text(fields, "run_name", required=False)
-    if wanted_name and wanted_name != run.name:
-        raise InvalidInput(
-            f"Run {run_id!r} is called {run.name!r}; modelward does not rename runs."
-        )
-    return {"run_info": shapes.run_info(run)}
+    return {"run_info": shapes.run_info(_run(ctx, run_id))}
 
 
 def _metric(item: dict[str, Any]) -> Metric:
