@@ -59,7 +59,8 @@ def run_json(run: Run) -> dict[str, Any]:
     """A run as MLflow's `Run` message. Metrics carry their latest value; their step and time
     are not kept beside it (the history has them), so the run's start time stands in."""
     started = millis(run.start_time)
-    tags = {"mlflow.runName": run.name, "mlflow.user": run.user} | run.tags
+    # the authenticated user, not the login name the client's machine claims in a tag
+    tags = {"mlflow.runName": run.name} | run.tags | {"mlflow.user": run.user}
     return {
         "info": run_info(run),
         "data": {
