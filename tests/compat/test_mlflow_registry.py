@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from modelward.client import Client
+from modelward.server.inthread import serve_in_thread
 from tests.compat.conftest import THIRD_PARTY_WARNINGS, Served
 
 pytestmark = [pytest.mark.slow, *THIRD_PARTY_WARNINGS]
@@ -88,8 +89,23 @@ def test_log_register_gate_and_load_back(served: Served, as_user: Callable[[str]
     try:
         ours_loaded = alice.registry.load_model("models:/credit-mlflow@champion")
         np.testing.assert_array_equal(ours_loaded.predict(frame), model.predict(frame))  # type: ignore[attr-defined]
+        # deployed and served by `modelward serve`, scored with MLflow's own scoring client
+        alice.deployments.create(
+            "credit-mlflow", model_uri="models:/credit-mlflow@champion", environment="staging"
+        )
     finally:
         alice.close()
+    from mlflow.pyfunc.scoring_server.client import ScoringServerClient
+
+    from modelward.server.scoring import create_scoring_app
+
+    app = create_scoring_app("credit-mlflow", settings=served.settings, log_predictions=False)
+    with serve_in_thread(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        scoring = ScoringServerClient(host, int(port))
+        scoring.wait_server_ready(timeout=20)
+        answer = scoring.invoke(frame.head(20))
+    assert answer["predictions"] == model.predict(frame.head(20)).tolist()  # type: ignore[attr-defined]
 
 
 def ours_files(served: Served, model: str) -> dict[str, str]:
