@@ -102,3 +102,14 @@ def test_invocations_errors_are_mlflow_errors(
     body = answer.json()
     assert body["error_code"] == "BAD_REQUEST" and fragment in body["message"]
     assert set(body) == {"error_code", "message"}
+
+
+def test_a_killed_deployment_is_mlflow_temporarily_unavailable(workspace: Client, url: str) -> None:
+    from tests.serving.server import wait_for
+
+    workspace.deployments.kill("credit-scoring", reason="incident")
+    with httpx.Client(base_url=url) as http:
+        wait_for(lambda: http.post("/invocations", json={"inputs": [RECORD]}).status_code == 503)
+        body = http.post("/invocations", json={"inputs": [RECORD]}).json()
+    assert body["error_code"] == "TEMPORARILY_UNAVAILABLE"
+    assert "modelward deploy revive" in body["message"]

@@ -203,7 +203,7 @@ def _answer_body(answer: Answer, deployment: str, model: str) -> dict[str, Any]:
     return body
 
 
-def _mlflow_error(status: int, code: str, message: str, headers: dict[str, str]) -> Response:
+def _mlflow_error(status: int, message: str, headers: dict[str, str]) -> Response:
     """MLflow's scoring-server error: 400 BAD_REQUEST for the caller's mistakes (MLflow's own
     codes for the rest), ``{"error_code", "message"}``."""
     if status == 415:
@@ -236,7 +236,7 @@ async def _handle(
     try:
         if deployment.killed and deployment.fallback is None:
             if mlflow:
-                return _mlflow_error(503, "", _killed_message(deployment.name), headers)
+                return _mlflow_error(503, _killed_message(deployment.name), headers)
             return _killed(deployment.name, headers)
         raw = await _read_body(request, deployment.max_body_bytes, accepted)
         batch = _invocations_input(raw, _kind(request)) if mlflow else parse(raw)
@@ -255,12 +255,12 @@ async def _handle(
     except _ErrorAnswer as exc:
         engine.metrics.errors.labels(deployment.name, exc.code).inc()
         if mlflow:
-            return _mlflow_error(exc.status, exc.code, exc.message, headers)
+            return _mlflow_error(exc.status, exc.message, headers)
         return _json(error_body(exc.code, exc.message, request_id=request_id), exc.status, headers)
     except ModelwardError as exc:
         engine.metrics.errors.labels(deployment.name, exc.code).inc()
         if mlflow:
-            return _mlflow_error(status_for(exc), exc.code, str(exc), headers)
+            return _mlflow_error(status_for(exc), str(exc), headers)
         body = error_body(exc.code, str(exc), request_id=request_id, **exc.details)
         return _json(body, status_for(exc), headers)
     except Exception:
@@ -268,7 +268,7 @@ async def _handle(
         engine.metrics.errors.labels(deployment.name, "internal_error").inc()
         message = f"Internal error; report request id {request_id}."
         if mlflow:
-            return _mlflow_error(500, "internal_error", message, headers)
+            return _mlflow_error(500, message, headers)
         return _json(error_body("internal_error", message, request_id=request_id), 500, headers)
     answered = _answer_body(answer, deployment.name, deployment.model)
     return _json(answered if full else {"predictions": answered["predictions"]}, 200, headers)
