@@ -135,3 +135,36 @@ def test_the_ajax_prefix_answers_like_the_api(served: Served) -> None:
         )
     assert api.status_code == ajax.status_code == 404
     assert api.json() == ajax.json() and api.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_mlflow_search_syntax(served: Served, as_user: Callable[[str], None]) -> None:
+    import mlflow
+
+    as_user("alice")
+    experiment_id = mlflow.set_experiment("search").experiment_id
+    for name, rmse in (("small", 0.2), ("large", 0.9)):
+        with mlflow.start_run(run_name=name):
+            mlflow.log_metric("rmse", rmse)
+            mlflow.set_tag("size", name)
+    with mlflow.start_run(run_name="open"):
+        pass
+
+    def names(**options: object) -> list[str]:
+        found = mlflow.search_runs([experiment_id], output_format="list", **options)  # type: ignore[arg-type]
+        return [r.info.run_name for r in found]
+
+    assert names(filter_string="attributes.run_name = 'small'") == ["small"]
+    assert names(filter_string="tags.mlflow.runName = 'large'") == ["large"]
+    assert names(filter_string="tags.`mlflow.user` = 'alice'", order_by=["metrics.rmse"]) == [
+        "small",
+        "large",
+        "open",
+    ]
+    assert names(filter_string="attributes.status = 'FINISHED' AND tags.size LIKE 'l%'") == [
+        "large"
+    ]
+    assert names(order_by=["metrics.rmse DESC"])[:2] == ["large", "small"]
+    assert names(order_by=["start_time ASC"]) == ["small", "large", "open"]
+    frame = mlflow.search_runs([experiment_id], filter_string="metrics.rmse < 0.5")
+    assert list(frame["metrics.rmse"]) == [0.2]
+    assert list(frame["tags.mlflow.runName"]) == ["small"]

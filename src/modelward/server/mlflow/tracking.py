@@ -79,7 +79,8 @@ def _run_id(fields: dict[str, Any]) -> str:
 @router.post("/runs/create")
 def create_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     experiment_id = str(field(fields, "experiment_id", required=False, default="0"))
-    tags = pairs(fields.get("tags"), what="tag")
+    # mlflow.user is who the client's machine says it is; the run's user is the token's
+    tags = pairs(fields.get("tags"), what="tag") | {"mlflow.user": ctx.actor}
     name = text(fields, "run_name", required=False) or tags.get("mlflow.runName") or None
     run = service.start_run(
         ctx.uow(),
