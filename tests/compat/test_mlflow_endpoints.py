@@ -32,7 +32,6 @@ UNSUPPORTED = [
     ("POST", f"{API}/runs/restore"),
     ("POST", f"{API}/runs/delete-tag"),
     ("POST", f"{API}/runs/log-model"),
-    ("GET", f"{API}/artifacts/list"),
     ("GET", f"{API}/metrics/get-history-bulk-interval"),
     ("DELETE", f"{API}/logged-models/m-0"),
     ("POST", f"{API}/registered-models/rename"),

@@ -119,6 +119,12 @@ def test_artifacts_go_through_the_proxy_and_come_back(
     assert mlflow.artifacts.load_dict(f"runs:/{run.info.run_id}/config/threshold.json") == {
         "threshold": 0.4
     }
+    # the tracking API's listing (older clients) agrees with the proxy's
+    with served.http("alice") as http:
+        listing = http.get(
+            "/api/2.0/mlflow/artifacts/list", params={"run_id": run.info.run_id, "path": "plots"}
+        ).json()
+    assert listing["files"] == [{"path": "plots/roc.csv", "is_dir": False, "file_size": 16}]
     # stored content-addressed as the run's artifacts, as modelward's own API reports them
     with served.http("alice") as http:
         ours = http.get(f"/api/v1/runs/{run.info.run_id}").json()
@@ -168,3 +174,17 @@ def test_mlflow_search_syntax(served: Served, as_user: Callable[[str], None]) ->
     frame = mlflow.search_runs([experiment_id], filter_string="metrics.rmse < 0.5")
     assert list(frame["metrics.rmse"]) == [0.2]
     assert list(frame["tags.mlflow.runName"]) == ["small"]
+
+
+def test_experiment_zero_is_the_default_experiment(
+    served: Served, as_user: Callable[[str], None]
+) -> None:
+    from mlflow import MlflowClient
+
+    as_user("alice")
+    client = MlflowClient()
+    run = client.create_run("0")  # what mlflow.start_run() does without set_experiment
+    client.set_terminated(run.info.run_id)
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.name == "Default"
+    assert client.get_experiment("0").name == "Default"

@@ -87,17 +87,34 @@ def download(path: str, ctx: CtxDep) -> Response:
 @proxy.get("/artifacts")
 def list_artifacts(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     run_id, model_id, inside = _locate(text(fields, "path"))
+    return {"files": _listing(_files(ctx, run_id, model_id), inside, full=False)}
+
+
+def _listing(files: dict[str, ArtifactRef], inside: str, *, full: bool) -> list[dict[str, Any]]:
+    """The direct children of directory `inside`: MLflow's FileInfo list (names only for the
+    proxy, paths from the root for the tracking API with `full`)."""
     prefix = f"{inside}/" if inside else ""
     children: dict[str, dict[str, Any]] = {}
-    for path, ref in _files(ctx, run_id, model_id).items():
+    for path, ref in files.items():
         if not path.startswith(prefix):
             continue
         head, _, rest = path[len(prefix) :].partition("/")
+        shown = prefix + head if full else head
         if rest:
-            children[head] = {"path": head, "is_dir": True}
+            children[head] = {"path": shown, "is_dir": True}
         else:
-            children[head] = {"path": head, "is_dir": False, "file_size": ref.size}
-    return {"files": [children[k] for k in sorted(children)]}
+            children[head] = {"path": shown, "is_dir": False, "file_size": ref.size}
+    return [children[k] for k in sorted(children)]
+
+
+@models.get("/artifacts/list")
+def list_run_artifacts(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    """The tracking API's listing of a run's artifacts (older clients and tools use it)."""
+    run_id = text(fields, "run_id", required=False) or text(fields, "run_uuid")
+    inside = text(fields, "path", required=False).strip("/")
+    run = service.get_run(ctx.uow(read_only=True), run_id=run_id)
+    files = {a.path: a for a in run.artifacts if a.kind != "model"}
+    return {"root_uri": shapes.artifact_uri(run), "files": _listing(files, inside, full=True)}
 
 
 # logged models (MLflow 3) -------------------------------------------------------------------
