@@ -218,7 +218,7 @@ def _signature(signature: Any) -> dict[str, Any]:
     raw = signature.get("inputs") if isinstance(signature, dict) else None
     try:
         specs = json.loads(raw) if isinstance(raw, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # a client's text: malformed or absurdly nested
         specs = None
     columns = []
     for spec in specs if isinstance(specs, list) else []:

@@ -130,7 +130,7 @@ def dataset_ref(item: dict[str, Any]) -> DatasetRef:
 def _loads(raw: str) -> Any:
     try:
         return json.loads(raw) if raw else None
-    except ValueError:
+    except (ValueError, RecursionError):  # a client's text: malformed or absurdly nested
         return None
 
 
