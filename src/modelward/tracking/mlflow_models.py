@@ -156,7 +156,7 @@ def read_mlmodel(data: bytes) -> dict[str, Any]:
 
     try:
         found = yaml.safe_load(data.decode())
-    except (yaml.YAMLError, UnicodeDecodeError):
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
         found = None
     if not isinstance(found, dict):
         raise InvalidInput("The uploaded MLmodel file is not a YAML mapping; re-log the model.")
