@@ -27,6 +27,7 @@ from modelward._version import __version__
 from modelward.config import Settings
 from modelward.errors import InvalidInput
 from modelward.server import handlers
+from modelward.server import mlflow as mlflow_face
 from modelward.server.api import (
     admin,
     artifacts,
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _bug_answers_with_security_headers(app)
     handlers.install_request_id(app)
     app.include_router(_api())
+    app.include_router(mlflow_face.router)  # MLflow's REST API, same services and guard
     from modelward.server.ui import pages, static_dir
 
     app.include_router(pages.router)

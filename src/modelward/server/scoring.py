@@ -23,11 +23,19 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
+from modelward._version import __version__
 from modelward.errors import ModelwardError
 from modelward.server.errors import error_body, status_for
 from modelward.serving.engine import Answer, ScoringEngine
 from modelward.serving.metrics import ServingMetrics
-from modelward.serving.payload import Batch, parse_invocations, parse_predict
+from modelward.serving.payload import (
+    CSV,
+    PARQUET,
+    Batch,
+    parse_invocations,
+    parse_predict,
+    parse_table_file,
+)
 from modelward.store.predictions import PredictionEntry, PredictionLogger
 
 log = logging.getLogger("modelward.server.scoring")
@@ -146,13 +154,19 @@ def _request_id(request: Request) -> str:
     return given if given and _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+def _kind(request: Request) -> str:
     kind = request.headers.get("content-type", _JSON).split(";")[0].strip().lower()
-    if kind not in (_JSON, "text/json", "") and not kind.endswith("+json"):
+    return _JSON if kind in ("text/json", "") or kind.endswith("+json") else kind
+
+
+async def _read_body(request: Request, limit: int, accepted: tuple[str, ...] = (_JSON,)) -> bytes:
+    kind = _kind(request)
+    if kind not in accepted:
         raise _ErrorAnswer(
             415,
             "unsupported_media_type",
-            f"Content type {kind!r} is not accepted; send JSON with Content-Type: {_JSON}.",
+            f"Content type {kind!r} is not accepted; send JSON with Content-Type: {_JSON}"
+            + (f", or CSV ({CSV}) or Parquet ({PARQUET})." if CSV in accepted else "."),
         )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
@@ -189,17 +203,40 @@ def _answer_body(answer: Answer, deployment: str, model: str) -> dict[str, Any]:
     return body
 
 
+def _mlflow_error(status: int, message: str, headers: dict[str, str]) -> Response:
+    """MLflow's scoring-server error: 400 BAD_REQUEST for the caller's mistakes (MLflow's own
+    codes for the rest), ``{"error_code", "message"}``."""
+    if status == 415:
+        return _json({"error_code": "BAD_REQUEST", "message": message}, 415, headers)
+    mlflow_code = {413: "REQUEST_LIMIT_EXCEEDED", 503: "TEMPORARILY_UNAVAILABLE"}.get(status)
+    if mlflow_code is None:
+        mlflow_code, status = ("BAD_REQUEST", 400) if status < 500 else ("INTERNAL_ERROR", 500)
+    return _json({"error_code": mlflow_code, "message": message}, status, headers)
+
+
+def _invocations_input(body: bytes, kind: str) -> Batch:
+    return parse_invocations(body) if kind == _JSON else parse_table_file(body, kind)
+
+
 async def _handle(
-    engine: ScoringEngine, request: Request, parse: Callable[[bytes], Batch], full: bool
+    engine: ScoringEngine,
+    request: Request,
+    parse: Callable[[bytes], Batch],
+    full: bool,
+    *,
+    mlflow: bool = False,
 ) -> Response:
-    """Read, route, score and answer one request; every failure is a JSON error body."""
+    """Read, route, score and answer one request; every failure is a JSON error body (MLflow's
+    shape with `mlflow`: /invocations)."""
     request_id = _request_id(request)
     headers = {"X-Request-ID": request_id}
     snapshot = engine.current()
     deployment = snapshot.deployment
+    accepted = (_JSON, CSV, PARQUET) if mlflow else (_JSON,)
     try:
         engine.admit(snapshot)  # the kill switch refuses before the body is read
-        batch = parse(await _read_body(request, deployment.max_body_bytes))
+        raw = await _read_body(request, deployment.max_body_bytes, accepted)
+        batch = _invocations_input(raw, _kind(request)) if mlflow else parse(raw)
         key = request.headers.get("x-routing-key")
         if len(batch) <= INLINE_ROWS:
             answer = engine.predict(snapshot, batch, request_id=request_id, key=key)
@@ -209,9 +246,13 @@ async def _handle(
             )
     except _ErrorAnswer as exc:
         engine.metrics.errors.labels(deployment.name, exc.code).inc()
+        if mlflow:
+            return _mlflow_error(exc.status, exc.message, headers)
         return _json(error_body(exc.code, exc.message, request_id=request_id), exc.status, headers)
     except ModelwardError as exc:
         engine.metrics.errors.labels(deployment.name, exc.code).inc()
+        if mlflow:
+            return _mlflow_error(status_for(exc), str(exc), headers)
         body = error_body(exc.code, str(exc), request_id=request_id, **exc.details)
         status = status_for(exc)
         if status == 503:  # unavailable for now (kill switch): clients may retry later
@@ -221,6 +262,8 @@ async def _handle(
         log.exception("request %s failed", request_id)
         engine.metrics.errors.labels(deployment.name, "internal_error").inc()
         message = f"Internal error; report request id {request_id}."
+        if mlflow:
+            return _mlflow_error(500, message, headers)
         return _json(error_body("internal_error", message, request_id=request_id), 500, headers)
     answered = _answer_body(answer, deployment.name, deployment.model)
     return _json(answered if full else {"predictions": answered["predictions"]}, 200, headers)
@@ -234,8 +277,14 @@ def _routes(app: FastAPI, engine: ScoringEngine) -> None:
 
     @app.post("/invocations")
     async def invocations(request: Request) -> Response:
-        """MLflow's scoring protocol: exactly one of the MLflow input fields."""
-        return await _handle(engine, request, parse_invocations, False)
+        """MLflow's scoring protocol: JSON with exactly one of the MLflow input fields, or a
+        CSV or Parquet body; errors in MLflow's shape (400 BAD_REQUEST)."""
+        return await _handle(engine, request, parse_invocations, False, mlflow=True)
+
+    @app.get("/version")
+    async def version() -> Response:
+        """The server's version as text (MLflow's ScoringServerClient.get_version)."""
+        return Response(__version__, media_type="text/plain")
 
     @app.get("/ping")
     async def ping() -> Response:

@@ -339,3 +339,32 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+CSV = "text/csv"
+PARQUET = "application/vnd.apache.parquet"
+
+
+def parse_table_file(body: bytes, kind: str) -> Batch:
+    """The rows of an MLflow ``/invocations`` body sent as CSV (``text/csv``) or Parquet
+    (``application/vnd.apache.parquet``), as `mlflow models serve` reads them.
+
+    Parquet is a columnar data format (no objects, no code), read with pyarrow.
+
+    Raises:
+        InvalidInput: the body is not readable CSV or Parquet, or has no columns.
+    """
+    import io
+
+    try:
+        if kind == CSV:
+            frame = pd.read_csv(io.BytesIO(body))
+        else:
+            frame = pd.read_parquet(io.BytesIO(body))
+    except Exception as exc:  # both readers raise several unrelated types for bad input
+        what = "CSV with a header row" if kind == CSV else "a Parquet file"
+        raise InvalidInput(f"The body is not readable as {what}; send {what}.") from exc
+    if frame.shape[1] == 0:
+        raise InvalidInput("The body has no columns; send a header row naming the fields.")
+    rows = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    return Batch(split_columns=[str(c) for c in frame.columns], split_rows=rows)

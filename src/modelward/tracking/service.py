@@ -18,8 +18,16 @@ from modelward.domain.names import check_key, check_metric_value, check_name, ch
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.roles import Action
 from modelward.domain.search import parse_filter, parse_order_by
-from modelward.domain.tracking import ArtifactRef, DatasetRef, Metric, Run, RunStatus, Source
-from modelward.errors import InvalidInput, InvalidTransition
+from modelward.domain.tracking import (
+    ArtifactRef,
+    DatasetRef,
+    Experiment,
+    Metric,
+    Run,
+    RunStatus,
+    Source,
+)
+from modelward.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
 from modelward.registry import flavors
 from modelward.stats import profile as profiling
 from modelward.stats import row_hashes
@@ -476,3 +484,63 @@ def diff_runs(uow: UnitOfWork, *, run_a: str, run_b: str) -> RunDiff:
         "environment": _side_by_side(flat_a, flat_b),
     }
     return RunDiff(a, b, sections)
+
+
+def create_experiment(uow: UnitOfWork, *, guard: Guard, name: str) -> Experiment:
+    """Create an empty experiment (runs also create theirs on first use).
+
+    Raises:
+        InvalidInput: a bad experiment name.
+        AlreadyExists: an experiment of that name exists.
+        PermissionDenied: the actor may not register runs and models.
+    """
+    check_name(name, what="experiment")
+    with uow:
+        guard.require(uow, Action.REGISTER, subject=f"experiment {name}")
+        if uow.tracking.find_experiment(name) is not None:
+            raise AlreadyExists(f"Experiment {name!r} already exists; use it, or pick a new name.")
+        created = uow.tracking.create_experiment(name, at=guard.now())
+        uow.commit()
+    return created
+
+
+def get_experiment(
+    uow: UnitOfWork, *, name: str | None = None, id: int | None = None
+) -> Experiment:
+    """An experiment by name or by id.
+
+    Raises:
+        NotFound: no such experiment.
+    """
+    with uow:
+        if name is not None:
+            return uow.tracking.get_experiment(name)
+        found = [e for e in uow.tracking.list_experiments() if e.id == id]
+    if not found:
+        raise NotFound(f"Experiment with id {id} does not exist.")
+    return found[0]
+
+
+def log_dataset_description(
+    uow: UnitOfWork, *, guard: Guard, run_id: str, ref: DatasetRef
+) -> DatasetRef:
+    """Link a dataset that a client only described (name, digest, schema, source; no rows) to
+    a run: the record is what the client said, not a fingerprint of data the server saw, so
+    it carries no sample and no row fingerprints.
+
+    Raises:
+        InvalidInput: a bad dataset name or role.
+        NotFound: no such run.
+        PermissionDenied: the run is someone else's.
+        InvalidTransition: the run has ended.
+    """
+    check_name(ref.name, what="dataset")
+    check_key(ref.role, what="dataset role")
+    with uow:
+        _writable(uow, guard, run_id)
+        uow.tracking.save_dataset(ref, at=guard.now())
+        uow.tracking.link_dataset(
+            run_id, ref.dataset_id, name=ref.name, role=ref.role, source=ref.source
+        )
+        uow.commit()
+    return ref

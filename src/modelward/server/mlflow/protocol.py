@@ -1,0 +1,187 @@
+"""MLflow's REST protocol: its error bodies and statuses, request fields, and the route class
+that answers every failure of an MLflow route the way an MLflow server would.
+
+An MLflow client reads ``{"error_code": ..., "message": ...}`` and raises `MlflowException`
+with that code; `get_experiment_by_name` and friends turn ``RESOURCE_DOES_NOT_EXIST`` into
+None. So every error of these routes, including authentication and request validation, is
+translated here, and never reaches the app's modelward-shaped handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from modelward import errors
+
+# MLflow's error codes (mlflow/protos/databricks.proto) and the statuses its server sends.
+_CODES: tuple[tuple[type[errors.ModelwardError], str, int], ...] = (
+    (errors.Unauthenticated, "UNAUTHENTICATED", 401),
+    (errors.PermissionDenied, "PERMISSION_DENIED", 403),
+    (errors.AlreadyExists, "RESOURCE_ALREADY_EXISTS", 400),
+    (errors.PolicyViolation, "INVALID_STATE", 400),
+    (errors.InvalidTransition, "INVALID_STATE", 400),
+    (errors.Conflict, "INVALID_PARAMETER_VALUE", 400),
+    (errors.NotFound, "RESOURCE_DOES_NOT_EXIST", 404),
+    (errors.InvalidInput, "INVALID_PARAMETER_VALUE", 400),
+    (errors.BackendUnavailable, "TEMPORARILY_UNAVAILABLE", 503),
+    (errors.ModelwardError, "INTERNAL_ERROR", 500),
+)
+ENDPOINT_NOT_FOUND = "ENDPOINT_NOT_FOUND"
+
+
+def mlflow_error(code: str, message: str, status: int) -> JSONResponse:
+    """An MLflow error answer: ``{"error_code", "message"}`` with MLflow's HTTP status."""
+    return JSONResponse({"error_code": code, "message": message}, status_code=status)
+
+
+def code_for(exc: errors.ModelwardError) -> tuple[str, int]:
+    """MLflow's error code and HTTP status for a domain error."""
+    return next((code, status) for cls, code, status in _CODES if isinstance(exc, cls))
+
+
+def _message(exc: errors.ModelwardError) -> str:
+    # A gate refusal lists what is missing in its details: MLflow shows only the message.
+    unmet = exc.details.get("missing")
+    text = str(exc)
+    if isinstance(unmet, list | tuple) and unmet:
+        items = "; ".join(str(item) for item in unmet)
+        if items not in text:
+            text = f"{text} Unmet: {items}"
+    return text
+
+
+def answer_error(exc: Exception) -> Response:
+    """The MLflow answer for an exception raised by an MLflow route or its dependencies.
+
+    Raises:
+        Exception: anything that is not a domain, validation or HTTP error (a bug: the app's
+            handler answers 500 and logs it).
+    """
+    if isinstance(exc, errors.ModelwardError):
+        code, status = code_for(exc)
+        return mlflow_error(code, _message(exc), status)
+    if isinstance(exc, RequestValidationError):
+        problems = exc.errors()
+        first = problems[0] if problems else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        message = f"Invalid value for {where or 'the request'}: {first.get('msg', 'invalid')}."
+        return mlflow_error("INVALID_PARAMETER_VALUE", message, 400)
+    if isinstance(exc, HTTPException):
+        code = {413: "REQUEST_LIMIT_EXCEEDED", 404: ENDPOINT_NOT_FOUND}.get(
+            exc.status_code, "BAD_REQUEST"
+        )
+        return mlflow_error(code, str(exc.detail), exc.status_code)
+    raise exc
+
+
+class MlflowRoute(APIRoute):
+    """A route whose failures are answered in MLflow's error shape (see `answer_error`)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (errors.ModelwardError, RequestValidationError, HTTPException) as exc:
+                return answer_error(exc)
+
+        return handle
+
+
+def field(body: dict[str, Any], name: str, *, required: bool = True, default: Any = None) -> Any:
+    """A field of an MLflow request (JSON body or query string), checked for presence.
+
+    Raises:
+        InvalidInput: a required field is missing (MLflow's INVALID_PARAMETER_VALUE).
+    """
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise errors.InvalidInput(f"Missing value for required parameter '{name}'.")
+        return default
+    return value
+
+
+def text(body: dict[str, Any], name: str, *, required: bool = True) -> str:
+    """A string field (see `field`).
+
+    Raises:
+        InvalidInput: missing, or not a string.
+    """
+    value = field(body, name, required=required, default="")
+    if not isinstance(value, str):
+        raise errors.InvalidInput(f"Parameter '{name}' must be a string, got {value!r}.")
+    return value
+
+
+def number(body: dict[str, Any], name: str, *, default: int | None = None) -> int:
+    """An integer field, which MLflow's JSON may send as a string (int64).
+
+    Raises:
+        InvalidInput: missing without a default, or not an integer.
+    """
+    value = field(body, name, required=default is None, default=default)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise errors.InvalidInput(
+            f"Parameter '{name}' must be an integer, got {value!r}."
+        ) from None
+
+
+def pairs(items: Any, *, what: str) -> dict[str, str]:
+    """MLflow's ``[{"key": k, "value": v}]`` lists (params, tags) as a dict.
+
+    Raises:
+        InvalidInput: an item without a key.
+    """
+    found: dict[str, str] = {}
+    for item in items or []:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            raise errors.InvalidInput(f"Each {what} needs a 'key' and a 'value', got {item!r}.")
+        found[item["key"]] = "" if item.get("value") is None else str(item["value"])
+    return found
+
+
+async def request_fields(request: Request) -> dict[str, Any]:
+    """The fields of an MLflow request: the JSON body (POST/PATCH/DELETE) over the query string
+    (GET sends its fields there, lists as repeated keys).
+
+    Raises:
+        InvalidInput: a body that is not a JSON object.
+    """
+    fields: dict[str, Any] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        fields[key] = values if len(values) > 1 else values[0]
+    if request.method in ("POST", "PATCH", "DELETE", "PUT"):
+        raw = await request.body()
+        if raw.strip():
+            import json
+
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                raise errors.InvalidInput("The request body is not valid JSON.") from None
+            if not isinstance(body, dict):
+                raise errors.InvalidInput("The request body must be a JSON object.")
+            fields.update(body)
+    return fields
+
+
+def not_supported(method: str, path: str) -> JSONResponse:
+    """MLflow's answer for an endpoint this server does not implement."""
+    return mlflow_error(
+        ENDPOINT_NOT_FOUND,
+        f"modelward does not support MLflow endpoint {method} {path}; see the 'Coming from"
+        " MLflow' documentation page for what is supported.",
+        404,
+    )

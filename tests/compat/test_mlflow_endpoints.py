@@ -1,0 +1,208 @@
+"""Which MLflow endpoints modelward answers, and that every MLflow write refuses a viewer.
+
+The MLflow routes are not in the OpenAPI document (tests/security derives its writes from
+there), so the writes are derived here from the routes themselves: a new MLflow write without
+an entry in `request_for` fails this suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from modelward.server import mlflow as mlflow_face
+from modelward.server.mlflow import artifacts, registry, tracking
+from tests.compat.conftest import THIRD_PARTY_WARNINGS, Served
+
+pytestmark = [pytest.mark.slow, *THIRD_PARTY_WARNINGS]
+API = "/api/2.0/mlflow"
+
+# MLflow endpoints modelward does not implement: each answers 404 ENDPOINT_NOT_FOUND.
+# (docs/coming-from-mlflow.md lists them with the reason.)
+UNSUPPORTED = [
+    ("POST", f"{API}/experiments/update"),
+    ("POST", f"{API}/experiments/delete"),
+    ("POST", f"{API}/experiments/restore"),
+    ("POST", f"{API}/experiments/set-experiment-tag"),
+    ("POST", f"{API}/experiments/delete-experiment-tag"),
+    ("POST", f"{API}/runs/delete"),
+    ("POST", f"{API}/runs/restore"),
+    ("POST", f"{API}/runs/delete-tag"),
+    ("POST", f"{API}/runs/log-model"),
+    ("GET", f"{API}/metrics/get-history-bulk-interval"),
+    ("DELETE", f"{API}/logged-models/m-0"),
+    ("POST", f"{API}/registered-models/rename"),
+    ("PATCH", f"{API}/registered-models/update"),
+    ("DELETE", f"{API}/registered-models/delete"),
+    ("POST", f"{API}/registered-models/set-tag"),
+    ("DELETE", f"{API}/registered-models/delete-tag"),
+    ("PATCH", f"{API}/model-versions/update"),
+    ("DELETE", f"{API}/model-versions/delete"),
+    ("POST", f"{API}/model-versions/set-tag"),
+    ("DELETE", f"{API}/model-versions/delete-tag"),
+    ("POST", f"{API}/model-versions/transition-stage"),
+    ("POST", f"{API}/traces"),
+    ("POST", "/api/2.0/mlflow-artifacts/mpu/create"),
+    ("POST", "/api/3.0/mlflow/traces"),
+]
+# POSTs that only read
+READS = {
+    ("POST", f"{API}/runs/search"),
+    ("POST", f"{API}/experiments/search"),
+    ("POST", f"{API}/registered-models/search"),
+    ("POST", f"{API}/model-versions/search"),
+    ("POST", f"{API}/registered-models/get-latest-versions"),
+    ("POST", f"{API}/logged-models/search"),
+}
+
+
+def test_unsupported_endpoints_answer_endpoint_not_found(served: Served) -> None:
+    with served.http("alice") as http:
+        for method, path in UNSUPPORTED:
+            response = http.request(method, path, json={})
+            if path.startswith("/api/3.0"):  # outside the MLflow face: our own 404
+                assert response.status_code == 404
+                continue
+            assert response.status_code == 404, (method, path, response.text)
+            body = response.json()
+            assert body["error_code"] == "ENDPOINT_NOT_FOUND", (method, path)
+            assert "Coming from MLflow" in body["message"]
+
+
+def test_missing_or_bad_tokens_are_mlflow_errors(served: Served) -> None:
+    import httpx
+
+    answer = httpx.get(f"{served.url}{API}/experiments/get-by-name?experiment_name=x")
+    assert answer.status_code == 401 and answer.json()["error_code"] == "UNAUTHENTICATED"
+    with served.http("alice") as http:
+        bad = http.post(f"{API}/runs/log-metric", json={"run_id": "x"})
+    assert bad.status_code == 400 and bad.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def mlflow_writes() -> list[tuple[str, str]]:
+    """Every write route of the MLflow face (under /api/2.0; /ajax-api mirrors it)."""
+    routers = [(API, r) for r in (tracking.router, artifacts.models, registry.router)]
+    routers.append((mlflow_face.ARTIFACTS_PREFIX, artifacts.proxy))
+    found = set()
+    for prefix, router in routers:
+        for route in router.routes:
+            assert isinstance(route, APIRoute)
+            for method in route.methods:
+                key = (method, prefix + route.path)
+                if method in ("POST", "PUT", "PATCH", "DELETE") and key not in READS:
+                    found.add(key)
+    return sorted(found)
+
+
+def request_for(method: str, path: str, seeded: dict[str, str]) -> dict[str, Any]:
+    """A well-formed request for each MLflow write, so that only permission can refuse it.
+
+    Raises:
+        KeyError: an MLflow write with no entry; add one.
+    """
+    run, model_id = seeded["run_id"], seeded["model_id"]
+    table: dict[tuple[str, str], dict[str, Any]] = {
+        ("POST", f"{API}/experiments/create"): {"json": {"name": "stolen"}},
+        ("POST", f"{API}/runs/create"): {"json": {"experiment_id": seeded["experiment_id"]}},
+        ("POST", f"{API}/runs/update"): {"json": {"run_id": run, "status": "KILLED"}},
+        ("POST", f"{API}/runs/log-metric"): {
+            "json": {"run_id": run, "key": "m", "value": 1, "timestamp": 1, "step": 0}
+        },
+        ("POST", f"{API}/runs/log-parameter"): {"json": {"run_id": run, "key": "p", "value": "v"}},
+        ("POST", f"{API}/runs/set-tag"): {"json": {"run_id": run, "key": "t", "value": "v"}},
+        ("POST", f"{API}/runs/log-batch"): {
+            "json": {"run_id": run, "params": [{"key": "p", "value": "v"}]}
+        },
+        ("POST", f"{API}/runs/log-inputs"): {
+            "json": {"run_id": run, "datasets": [{"dataset": {"name": "d", "digest": "x"}}]}
+        },
+        ("POST", f"{API}/runs/outputs"): {
+            "json": {"run_id": run, "models": [{"model_id": model_id, "step": 0}]}
+        },
+        ("POST", f"{API}/logged-models"): {"json": {"source_run_id": run, "name": "other"}},
+        ("PATCH", f"{API}/logged-models/{{model_id}}"): {"json": {"status": "READY"}},
+        ("PATCH", f"{API}/logged-models/{{model_id}}/tags"): {
+            "json": {"tags": [{"key": "k", "value": "v"}]}
+        },
+        ("POST", f"{API}/logged-models/{{model_id}}/params"): {
+            "json": {"params": [{"key": "k", "value": "v"}]}
+        },
+        ("POST", f"{API}/registered-models/create"): {"json": {"name": "stolen"}},
+        ("POST", f"{API}/model-versions/create"): {
+            "json": {"name": "sec-model", "source": f"models:/{model_id}"}
+        },
+        ("POST", f"{API}/registered-models/alias"): {
+            "json": {"name": "sec-model", "alias": "champion", "version": "1"}
+        },
+        ("DELETE", f"{API}/registered-models/alias"): {
+            "params": {"name": "sec-model", "alias": "challenger"}
+        },
+        ("PUT", "/api/2.0/mlflow-artifacts/artifacts/{path:path}"): {"content": b"notes"},
+    }
+    spec = dict(table[(method, path)])
+    spec["url"] = path.replace("{model_id}", model_id).replace(
+        "{path:path}", f"{seeded['experiment_id']}/{run}/artifacts/notes.txt"
+    )
+    return spec
+
+
+def test_every_mlflow_write_refuses_a_viewer(
+    served: Served, as_user: Callable[[str], None]
+) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+    from sklearn.dummy import DummyClassifier
+
+    as_user("alice")
+    experiment_id = mlflow.set_experiment("secured").experiment_id
+    with mlflow.start_run() as done:
+        info = mlflow.sklearn.log_model(DummyClassifier().fit([[0], [1]], [0, 1]), name="model")
+    mlflow.register_model(info.model_uri, "sec-model")
+    MlflowClient().set_registered_model_alias("sec-model", "challenger", "1")
+    open_run = MlflowClient().create_run(experiment_id)
+    seeded = {
+        "run_id": open_run.info.run_id,
+        "experiment_id": experiment_id,
+        "model_id": info.model_id,
+    }
+    writes = mlflow_writes()
+    assert len(writes) >= 18
+    missing = []
+    for write in writes:
+        try:
+            request_for(*write, seeded)
+        except KeyError:
+            missing.append(write)
+    assert not missing, f"add these MLflow writes to request_for() and check them: {missing}"
+
+    def state() -> Any:
+        client = MlflowClient()
+        run = client.get_run(open_run.info.run_id)
+        versions = client.search_model_versions("name = 'sec-model'")
+        return (
+            run.info.status,
+            run.data.params,
+            run.data.metrics,
+            run.data.tags,
+            len(run.inputs.dataset_inputs),
+            [(v.version, sorted(v.aliases)) for v in versions],
+            sorted(m.name for m in client.search_registered_models()),
+            [e.name for e in client.search_experiments()],
+            client.get_run(done.info.run_id).info.status,
+        )
+
+    before = state()
+    with served.http("victor") as http:
+        answers = {w: http.request(w[0], **request_for(*w, seeded)) for w in writes}
+    wrong = {w: (a.status_code, a.text[:200]) for w, a in answers.items() if a.status_code != 403}
+    assert not wrong, f"a viewer was not refused with 403: {wrong}"
+    assert all(a.json()["error_code"] == "PERMISSION_DENIED" for a in answers.values())
+    assert state() == before
+    with served.http("alice") as http:
+        events = http.get("/api/v1/audit/events", params={"limit": 500}).json()
+        assert http.get("/api/v1/audit/verify").json()["ok"] is True
+    refused = [e for e in events if e["action"] == "access.denied" and e["actor"] == "victor"]
+    assert len(refused) >= len(writes)
