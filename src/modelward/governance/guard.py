@@ -86,7 +86,7 @@ class PolicyGuard:
     def _local_check(self, uow: UnitOfWork, *, action: str, subject: str) -> None:
         if self.authenticated or not uow.governance.require_server():
             return
-        # the one write a local admin may still make is turning the setting on again
+        # a declared identity proves nothing once the workspace is governed through its server
         self.refuse(
             uow,
             PermissionDenied(LOCAL_WRITES_REFUSED, user=self.actor),
