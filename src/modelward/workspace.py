@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -44,13 +45,23 @@ def policy_path(settings: Settings, *, cwd: Path | None = None) -> Path | None:
     if settings.policy_file is not None:
         return Path(settings.policy_file)
     project = (cwd or Path.cwd()) / "modelward.yaml"
-    if not project.is_file():
+    try:
+        mtime = project.stat().st_mtime
+    except OSError:  # no project file
         return None
+    named = _named_policy_file(str(project), mtime)
+    return (project.parent / named) if named else None
+
+
+@lru_cache(maxsize=8)
+def _named_policy_file(project: str, mtime: float) -> str | None:
+    """The `policy_file` key of a project file, read again only when the file changes (a
+    guard is built per request: the project file is not parsed each time)."""
     import yaml
 
-    content = yaml.safe_load(project.read_text("utf-8")) or {}
+    content = yaml.safe_load(Path(project).read_text("utf-8")) or {}
     named = content.get("policy_file") if isinstance(content, dict) else None
-    return (project.parent / str(named)) if named else None
+    return str(named) if named else None
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -143,31 +154,47 @@ class Workspace:
     def protected_aliases(self) -> tuple[str, ...]:
         """Aliases whose moves are promotions: MODELWARD_PROTECTED_ALIASES if set (it replaces
         the list), else the policy file's `protected.aliases`, else `champion`."""
-        if self.settings.protected_aliases is not None:
-            return _split(self.settings.protected_aliases)
-        found = self.policies.protected_aliases
-        return found if found is not None else DEFAULT_PROTECTED_ALIASES
+        return self._protected(self.policies)[0]
 
     @property
     def protected_environments(self) -> tuple[str, ...]:
         """Environments whose deployments pass the gate: MODELWARD_PROTECTED_ENVIRONMENTS if
         set (it replaces the list), else the policy file's `protected.environments`, else
         production and prod."""
-        if self.settings.protected_environments is not None:
-            return _split(self.settings.protected_environments)
-        found = self.policies.protected_environments
-        return found if found is not None else DEFAULT_PROTECTED_ENVIRONMENTS
+        return self._protected(self.policies)[1]
+
+    def _protected(self, policies: PolicySet) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(aliases, environments): the setting if given, else the policies', else defaults."""
+        chosen = []
+        for setting, from_file, default in (
+            (
+                self.settings.protected_aliases,
+                policies.protected_aliases,
+                DEFAULT_PROTECTED_ALIASES,
+            ),
+            (
+                self.settings.protected_environments,
+                policies.protected_environments,
+                DEFAULT_PROTECTED_ENVIRONMENTS,
+            ),
+        ):
+            if setting is not None:
+                chosen.append(_split(setting))
+            else:
+                chosen.append(from_file if from_file is not None else default)
+        return chosen[0], chosen[1]
 
     def guard(self, actor: str, *, authenticated: bool) -> PolicyGuard:
         """The guard of one acting identity: `authenticated` when the server proved who it is
         (a token or a session), False for a local, declared identity."""
-        policies, digest = self._policies()
+        policies, digest = self._policies()  # one look at the policy file per guard
+        aliases, environments = self._protected(policies)
         return PolicyGuard(
             actor=actor,
             clock=self.clock,
             policies=policies,
-            protected_aliases=frozenset(self.protected_aliases),
-            protected_environments=frozenset(self.protected_environments),
+            protected_aliases=frozenset(aliases),
+            protected_environments=frozenset(environments),
             authenticated=authenticated,
             policy_hash=digest,
         )
@@ -178,3 +205,38 @@ class Workspace:
     def predictions_dir(self) -> Path:
         """Where prediction logs and labels are written and read."""
         return self.settings.resolved_predictions_dir()
+
+
+class OverWorkspace:
+    """What a face's backend reads through to its `workspace` (the local client's backend and
+    the server's platform both stand on one): settings, stores, clock, units of work."""
+
+    workspace: Workspace
+
+    @property
+    def settings(self) -> Settings:
+        return self.workspace.settings
+
+    @property
+    def engine(self) -> Engine:
+        return self.workspace.engine
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        return self.workspace.artifacts
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.workspace.clock
+
+    @clock.setter
+    def clock(self, value: Callable[[], datetime]) -> None:
+        self.workspace.clock = value  # tests move time
+
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work over the workspace's metadata store."""
+        return self.workspace.uow(read_only=read_only)
+
+    def now(self) -> datetime:
+        """The workspace clock."""
+        return self.workspace.now()

@@ -7,10 +7,6 @@ modelward token, the way an MLflow user would: MLFLOW_TRACKING_URI and MLFLOW_TR
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +15,8 @@ import httpx
 import pytest
 
 from modelward.config import Settings
-from modelward.server.inthread import free_port
 from tests.server.conftest import Team, make_team
+from tests.server_process import server_process
 
 pytest.importorskip("mlflow", reason="the compat extra (pip install '.[compat]') is not installed")
 
@@ -64,36 +60,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     policy.write_text(POLICY)
     settings = Settings(home=home, user="alice", policy_file=policy)
     team = make_team(settings)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELWARD_")}
-    env |= {"MODELWARD_HOME": str(home), "MODELWARD_POLICY_FILE": str(policy)}
-    log = open(home.parent / "server.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modelward.cli.main", "server", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/whoami", timeout=2).status_code in (401, 200):
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(Path(log.name).read_text(errors="replace")[-2000:])
-            time.sleep(0.2)
+    env = {"MODELWARD_POLICY_FILE": str(policy)}
+    with server_process(home, env=env) as url:
         yield Served(url, team, settings)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture

@@ -7,13 +7,8 @@ and a staging deployment. Attacks must leave it as it is: `snapshot` reads what 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,9 +16,9 @@ import pytest
 
 from modelward.client import Client
 from modelward.config import Settings
-from modelward.server.inthread import free_port
 from tests.builders import logged_model_run
 from tests.server.conftest import Team, make_team
+from tests.server_process import server_process
 
 
 @dataclass(frozen=True)
@@ -88,33 +83,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     home = tmp_path_factory.mktemp("security") / ".modelward"
     settings = Settings(home=home, user="alice", protected_environments="production")
     team, run_id = seed(settings)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODELWARD_")}
-    env |= {"MODELWARD_HOME": str(home), "MODELWARD_PROTECTED_ENVIRONMENTS": "production"}
-    log = open(home.parent / "server.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modelward.cli.main", "server", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v1/whoami", timeout=2).status_code in (401, 200):
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(Path(log.name).read_text(errors="replace")[-2000:])
-            time.sleep(0.2)
+    env = {"MODELWARD_PROTECTED_ENVIRONMENTS": "production"}
+    with server_process(home, env=env) as url:
         yield Served(url, team, settings, run_id)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()

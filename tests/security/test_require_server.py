@@ -54,3 +54,17 @@ def test_local_writes_are_refused_once_the_workspace_requires_its_server(
     assert forged.governance.require_server() is False
     for made in (admin, forged):
         made.close()
+
+
+def test_a_viewer_cannot_trigger_an_automatic_promotion(settings: Settings) -> None:
+    """Automatic promotion skips the promote permission, so asking for it needs the right to
+    request a review, locally as through the server (one rule, in the service)."""
+    make_team(settings)
+    alice = Client(settings.model_copy(update={"user": "alice"}))
+    alice.registry.register(logged_model_run(alice), name="credit-risk")
+    viewer = Client(settings.model_copy(update={"user": "victor", "protected_aliases": "champion"}))
+    with pytest.raises(PermissionDenied, match="request_review"):
+        viewer.governance.auto_promote("credit-risk", 1)
+    assert alice.registry.get_version("credit-risk", 1).aliases == ()
+    for made in (alice, viewer):
+        made.close()

@@ -31,7 +31,6 @@ from modelward.governance import card, data, service, tokens, trail, workspace_s
 from modelward.governance import inventory as inventory_service
 from modelward.governance import users as user_service
 from modelward.governance.audit_verify import VerifyResult
-from modelward.registry import service as registry_service
 from modelward.store.private import private_dir, write_private
 
 CHECKPOINT_FILE = "audit-checkpoints.json"
@@ -116,23 +115,9 @@ class GovernanceClient:
     def auto_promote(self, model: str, version: int) -> AliasEvent | None:
         """Promote to the first protected alias if the policy allows it automatically and the
         gate passes; None (nothing changed) otherwise."""
-        eligible = service.auto_promotion_eligible(
-            self._b.uow(read_only=True),
-            model=model,
-            version=version,
-            policies=self.policies,
-            now=self._b.now(),
-        )
-        if not eligible or not self.protected_aliases:
-            return None
-        return registry_service.set_alias(
-            self._b.uow(),
-            guard=self._b.guard(),
-            name=model,
-            alias=self.protected_aliases[0],
-            version=version,
-            reason="auto-promoted: low risk and the gate passed",
-            auto=True,
+        first = self.protected_aliases[0] if self.protected_aliases else None
+        return service.auto_promote(
+            self._b.uow(), guard=self._b.guard(), model=model, version=version, alias=first
         )
 
     def approve(self, model: str, version: int, *, role: str, comment: str = "") -> SignOff:

@@ -10,20 +10,14 @@ and changes go through the platform server, which authenticates every request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
-from sqlalchemy import Engine
-
 from modelward.config import Settings
-from modelward.domain.ports import Guard, UnitOfWork
-from modelward.store.artifacts import ArtifactStore
-from modelward.workspace import Workspace, utcnow
+from modelward.domain.ports import Guard
+from modelward.workspace import OverWorkspace, Workspace, utcnow
 
 __all__ = ["LocalBackend", "utcnow"]
 
 
-class LocalBackend:
+class LocalBackend(OverWorkspace):
     """A workspace and the declared acting user."""
 
     def __init__(self, workspace: Workspace, actor: str) -> None:
@@ -40,35 +34,9 @@ class LocalBackend:
         """
         return cls(Workspace.open(settings, create=create), settings.resolved_user())
 
-    @property
-    def settings(self) -> Settings:
-        return self.workspace.settings
-
-    @property
-    def engine(self) -> Engine:
-        return self.workspace.engine
-
-    @property
-    def artifacts(self) -> ArtifactStore:
-        return self.workspace.artifacts
-
-    @property
-    def clock(self) -> Callable[[], datetime]:
-        return self.workspace.clock
-
-    @clock.setter
-    def clock(self, value: Callable[[], datetime]) -> None:
-        self.workspace.clock = value
-
-    def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        return self.workspace.uow(read_only=read_only)
-
     def guard(self) -> Guard:
         """The checks every write passes, for the declared (unauthenticated) local user."""
         return self.workspace.guard(self.actor, authenticated=False)
-
-    def now(self) -> datetime:
-        return self.workspace.now()
 
     def close(self) -> None:
         self.workspace.close()

@@ -30,11 +30,12 @@ from modelward.domain.policy import (
     evaluate_gate,
 )
 from modelward.domain.ports import Guard, UnitOfWork
-from modelward.domain.registry import ModelVersion
+from modelward.domain.registry import AliasEvent, ModelVersion
 from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, PolicyViolation
 from modelward.governance.access import roles_of
+from modelward.registry import service as registry
 
 
 def _event(
@@ -334,3 +335,32 @@ def auto_promotion_eligible(
             uow, target, policies=policies, now=now, monitoring_configured=None
         )
     return policy.auto_promote and decision.allowed
+
+
+def auto_promote(
+    uow: UnitOfWork, *, guard: Guard, model: str, version: int, alias: str | None
+) -> AliasEvent | None:
+    """Move `alias` (the workspace's first protected alias; None: there is none) to MODEL
+    VERSION when its policy allows automatic promotion and the gate passes, as part of asking
+    for a review; None when nothing moved.
+
+    Raises:
+        PermissionDenied: the actor may not request a review.
+        NotFound: no such version.
+    """
+    with uow:  # permission first: a caller without it learns nothing about eligibility
+        guard.require(uow, Action.REQUEST_REVIEW, subject=f"{model}/{version}")
+    if alias is None:
+        return None
+    policies, now = guard.policies, guard.now()
+    if not auto_promotion_eligible(uow, model=model, version=version, policies=policies, now=now):
+        return None
+    return registry.set_alias(
+        uow,
+        guard=guard,
+        name=model,
+        alias=alias,
+        version=version,
+        reason="auto-promoted: low risk and the gate passed",
+        auto=True,
+    )

@@ -12,7 +12,6 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
-from sqlalchemy import Engine
 
-from modelward.config import Settings
 from modelward.domain.policy import PolicySet
 from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.tokens import ApiToken, hash_token
@@ -33,14 +30,14 @@ from modelward.store import predictions
 from modelward.store.artifacts import ArtifactStore
 from modelward.store.prediction_log import ParquetPredictionLog
 from modelward.store.private import private_dir, write_private
-from modelward.workspace import Workspace
+from modelward.workspace import OverWorkspace, Workspace
 
 TOKEN_CACHE_SECONDS = 5.0
 CHECKPOINT_FILE = "audit-checkpoints.json"  # the workspace file of checkpoint addresses
 
 
 @dataclass
-class Platform:
+class Platform(OverWorkspace):
     """Everything built once per server process: the workspace (from the composition root)
     and the secret that signs UI sessions."""
 
@@ -48,29 +45,6 @@ class Platform:
     secret: bytes
     _tokens: dict[str, tuple[ApiToken, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def settings(self) -> Settings:
-        return self.workspace.settings
-
-    @property
-    def engine(self) -> Engine:
-        return self.workspace.engine
-
-    @property
-    def artifacts(self) -> ArtifactStore:
-        return self.workspace.artifacts
-
-    @property
-    def clock(self) -> Callable[[], datetime]:
-        return self.workspace.clock
-
-    @clock.setter
-    def clock(self, value: Callable[[], datetime]) -> None:
-        self.workspace.clock = value  # tests move time
-
-    def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        return self.workspace.uow(read_only=read_only)
 
     @property
     def policies(self) -> PolicySet:

@@ -10,12 +10,10 @@ from pydantic import BaseModel
 
 from modelward.domain.gate import GateDecision
 from modelward.domain.governance import ColumnTag
-from modelward.domain.roles import Action
 from modelward.governance import assessment as risk
 from modelward.governance import card, data, queue, service
 from modelward.governance import inventory as inventory_service
 from modelward.governance.policies import dump_policies
-from modelward.registry import service as registry
 from modelward.schemas import domain as wire
 from modelward.schemas.core import AliasEventOut
 from modelward.schemas.ops import (
@@ -114,21 +112,11 @@ def request_review(model: str, version: VersionPath, body: ReviewIn, ctx: CtxDep
 
 def auto_promote(ctx: Ctx, model: str, version: int) -> AliasEventOut | None:
     """Move the first protected alias when the policy allows it and the gate passes."""
-    eligible = service.auto_promotion_eligible(
-        ctx.uow(read_only=True), model=model, version=version, policies=ctx.policies, now=ctx.now()
+    first = ctx.protected[0] if ctx.protected else None
+    event = service.auto_promote(
+        ctx.uow(), guard=ctx.guard(), model=model, version=version, alias=first
     )
-    if not eligible or not ctx.protected:
-        return None
-    event = registry.set_alias(
-        ctx.uow(),
-        guard=ctx.guard(),
-        name=model,
-        alias=ctx.protected[0],
-        version=version,
-        reason="auto-promoted: low risk and the gate passed",
-        auto=True,
-    )
-    return AliasEventOut.model_validate(event)
+    return AliasEventOut.model_validate(event) if event is not None else None
 
 
 @router.post("/models/{model}/versions/{version}/sign-offs", status_code=201)
@@ -239,9 +227,6 @@ def check_promotion(model: str, version: VersionPath, ctx: CtxDep) -> dict[str, 
 def auto_promote_version(model: str, version: VersionPath, ctx: CtxDep) -> AutoPromotedOut:
     """Promote to the first protected alias when the policy allows it automatically and the
     gate passes (needs request_review); `event` is null when nothing moved."""
-    guard, uow = ctx.guard(), ctx.uow()
-    with uow:  # permission first: a viewer learns nothing about eligibility
-        guard.require(uow, Action.REQUEST_REVIEW, subject=f"{model}/{version}")
     return AutoPromotedOut(event=auto_promote(ctx, model, version))
 
 
