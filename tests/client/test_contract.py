@@ -208,6 +208,7 @@ def tracking_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
         "run": norm(t.get_run(runs[1])),
         "model_ref": norm(model_ref),
         "notes": norm(notes),
+        "notes_bytes": t.read_artifact(runs[1], "notes.txt").decode(),
         "dataset": norm(out["dataset"]),
         "history": norm(t.metric_history(runs[0], "loss")),
         "search": [r.name for r in t.search_runs(filter="metrics.auc > 0.75")],

@@ -31,7 +31,7 @@ from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metri
 from modelward.registry import card
 from modelward.registry import service as registry_service
 from modelward.registry.flavors import LoadedModel
-from modelward.tracking import capture
+from modelward.tracking import capture, uploads
 from modelward.tracking import service as tracking_service
 
 if TYPE_CHECKING:
@@ -184,6 +184,10 @@ class TrackingClient:
             path=path,
             data=data,
         )
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        ref = uploads.run_artifact(self._b.uow(read_only=True), run_id=run_id, path=path)
+        return self._b.artifacts.get_bytes(ref.sha256)
 
     def diff_runs(self, run_a: str, run_b: str) -> tracking_service.RunDiff:
         return tracking_service.diff_runs(self._b.uow(read_only=True), run_a=run_a, run_b=run_b)

@@ -194,6 +194,10 @@ class TrackingAPI(Protocol):
         """Store bytes as a run artifact at `path`."""
         ...
 
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        """The bytes of a run's artifact at `path`, verified against their recorded hash."""
+        ...
+
     def diff_runs(self, run_a: str, run_b: str) -> RunDiff:
         """Two runs side by side."""
         ...

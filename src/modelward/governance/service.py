@@ -276,6 +276,19 @@ class GovernanceStatus:
     decision: GateDecision
     stage: Stage
 
+    def _repr_html_(self) -> str:
+        """The gate checklist as a table for notebooks."""
+        from modelward.domain import display
+
+        verdict = "gate met" if self.decision.allowed else "blocked"
+        rows = [(display.mark(i.met), i.name, i.detail) for i in self.decision.items]
+        return display.table(
+            f"{self.model} v{self.version}: {verdict}",
+            rows,
+            header=("", "item", "detail"),
+            subtitle=f"risk level {self.level or 'not assessed'}, stage {self.stage}",
+        )
+
 
 def version_facts(
     uow: UnitOfWork, version: ModelVersion, *, protected: Collection[str]
