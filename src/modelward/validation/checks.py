@@ -239,6 +239,7 @@ def _fairness(outputs: Outputs, groups: pd.DataFrame, config: ValidationConfig) 
     return check_fairness(
         outputs,
         sensitive_features=groups,
+        favourable_label=config.favourable_label,
         max_demographic_parity_difference=config.max_demographic_parity_difference,
         min_four_fifths_ratio=config.min_four_fifths_ratio,
         max_equalized_odds_difference=config.max_equalized_odds_difference,

@@ -35,6 +35,7 @@ _KINDS = {
     "slice_max_levels": "count",
     "slices": "queries",
     "slice_features": "names?",
+    "favourable_label": "any",
     "max_demographic_parity_difference": "probability",
     "min_four_fifths_ratio": "probability",
     "max_equalized_odds_difference": "probability",
@@ -83,6 +84,10 @@ class ValidationConfig:
             housing == 'rent'`` (the grammar of `modelward.domain.expr`; parsed when the
             config is built, never evaluated as code).
         slice_features: Columns to slice by; default every column but the target.
+        favourable_label: The decision a person wants (a loan granted: ``0`` when the model
+            predicts default as ``1``). Fairness compares the rate of *favourable* decisions
+            between groups, so the four-fifths rule names the groups that receive the good
+            outcome less often. Default: the positive class (right when 1 means "selected").
         max_demographic_parity_difference: Largest selection-rate gap between groups (0.1).
         min_four_fifths_ratio: Smallest selection-rate ratio between groups (0.8).
         max_equalized_odds_difference: Largest TPR or FPR gap between groups (0.1).
@@ -118,6 +123,7 @@ class ValidationConfig:
     slice_max_levels: int = 50
     slices: Mapping[str, str] = field(default_factory=dict)
     slice_features: tuple[str, ...] | None = None
+    favourable_label: Any = None
     max_demographic_parity_difference: float = 0.1
     min_four_fifths_ratio: float = 0.8
     max_equalized_odds_difference: float = 0.1
