@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import EXIT_POLICY_VIOLATION, exit_on_domain_error
@@ -133,7 +134,7 @@ def status(ctx: typer.Context, model: str, version: int, json_out: JsonOpt = Fal
         console().print(f"[bold]{model} v{version}[/bold]: risk {level}, stage {found.stage.value}")
         for item in found.decision.items:
             mark = "[green]\\[x][/green]" if item.met else "[red]\\[ ][/red]"
-            console().print(f"{mark} {item.name}: {item.detail}")
+            console().print(f"{mark} {escape(item.name)}: {escape(item.detail)}")
         verdict = "may be promoted" if found.decision.allowed else "may not be promoted yet"
         console().print(f"{model} v{version} {verdict}.")
     if not found.decision.allowed:

@@ -33,7 +33,7 @@ from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.registry import AliasEvent, ModelVersion
 from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
-from modelward.errors import InvalidInput, PolicyViolation
+from modelward.errors import Conflict, InvalidInput, PolicyViolation
 from modelward.governance.access import roles_of
 from modelward.registry import service as registry
 
@@ -65,11 +65,18 @@ def request_review(
     Raises:
         NotFound: no such version.
         PermissionDenied: the actor may not request a review.
+        Conflict: the version has no validation report yet.
     """
     actor, now = guard.actor, guard.now()
     request = ReviewRequest(model, version, actor, now, comment)
     with uow:
         guard.require(uow, Action.REQUEST_REVIEW)
+        uow.registry.get_version(model, version)
+        if not uow.validation.list_reports(model, version):
+            raise Conflict(
+                f"{model} v{version} has no validation report yet: reviewers would have nothing"
+                f" to judge. Run 'modelward validate models:/{model}/{version} --data FILE' first."
+            )
         uow.governance.save_review_request(request)
         uow.audit.append(
             _event(
@@ -107,7 +114,8 @@ def record_sign_off(
         PermissionDenied: the actor does not hold `role`, the role may not approve, or the
             actor registered the version or ran the run that trained it (unless the policy
             allows authors to approve).
-        Conflict: the actor already gave the same decision in that role on the same report.
+        Conflict: the actor already gave the same decision in that role on the same report,
+            or approves a version with no evidence report.
     """
     policies, actor, now = guard.policies, guard.actor, guard.now()
     policies.permissions.check_role(role)
@@ -119,6 +127,12 @@ def record_sign_off(
         policy = policies.for_assessment(uow.governance.find_assessment(model))
         # Bound to the report the gate relies on now: a newer report needs a new sign-off.
         evidence = _evidence(uow, policy, model, version)[0]
+        if evidence is None and new.decision == Decision.APPROVE:
+            raise Conflict(
+                f"{model} v{version} has no validation report an approval could rest on"
+                f" (stored by {', '.join(policy.evidence_roles) or 'anyone'}). Validate it"
+                " first; a rejection needs no report."
+            )
         new = replace(new, evidence_sha256=evidence.sha256 if evidence else None)
         check_sign_off(
             new,

@@ -36,6 +36,7 @@ from modelward.validation.metrics import (
     roc_section,
 )
 from modelward.validation.robustness import check_robustness
+from modelward.validation.scorecard import check_scorecard
 from modelward.validation.slices import check_slices, parse_slice_queries
 
 PROBABILITY_METRICS = frozenset({"roc_auc", "pr_auc", "log_loss", "brier"})
@@ -139,6 +140,10 @@ def evaluate(
     )
     part = Part(warnings=list(warnings))
     part.extend(_performance(outputs, config, custom))
+    if config.scorecard and outputs.binary:
+        part.extend(
+            check_scorecard(outputs, bands=config.score_bands, confidence=config.confidence)
+        )
     part.extend(_slices(outputs, frame, target, config, slice_queries))
     if sensitive:
         part.extend(_fairness(outputs, frame[list(sensitive)], config))

@@ -41,6 +41,8 @@ _KINDS = {
     "max_equalized_odds_difference": "probability",
     "fairness_intersections": "bool",
     "fairness_min_group_size": "count",
+    "scorecard": "bool",
+    "score_bands": "count",
     "explain": "bool",
     "importance_top_k": "count",
     "importance_repeats": "count",
@@ -91,6 +93,9 @@ class ValidationConfig:
         max_demographic_parity_difference: Largest selection-rate gap between groups (0.1).
         min_four_fifths_ratio: Smallest selection-rate ratio between groups (0.8).
         max_equalized_odds_difference: Largest TPR or FPR gap between groups (0.1).
+        scorecard: Gini, KS, score bands with lift/gains and a calibration test per band, for
+            binary classifiers with probabilities (on).
+        score_bands: Number of score bands, by rank (10).
         fairness_intersections: Also check the intersection of all sensitive attributes.
         fairness_min_group_size: Smaller groups raise a warning (30).
         explain: Compute permutation importance, partial dependence and SHAP.
@@ -129,6 +134,8 @@ class ValidationConfig:
     max_equalized_odds_difference: float = 0.1
     fairness_intersections: bool = True
     fairness_min_group_size: int = 30
+    scorecard: bool = True
+    score_bands: int = 10
     explain: bool = True
     importance_top_k: int = 5
     importance_repeats: int = 5
