@@ -125,6 +125,7 @@ class GateItemOut(BaseModel):
     name: str
     met: bool
     detail: str
+    waiver_id: int | None = None  # met only because this waiver is active
 
 
 class StatusOut(BaseModel):
