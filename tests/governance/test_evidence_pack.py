@@ -78,9 +78,7 @@ def rezip(files: dict[str, bytes], *, fix_manifest: bool) -> bytes:
     return buffer.getvalue()
 
 
-def test_the_pack_holds_every_part_and_verifies(
-    team: Client, clock: Clock, tmp_path: Path
-) -> None:
+def test_the_pack_holds_every_part_and_verifies(team: Client, clock: Clock, tmp_path: Path) -> None:
     model, number = promoted(team, clock)
     out = tmp_path / "pack.zip"
     pack = team.evidence.pack(model, number, out)
@@ -174,7 +172,9 @@ def test_a_changed_file_fails_naming_it(team: Client, clock: Clock, tmp_path: Pa
     check = verify_pack(out)
     assert not check.ok
     assert check.message.startswith("File parts/findings.json was changed")
-    assert any("parts/extra.txt is in the pack but not in the manifest" in p for p in check.problems)
+    assert any(
+        "parts/extra.txt is in the pack but not in the manifest" in p for p in check.problems
+    )
 
 
 def test_a_pack_without_checkpoint_is_not_anchored(team: Client, tmp_path: Path) -> None:

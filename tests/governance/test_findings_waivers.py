@@ -90,7 +90,9 @@ def test_a_medium_finding_does_not_block(team: Client, clock: Clock) -> None:
     finding(team, version, clock, severity="medium")
     decision = team.governance.status(version.model, version.version).decision
     assert decision.allowed
-    assert "1 open of lower severity" in next(i for i in decision.items if i.name == "findings").detail
+    assert (
+        "1 open of lower severity" in next(i for i in decision.items if i.name == "findings").detail
+    )
 
 
 def test_a_waiver_passes_one_item_until_it_expires(team: Client, clock: Clock) -> None:
