@@ -161,8 +161,8 @@ def update_finding(
             field="resolution",
         )
     with uow:
+        guard.require(uow, Action.RECORD_FINDING, subject=f"finding {finding_id}")
         old = uow.findings.get_finding(finding_id)
-        guard.require(uow, Action.RECORD_FINDING, subject=f"{old.model}/{old.version}")
         new = replace(
             old,
             status=new_status or old.status,
@@ -266,9 +266,9 @@ def approve_waiver(uow: UnitOfWork, *, guard: Guard, waiver_id: int, comment: st
     """
     now = guard.now()
     with uow:
+        guard.require(uow, Action.APPROVE, Action.RECORD_FINDING, subject=f"waiver {waiver_id}")
         waiver = uow.findings.get_waiver(waiver_id)
         subject = f"{waiver.model}/{waiver.version}"
-        guard.require(uow, Action.APPROVE, Action.RECORD_FINDING, subject=subject)
         target = uow.registry.get_version(waiver.model, waiver.version)
         try:
             check_waiver_approval(
@@ -317,9 +317,13 @@ def revoke_waiver(uow: UnitOfWork, *, guard: Guard, waiver_id: int, reason: str)
         raise InvalidInput("Say why the waiver is revoked.", field="reason")
     now = guard.now()
     with uow:
+        subject = f"waiver {waiver_id}"
+        # whoever could have asked for a waiver may try; only its requester without more
+        guard.require(
+            uow, Action.REQUEST_REVIEW, Action.APPROVE, Action.RECORD_FINDING, subject=subject
+        )
         waiver = uow.findings.get_waiver(waiver_id)
         if waiver.requested_by != guard.actor:
-            subject = f"{waiver.model}/{waiver.version}"
             guard.require(uow, Action.APPROVE, Action.RECORD_FINDING, subject=subject)
         if waiver.revoked:
             raise Conflict(f"Waiver {waiver_id} is already revoked.")
