@@ -18,8 +18,8 @@ from modelward.client import (
 )
 from modelward.client.deploy import DeploymentClient
 from modelward.client.evidence import EvidenceClient
-from modelward.client.http_evidence import HttpEvidenceClient
 from modelward.client.governance import GovernanceClient
+from modelward.client.http_evidence import HttpEvidenceClient
 from modelward.client.monitoring import MonitoringClient
 from modelward.client.validation import ValidationClient
 
