@@ -206,3 +206,8 @@ def test_alerts_for_overdue_findings_and_expiring_waivers(team: Client, clock: C
     assert sorted(kinds) == [("finding_overdue", 1), ("waiver_expiring", asked.id)]
     assert team.evidence.alerts(within_days=5)[0].kind == "finding_overdue"
     assert [f.id for f in team.evidence.findings(open_only=True)] == [1]
+    row = team.governance.inventory()[0]
+    assert (row.open_findings, row.overdue_findings, row.active_waivers) == (1, 1, 1)
+    assert row.overdue and [r.model for r in team.governance.inventory(overdue=True)] == [
+        version.model
+    ]

@@ -51,6 +51,12 @@ def test_findings_and_waivers_over_rest(api: Any) -> None:
     )  # fmt: skip
     assert asked.status_code == 201, asked.text
     waiver = asked.json()["id"]
+    rows = client.get("/api/v1/governance/inventory", headers=rita).json()["items"]
+    assert rows[0]["open_findings"] == 1 and rows[0]["active_waivers"] == 0
+    sign_in(client, "rita", team.tokens["rita"])
+    queue = client.get("/queue").text
+    assert 'data-testid="waiver-queue"' in queue and "modelward governance waive approve" in queue
+    client.cookies.clear()
     mine = client.post(f"/api/v1/governance/waivers/{waiver}/approve", json={}, headers=alice)
     assert mine.status_code == 403 and "may not approve it" in mine.text
     done = client.post(f"/api/v1/governance/waivers/{waiver}/approve", json={}, headers=rita)

@@ -29,7 +29,7 @@ from modelward.domain.findings import (
     parse_status,
 )
 from modelward.domain.ports import Guard, UnitOfWork
-from modelward.domain.roles import Action
+from modelward.domain.roles import Action, Permissions
 from modelward.errors import Conflict, InvalidInput, ModelwardError, PermissionDenied
 from modelward.governance import service
 from modelward.governance.access import roles_of
@@ -368,3 +368,21 @@ def alerts(
         found = uow.findings.list_findings(model=model, open_only=True)
         waivers = uow.findings.list_waivers(model=model)
     return governance_alerts(found, waivers, now, within=within)
+
+
+def waiting_for(
+    uow: UnitOfWork, *, actor: str, permissions: Permissions, now: datetime
+) -> tuple[list[Waiver], list[Finding]]:
+    """What waits for `actor` (the review queue): requested waivers naming a role they hold
+    that they did not ask for, and open findings they own, overdue ones first."""
+    with uow:
+        held = set(roles_of(uow, actor, permissions))
+        waivers = [
+            w
+            for w in uow.findings.list_waivers()
+            if w.state(now).value == "requested"
+            and w.approver_role in held
+            and w.requested_by != actor
+        ]
+        mine = [f for f in uow.findings.list_findings(open_only=True) if f.owner == actor]
+    return waivers, sorted(mine, key=lambda f: (not f.is_overdue(now), f.due_at))

@@ -157,6 +157,9 @@ class InventoryRowOut(BaseModel):
     assessment_overdue: bool
     retraining_due: bool
     overdue: bool
+    open_findings: int = 0
+    overdue_findings: int = 0
+    active_waivers: int = 0
 
 
 class InventoryPageOut(PageOut):

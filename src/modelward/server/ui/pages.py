@@ -240,4 +240,14 @@ def review_queue(request: Request, ctx: CtxDep) -> HTMLResponse:
     items = queue.review_queue(
         ctx.uow(read_only=True), actor=ctx.actor, policies=ctx.policies, protected=ctx.protected
     )
-    return render(request, "queue.html", ctx, items=items)
+    from modelward.governance import findings as findings_service
+
+    waivers, owned = findings_service.waiting_for(
+        ctx.uow(read_only=True),
+        actor=ctx.actor,
+        permissions=ctx.policies.permissions,
+        now=ctx.now(),
+    )
+    return render(
+        request, "queue.html", ctx, items=items, waivers=waivers, owned=owned, now=ctx.now()
+    )
