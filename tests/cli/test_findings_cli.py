@@ -79,6 +79,10 @@ def test_findings_waivers_and_the_gate(home: Path) -> None:
     assert code == 0 and json.loads(out)[0]["title"] == "Thin files"
     code, out, _ = invoke(home, "governance", "findings", "alerts", "--within-days", "30")
     assert code == 0 and "waiver_expiring: waiver 1 of 'findings'" in out
+    code, _, _ = invoke(home, "governance", "findings", "alerts", "--within-days", "30", "--check")
+    assert code == 10
+    code, _, _ = invoke(home, "governance", "findings", "alerts", "--within-days", "1", "--check")
+    assert code == 0
     code, out, _ = invoke(home, "governance", "waive", "revoke", "1", "--reason", "not in place")
     assert code == 0 and "revoked" in out
     code, _, _ = invoke(home, "governance", "status", "credit-risk", "1")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from modelward.cli.env import env_of
-from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.errors import EXIT_CHECKS_FAILED, exit_on_domain_error
 from modelward.cli.output import fmt_time, print_json, table
 from modelward.cli.timeparse import parse_when
 
@@ -127,6 +127,9 @@ def alerts(
     ctx: typer.Context,
     model: ModelArg = None,
     within_days: Annotated[int, typer.Option(help="Warn of waivers expiring this soon.")] = 14,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 10 when there is an alert (for cron).")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Overdue findings and waivers about to expire."""
@@ -134,11 +137,13 @@ def alerts(
         found = env_of(ctx).client.evidence.alerts(model, within_days=within_days)
     if json_out:
         print_json(found)
-        return
-    if not found:
-        typer.echo("No overdue finding and no waiver about to expire.")
-    for alert in found:
-        typer.echo(f"{alert.kind}: {alert.message}")
+    else:
+        if not found:
+            typer.echo("No overdue finding and no waiver about to expire.")
+        for alert in found:
+            typer.echo(f"{alert.kind}: {alert.message}")
+    if check and found:
+        raise typer.Exit(EXIT_CHECKS_FAILED)
 
 
 @waive_app.command("request")
