@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import io
 import json
+import zipfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +25,7 @@ from modelward.domain.policy import PolicySet, policy_as_dict
 from modelward.domain.ports import ArtifactStore, UnitOfWork
 from modelward.domain.registry import ModelVersion
 from modelward.domain.regulatory import PARTS, coverage_index
-from modelward.errors import IntegrityViolation, NotFound
+from modelward.errors import IntegrityViolation, InvalidInput, NotFound
 from modelward.governance import card, service
 from modelward.governance.audit_verify import event_record
 from modelward.governance.pack_format import (
@@ -355,9 +357,6 @@ def _finish(
 
 
 def _manifest_digest(data: bytes) -> str:
-    import io
-    import zipfile
-
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return sha256(archive.read("manifest.json"))
 
@@ -368,11 +367,6 @@ def read_pack(data: bytes) -> EvidencePack:
     Raises:
         InvalidInput: not an evidence pack.
     """
-    import io
-    import zipfile
-
-    from modelward.errors import InvalidInput
-
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             index = json.loads(archive.read("index.json"))

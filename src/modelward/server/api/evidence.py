@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -128,8 +129,6 @@ def governance_alerts(
     within_days: Annotated[int, Query(ge=0, le=3650)] = 14,
 ) -> Any:
     """Overdue findings and waivers expiring within `within_days`."""
-    from datetime import timedelta
-
     found = service.alerts(
         ctx.uow(read_only=True), now=ctx.now(), model=model, within=timedelta(days=within_days)
     )
