@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import EXIT_POLICY_VIOLATION, exit_on_domain_error
+from modelward.cli.findings import evidence, findings_app, waive_app
 from modelward.cli.output import console, fmt_time, print_json, table
 from modelward.errors import InvalidInput
 
@@ -19,6 +20,9 @@ governance_app = typer.Typer(
 )
 policy_app = typer.Typer(help="The risk-tiered policies in force.", no_args_is_help=True)
 governance_app.add_typer(policy_app, name="policy")
+governance_app.add_typer(findings_app, name="findings")
+governance_app.add_typer(waive_app, name="waive")
+governance_app.command("evidence")(evidence)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from modelward.client.contract import (
     BackendAPI,
     DeploymentsAPI,
+    EvidenceAPI,
     GovernanceAPI,
     MonitoringAPI,
     RegistryAPI,
@@ -20,6 +21,7 @@ from modelward.client.contract import (
     ValidationAPI,
 )
 from modelward.client.deploy import DeploymentClient
+from modelward.client.evidence import EvidenceClient
 from modelward.client.governance import GovernanceClient
 from modelward.client.local import LocalBackend
 from modelward.client.monitoring import MonitoringClient
@@ -294,6 +296,7 @@ class Client:
     deployments: DeploymentsAPI
     governance: GovernanceAPI
     monitoring: MonitoringAPI
+    evidence: EvidenceAPI
 
     def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
         self.settings = settings or Settings()
@@ -311,9 +314,16 @@ class Client:
         self.deployments = DeploymentClient(backend)
         self.governance = GovernanceClient(backend)
         self.monitoring = MonitoringClient(backend)
+        self.evidence = EvidenceClient(backend)
 
     def _open_remote(self) -> None:
-        from modelward.client import http, http_governance, http_monitoring, http_ops
+        from modelward.client import (
+            http,
+            http_evidence,
+            http_governance,
+            http_monitoring,
+            http_ops,
+        )
 
         backend = http.HttpBackend(self.settings)
         governance = http_governance.HttpGovernanceClient(backend)
@@ -324,6 +334,7 @@ class Client:
         self.deployments = http_ops.HttpDeploymentClient(backend)
         self.governance = governance
         self.monitoring = http_monitoring.HttpMonitoringClient(backend, governance)
+        self.evidence = http_evidence.HttpEvidenceClient(backend)
 
     @property
     def actor(self) -> str:

@@ -150,6 +150,7 @@ class GateItem:
     name: str
     met: bool
     detail: str
+    waiver_id: int | None = None  # met only because this waiver is active (findings.py)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any, Protocol, Self
 
 from modelward.domain.audit import AuditEvent, MalformedEvent
 from modelward.domain.deployment import Deployment, DeploymentConfig
+from modelward.domain.findings import Finding, Waiver
 from modelward.domain.governance import (
     CheckpointRecord,
     ColumnTag,
@@ -380,6 +381,44 @@ class MonitoringRepo(Protocol):
         ...
 
 
+class FindingsRepo(Protocol):
+    """Validation findings on versions and waivers of gate items (`domain/findings.py`)."""
+
+    def save_finding(self, finding: Finding) -> int:
+        """Insert; returns its id. Raises NotFound for an unknown version."""
+        ...
+
+    def get_finding(self, finding_id: int) -> Finding:
+        """Raises NotFound naming the finding."""
+        ...
+
+    def update_finding(self, finding: Finding) -> None:
+        """Store severity, owner, due date, status, resolution and who changed it."""
+        ...
+
+    def list_findings(
+        self, *, model: str | None = None, version: int | None = None, open_only: bool = False
+    ) -> list[Finding]:
+        """Oldest first; every model's when `model` is None."""
+        ...
+
+    def save_waiver(self, waiver: Waiver) -> int:
+        """Insert a requested waiver; returns its id. Raises NotFound for an unknown version."""
+        ...
+
+    def get_waiver(self, waiver_id: int) -> Waiver:
+        """Raises NotFound naming the waiver."""
+        ...
+
+    def update_waiver(self, waiver: Waiver) -> None:
+        """Store its approval or revocation."""
+        ...
+
+    def list_waivers(self, *, model: str | None = None, version: int | None = None) -> list[Waiver]:
+        """Oldest first; every model's when `model` is None."""
+        ...
+
+
 class AuditLog(Protocol):
     """Append-only: no update, no delete."""
 
@@ -485,6 +524,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenRepo: ...
+
+    @property
+    def findings(self) -> FindingsRepo: ...
 
     def __enter__(self) -> Self: ...
 

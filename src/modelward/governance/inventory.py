@@ -8,9 +8,10 @@ queries whatever the number of models); stages and due dates are derived here in
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from modelward.domain.findings import Finding, Waiver
 from modelward.domain.governance import ModelFacts, Stage, derive_stage, rejected, sign_offs_met
 from modelward.domain.policy import PolicySet, retraining_due
 from modelward.domain.ports import UnitOfWork
@@ -38,11 +39,16 @@ class InventoryRow:
     rejected: bool
     assessment_overdue: bool
     retraining_due: bool
+    # findings and waivers of any of the model's versions (domain/findings.py)
+    open_findings: int = 0
+    overdue_findings: int = 0
+    active_waivers: int = 0
 
     @property
     def overdue(self) -> bool:
-        """The assessment expired or the production version is due for retraining."""
-        return self.assessment_overdue or self.retraining_due
+        """The assessment expired, the production version is due for retraining, or a
+        finding is past its due date."""
+        return self.assessment_overdue or self.retraining_due or self.overdue_findings > 0
 
 
 def _row(
@@ -78,6 +84,25 @@ def _row(
     )
 
 
+def _with_assurance(
+    rows: list[InventoryRow], findings: list[Finding], waivers: list[Waiver], now: datetime
+) -> list[InventoryRow]:
+    """Rows with their models' open and overdue findings and active waivers counted."""
+    counts: dict[str, list[int]] = {}
+    for found in findings:
+        entry = counts.setdefault(found.model, [0, 0, 0])
+        entry[0] += found.is_open()
+        entry[1] += found.is_overdue(now)
+    for waiver in waivers:
+        counts.setdefault(waiver.model, [0, 0, 0])[2] += waiver.is_active(now)
+    return [
+        replace(row, open_findings=c[0], overdue_findings=c[1], active_waivers=c[2])
+        if (c := counts.get(row.model))
+        else row
+        for row in rows
+    ]
+
+
 def _check_filters(risk: str | None, stage: str | None) -> None:
     levels = [level.value for level in RiskLevel] + [UNASSESSED]
     if risk is not None and risk not in levels:
@@ -109,7 +134,10 @@ def inventory(
     _check_filters(risk, stage)
     with uow:
         facts = uow.governance.inventory_facts(protected=list(protected))
+        findings = uow.findings.list_findings(open_only=True)
+        waivers = uow.findings.list_waivers()
     rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
+    rows = _with_assurance(rows, findings, waivers, now)
     needle = search.lower() if search else None
     return [
         row
@@ -153,8 +181,10 @@ def inventory_page(
                 search=search, owner=owner, offset=offset, limit=limit
             )
             facts = uow.governance.inventory_facts(protected=list(protected), names=names)
+            findings = uow.findings.list_findings(open_only=True)
+            waivers = uow.findings.list_waivers()
         rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
-        return rows, total
+        return _with_assurance(rows, findings, waivers, now), total
     rows = inventory(
         uow,
         policies=policies,

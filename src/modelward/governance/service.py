@@ -245,8 +245,23 @@ def _decide(
         monitoring_configured=monitoring_configured,
         newest_report=newest,
         authors=_authors(uow, version),
+        findings=uow.findings.list_findings(model=name, version=number),
+        waivers=uow.findings.list_waivers(model=name, version=number),
     )
     return policy, decision
+
+
+def decide(
+    uow: UnitOfWork, version: ModelVersion, *, policies: PolicySet, now: datetime
+) -> tuple[Policy, GateDecision]:
+    """The policy and gate decision of `version` (an alias move's gate), inside an open unit
+    of work; never raises for unmet items."""
+    return _decide(uow, version, policies=policies, now=now, monitoring_configured=None)
+
+
+def authors_of(uow: UnitOfWork, version: ModelVersion) -> tuple[str, ...]:
+    """Who registered `version` and who trained it, inside an open unit of work."""
+    return _authors(uow, version)
 
 
 def check_promotion(

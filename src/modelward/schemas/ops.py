@@ -125,6 +125,7 @@ class GateItemOut(BaseModel):
     name: str
     met: bool
     detail: str
+    waiver_id: int | None = None  # met only because this waiver is active
 
 
 class StatusOut(BaseModel):
@@ -156,6 +157,9 @@ class InventoryRowOut(BaseModel):
     assessment_overdue: bool
     retraining_due: bool
     overdue: bool
+    open_findings: int = 0
+    overdue_findings: int = 0
+    active_waivers: int = 0
 
 
 class InventoryPageOut(PageOut):

@@ -185,7 +185,22 @@ def model_page(request: Request, name: str, ctx: CtxDep, message: str = "") -> H
         protected=ctx.protected,
         now=ctx.now(),
     )
-    return render(request, "model.html", ctx, o=found, message=message)
+    return render(request, "model.html", ctx, o=found, message=message, **_findings_view(ctx, name))
+
+
+def _findings_view(ctx: Ctx, model: str) -> dict[str, Any]:
+    """Findings and waivers of each version, with the waivers' state now (model page)."""
+    from modelward.governance import findings as findings_service
+
+    now = ctx.now()
+    by_version: dict[int, dict[str, list[Any]]] = {}
+    for found in findings_service.list_findings(ctx.uow(read_only=True), model=model):
+        by_version.setdefault(found.version, {"findings": [], "waivers": []})
+        by_version[found.version]["findings"].append({"f": found, "overdue": found.is_overdue(now)})
+    for waiver in findings_service.list_waivers(ctx.uow(read_only=True), model=model):
+        by_version.setdefault(waiver.version, {"findings": [], "waivers": []})
+        by_version[waiver.version]["waivers"].append({"w": waiver, "state": waiver.state(now)})
+    return {"assurance": by_version}
 
 
 @router.post("/models/{name}/versions/{version}/sign-off")
@@ -225,4 +240,14 @@ def review_queue(request: Request, ctx: CtxDep) -> HTMLResponse:
     items = queue.review_queue(
         ctx.uow(read_only=True), actor=ctx.actor, policies=ctx.policies, protected=ctx.protected
     )
-    return render(request, "queue.html", ctx, items=items)
+    from modelward.governance import findings as findings_service
+
+    waivers, owned = findings_service.waiting_for(
+        ctx.uow(read_only=True),
+        actor=ctx.actor,
+        permissions=ctx.policies.permissions,
+        now=ctx.now(),
+    )
+    return render(
+        request, "queue.html", ctx, items=items, waivers=waivers, owned=owned, now=ctx.now()
+    )
