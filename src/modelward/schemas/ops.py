@@ -359,7 +359,7 @@ class MonitorRunIn(BaseModel):
 
 
 class AcknowledgeIn(BaseModel):
-    comment: str = Field(default="", max_length=10_000)
+    comment: str = Field(min_length=1, max_length=10_000)  # what was done about the alert
 
 
 class CompareIn(BaseModel):
