@@ -18,8 +18,12 @@ def _model_entities(uow: UnitOfWork, model: str) -> AuditQuery:
     """The entities of `model`, inside an open unit of work. Raises NotFound."""
     uow.registry.get_model(model)
     subjects = [("model", model)]
-    subjects += [("deployment", d.name) for d in uow.deployments.list_deployments() if d.model == model]
-    alerts = uow.monitoring.list_alerts(deployment=None, model=model, open_only=False, limit=MAX_LIMIT)
+    subjects += [
+        ("deployment", d.name) for d in uow.deployments.list_deployments() if d.model == model
+    ]
+    alerts = uow.monitoring.list_alerts(
+        deployment=None, model=model, open_only=False, limit=MAX_LIMIT
+    )
     subjects += [("alert", str(a.id)) for a in alerts if a.id is not None]
     prefixes = [("model_version", f"{model}/"), ("alias", f"{model}@")]
     datasets: set[str] = set()
@@ -28,6 +32,12 @@ def _model_entities(uow: UnitOfWork, model: str) -> AuditQuery:
         datasets |= {d.dataset_id for d in run.datasets} if run else set()
     prefixes += [("dataset_column", f"{dataset}:") for dataset in sorted(datasets)]
     return AuditQuery(subjects=tuple(subjects), prefixes=tuple(prefixes))
+
+
+def model_events(uow: UnitOfWork, model: str, *, limit: int) -> list[AuditEvent]:
+    """The newest events about `model` and what belongs to it, inside an open unit of work
+    (the model page's history)."""
+    return uow.audit.search_events(replace(_model_entities(uow, model), limit=limit))
 
 
 def search_audit(
