@@ -151,11 +151,15 @@ class InventoryRowOut(BaseModel):
     latest_stage: str | None
     last_validation: datetime | None
     last_validation_passed: bool | None
+    last_validation_version: int | None = None  # the version that report validated
     pending_sign_offs: list[str]
     rejected: bool
     assessment_overdue: bool
     retraining_due: bool
     overdue: bool
+    assessment_expires_at: datetime | None = None
+    retraining_due_at: datetime | None = None
+    business_owner: str = ""
 
 
 class InventoryPageOut(PageOut):
