@@ -30,8 +30,9 @@ class QueueItem:
 
     @property
     def gate_ready(self) -> bool:
-        """Every gate item but the sign-offs this queue asks for is met."""
-        return not [m for m in self.gate_missing if not m.startswith("sign_off.")]
+        """Every gate item is met but the sign-offs (an outstanding rejection included: its
+        author's approval, which this queue asks for, withdraws it)."""
+        return all(m.startswith("sign_off.") or m == "rejections" for m in self.gate_missing)
 
     def age_days(self, now: datetime) -> int:
         """Whole days since the review was requested."""
