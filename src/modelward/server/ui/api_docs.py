@@ -1,6 +1,8 @@
 """The API docs page (Swagger UI) served whole by the app: its JavaScript and CSS come from
-the `swagger-ui-bundle` package, mounted at /static/swagger, so the page works offline and
-loads nothing from a CDN."""
+the `fastapi-offline` package (Swagger UI 5, which reads the OpenAPI 3.1 schema FastAPI
+writes; the `swagger-ui-bundle` package ships Swagger UI 4, which cannot), mounted at
+/static/swagger, so the page works offline and loads nothing from a CDN. Only the assets
+are used, not the package's app class."""
 
 from __future__ import annotations
 
@@ -15,10 +17,10 @@ ASSETS = "/static/swagger"
 
 
 def swagger_dir() -> Path:
-    """The folder of Swagger UI's built assets (from the swagger-ui-bundle package)."""
-    import swagger_ui_bundle
+    """The folder of Swagger UI's built assets (shipped in the fastapi-offline package)."""
+    import fastapi_offline
 
-    return Path(swagger_ui_bundle.swagger_ui_path)
+    return Path(fastapi_offline.__file__).parent / "static"
 
 
 @router.get("/docs", response_class=HTMLResponse)
@@ -29,5 +31,5 @@ def api_docs() -> HTMLResponse:
         title="modelward API",
         swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
         swagger_css_url=f"{ASSETS}/swagger-ui.css",
-        swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+        swagger_favicon_url=f"{ASSETS}/favicon.png",
     )
