@@ -92,7 +92,7 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         ("POST", "/api/v1/deployments/{name}/rollback"): {"json": {}},
         ("POST", "/api/v1/deployments/{name}/kill"): {"json": {}},
         ("POST", "/api/v1/deployments/{name}/revive"): {"json": {}},
-        ("POST", "/api/v1/monitoring/alerts/{alert_id}/ack"): {},
+        ("POST", "/api/v1/monitoring/alerts/{alert_id}/ack"): {"json": {"comment": "x"}},
         ("POST", "/api/v1/runs/{run_id}/heartbeat"): {},
         ("POST", "/api/v1/tokens/{token_id}/revoke"): {},
         ("POST", "/api/v1/users/{name}/revoke"): {},

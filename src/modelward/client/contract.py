@@ -696,8 +696,8 @@ class MonitoringAPI(Protocol):
         """Unacknowledged alerts, newest first."""
         ...
 
-    def acknowledge(self, alert_id: int, *, comment: str = "") -> Alert:
-        """Mark an alert as seen (audited)."""
+    def acknowledge(self, alert_id: int, *, comment: str) -> Alert:
+        """Mark an alert as seen, saying what was done about it (required; audited)."""
         ...
 
     def windows(self, deployment: str) -> builtins.list[MonitoringWindow]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, Self
 
-from modelward.domain.audit import AuditEvent, MalformedEvent
+from modelward.domain.audit import AuditEvent, AuditQuery, MalformedEvent
 from modelward.domain.deployment import Deployment, DeploymentConfig
 from modelward.domain.findings import Finding, Waiver
 from modelward.domain.governance import (
@@ -271,6 +271,10 @@ class GovernanceRepo(Protocol):
         """The version's card fields: its own values over the model-wide ones."""
         ...
 
+    def model_card_values(self, field: str, models: Sequence[str]) -> dict[str, str]:
+        """model -> its model-wide (version 0) value of card `field`, one query."""
+        ...
+
     def resolve_dataset(self, dataset: str) -> str:
         """The full fingerprint of a dataset given by fingerprint or unique prefix.
 
@@ -449,6 +453,10 @@ class AuditLog(Protocol):
     def list_events(
         self, *, entity_type: str | None = None, entity_id: str | None = None, limit: int = 100
     ) -> list[AuditEvent]: ...
+
+    def search_events(self, query: AuditQuery) -> list[AuditEvent]:
+        """The events `query` selects, newest first."""
+        ...
 
 
 class TokenRepo(Protocol):

@@ -294,6 +294,14 @@ def check_promotion(
     return decision
 
 
+def gate_checklist(
+    uow: UnitOfWork, version: ModelVersion, *, policies: PolicySet, now: datetime
+) -> GateDecision:
+    """The gate checklist of `version` inside an open unit of work, never raising: what
+    `governance status` prints, for pages that show it next to other facts."""
+    return _decide(uow, version, policies=policies, now=now, monitoring_configured=None)[1]
+
+
 @dataclass(frozen=True)
 class GovernanceStatus:
     """A version's governance checklist, risk level and stage."""
