@@ -83,7 +83,8 @@ def test_the_number_of_queries_does_not_grow_with_models(estate: Client) -> None
     few = count()
     for index in range(5):
         register(estate, f"more-{index}")
-    assert count() == few <= 12
+    # a fixed number per page: facts, findings, waivers, card owners ... never one per model
+    assert count() == few <= 16
 
 
 @pytest.mark.parametrize(

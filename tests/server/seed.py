@@ -62,6 +62,9 @@ def seed_monitored(settings: Settings) -> Team:
     try:
         run_id = alice.registry.get_version(MODEL, 1).run_id or ""
         alice.registry.register(run_id, name=MODEL)
+        holdout = applicants(rows=300, seed=2)
+        for uri in (f"models:/{MODEL}/2", "models:/churn-0/1"):  # reviews need a report
+            alice.validation.validate(uri, holdout, target="default", config={"slice_gap": 0.5})
         alice.governance.request_review(MODEL, 2, comment="v2 retrained")
         alice.governance.set_card_field(MODEL, 0, "business_owner", "Retail credit")
         alice.governance.request_review("churn-0", 1, comment="please look at churn")
