@@ -32,6 +32,7 @@ from modelward.server.api import (
     admin,
     artifacts,
     deployments,
+    explanations,
     governance,
     monitoring,
     registry,
@@ -169,7 +170,7 @@ async def _reap_periodically(platform: Platform) -> None:
 def _api() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     routers = (tracking, artifacts, registry, validation_api, governance, admin, tokens)
-    for module in (*routers, deployments, monitoring):
+    for module in (*routers, deployments, explanations, monitoring):
         api.include_router(module.router)
     return api
 

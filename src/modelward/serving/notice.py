@@ -189,9 +189,9 @@ def explain_decision(
     """
     settings = settings or NoticeSettings()
     with uow:
+        # the log holds applicants' inputs: reading it is the monitor permission's business
+        guard.require(uow, Action.MONITOR, subject=f"deployment {deployment or '(any)'}")
         names = [deployment] if deployment else [d.name for d in uow.deployments.list_deployments()]
-        for name in names:
-            guard.require(uow, Action.MONITOR, subject=f"deployment {name}")
     logged, name = _find(log, names, request_id, row)
     model, version = str(logged["model"]), int(logged["version"])
     loaded = registry.load_model(

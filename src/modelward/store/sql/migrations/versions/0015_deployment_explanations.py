@@ -18,9 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("deployments") as batch:
-        batch.add_column(
-            sa.Column("explain_top", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch.add_column(sa.Column("explain_top", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
