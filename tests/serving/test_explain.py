@@ -4,6 +4,7 @@ sampling method against shap's exact (all-coalitions) explainer; additivity ever
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,9 @@ from modelward.registry.flavors import LoadedModel
 from modelward.serving.explain import build_explainer
 from modelward.serving.explain_methods import REFERENCE_ROWS, SamplingExplainer, ownership
 
-shap = pytest.importorskip("shap")
+with warnings.catch_warnings():  # shap's import trips matplotlib's own deprecations
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    shap = pytest.importorskip("shap")
 
 NUMERIC = ["age", "income", "debt"]
 # Our values and shap's come from the same float64 formulas evaluated in another order (numpy

@@ -99,3 +99,28 @@ def test_explain_from_the_cli_and_unknown_requests(
     assert missing.exit_code == 3 and "Traceback" not in missing.output
     with pytest.raises(NotFound, match="not in"):
         workspace.deployments.explain("nope", deployment="credit-scoring")
+
+
+def test_batch_scoring_for_an_explaining_deployment_explains_every_row(
+    workspace: Client, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    from tests.builders import applicants
+
+    workspace.deployments.set_explanations("credit-scoring", top=2)
+    source = tmp_path / "in.parquet"
+    applicants(rows=30, seed=5)[["income", "debt", "age"]].to_parquet(source)
+    result = workspace.deployments.score(
+        "models:/credit-risk/1", source, tmp_path / "out.parquet", deployment="credit-scoring"
+    )
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    reasons = [json.loads(text) for text in out["explanation"]]
+    assert len(reasons) == 30 and all(len(r["contributions"]) == 2 for r in reasons)
+    for r, p in zip(reasons, out["proba_1"], strict=True):
+        assert np.isclose(r["value"], np.log(p / (1 - p)), atol=1e-9)
+    notice = workspace.deployments.explain(
+        f"{result.job_id}-000000", deployment="credit-scoring", row=7, settings=CODES
+    )
+    assert notice.matches_log is True  # the top 2 logged agree with the recomputation
+    assert len(notice.contributions) == 3

@@ -164,6 +164,9 @@ class DeploymentClient:
         model = registry_service.load_model(
             self._b.uow(read_only=True), self._b.artifacts, uri=version.uri, allow_pickle=True
         )
+        model = notice.with_explanations(
+            self._b.uow(read_only=True), self._b.artifacts, model, version, plan.deployment
+        )
         sink = None
         if log_predictions:
             sink = batch.LogSpec(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,7 +192,9 @@ class TreeExplainer(_Preprocessed):
     def __init__(
         self, loaded: LoadedModel, columns: list[str], reference: pd.DataFrame, fast: Any
     ) -> None:
-        import shap  # optional extra: ImportError means the sampling method is used
+        with warnings.catch_warnings():  # shap's import trips matplotlib's own deprecations
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            import shap  # optional extra: ImportError means the sampling method is used
 
         super().__init__(loaded, columns, reference, fast)
         self.shap = shap.TreeExplainer(self.estimator)

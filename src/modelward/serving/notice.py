@@ -31,12 +31,15 @@ import numpy as np
 import pandas as pd
 
 from modelward.domain.audit import AuditEvent
+from modelward.domain.deployment import Deployment
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
+from modelward.domain.registry import ModelVersion
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
 from modelward.registry import service as registry
+from modelward.registry.flavors import LoadedModel
 from modelward.registry.signature import enforce
-from modelward.serving.explain import build_explainer
+from modelward.serving.explain import build_explainer, explaining
 
 INPUT_PREFIX = "in_"  # the prediction log's input columns (modelward.store.predictions)
 DEFAULT_REASONS = 4  # Regulation B: "no more than four" principal reasons
@@ -321,15 +324,34 @@ def _adverse(decision: Any, explained: dict[str, Any], favourable: Any) -> tuple
 def _matches(logged: Any, contributions: dict[str, float], warnings: list[str]) -> bool | None:
     if not isinstance(logged, str) or not logged:
         return None
-    kept = json.loads(logged).get("contributions", {})
-    if set(kept) != set(contributions):
+    kept = json.loads(logged).get("contributions", {})  # all, or the top N of a batch job
+    if not set(kept) <= set(contributions):
         warnings.append("The logged contributions name other features than the version's.")
         return False
     scale = max([1.0, *(abs(v) for v in contributions.values())])
-    worst = max((abs(kept[f] - contributions[f]) for f in contributions), default=0.0)
+    worst = max((abs(kept[f] - contributions[f]) for f in kept), default=0.0)
     if worst > MATCH_TOLERANCE * scale:
         warnings.append(
             f"The logged contributions differ from the registered version's by up to {worst:.3g}."
         )
         return False
     return True
+
+
+def with_explanations(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    loaded: LoadedModel,
+    version: ModelVersion,
+    deployment: Deployment | None,
+) -> LoadedModel:
+    """`loaded` (of `version`), explaining each batch-scored row when `deployment` has
+    explanations on (its ``explain_top``); as it is otherwise."""
+    if deployment is None or not deployment.explain_top:
+        return loaded
+    columns = [str(c["name"]) for c in loaded.signature.get("columns", [])]
+    reference = reference_sample(uow, artifacts, version.model, version.version)
+    explainer = build_explainer(loaded, columns, reference)
+    if explainer is None:
+        return loaded
+    return explaining(loaded, explainer, deployment.explain_top)

@@ -4,7 +4,8 @@ or incomes in robustness and adversarial probes).
 A numeric feature's domain is the training profile's ``[min, max]`` (the validation data's when
 the profile lacks the column), narrowed or widened by declared bounds (``feature_bounds:
 {age: [18, 100], income: [0, null]}``; ``null`` keeps the profile's end), and never below 0 for
-a feature whose training values were all >= 0 (counts, amounts, ages) unless a bound says so.
+a feature whose training values were all >= 0 (counts, amounts, ages) unless a bound says so
+(out-of-range probes of a feature never 0 in training stop at half its minimum: `valid_range`).
 Categorical and boolean features take the categories seen in training.
 """
 
@@ -118,10 +119,14 @@ def _numeric(
 
 def valid_range(domain: FeatureDomain, low: float, high: float) -> tuple[float, float]:
     """``[low, high]`` narrowed to what the domain's floor and declared bounds allow; the
-    training range itself may be exceeded (out-of-range probes test exactly that)."""
-    floor, ceiling = -np.inf, np.inf
+    training range itself may be exceeded (out-of-range probes test exactly that).
+
+    A feature never negative in training stops at 0, and one never even 0 (strictly positive:
+    incomes, amounts) at half its training minimum: still below anything seen in training,
+    but a value the feature can take.
+    """
     if domain.declared:
-        floor, ceiling = domain.low, domain.high
-    elif domain.low >= 0:
-        floor = 0.0
-    return max(low, floor), min(high, ceiling)
+        return max(low, domain.low), min(high, domain.high)
+    if domain.low >= 0 and low < 0:
+        low = 0.0 if domain.low == 0 else domain.low / 2
+    return low, high
