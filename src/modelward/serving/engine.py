@@ -288,7 +288,8 @@ class ScoringEngine:
     ) -> None:
         if self._sink is None or self._entry is None:
             return
-        extra = {} if explained is None else {"explanations": explained.log_column()}
+        # serialised by the log's writer thread, off the answer's path
+        extra = {} if explained is None else {"explanations": explained.log_column}
         self._sink(
             self._entry(
                 request_id=request_id,

@@ -50,7 +50,7 @@ class PredictionEntry:
     inputs: Mapping[str, Any]  # column -> 1-D array-like, all of one length
     predictions: Any  # 1-D array-like
     probabilities: Any = None  # 2-D array-like (rows x classes) or None
-    explanations: Any = None  # one JSON text per row (serving.explain), or None
+    explanations: Any = None  # one JSON text per row (or a callable giving them), or None
 
 
 def replica_id() -> str:
@@ -92,7 +92,7 @@ def entries_to_table(entries: Sequence[PredictionEntry]) -> pa.Table:
     if any(e.explanations is not None for e in entries):
         cols["explanation"] = pa.chunked_array(
             [
-                pa.nulls(n, pa.string()) if e.explanations is None else pa.array(e.explanations)
+                pa.nulls(n, pa.string()) if e.explanations is None else pa.array(_texts(e))
                 for e, n in zip(entries, counts, strict=True)
             ],
             pa.string(),
@@ -104,6 +104,11 @@ def entries_to_table(entries: Sequence[PredictionEntry]) -> pa.Table:
         ]
         cols[INPUT_PREFIX + name] = _unify(chunks)
     return pa.table(cols)
+
+
+def _texts(entry: PredictionEntry) -> Any:
+    found = entry.explanations
+    return found() if callable(found) else found
 
 
 def _probabilities(entries: Sequence[PredictionEntry], counts: list[int]) -> pa.ChunkedArray:
