@@ -124,3 +124,30 @@ def test_batch_scoring_for_an_explaining_deployment_explains_every_row(
     )
     assert notice.matches_log is True  # the top 2 logged agree with the recomputation
     assert len(notice.contributions) == 3
+
+
+def test_the_same_through_the_platform_server(workspace: Client) -> None:
+    """The HTTP backend: the setting and the notice over REST give the same as locally."""
+    from modelward.server.app import create_app
+    from tests.server.conftest import make_team
+
+    team = make_team(workspace.settings)
+    with serve_in_thread(create_app(workspace.settings)) as platform:
+        remote = Client(
+            workspace.settings.model_copy(
+                update={"server_url": platform, "token": team.tokens["alice"]}
+            )
+        )
+        try:
+            assert remote.deployments.set_explanations("credit-scoring", top=3).explain_top == 3
+            root = str(workspace.settings.resolved_predictions_dir())
+            with serve_in_thread(app_for(workspace)) as url, httpx.Client(base_url=url) as http:
+                http.post("/predict", json=[RISKY], headers={"X-Request-ID": "req-remote"})
+                wait_for(lambda: count_predictions(root, "credit-scoring") >= 1)
+            there = remote.deployments.explain("req-remote", settings=CODES)
+            here = workspace.deployments.explain("req-remote", settings=CODES)
+            assert there == here and there.reasons[0].code == "R12"
+            with pytest.raises(NotFound):
+                remote.deployments.explain("nope", deployment="credit-scoring", settings=CODES)
+        finally:
+            remote.close()
