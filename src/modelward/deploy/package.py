@@ -259,6 +259,7 @@ def _deployment_settings(uow: UnitOfWork, deployment: str | None) -> dict[str, A
         "unseen_categories": found.unseen_categories.value,
         "allow_missing": found.allow_missing,
         "max_body_bytes": found.max_body_bytes,
+        "explain_top": found.explain_top,
     }
 
 
