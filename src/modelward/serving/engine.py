@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -262,17 +262,12 @@ class ScoringEngine:
         )
         if picked.shadow_version is not None:
             self._submit_shadow(snapshot, picked.shadow_version, batch, request_id)
-        reasons = None if explained is None else explained.rows(deployment.explain_top)
-        return Answer(
-            request_id,
-            picked.version,
-            picked.arm,
-            predictions,
-            proba,
-            served.classes,
-            len(frame),
-            reasons,
+        scored = Answer(
+            request_id, picked.version, picked.arm, predictions, proba, served.classes, len(frame)
         )
+        if explained is None:
+            return scored
+        return replace(scored, explanations=explained.rows(deployment.explain_top))
 
     def _log(
         self,

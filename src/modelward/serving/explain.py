@@ -202,7 +202,13 @@ class Explainers:
     def explain(self, model: str, served: Any, frame: Any) -> Explained | None:
         """The contributions of every row of `frame` (as the served version scored it)."""
         explainer = self._built.get((model, served.version))
-        return None if explainer is None else explainer.explain(frame)
+        if explainer is None:
+            return None
+        try:
+            return explainer.explain(frame)
+        except Exception:  # the decision stands; its answer says nothing rather than a 500
+            log.exception("explaining a request to %s v%s failed", model, served.version)
+            return None
 
 
 def explaining(loaded: LoadedModel, explainer: ExplainerBase, top: int) -> LoadedModel:
