@@ -41,6 +41,8 @@ RUNTIME_MODULES = (
     "serving/__init__.py",
     "serving/bundle.py",
     "serving/engine.py",
+    "serving/explain.py",  # explanations (shap, when a bundle's venv has it, is optional)
+    "serving/explain_methods.py",
     "serving/fastpath.py",
     "serving/metrics.py",
     "serving/payload.py",
