@@ -151,3 +151,8 @@ def test_the_same_through_the_platform_server(workspace: Client) -> None:
                 remote.deployments.explain("nope", deployment="credit-scoring", settings=CODES)
         finally:
             remote.close()
+
+
+def test_a_deployment_name_with_path_characters_is_refused(workspace: Client) -> None:
+    with pytest.raises(InvalidInput):
+        workspace.deployments.explain("req", deployment="../../etc", settings=CODES)

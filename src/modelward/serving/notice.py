@@ -32,6 +32,7 @@ import pandas as pd
 
 from modelward.domain.audit import AuditEvent
 from modelward.domain.deployment import Deployment
+from modelward.domain.names import check_name
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.registry import ModelVersion
 from modelward.domain.roles import Action
@@ -187,10 +188,13 @@ def explain_decision(
     """The notice of row `row` of request `request_id`, recomputed and audited.
 
     Raises:
+        InvalidInput: `deployment` is not a valid name.
         NotFound: no deployment logged that request (or that row).
         PermissionDenied: the actor may not read predictions (the monitor permission).
     """
     settings = settings or NoticeSettings()
+    if deployment is not None:  # a folder name of the log: no path tricks
+        check_name(deployment, what="deployment")
     with uow:
         # the log holds applicants' inputs: reading it is the monitor permission's business
         guard.require(uow, Action.MONITOR, subject=f"deployment {deployment or '(any)'}")
