@@ -24,10 +24,20 @@ PUBLIC = {
     "get_client",
     "get_run",
     "load_model",
+    "log_artifact",
+    "log_dict",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
     "register_model",
     "search_runs",
     "set_alias",
     "set_client",
+    "set_tag",
+    "set_tags",
     "start_run",
     "validate",
 }
@@ -84,3 +94,9 @@ def test_the_server_reports_it(sqlite_settings: Settings) -> None:
         assert server.openapi()["info"]["version"] == modelward.__version__
     finally:
         server.state.platform.engine.dispose()
+
+
+def test_the_module_namespace_shows_no_implementation_names() -> None:
+    # `dir(mw)` in a notebook lists what a user may call, not the typing helpers we import.
+    leaked = {"Any", "threading", "TYPE_CHECKING", "Mapping", "overload", "Literal"}
+    assert leaked.isdisjoint(dir(modelward))

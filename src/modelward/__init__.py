@@ -14,12 +14,18 @@ Importing this package is cheap: the default client is built on first use, from 
 
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING, Any
+import threading as _threading
+from collections.abc import Mapping as _Mapping
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+from typing import Literal as _Literal
+from typing import overload as _overload
 
 from modelward._version import __version__
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
+    import pandas as pd
+
     from modelward.client import ActiveRun, Client
     from modelward.domain.registry import AliasEvent, ModelVersion
     from modelward.domain.results import ValidationReport
@@ -27,7 +33,7 @@ if TYPE_CHECKING:
     from modelward.registry.flavors import LoadedModel
 
 _default: Client | None = None
-_lock = threading.Lock()
+_lock = _threading.Lock()
 
 
 def get_client() -> Client:
@@ -53,7 +59,7 @@ def start_run(
     *,
     name: str | None = None,
     parent_run_id: str | None = None,
-    tags: dict[str, Any] | None = None,
+    tags: dict[str, _Any] | None = None,
 ) -> ActiveRun:
     """Start a run in `experiment` (created if new) on the default client.
 
@@ -69,6 +75,69 @@ def active_run() -> ActiveRun | None:
     return current_run()
 
 
+def _current() -> ActiveRun:
+    from modelward.client.run import current_run
+    from modelward.errors import InvalidInput
+
+    run = current_run()
+    if run is None:
+        raise InvalidInput(
+            "No run is active in this thread. Open one first:"
+            ' `with mw.start_run(experiment="...") as run:` and log inside the block.'
+        )
+    return run
+
+
+def log_param(key: str, value: _Any) -> None:
+    """Log a param on the active run (see `start_run`); params are fixed once logged."""
+    _current().log_param(key, value)
+
+
+def log_params(params: _Mapping[str, _Any]) -> None:
+    """Log several params on the active run."""
+    _current().log_params(params)
+
+
+def log_metric(key: str, value: float, step: int | None = None) -> None:
+    """Log a metric value on the active run, at `step` (0 if None)."""
+    _current().log_metric(key, value, step=step)
+
+
+def log_metrics(metrics: _Mapping[str, float], step: int | None = None) -> None:
+    """Log several metric values on the active run, at one `step`."""
+    _current().log_metrics(metrics, step=step)
+
+
+def set_tag(key: str, value: _Any) -> None:
+    """Set a tag on the active run."""
+    _current().set_tag(key, value)
+
+
+def set_tags(tags: _Mapping[str, _Any]) -> None:
+    """Set several tags on the active run."""
+    _current().set_tags(tags)
+
+
+def log_text(text: str, path: str) -> None:
+    """Store `text` as an artifact of the active run."""
+    _current().log_text(text, path)
+
+
+def log_dict(data: _Mapping[str, _Any] | list[_Any], path: str) -> None:
+    """Store `data` as JSON (YAML for .yaml/.yml) as an artifact of the active run."""
+    _current().log_dict(data, path)
+
+
+def log_figure(figure: _Any, path: str) -> None:
+    """Store a Matplotlib (.png/.svg/.pdf) or Plotly (.html/.json) figure on the active run."""
+    _current().log_figure(figure, path)
+
+
+def log_artifact(path: str, data: bytes) -> None:
+    """Store `data` as the artifact `path` of the active run."""
+    _current().log_artifact(path, data)
+
+
 def get_run(run_id: str) -> Run:
     """A run with its params, latest metrics, tags and artifacts.
 
@@ -78,21 +147,52 @@ def get_run(run_id: str) -> Run:
     return get_client().tracking.get_run(run_id)
 
 
+@_overload
+def search_runs(
+    *,
+    experiments: list[str] | None = ...,
+    filter: str | None = ...,
+    order_by: list[str] | None = ...,
+    limit: int = ...,
+    as_frame: _Literal[False] = ...,
+) -> list[Run]: ...
+
+
+@_overload
+def search_runs(
+    *,
+    experiments: list[str] | None = ...,
+    filter: str | None = ...,
+    order_by: list[str] | None = ...,
+    limit: int = ...,
+    as_frame: _Literal[True],
+) -> pd.DataFrame: ...
+
+
 def search_runs(
     *,
     experiments: list[str] | None = None,
     filter: str | None = None,
     order_by: list[str] | None = None,
     limit: int = 1000,
-) -> list[Run]:
+    as_frame: bool = False,
+) -> list[Run] | pd.DataFrame:
     """Runs of `experiments` (all if None) matching `filter` (e.g. "metrics.auc > 0.8").
+
+    With ``as_frame=True`` a pandas DataFrame, one row per run with ``params.*``,
+    ``metrics.*`` and ``tags.*`` columns, as MLflow's `search_runs` returns.
 
     Raises:
         InvalidInput: the filter or the ordering does not parse.
     """
-    return get_client().tracking.search_runs(
+    runs = get_client().tracking.search_runs(
         experiments=experiments, filter=filter, order_by=order_by, limit=limit
     )
+    if as_frame:
+        from modelward.client.frames import runs_frame
+
+        return runs_frame(runs)
+    return runs
 
 
 def register_model(run_id: str, artifact: str = "model", *, name: str) -> ModelVersion:
@@ -126,12 +226,12 @@ def load_model(uri: str) -> LoadedModel:
 
 def validate(
     model_uri: str,
-    data: Any,
+    data: _Any,
     *,
     target: str,
     sensitive: list[str] | None = None,
     against: str | None = None,
-    config: Any = None,
+    config: _Any = None,
 ) -> ValidationReport:
     """Validate a registered version on held-out data; the report is stored with the version.
 
@@ -154,10 +254,20 @@ __all__ = [
     "get_client",
     "get_run",
     "load_model",
+    "log_artifact",
+    "log_dict",
+    "log_figure",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "log_text",
     "register_model",
     "search_runs",
     "set_alias",
     "set_client",
+    "set_tag",
+    "set_tags",
     "start_run",
     "validate",
 ]

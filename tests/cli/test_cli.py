@@ -71,6 +71,13 @@ def test_runs_show_and_diff(workspace: tuple[Path, Client]) -> None:
     assert code == 0
     params = {row["key"]: row for row in json.loads(out)["params"]}
     assert params["C"] == {"key": "C", "a": "0.1", "b": "1.0", "differs": True}
+    attributes = {row["key"]: row for row in json.loads(out)["attributes"]}
+    assert {"name", "entry_point", "duration_s"} <= set(attributes)
+    code, out, _ = invoke(home, "runs", "diff", a, b)
+    assert code == 0 and "identical row(s) hidden; --all shows them" in out
+    assert "experiment" not in out  # the same experiment: an identical row, hidden
+    code, out, _ = invoke(home, "runs", "diff", a, b, "--all")
+    assert code == 0 and "experiment" in out and "hidden" not in out
     code, _, err = invoke(home, "runs", "show", "abc")
     assert code == 2 and "too short" in err
 

@@ -139,3 +139,18 @@ def test_bad_slice_expression_exits_2_naming_the_position(project: Path, tmp_pat
     assert "Slice 'evil' expression" in err and "at character 0 ('@')" in err
     assert "Traceback" not in err + out and len(err.strip().splitlines()) == 1
     assert not marker.exists()
+
+
+def test_favourable_label_drives_the_four_fifths_rule_and_a_wrong_one_is_named(
+    project: Path, tmp_path: Path
+) -> None:
+    base = ["validate", "models:/credit-risk/1", "--data", str(tmp_path / "holdout.parquet")]
+    base += ["--target", "default", "--sensitive", "region", "--json"]
+    config = _config(tmp_path, "validation:\n  slice_gap: 1\n  max_equalized_odds_difference: 1\n")
+    code, out, err = run(project, *base, "--favourable-label", "0", "--config", str(config))
+    assert code in (0, EXIT_CHECKS_FAILED), err + out
+    fairness = json.loads(out)["sections"]["fairness"]
+    assert fairness["favourable_label"] == "0" and fairness["positive_label"] == "1"
+    code, out, err = run(project, *base, "--favourable-label", "granted", "--config", str(config))
+    assert code == 2
+    assert "Favourable label 'granted' is not a class" in err + out

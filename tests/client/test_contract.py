@@ -45,6 +45,7 @@ NAMESPACES: dict[str, type[Any]] = {
     "governance": contract.GovernanceAPI,
     "deployments": contract.DeploymentsAPI,
     "monitoring": contract.MonitoringAPI,
+    "evidence": contract.EvidenceAPI,
 }
 # Values that differ between two workspaces by nature: ids, hashes of what holds ids or times,
 # tokens, durations. Timestamps are dropped by type (see `norm`).
@@ -77,6 +78,8 @@ VOLATILE = {
     "output",
     "token_id",
     "token_hash",  # the server never sends a token's hash
+    "data",  # an evidence pack's bytes hold hashes and ids
+    "manifest_sha256",
 }
 
 
@@ -208,6 +211,7 @@ def tracking_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
         "run": norm(t.get_run(runs[1])),
         "model_ref": norm(model_ref),
         "notes": norm(notes),
+        "notes_bytes": t.read_artifact(runs[1], "notes.txt").decode(),
         "dataset": norm(out["dataset"]),
         "history": norm(t.metric_history(runs[0], "loss")),
         "search": [r.name for r in t.search_runs(filter="metrics.auc > 0.75")],
@@ -429,6 +433,43 @@ def monitoring_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def evidence_scenario(w: World) -> dict[str, Any]:
+    vera, alice, rita = (w.as_(u, "evidence") for u in ("vera", "alice", "rita"))
+    made = vera.record_finding(
+        "credit-risk", 2, title="Thin files", severity="high", owner="alice",
+        due=DAY3 + timedelta(days=3), detail="AUC 0.58 below 3 trades",
+    )  # fmt: skip
+    updated = vera.update_finding(made.id, severity="critical", due=DAY3 + timedelta(days=4))
+    asked = alice.request_waiver(
+        "credit-risk", 2, item="findings", reason="manual review",
+        approver_role="risk_manager", expires=DAY3 + timedelta(days=5),
+    )  # fmt: skip
+    approved = rita.approve_waiver(asked.id, comment="one week")
+    spare = alice.request_waiver(
+        "credit-risk", 2, item="findings", reason="spare",
+        approver_role="risk_manager", expires=DAY3 + timedelta(days=2),
+    )  # fmt: skip
+    revoked = alice.revoke_waiver(spare.id, reason="not needed")
+    pack = alice.pack("credit-risk", 2, w.root / "pack.zip")
+    check = alice.verify_pack(w.root / "pack.zip")
+    w.freeze(DAY3 + timedelta(days=4, hours=12))  # the finding is overdue, the waiver expiring
+    alerts = norm(alice.alerts(within_days=10))
+    w.freeze(DAY3)
+    return {
+        "made": norm(made),
+        "updated": norm(updated),
+        "approved": norm(approved),
+        "revoked": norm(revoked),
+        "refused": outcome(lambda: alice.approve_waiver(spare.id)),
+        "findings": norm(alice.findings("credit-risk")),
+        "open": norm(alice.findings(open_only=True)),
+        "waivers": norm(alice.waivers("credit-risk", 2)),
+        "alerts": alerts,
+        "pack": (pack.model, pack.version, pack.parts, pack.anchored),
+        "check": (check.ok, check.problems, check.model, check.version),
+    }
+
+
 def by_design(w: World) -> dict[str, Any]:
     """What differs by design: custom metric callables run only in the caller's process."""
     v = w.as_("alice", "validation")
@@ -459,6 +500,7 @@ def scenario(w: World) -> dict[str, Any]:
         "deployments": deployments_scenario(w, out),
         "monitoring": monitoring_scenario(w, out),
         "deployments_later": later_deployment_changes(w),
+        "evidence": evidence_scenario(w),
         "by_design": by_design(w),
         # last: once on, a workspace takes writes only through its server (and locally, only
         # the server may turn it off again)
@@ -515,6 +557,11 @@ def test_local_and_remote_give_the_same_results(results: dict[str, Any]) -> None
     assert local["monitoring"]["acknowledged"]["acknowledged_by"] == "alice"
     assert local["monitoring"]["evidence"]["rows"] > 0
     assert local["governance"]["verify"]["ok"] is True
+    assert local["evidence"]["check"][0] is True and local["evidence"]["pack"][3] is True
+    assert [a["kind"] for a in local["evidence"]["alerts"]] == [
+        "finding_overdue",
+        "waiver_expiring",
+    ]
     # every Protocol member was used in both modes
     assert results["local_seen"] == results["remote_seen"]
 

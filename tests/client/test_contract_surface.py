@@ -17,7 +17,9 @@ from modelward.client import (
     http_ops,
 )
 from modelward.client.deploy import DeploymentClient
+from modelward.client.evidence import EvidenceClient
 from modelward.client.governance import GovernanceClient
+from modelward.client.http_evidence import HttpEvidenceClient
 from modelward.client.monitoring import MonitoringClient
 from modelward.client.validation import ValidationClient
 
@@ -60,6 +62,7 @@ def public(cls: type) -> set[str]:
             [DeploymentClient, http_ops.HttpDeploymentClient],
             id="deployments",
         ),
+        pytest.param(contract.EvidenceAPI, [EvidenceClient, HttpEvidenceClient], id="evidence"),
         pytest.param(
             contract.MonitoringAPI,
             [MonitoringClient, http_monitoring.HttpMonitoringClient],

@@ -272,6 +272,14 @@ def test_each_requirement_fails_on_its_own(overrides: dict[str, Any], missing: s
     assert item.detail and item.detail in decision.reason
 
 
+def test_the_fairness_item_is_unmet_while_a_fairness_check_fails() -> None:
+    failed = check("fairness.four_fifths_rule[age]", 0.6, threshold=0.8, direction="min")
+    decision = decide(report_summary=checks_but(add=(failed,)))
+    item = next(item for item in decision.items if item.name == "fairness")
+    assert not item.met
+    assert "fairness.four_fifths_rule[age]" in item.detail and "1 of 2" in item.detail
+
+
 def test_no_report_fails_every_report_item() -> None:
     decision = decide(report_summary=None)
     assert decision.missing == [
@@ -569,6 +577,24 @@ def test_approving_after_rejecting_is_allowed() -> None:
 
 def test_an_approval_of_another_version_does_not_conflict() -> None:
     record(sign("vera", "validator"), existing=(sign("vera", "validator", version=2),))
+
+
+def test_an_approval_in_a_second_role_that_would_not_count_is_refused() -> None:
+    # STRICT wants distinct approvers: vera's validator approval already fills one sign-off.
+    assert STRICT.distinct_approvers
+    with pytest.raises(PermissionDenied, match="vera already approved churn v3 as validator"):
+        record(
+            sign("vera", "risk_manager", minute=5),
+            existing=(sign("vera", "validator"),),
+            roles=("validator", "risk_manager"),
+        )
+    # Another person, or a rejection, is fine.
+    record(sign("rita", "risk_manager", minute=5), existing=(sign("vera", "validator"),))
+    record(
+        sign("vera", "risk_manager", "reject", comment="band 3 miscalibrated", minute=5),
+        existing=(sign("vera", "validator"),),
+        roles=("validator", "risk_manager"),
+    )
 
 
 def test_a_rejection_needs_a_comment() -> None:

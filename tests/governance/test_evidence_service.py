@@ -11,7 +11,7 @@ import pytest
 
 from modelward.client import Client
 from modelward.domain.registry import ModelVersion
-from modelward.errors import PermissionDenied
+from modelward.errors import Conflict, PermissionDenied
 from tests.builders import applicants, fitted_classifier
 from tests.governance.helpers import acting_as, fill_card
 
@@ -120,13 +120,12 @@ def test_a_relaxed_report_satisfies_the_gate_only_from_a_validator_meeting_the_p
 
 def test_a_new_evidence_report_needs_new_sign_offs(team: Client) -> None:
     version = trained(team)
-    with acting_as(team, "walt"):
-        early = team.governance.approve("credit-risk", 1, role="validator", comment="ok")
-    assert early.evidence_sha256 is None  # allowed before any report, bound to none
+    # An approval needs a report to rest on (a rejection does not).
+    with acting_as(team, "walt"), pytest.raises(Conflict, match="no validation report"):
+        team.governance.approve("credit-risk", 1, role="validator", comment="ok")
     first = validate(team, "vera", unseen())
-    met, detail = item(team, "sign_off.validator")
+    met, _ = item(team, "sign_off.validator")
     assert not met
-    assert "approval by walt (validator) was for no report" in detail
 
     with acting_as(team, "walt"):
         signed = team.governance.approve("credit-risk", 1, role="validator", comment="ok")

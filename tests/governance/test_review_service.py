@@ -68,7 +68,7 @@ def test_questionnaire_suggests_and_keeps_the_answers(gov: Client) -> None:
 @pytest.fixture
 def team(gov: Client) -> Client:
     """alice (data scientist, author), bob (validator), carol (risk manager), vic (viewer)."""
-    register(gov)
+    store_report(gov, register(gov))  # approvals rest on a validation report
     gov.governance.assess("credit-risk", likelihood=3, severity=2)
     gov.governance.add_user("alice", ["data_scientist"])  # the first user: alice is admin too
     gov.governance.add_user("bob", ["validator"])
@@ -121,14 +121,32 @@ def test_reject_needs_a_comment_and_approval_withdraws_it(team: Client) -> None:
 
 
 def test_distinct_people_fill_distinct_slots(gov: Client) -> None:
-    register(gov)
+    store_report(gov, register(gov))
     gov.governance.assess("credit-risk", likelihood=4, severity=4)  # high: validator + risk mgr
     gov.governance.add_user("dan", ["validator", "risk_manager"])
     with acting_as(gov, "dan"):
         gov.governance.approve("credit-risk", 1, role="validator")
-        gov.governance.approve("credit-risk", 1, role="risk_manager")
+        # a second approval by the same person would not count: refused, not recorded
+        with pytest.raises(PermissionDenied, match="would not count"):
+            gov.governance.approve("credit-risk", 1, role="risk_manager")
     missing = gov.governance.status("credit-risk", 1).decision.missing
-    assert ("sign_off.validator" in missing) != ("sign_off.risk_manager" in missing)
+    assert "sign_off.validator" not in missing and "sign_off.risk_manager" in missing
+
+
+def test_approval_and_review_need_a_validation_report_first(gov: Client) -> None:
+    version = register(gov)
+    gov.governance.add_user("alice", ["data_scientist"])
+    gov.governance.add_user("bob", ["validator"])
+    with pytest.raises(Conflict, match="no validation report yet"):
+        gov.governance.request_review("credit-risk", 1, comment="please")
+    with acting_as(gov, "bob"):
+        with pytest.raises(Conflict, match="no validation report an approval could rest on"):
+            gov.governance.approve("credit-risk", 1, role="validator")
+        gov.governance.reject("credit-risk", 1, role="validator", comment="not validated")
+    store_report(gov, version)
+    gov.governance.request_review("credit-risk", 1, comment="validated now")
+    with acting_as(gov, "bob"):
+        gov.governance.approve("credit-risk", 1, role="validator")
 
 
 def test_bootstrap_then_roles_are_enforced(gov: Client) -> None:

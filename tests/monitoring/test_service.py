@@ -66,7 +66,7 @@ def test_missing_column_is_a_data_alert(deployed: tuple[Client, object]) -> None
     assert age.status == "missing_in_current" and age.drifted is None
     assert [(a.kind.value, a.subject) for a in result.alerts] == [("data", "age")]
     assert [a.subject for a in client.monitoring.open_alerts("credit-risk")] == ["age"]
-    client.monitoring.acknowledge(result.alerts[0].id or 0)
+    client.monitoring.acknowledge(result.alerts[0].id or 0, comment="retrained on fresh data")
     assert client.monitoring.open_alerts("credit-risk") == []
 
 

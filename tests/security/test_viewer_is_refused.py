@@ -94,7 +94,7 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         ("POST", "/api/v1/deployments/{name}/revive"): {"json": {}},
         ("PUT", "/api/v1/deployments/{name}/explanations"): {"json": {"top": 3}},
         ("POST", "/api/v1/explanations"): {"json": {"request_id": "r1"}},
-        ("POST", "/api/v1/monitoring/alerts/{alert_id}/ack"): {},
+        ("POST", "/api/v1/monitoring/alerts/{alert_id}/ack"): {"json": {"comment": "x"}},
         ("POST", "/api/v1/runs/{run_id}/heartbeat"): {},
         ("POST", "/api/v1/tokens/{token_id}/revoke"): {},
         ("POST", "/api/v1/users/{name}/revoke"): {},
@@ -119,6 +119,28 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         ("POST", "/api/v1/monitoring/deployments/{deployment}/runs"): {"json": {}},
         ("POST", "/api/v1/monitoring/alerts/{alert_id}/acknowledge"): {"json": {"comment": "x"}},
         ("POST", "/api/v1/monitoring/deployments/{deployment}/comparisons"): {"json": {}},
+        # findings, waivers and evidence (governance/findings.py)
+        ("POST", "/api/v1/governance/models/{model}/versions/{version}/findings"): {
+            "json": {
+                "title": "forged",
+                "severity": "low",
+                "owner": "victor",
+                "due": "2030-01-01T00:00:00+00:00",
+            }
+        },
+        ("PATCH", "/api/v1/governance/findings/{finding_id}"): {
+            "json": {"status": "withdrawn", "resolution": "says the viewer"}
+        },
+        ("POST", "/api/v1/governance/models/{model}/versions/{version}/waivers"): {
+            "json": {
+                "item": "findings",
+                "reason": "x",
+                "approver_role": "risk_manager",
+                "expires": "2030-01-01T00:00:00+00:00",
+            }
+        },
+        ("POST", "/api/v1/governance/waivers/{waiver_id}/approve"): {"json": {}},
+        ("POST", "/api/v1/governance/waivers/{waiver_id}/revoke"): {"json": {"reason": "x"}},
     }
     spec = dict(table[(method, path)])
     values = {
@@ -136,6 +158,8 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         "dataset": "a" * 12,
         "column": "income",
         "deployment": "scoring",
+        "finding_id": "1",
+        "waiver_id": "1",
     }
     spec["url"] = path.format(**values)
     return spec

@@ -44,3 +44,51 @@ def seed_governed(settings: Settings, *, extra_models: int = 3) -> Team:
     for made in (alice, rita, vera):
         made.close()
     return team
+
+
+DEPLOYMENT = "credit-scoring"
+
+
+def seed_monitored(settings: Settings) -> Team:
+    """`seed_governed`, plus: v2 of credit-risk (rejected by the validator), a deployment
+    serving v1, an open alert raised by v1 and one raised by v2 before it was replaced, and
+    a model-wide business owner."""
+    from datetime import UTC, datetime
+
+    from modelward.domain.monitoring import Alert, AlertKind, Severity
+
+    team = seed_governed(settings, extra_models=1)
+    alice = as_user(settings, "alice")
+    try:
+        run_id = alice.registry.get_version(MODEL, 1).run_id or ""
+        alice.registry.register(run_id, name=MODEL)
+        alice.governance.request_review(MODEL, 2, comment="v2 retrained")
+        alice.governance.set_card_field(MODEL, 0, "business_owner", "Retail credit")
+        alice.governance.request_review("churn-0", 1, comment="please look at churn")
+        alice.deployments.create(DEPLOYMENT, model_uri=f"models:/{MODEL}/1", environment="staging")
+        start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+        with alice.backend.uow() as uow:
+            for version, subject in ((1, "age"), (2, "income")):
+                uow.monitoring.save_alert(
+                    Alert(
+                        DEPLOYMENT,
+                        MODEL,
+                        version,
+                        AlertKind.DRIFT,
+                        Severity.WARNING,
+                        subject,
+                        f"{DEPLOYMENT}: feature {subject!r} drifted",
+                        start,
+                        end,
+                        end,
+                    )  # fmt: skip
+                )
+            uow.commit()
+    finally:
+        alice.close()
+    vera = as_user(settings, "vera")
+    try:
+        vera.governance.reject(MODEL, 2, role="validator", comment="income drift not explained")
+    finally:
+        vera.close()
+    return team

@@ -141,5 +141,5 @@ def test_deployments_and_monitoring_endpoints(api, settings) -> None:
     assert killed["killed"] is True
     assert api.get("/api/v1/monitoring/deployments/scoring/windows").json() == []
     assert api.get("/api/v1/monitoring/alerts", params={"deployment": "scoring"}).json() == []
-    assert api.post("/api/v1/monitoring/alerts/99/ack").status_code == 404
+    assert api.post("/api/v1/monitoring/alerts/99/ack", json={"comment": "seen"}).status_code == 404
     assert api.get("/monitoring/scoring").status_code == 200

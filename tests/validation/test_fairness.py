@@ -151,3 +151,48 @@ def test_counted_rows_give_fairlearns_figures_on_any_data(rows) -> None:
     assert checks["fairness.equalized_odds_difference[g]"].value == pytest.approx(expected)
     expected = demographic_parity_difference(truth, pred, sensitive_features=groups)
     assert checks["fairness.demographic_parity_difference[g]"].value == pytest.approx(expected)
+
+
+def defaults(*, default_a: float, default_b: float, seed: int = 1) -> tuple[Outputs, pd.DataFrame]:
+    """A credit model whose positive class is 1 = default (adverse): group a is predicted to
+    default at `default_a`, group b at `default_b`."""
+    rng = np.random.default_rng(seed)
+    groups = pd.DataFrame({"group": rng.choice(["a", "b"], ROWS)})
+    rate = np.where(groups["group"] == "a", default_a, default_b)
+    decisions = (rng.random(ROWS) < rate).astype(int)
+    truth = np.where(rng.random(ROWS) < 0.85, decisions, 1 - decisions)
+    outputs = Outputs(
+        task="classification", y_true=truth, y_pred=decisions, classes=(0, 1), positive_label=1
+    )
+    return outputs, groups
+
+
+def test_with_an_adverse_positive_class_the_four_fifths_rule_compares_approvals() -> None:
+    # b is predicted to default far more often (0.5 vs 0.1): b is the disadvantaged group.
+    outputs, groups = defaults(default_a=0.1, default_b=0.5)
+    naive = checks_by_name(check_fairness(outputs, sensitive_features=groups))
+    fair = checks_by_name(check_fairness(outputs, sensitive_features=groups, favourable_label=0))
+    # Without the favourable label the rule compares default rates and blames the wrong group.
+    assert naive["fairness.four_fifths_rule[group]"].details["below"] == ["a"]
+    rule = fair["fairness.four_fifths_rule[group]"]
+    assert rule.details["below"] == ["b"]
+    assert "favourable decision (0)" in rule.message and "b (" in rule.message
+    # The reference: fairlearn's ratio on approvals (decision == 0 as the selected outcome).
+    approved = (outputs.y_pred == 0).astype(int)
+    expected = demographic_parity_ratio(
+        (outputs.y_true == 0).astype(int), approved, sensitive_features=groups["group"]
+    )
+    # same counts through a weighted path (collapse) and fairlearn's per-row path: rounding only
+    assert rule.value == pytest.approx(expected, rel=1e-9)
+    # Differences are complements, the same either way (to rounding).
+    for name in ("demographic_parity_difference", "equalized_odds_difference"):
+        key = f"fairness.{name}[group]"
+        assert fair[key].value == pytest.approx(naive[key].value, abs=1e-12)
+
+
+def test_a_favourable_label_given_as_text_matches_the_class_and_a_wrong_one_is_refused() -> None:
+    outputs, groups = defaults(default_a=0.2, default_b=0.3)
+    part = check_fairness(outputs, sensitive_features=groups, favourable_label="0")
+    assert part.sections["fairness"]["favourable_label"] == "0"
+    with pytest.raises(InvalidInput, match="Favourable label 'approve' is not a class"):
+        check_fairness(outputs, sensitive_features=groups, favourable_label="approve")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from modelward.cli.env import env_of
-from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.errors import EXIT_INTEGRITY_VIOLATION, exit_on_domain_error
 from modelward.cli.output import fmt_time, print_json, table
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
@@ -84,3 +84,28 @@ def checkpoints(ctx: typer.Context, json_out: JsonOpt = False) -> None:
             ["event", "hash", "when", "address", "by"],
             [[c.seq, c.hash[:12], fmt_time(c.at), c.address[:12], c.created_by] for c in found],
         )
+
+
+@audit_app.command("verify-pack")
+def verify_pack(
+    pack: Annotated[Path, typer.Argument(help="The evidence pack (zip) to check.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Check an evidence pack offline, with no workspace: every file against the manifest, the
+    audit slice's hash chain, and its link to the checkpoint. Exits 7 when tampered."""
+    from modelward.client.evidence import verify_pack as check_pack
+
+    with exit_on_domain_error():
+        result = check_pack(pack)
+    if json_out:
+        print_json(result)
+    else:
+        typer.echo(result.message)
+        for problem in result.problems[1:]:
+            typer.echo(f"  also: {problem}")
+        for warning in result.warnings:
+            typer.echo(f"  note: {warning}")
+        if result.ok:
+            typer.echo(f"Manifest sha256 {result.manifest_sha256}.")
+    if not result.ok:
+        raise typer.Exit(EXIT_INTEGRITY_VIOLATION)

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import EXIT_POLICY_VIOLATION, exit_on_domain_error
+from modelward.cli.findings import evidence, findings_app, waive_app
 from modelward.cli.output import console, fmt_time, print_json, table
 from modelward.errors import InvalidInput
 
@@ -18,6 +20,9 @@ governance_app = typer.Typer(
 )
 policy_app = typer.Typer(help="The risk-tiered policies in force.", no_args_is_help=True)
 governance_app.add_typer(policy_app, name="policy")
+governance_app.add_typer(findings_app, name="findings")
+governance_app.add_typer(waive_app, name="waive")
+governance_app.command("evidence")(evidence)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -133,7 +138,7 @@ def status(ctx: typer.Context, model: str, version: int, json_out: JsonOpt = Fal
         console().print(f"[bold]{model} v{version}[/bold]: risk {level}, stage {found.stage.value}")
         for item in found.decision.items:
             mark = "[green]\\[x][/green]" if item.met else "[red]\\[ ][/red]"
-            console().print(f"{mark} {item.name}: {item.detail}")
+            console().print(f"{mark} {escape(item.name)}: {escape(item.detail)}")
         verdict = "may be promoted" if found.decision.allowed else "may not be promoted yet"
         console().print(f"{model} v{version} {verdict}.")
     if not found.decision.allowed:

@@ -76,4 +76,5 @@ def _validation(row: Any) -> str:
 def _overdue(row: Any) -> str:
     reasons = ["assessment"] if row.assessment_overdue else []
     reasons += ["retraining"] if row.retraining_due else []
+    reasons += [f"{row.overdue_findings} finding(s)"] if row.overdue_findings else []
     return ", ".join(reasons) or "-"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
@@ -56,7 +57,9 @@ def show(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
         if json_out:
             print_json({"model": model, "versions": versions})
             return
-        console().print(f"[bold]{model.name}[/bold], owner {model.owner}. {model.description}")
+        console().print(
+            f"[bold]{escape(model.name)}[/bold], owner {model.owner}. {escape(model.description)}"
+        )
         _versions_table(versions)
 
 

@@ -145,13 +145,16 @@ def alerts(
     model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
     open_: Annotated[bool, typer.Option("--open", help="Only unacknowledged alerts.")] = False,
     ack: Annotated[int | None, typer.Option("--ack", help="Acknowledge alert ID.")] = None,
+    comment: Annotated[
+        str, typer.Option(help="With --ack: what was done about the alert (required).")
+    ] = "",
     json_out: JsonOpt = False,
 ) -> None:
-    """List alerts (newest first), or acknowledge one with --ack ID."""
+    """List alerts (newest first), or acknowledge one with --ack ID --comment TEXT."""
     with exit_on_domain_error():
         client = env_of(ctx).client
         if ack is not None:
-            alert = client.monitoring.acknowledge(ack)
+            alert = client.monitoring.acknowledge(ack, comment=comment)
             print_json(alert) if json_out else typer.echo(f"Alert {ack} acknowledged.")
             return
         found = client.monitoring.alerts(deployment=deployment, model=model, open_only=open_)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
@@ -138,19 +139,24 @@ def diff(
             return
         from rich.table import Table
 
+        hidden = 0
         for name, rows in result.sections.items():
-            shown = [r for r in rows if all_rows or r[3] or name in {"params", "metrics"}]
+            shown = [r for r in rows if all_rows or r[3]]
+            hidden += len(rows) - len(shown)
+            if not shown:
+                if rows:
+                    console().print(f"{name}: identical")
+                continue
             out = Table(title=name)
             out.add_column("key")
             out.add_column(f"A {result.a.id[:8]}")
             out.add_column(f"B {result.b.id[:8]}")
             for key, a, b, differs in shown:
                 style = "bold red" if differs else ""
-                out.add_row(key, fmt_num(a), fmt_num(b), style=style)
-            if name == "environment" and not shown:
-                console().print("environment: identical")
-                continue
+                out.add_row(escape(key), escape(fmt_num(a)), escape(fmt_num(b)), style=style)
             console().print(out)
+        if hidden:
+            console().print(f"{hidden} identical row(s) hidden; --all shows them.")
 
 
 @runs_app.command("reap")

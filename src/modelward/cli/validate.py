@@ -68,6 +68,13 @@ def validate(
         str | None,
         typer.Option(help="Compare with this alias of the model (e.g. champion) or a model URI."),
     ] = None,
+    favourable_label: Annotated[
+        str | None,
+        typer.Option(
+            help="The decision people want (0 for a credit model predicting default = 1);"
+            " fairness compares its rate between groups. Overrides the project file."
+        ),
+    ] = None,
     config: Annotated[
         Path | None,
         typer.Option(help="Project file with a 'validation:' section (default ./modelward.yaml)."),
@@ -93,7 +100,9 @@ def validate(
             if sensitive
             else project.sensitive()
         )
-        settings = ValidationConfig.from_mapping(project.section("validation"))
+        settings = ValidationConfig.from_mapping(
+            project.section("validation"), favourable_label=favourable_label
+        )
         client = env_of(ctx).client
         done = client.validation.validate(
             model_uri, str(data), target=target, sensitive=groups, against=against, config=settings

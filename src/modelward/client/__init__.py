@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from modelward.client.contract import (
     BackendAPI,
     DeploymentsAPI,
+    EvidenceAPI,
     GovernanceAPI,
     MonitoringAPI,
     RegistryAPI,
@@ -20,6 +21,7 @@ from modelward.client.contract import (
     ValidationAPI,
 )
 from modelward.client.deploy import DeploymentClient
+from modelward.client.evidence import EvidenceClient
 from modelward.client.governance import GovernanceClient
 from modelward.client.local import LocalBackend
 from modelward.client.monitoring import MonitoringClient
@@ -31,7 +33,7 @@ from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metri
 from modelward.registry import card
 from modelward.registry import service as registry_service
 from modelward.registry.flavors import LoadedModel
-from modelward.tracking import capture
+from modelward.tracking import capture, uploads
 from modelward.tracking import service as tracking_service
 
 if TYPE_CHECKING:
@@ -185,6 +187,10 @@ class TrackingClient:
             data=data,
         )
 
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        ref = uploads.run_artifact(self._b.uow(read_only=True), run_id=run_id, path=path)
+        return self._b.artifacts.get_bytes(ref.sha256)
+
     def diff_runs(self, run_a: str, run_b: str) -> tracking_service.RunDiff:
         return tracking_service.diff_runs(self._b.uow(read_only=True), run_a=run_a, run_b=run_b)
 
@@ -290,6 +296,7 @@ class Client:
     deployments: DeploymentsAPI
     governance: GovernanceAPI
     monitoring: MonitoringAPI
+    evidence: EvidenceAPI
 
     def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
         self.settings = settings or Settings()
@@ -307,9 +314,16 @@ class Client:
         self.deployments = DeploymentClient(backend)
         self.governance = GovernanceClient(backend)
         self.monitoring = MonitoringClient(backend)
+        self.evidence = EvidenceClient(backend)
 
     def _open_remote(self) -> None:
-        from modelward.client import http, http_governance, http_monitoring, http_ops
+        from modelward.client import (
+            http,
+            http_evidence,
+            http_governance,
+            http_monitoring,
+            http_ops,
+        )
 
         backend = http.HttpBackend(self.settings)
         governance = http_governance.HttpGovernanceClient(backend)
@@ -320,6 +334,7 @@ class Client:
         self.deployments = http_ops.HttpDeploymentClient(backend)
         self.governance = governance
         self.monitoring = http_monitoring.HttpMonitoringClient(backend, governance)
+        self.evidence = http_evidence.HttpEvidenceClient(backend)
 
     @property
     def actor(self) -> str:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         Strategy,
         UnseenCategories,
     )
+    from modelward.domain.findings import Finding, GovernanceAlert, Waiver
     from modelward.domain.gate import GateDecision
     from modelward.domain.governance import (
         CheckpointRecord,
@@ -55,7 +56,9 @@ if TYPE_CHECKING:
         RunStatus,
     )
     from modelward.governance.audit_verify import VerifyResult
+    from modelward.governance.evidence_pack import EvidencePack
     from modelward.governance.inventory import InventoryRow
+    from modelward.governance.pack_format import PackCheck
     from modelward.governance.service import GovernanceStatus
     from modelward.governance.users import Identity
     from modelward.monitoring.comparison import Evidence
@@ -73,6 +76,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BackendAPI",
     "DeploymentsAPI",
+    "EvidenceAPI",
     "GovernanceAPI",
     "MonitoringAPI",
     "RegistryAPI",
@@ -193,6 +197,10 @@ class TrackingAPI(Protocol):
 
     def log_artifact(self, run_id: str, path: str, data: bytes) -> ArtifactRef:
         """Store bytes as a run artifact at `path`."""
+        ...
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        """The bytes of a run's artifact at `path`, verified against their recorded hash."""
         ...
 
     def diff_runs(self, run_a: str, run_b: str) -> RunDiff:
@@ -464,6 +472,86 @@ class GovernanceAPI(Protocol):
         ...
 
 
+class EvidenceAPI(Protocol):
+    """`client.evidence`: validation findings, waivers of gate items, their alerts, and the
+    evidence pack of a version (built by the workspace or server, verified offline)."""
+
+    def record_finding(
+        self,
+        model: str,
+        version: int,
+        *,
+        title: str,
+        severity: str,
+        owner: str,
+        due: datetime,
+        detail: str = "",
+    ) -> Finding:
+        """Record a validation finding (needs `record_finding`: validators, risk managers)."""
+        ...
+
+    def update_finding(
+        self,
+        finding_id: int,
+        *,
+        status: str | None = None,
+        severity: str | None = None,
+        owner: str | None = None,
+        due: datetime | None = None,
+        resolution: str = "",
+    ) -> Finding:
+        """Change a finding's status (open, resolved, withdrawn), severity, owner or due date."""
+        ...
+
+    def findings(
+        self, model: str | None = None, version: int | None = None, *, open_only: bool = False
+    ) -> builtins.list[Finding]:
+        """Findings, oldest first (of a version, a model, or all)."""
+        ...
+
+    def request_waiver(
+        self,
+        model: str,
+        version: int,
+        *,
+        item: str,
+        reason: str,
+        approver_role: str,
+        expires: datetime,
+    ) -> Waiver:
+        """Ask that one gate item pass until `expires`; someone else in `approver_role`
+        must approve it."""
+        ...
+
+    def approve_waiver(self, waiver_id: int, *, comment: str = "") -> Waiver:
+        """Approve a waiver (never the requester nor an author of the version)."""
+        ...
+
+    def revoke_waiver(self, waiver_id: int, *, reason: str) -> Waiver:
+        """Revoke a waiver: its item is judged again at once."""
+        ...
+
+    def waivers(
+        self, model: str | None = None, version: int | None = None
+    ) -> builtins.list[Waiver]:
+        """Waivers, oldest first (of a version, a model, or all)."""
+        ...
+
+    def alerts(
+        self, model: str | None = None, *, within_days: int = 14
+    ) -> builtins.list[GovernanceAlert]:
+        """Overdue findings and waivers expiring within `within_days`."""
+        ...
+
+    def pack(self, model: str, version: int, output: str | Path | None = None) -> EvidencePack:
+        """Build the evidence pack of a version (written to `output` when given)."""
+        ...
+
+    def verify_pack(self, path: str | Path) -> PackCheck:
+        """Check a pack offline (same in both modes: nothing is sent anywhere)."""
+        ...
+
+
 class DeploymentsAPI(Protocol):
     """`client.deployments`: deployments, bundles and batch scoring."""
 
@@ -624,8 +712,8 @@ class MonitoringAPI(Protocol):
         """Unacknowledged alerts, newest first."""
         ...
 
-    def acknowledge(self, alert_id: int, *, comment: str = "") -> Alert:
-        """Mark an alert as seen (audited)."""
+    def acknowledge(self, alert_id: int, *, comment: str) -> Alert:
+        """Mark an alert as seen, saying what was done about it (required; audited)."""
         ...
 
     def windows(self, deployment: str) -> builtins.list[MonitoringWindow]:

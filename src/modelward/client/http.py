@@ -328,6 +328,12 @@ class HttpTrackingClient:
         )
         return core.ArtifactOut.model_validate(found).to_domain()
 
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        ref = next((a for a in self.get_run(run_id).artifacts if a.path == path), None)
+        if ref is None:
+            raise errors.NotFound(f"Run {run_id!r} has no artifact {path!r}.")
+        return self._b.get_blob(ref.sha256)  # verified against the recorded address
+
     def diff_runs(self, run_a: str, run_b: str) -> RunDiff:
         found = core.RunDiffOut.model_validate(
             self._b.json("GET", "/runs-diff", params={"a": run_a, "b": run_b})

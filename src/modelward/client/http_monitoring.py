@@ -143,7 +143,7 @@ class HttpMonitoringClient:
         """Unacknowledged alerts (of one model), newest first."""
         return self.alerts(model=model, open_only=True)
 
-    def acknowledge(self, alert_id: int, *, comment: str = "") -> Alert:
+    def acknowledge(self, alert_id: int, *, comment: str) -> Alert:
         """Mark an alert as seen, saying what was done about it (audited)."""
         path = f"/monitoring/alerts/{segment(alert_id)}/acknowledge"
         return wire.load(Alert, self._b.json("POST", path, json={"comment": comment}))

@@ -191,7 +191,7 @@ class MonitoringClient:
         """Unacknowledged alerts (of one model), newest first."""
         return service.open_alerts(self._b.uow(read_only=True), model=model)
 
-    def acknowledge(self, alert_id: int, *, comment: str = "") -> Alert:
+    def acknowledge(self, alert_id: int, *, comment: str) -> Alert:
         """Mark an alert as seen, saying what was done about it (audited)."""
         return service.acknowledge_alert(
             self._b.uow(), alert_id=alert_id, guard=self._b.guard(), comment=comment

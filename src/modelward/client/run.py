@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from modelward.client import artifact_bytes
 from modelward.domain.names import check_key, check_metric_value, check_param_value
 from modelward.domain.tracking import DatasetRef, Metric, Run, RunStatus
 from modelward.errors import BackendUnavailable, Conflict
@@ -177,7 +178,21 @@ class ActiveRun:
         )
 
     def log_artifact(self, path: str, data: bytes) -> Any:
+        """Store `data` as the run's artifact `path` (written at once)."""
         return self.client.tracking.log_artifact(self.id, path, data)
+
+    def log_text(self, text: str, path: str) -> Any:
+        """Store `text` (UTF-8) as the artifact `path`, e.g. ``"notes/summary.md"``."""
+        return self.log_artifact(path, text.encode("utf-8"))
+
+    def log_dict(self, data: Mapping[str, Any] | list[Any], path: str) -> Any:
+        """Store `data` as JSON, or as YAML when `path` ends in .yaml/.yml."""
+        return self.log_artifact(path, artifact_bytes.dict_bytes(data, path))
+
+    def log_figure(self, figure: Any, path: str) -> Any:
+        """Store a Matplotlib or Plotly figure: PNG/SVG/PDF for Matplotlib (by extension), a
+        self-contained HTML page (``.html``) or Plotly's JSON (``.json``) for Plotly."""
+        return self.log_artifact(path, artifact_bytes.figure_bytes(figure, path))
 
     # flushing ----------------------------------------------------------------------------
     def _maybe_flush(self) -> None:

@@ -35,6 +35,7 @@ PEOPLE = {
 # model; the team documents that and holds it to 0.25.
 VALIDATION = {
     "metrics": {"min_roc_auc": 0.7},
+    "favourable_label": 0,  # the model predicts default = 1; people want 0 (credit granted)
     "max_demographic_parity_difference": 0.05,
     "max_equalized_odds_difference": 0.25,
     "slice_gap": 0.15,  # accuracy may trail overall this much in a segment of >= 200 rows

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from modelward.domain.audit import AuditEvent
@@ -357,10 +357,33 @@ def list_deployments(uow: UnitOfWork) -> list[Deployment]:
         return uow.deployments.list_deployments()
 
 
+_SWITCH_ACTIONS = {"deployment.killed": "kill", "deployment.revived": "revive"}
+
+
 def history(uow: UnitOfWork, *, name: str) -> list[DeploymentConfig]:
-    """The configuration history, oldest first. Raises NotFound."""
+    """The configuration history, oldest first, with each kill and revive (from the audit
+    trail) as an entry of action ``kill`` / ``revive`` that repeats the configuration then in
+    force (its `seq`). Raises NotFound."""
     with uow:
-        return uow.deployments.list_configs(name)
+        configs = uow.deployments.list_configs(name)
+        events = uow.audit.list_events(entity_type="deployment", entity_id=name, limit=100_000)
+    switches = []
+    for event in events:
+        action = _SWITCH_ACTIONS.get(event.action)
+        in_force = [c for c in configs if c.created_at is None or c.created_at <= event.at]
+        if action is None or not in_force:
+            continue
+        switches.append(
+            replace(
+                in_force[-1],
+                action=action,
+                created_by=event.actor,
+                created_at=event.at,
+                reason=event.reason,
+            )
+        )
+    never = datetime.min.replace(tzinfo=UTC)  # configurations always carry a time; kept total
+    return sorted([*configs, *switches], key=lambda c: c.created_at or never)
 
 
 @dataclass(frozen=True)

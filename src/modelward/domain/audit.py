@@ -49,6 +49,27 @@ class AuditEvent:
         }
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which events to list: about some entities (exact ids, or id prefixes such as
+    "credit-risk/" for every version), by an actor, with an action (a prefix: "signoff"
+    matches "signoff.approve"), in [since, until), older than `before_seq` (paging)."""
+
+    subjects: tuple[tuple[str, str], ...] = ()  # (entity_type, entity_id)
+    prefixes: tuple[tuple[str, str], ...] = ()  # (entity_type, entity_id prefix)
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_seq: int | None = None
+    limit: int = 100
+
+    @property
+    def about_entities(self) -> bool:
+        """True when the query names entities (else every entity matches)."""
+        return bool(self.subjects or self.prefixes)
+
+
 def canonical_json(value: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, non-JSON values as strings."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)

@@ -150,6 +150,7 @@ class GateItem:
     name: str
     met: bool
     detail: str
+    waiver_id: int | None = None  # met only because this waiver is active (findings.py)
 
 
 @dataclass(frozen=True)
@@ -262,13 +263,24 @@ def report_items(
         ("explanations", policy.explanations_required),
     ):
         if required:
-            found = [check for check in checks if check.category == category]
-            detail = f"{len(found)} {category} check(s)"
-            detail = detail if found else f"the validation report has no {category} checks"
-            items.append(GateItem(category, bool(found), detail))
+            items.append(_category_item(policy, category, checks))
     if policy.max_train_overlap is not None and report is not None:
         items.append(leakage_item(policy, report))
     return items
+
+
+def _category_item(policy: Policy, category: str, checks: Sequence[CheckLike]) -> GateItem:
+    """Met when the report holds checks of `category` and none of them fails by the policy."""
+    found = [check for check in checks if check.category == category]
+    if not found:
+        return GateItem(category, False, f"the validation report has no {category} checks")
+    failed = [check.name for check in found if policy_verdict(policy, check) is False]
+    if failed:
+        shown = ", ".join(failed[:5]) + (f" and {len(failed) - 5} more" if failed[5:] else "")
+        return GateItem(
+            category, False, f"{len(failed)} of {len(found)} {category} checks failed: {shown}"
+        )
+    return GateItem(category, True, f"{len(found)} {category} check(s), none failed")
 
 
 def _no_evidence(policy: Policy, version: VersionLike, newest: ReportSummary | None) -> str:

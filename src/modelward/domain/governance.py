@@ -25,6 +25,7 @@ CARD_FIELDS = (
     "training_data",
     "ethical_considerations",
     "caveats",
+    "business_owner",  # who answers for the model's use in the business (the inventory shows it)
 )
 
 
@@ -149,3 +150,21 @@ def rejected(facts: VersionFacts) -> bool:
     """True when some reviewer's latest decision on the version is a rejection."""
     latest = latest_decisions(facts.sign_offs, model=facts.model, version=facts.version)
     return Decision.REJECT in latest.values()
+
+
+def review_open(facts: VersionFacts) -> bool:
+    """True while the version's latest review request awaits decisions: requested, and no
+    reviewer's standing decision since that request is a rejection (a rejection ends the
+    request; asking again opens a new one)."""
+    asked = facts.review_requested_at
+    if asked is None:
+        return False
+    latest = latest_sign_offs(facts.sign_offs, model=facts.model, version=facts.version)
+    return not any(s.decision is Decision.REJECT and s.at >= asked for s in latest.values())
+
+
+def pending_sign_offs(policy: Policy, facts: VersionFacts) -> tuple[str, ...]:
+    """The roles still to sign off an open review (none once it is rejected or closed)."""
+    if not review_open(facts):
+        return ()
+    return tuple(role for role in sign_offs_met(policy, facts)[1] if role in policy.sign_offs)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from modelward.domain import gate
+from modelward.domain.findings import Finding, Waiver, apply_waivers, findings_item
 from modelward.domain.gate import (
     CheckLike,
     CheckSummary,
@@ -110,6 +111,11 @@ class Policy:
     # require it with `required_checks`). They replace the report's thresholds at the gate.
     thresholds: tuple[CheckRequirement, ...] = ()
     max_train_overlap: float | None = None  # share of validation rows also in training data
+    # Findings and waivers (domain/findings.py): open findings of these severities fail the
+    # gate's `findings` item; these roles may approve a waiver, lasting at most N days.
+    blocking_findings: tuple[str, ...] = ("high", "critical")
+    waiver_approvers: tuple[str, ...] = ("risk_manager",)
+    max_waiver_days: int = 90
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -129,7 +135,12 @@ class Policy:
                 f"The {self.level} policy requires monitoring but sets no monitoring_cadence_days.",
                 field="monitoring_cadence_days",
             )
-        for name in ("monitoring_cadence_days", "max_model_age_days", "assessment_valid_days"):
+        for name in (
+            "monitoring_cadence_days",
+            "max_model_age_days",
+            "assessment_valid_days",
+            "max_waiver_days",
+        ):
             days = getattr(self, name)
             if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
                 raise InvalidInput(f"{name} must be a whole number, got {days!r}.", field=name)
@@ -143,6 +154,15 @@ class Policy:
             )
         for bound in self.thresholds:
             _check_threshold(self.level, bound)
+        unknown = [
+            s for s in self.blocking_findings if s not in ("low", "medium", "high", "critical")
+        ]
+        if unknown:
+            raise InvalidInput(
+                f"The {self.level} policy blocks on unknown finding severities {unknown!r}; use"
+                " low, medium, high or critical.",
+                field="blocking_findings",
+            )
         overlap = self.max_train_overlap
         if overlap is not None and (
             isinstance(overlap, bool)
@@ -209,6 +229,9 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
             for req in policy.thresholds
         },
         "max_train_overlap": policy.max_train_overlap,
+        "blocking_findings": list(policy.blocking_findings),
+        "waiver_approvers": list(policy.waiver_approvers),
+        "max_waiver_days": policy.max_waiver_days,
     }
 
 
@@ -254,6 +277,8 @@ def evaluate_gate(
     monitoring_configured: bool | None = None,
     newest_report: ReportSummary | None = None,
     authors: Iterable[str] = (),
+    findings: Iterable[Finding] | None = None,
+    waivers: Iterable[Waiver] = (),
 ) -> GateDecision:
     """Check every requirement of `policy` for one version and list each unmet one.
 
@@ -266,7 +291,9 @@ def evaluate_gate(
     evidence only), `rejections` (none outstanding), `card.<field>` per required card field,
     `personal_data.legal_basis` when the policy requires one, and `monitoring` when the policy
     requires it and `monitoring_configured` is given (deployment gates; leave it None when
-    moving an alias).
+    moving an alias), and `findings` (no open finding of a blocking severity) when `findings`
+    is given. An unmet item with an active waiver (approved, not revoked, not expired at
+    `now`) passes and names the waiver (`GateItem.waiver_id`).
 
     Args:
         policy: The policy of the model's risk level (`PolicySet.for_assessment`).
@@ -282,6 +309,8 @@ def evaluate_gate(
         newest_report: A newer report than the evidence, stored by someone without an
             evidence role: named in the messages, never counted.
         authors: Authors besides `created_by` (the user of the run that trained the version).
+        findings: The version's findings (None: the item is left out).
+        waivers: The version's waivers; only active ones count.
     """
     latest = latest_sign_offs(sign_offs, model=version_info.model, version=version_info.version)
     evidence = report_summary if isinstance(report_summary, ReportSummary) else None
@@ -295,6 +324,9 @@ def evaluate_gate(
     ]
     if policy.monitoring_required and monitoring_configured is not None:
         items.append(gate.monitoring_item(policy, monitoring_configured))
+    if findings is not None:
+        items.append(findings_item(findings, policy.blocking_findings))
+    items = apply_waivers(items, waivers, now)
     return GateDecision.of(
         items, evidence_id=evidence.id if evidence else None, evidence_sha256=sha
     )

@@ -11,8 +11,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, Self
 
-from modelward.domain.audit import AuditEvent, MalformedEvent
+from modelward.domain.audit import AuditEvent, AuditQuery, MalformedEvent
 from modelward.domain.deployment import Deployment, DeploymentConfig
+from modelward.domain.findings import Finding, Waiver
 from modelward.domain.governance import (
     CheckpointRecord,
     ColumnTag,
@@ -270,6 +271,10 @@ class GovernanceRepo(Protocol):
         """The version's card fields: its own values over the model-wide ones."""
         ...
 
+    def model_card_values(self, field: str, models: Sequence[str]) -> dict[str, str]:
+        """model -> its model-wide (version 0) value of card `field`, one query."""
+        ...
+
     def resolve_dataset(self, dataset: str) -> str:
         """The full fingerprint of a dataset given by fingerprint or unique prefix.
 
@@ -380,6 +385,44 @@ class MonitoringRepo(Protocol):
         ...
 
 
+class FindingsRepo(Protocol):
+    """Validation findings on versions and waivers of gate items (`domain/findings.py`)."""
+
+    def save_finding(self, finding: Finding) -> int:
+        """Insert; returns its id. Raises NotFound for an unknown version."""
+        ...
+
+    def get_finding(self, finding_id: int) -> Finding:
+        """Raises NotFound naming the finding."""
+        ...
+
+    def update_finding(self, finding: Finding) -> None:
+        """Store severity, owner, due date, status, resolution and who changed it."""
+        ...
+
+    def list_findings(
+        self, *, model: str | None = None, version: int | None = None, open_only: bool = False
+    ) -> list[Finding]:
+        """Oldest first; every model's when `model` is None."""
+        ...
+
+    def save_waiver(self, waiver: Waiver) -> int:
+        """Insert a requested waiver; returns its id. Raises NotFound for an unknown version."""
+        ...
+
+    def get_waiver(self, waiver_id: int) -> Waiver:
+        """Raises NotFound naming the waiver."""
+        ...
+
+    def update_waiver(self, waiver: Waiver) -> None:
+        """Store its approval or revocation."""
+        ...
+
+    def list_waivers(self, *, model: str | None = None, version: int | None = None) -> list[Waiver]:
+        """Oldest first; every model's when `model` is None."""
+        ...
+
+
 class AuditLog(Protocol):
     """Append-only: no update, no delete."""
 
@@ -410,6 +453,10 @@ class AuditLog(Protocol):
     def list_events(
         self, *, entity_type: str | None = None, entity_id: str | None = None, limit: int = 100
     ) -> list[AuditEvent]: ...
+
+    def search_events(self, query: AuditQuery) -> list[AuditEvent]:
+        """The events `query` selects, newest first."""
+        ...
 
 
 class TokenRepo(Protocol):
@@ -485,6 +532,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenRepo: ...
+
+    @property
+    def findings(self) -> FindingsRepo: ...
 
     def __enter__(self) -> Self: ...
 

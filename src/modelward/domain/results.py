@@ -190,6 +190,28 @@ class ValidationReport:
         """True when no check failed (informational checks never fail)."""
         return not self.failed_checks
 
+    def _repr_html_(self) -> str:
+        """A table for notebooks: every check with its value, threshold and verdict."""
+        from modelward.domain import display
+
+        verdict = "passed" if self.passed else f"{len(self.failed_checks)} check(s) failed"
+        rows = [
+            (
+                display.mark(c.passed),
+                c.name,
+                "" if c.value is None else f"{c.value:.4g}",
+                "" if c.threshold is None else f"{c.threshold:.4g}",
+                c.message,
+            )
+            for c in self.checks
+        ]
+        return display.table(
+            f"Validation of {self.model} v{self.version}: {verdict}",
+            rows,
+            header=("", "check", "value", "threshold", "message"),
+            subtitle=f"{self.data_rows} rows, {self.created_at:%Y-%m-%d %H:%M}, {self.created_by}",
+        )
+
     @property
     def failed_checks(self) -> tuple[CheckResult, ...]:
         """The checks whose `passed` is False."""

@@ -28,6 +28,7 @@ class Action(enum.StrEnum):
     MONITOR = "monitor"  # ingest labels, compute monitoring windows, acknowledge alerts
     SET_POLICY = "set_policy"
     MANAGE_ROLES = "manage_roles"
+    RECORD_FINDING = "record_finding"  # record and update validation findings on a version
 
 
 class Role(enum.StrEnum):
@@ -49,9 +50,11 @@ DEFAULT_PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
         Role.DATA_SCIENTIST: frozenset(
             {_A.VIEW, _A.REGISTER, _A.VALIDATE, _A.REQUEST_REVIEW, _A.PROMOTE, _A.MONITOR}
         ),
-        Role.VALIDATOR: frozenset({_A.VIEW, _A.VALIDATE, _A.ASSESS_RISK, _A.APPROVE, _A.MONITOR}),
+        Role.VALIDATOR: frozenset(
+            {_A.VIEW, _A.VALIDATE, _A.ASSESS_RISK, _A.APPROVE, _A.MONITOR, _A.RECORD_FINDING}
+        ),
         Role.RISK_MANAGER: frozenset(
-            {_A.VIEW, _A.ASSESS_RISK, _A.APPROVE, _A.SET_POLICY, _A.MONITOR}
+            {_A.VIEW, _A.ASSESS_RISK, _A.APPROVE, _A.SET_POLICY, _A.MONITOR, _A.RECORD_FINDING}
         ),
         Role.OPERATIONS: frozenset({_A.VIEW, _A.PROMOTE, _A.DEPLOY, _A.MONITOR}),
         Role.ADMIN: frozenset(Action),

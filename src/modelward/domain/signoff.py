@@ -7,7 +7,7 @@ Pure rules over sign-offs already read from storage; counting them for a gate is
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -151,3 +151,25 @@ def check_sign_off(
             f" for {report_ref(new.evidence_sha256)}.",
             user=new.user,
         )
+    if new.decision == Decision.APPROVE and policy.distinct_approvers:
+        _refuse_second_role(new, latest, subject)
+
+
+def _refuse_second_role(
+    new: SignOff, latest: Mapping[tuple[str, str], SignOff], subject: str
+) -> None:
+    """With distinct approvers a person fills one required sign-off: an approval in a second
+    role on the same evidence would be recorded and never counted, so it is refused."""
+    for (user, role), given in latest.items():
+        if (
+            user == new.user
+            and role != new.role
+            and given.decision == Decision.APPROVE
+            and given.evidence_sha256 == new.evidence_sha256
+        ):
+            raise PermissionDenied(
+                f"{new.user} already approved {subject} as {role}; the policy wants distinct"
+                f" approvers, so an approval as {new.role} would not count. Ask another"
+                f" {new.role}.",
+                user=new.user,
+            )

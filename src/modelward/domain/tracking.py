@@ -87,3 +87,24 @@ class Run:
     tags: dict[str, str] = field(default_factory=dict)
     datasets: tuple[DatasetRef, ...] = ()
     artifacts: tuple[ArtifactRef, ...] = ()
+
+    def _repr_html_(self) -> str:
+        """A table for notebooks: status, timing, params, latest metrics, tags, artifacts."""
+        from modelward.domain import display
+
+        rows: list[tuple[str, object]] = [
+            ("experiment", self.experiment),
+            ("status", self.status),
+            ("user", self.user),
+            ("started", self.start_time.isoformat(timespec="seconds")),
+        ]
+        if self.end_time is not None:
+            seconds = (self.end_time - self.start_time).total_seconds()
+            rows.append(("duration", f"{seconds:.1f} s"))
+        if self.parent_run_id:
+            rows.append(("parent run", self.parent_run_id))
+        rows += [(f"param {k}", v) for k, v in sorted(self.params.items())]
+        rows += [(f"metric {k}", f"{v:.6g}") for k, v in sorted(self.metrics.items())]
+        rows += [(f"tag {k}", v) for k, v in sorted(self.tags.items())]
+        rows += [(f"artifact {a.path}", f"{a.size} bytes") for a in self.artifacts]
+        return display.table(f"Run {self.name} ({self.id})", rows)

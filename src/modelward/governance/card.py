@@ -52,6 +52,16 @@ class _Facts:
     personal: list[PersonalDataUse]
     aliases: list[AliasEvent]
     events: list[AuditEvent]
+    recorded_data: tuple[str, ...] = ()  # the version's own training run's data sets
+
+
+def _training_data(facts: _Facts) -> str:
+    """The field if a person wrote it, else what the record says about *this* version's data
+    (the data sets its training run logged), marked as such."""
+    if facts.fields.get("training_data", "").strip() or not facts.recorded_data:
+        return _field(facts, "training_data")
+    listed = "\n".join(f"- {line}" for line in facts.recorded_data)
+    return f"From the record of v{facts.version}'s training run:\n\n{listed}"
 
 
 def _field(facts: _Facts, name: str) -> str:
@@ -120,11 +130,14 @@ def sections(facts: _Facts, policies: PolicySet) -> dict[str, str]:
     ]
     events = [[e.at.isoformat(timespec="seconds"), e.actor, e.action] for e in facts.events]
     return {
-        "Intended use": _field(facts, "intended_use")
+        "Intended use": "Business owner: "
+        + _field(facts, "business_owner")
+        + "\n\n"
+        + _field(facts, "intended_use")
         + "\n\nOut of scope: "
         + _field(facts, "out_of_scope_use"),
         "Limitations": _field(facts, "limitations") + "\n\n" + _field(facts, "caveats"),
-        "Training data": _field(facts, "training_data") + "\n\nPersonal data used:\n\n" + personal,
+        "Training data": _training_data(facts) + "\n\nPersonal data used:\n\n" + personal,
         "Metrics": validated + "\n\n" + _checks_table(_checks(facts, fairness=False)),
         "Fairness": _checks_table(_checks(facts, fairness=True))
         + "\n\nEthical considerations: "
@@ -135,9 +148,18 @@ def sections(facts: _Facts, policies: PolicySet) -> dict[str, str]:
     }
 
 
+def _recorded_data(uow: UnitOfWork, run_id: str | None) -> tuple[str, ...]:
+    run = uow.tracking.get_run(run_id) if run_id else None
+    return tuple(
+        f"{d.name} ({d.role}): {d.row_count} rows, {len(d.schema)} columns,"
+        f" fingerprint {d.dataset_id[:12]}"
+        for d in (run.datasets if run else ())
+    )
+
+
 def _read(uow: UnitOfWork, model: str, version: int) -> _Facts:
     with uow:
-        uow.registry.get_version(model, version)
+        target = uow.registry.get_version(model, version)
         events = uow.audit.list_events(entity_id=f"{model}/{version}", limit=100)
         events += uow.audit.list_events(entity_type="model", entity_id=model, limit=100)
         return _Facts(
@@ -150,6 +172,7 @@ def _read(uow: UnitOfWork, model: str, version: int) -> _Facts:
             personal=uow.governance.personal_data_uses(model, version),
             aliases=uow.registry.alias_history(model),
             events=events,
+            recorded_data=_recorded_data(uow, target.run_id),
         )
 
 

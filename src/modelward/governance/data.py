@@ -106,3 +106,16 @@ def lineage(
             if column not in uow.governance.dataset_columns(dataset_id):
                 raise NotFound(f"Dataset {dataset_id[:12]} has no column {column!r}.")
         return uow.governance.lineage(dataset_id=dataset_id, column=column)
+
+
+def column_table(uow: UnitOfWork, *, dataset: str) -> list[tuple[str, ColumnTag | None]]:
+    """Each column of a logged data set with its tag (None: not tagged yet), in the data
+    set's column order.
+
+    Raises:
+        NotFound: no such dataset.
+    """
+    with uow:
+        dataset_id = uow.governance.resolve_dataset(dataset)
+        tags = {t.column: t for t in uow.governance.list_column_tags(dataset_id)}
+        return [(c, tags.get(c)) for c in uow.governance.dataset_columns(dataset_id)]

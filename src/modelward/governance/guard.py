@@ -175,6 +175,8 @@ class PolicyGuard:
                     "level": policy.level.value,
                     "auto": auto,
                     "items": [item.name for item in decision.items],
+                    # items met only by an active waiver: item name -> waiver id
+                    "waived": {i.name: i.waiver_id for i in decision.items if i.waiver_id},
                     "policy_hash": self.policy_hash,
                     "evidence_id": decision.evidence_id,  # the report the gate relied on
                     "evidence_sha256": decision.evidence_sha256,

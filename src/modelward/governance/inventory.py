@@ -8,10 +8,17 @@ queries whatever the number of models); stages and due dates are derived here in
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from modelward.domain.governance import ModelFacts, Stage, derive_stage, rejected, sign_offs_met
+from modelward.domain.findings import Finding, Waiver
+from modelward.domain.governance import (
+    ModelFacts,
+    Stage,
+    derive_stage,
+    pending_sign_offs,
+    rejected,
+)
 from modelward.domain.policy import PolicySet, retraining_due
 from modelward.domain.ports import UnitOfWork
 from modelward.domain.risk import RiskLevel
@@ -34,15 +41,30 @@ class InventoryRow:
     latest_stage: str | None
     last_validation: datetime | None
     last_validation_passed: bool | None
+    last_validation_version: int | None  # the version that report validated
     pending_sign_offs: tuple[str, ...]  # roles still to sign off the version under review
     rejected: bool
     assessment_overdue: bool
     retraining_due: bool
+    # findings and waivers of any of the model's versions (domain/findings.py)
+    open_findings: int = 0
+    overdue_findings: int = 0
+    active_waivers: int = 0
+    assessment_expires_at: datetime | None = None
+    retraining_due_at: datetime | None = None  # when the production version is due
+    business_owner: str = ""  # the model card's business_owner field (every version)
+
+    @property
+    def next_review(self) -> datetime | None:
+        """The earliest of the assessment's expiry and the production version's retraining."""
+        dates = [d for d in (self.assessment_expires_at, self.retraining_due_at) if d]
+        return min(dates, default=None)
 
     @property
     def overdue(self) -> bool:
-        """The assessment expired or the production version is due for retraining."""
-        return self.assessment_overdue or self.retraining_due
+        """The assessment expired, the production version is due for retraining, or a
+        finding is past its due date."""
+        return self.assessment_overdue or self.retraining_due or self.overdue_findings > 0
 
 
 def _row(
@@ -52,9 +74,8 @@ def _row(
     latest, production = facts.latest, facts.production
     latest_stage = derive_stage(policy, latest, protected=protected) if latest else None
     pending: tuple[str, ...] = ()
-    if latest is not None and latest.review_requested_at is not None:
-        if latest_stage not in (Stage.IN_PRODUCTION, Stage.RETIRED):
-            pending = tuple(sign_offs_met(policy, latest)[1])
+    if latest is not None and latest_stage not in (Stage.IN_PRODUCTION, Stage.RETIRED):
+        pending = pending_sign_offs(policy, latest)  # a rejection is not a pending sign-off
     reports = [v for v in (latest, production) if v is not None and v.report_at is not None]
     newest_report = max(reports, key=lambda v: v.report_at or now, default=None)
     assessment = facts.assessment
@@ -69,13 +90,45 @@ def _row(
         latest_stage=latest_stage.value if latest_stage else None,
         last_validation=newest_report.report_at if newest_report else None,
         last_validation_passed=newest_report.report_passed if newest_report else None,
+        last_validation_version=newest_report.version if newest_report else None,
         pending_sign_offs=pending,
         rejected=bool(latest and rejected(latest)),
         assessment_overdue=bool(assessment and assessment.is_overdue(now)),
         retraining_due=bool(
             production and retraining_due(policy, trained_at=production.created_at, now=now)
         ),
+        assessment_expires_at=assessment.expires_at if assessment else None,
+        retraining_due_at=(
+            production.created_at + timedelta(days=policy.max_model_age_days)
+            if production and policy.max_model_age_days is not None
+            else None
+        ),
     )
+
+
+def _with_assurance(
+    rows: list[InventoryRow], findings: list[Finding], waivers: list[Waiver], now: datetime
+) -> list[InventoryRow]:
+    """Rows with their models' open and overdue findings and active waivers counted."""
+    counts: dict[str, list[int]] = {}
+    for found in findings:
+        entry = counts.setdefault(found.model, [0, 0, 0])
+        entry[0] += found.is_open()
+        entry[1] += found.is_overdue(now)
+    for waiver in waivers:
+        counts.setdefault(waiver.model, [0, 0, 0])[2] += waiver.is_active(now)
+    return [
+        replace(row, open_findings=c[0], overdue_findings=c[1], active_waivers=c[2])
+        if (c := counts.get(row.model))
+        else row
+        for row in rows
+    ]
+
+
+def _with_business_owners(uow: UnitOfWork, rows: list[InventoryRow]) -> list[InventoryRow]:
+    """The rows with the card's business owner filled in (one query, inside `uow`)."""
+    owners = uow.governance.model_card_values("business_owner", [r.model for r in rows])
+    return [replace(r, business_owner=owners.get(r.model, "")) for r in rows]
 
 
 def _check_filters(risk: str | None, stage: str | None) -> None:
@@ -109,7 +162,11 @@ def inventory(
     _check_filters(risk, stage)
     with uow:
         facts = uow.governance.inventory_facts(protected=list(protected))
-    rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
+        findings = uow.findings.list_findings(open_only=True)
+        waivers = uow.findings.list_waivers()
+        rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
+        rows = _with_business_owners(uow, rows)
+    rows = _with_assurance(rows, findings, waivers, now)
     needle = search.lower() if search else None
     return [
         row
@@ -153,8 +210,11 @@ def inventory_page(
                 search=search, owner=owner, offset=offset, limit=limit
             )
             facts = uow.governance.inventory_facts(protected=list(protected), names=names)
-        rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
-        return rows, total
+            findings = uow.findings.list_findings(open_only=True)
+            waivers = uow.findings.list_waivers()
+            rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
+            rows = _with_business_owners(uow, rows)
+        return _with_assurance(rows, findings, waivers, now), total
     rows = inventory(
         uow,
         policies=policies,

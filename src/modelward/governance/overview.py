@@ -13,17 +13,20 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from modelward.domain.audit import AuditEvent
-from modelward.domain.deployment import Deployment
+from modelward.domain.deployment import Deployment, DeploymentConfig
+from modelward.domain.gate import GateDecision
 from modelward.domain.governance import derive_stage
 from modelward.domain.policy import Decision, PolicySet, SignOff, check_sign_off
 from modelward.domain.ports import UnitOfWork
-from modelward.domain.registry import ModelVersion, RegisteredModel
+from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.reports import ReportRecord
 from modelward.domain.risk import RiskAssessment, RiskLevel
+from modelward.domain.roles import Action
 from modelward.domain.tracking import Run
 from modelward.errors import ModelwardError
 from modelward.governance.access import roles_of
-from modelward.governance.service import sign_off_context, version_facts
+from modelward.governance.audit_search import model_events
+from modelward.governance.service import gate_checklist, sign_off_context, version_facts
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,13 @@ class VersionView:
     sign_offs: tuple[SignOff, ...]
     can_sign_as: tuple[str, ...]
     run: Run | None
+    gate: GateDecision | None = None  # the promotion checklist (`governance status`)
+    card: dict[str, str] = field(default_factory=dict)  # its card fields (own over model-wide)
+
+    @property
+    def blocked(self) -> bool:
+        """The gate refuses promotion now."""
+        return self.gate is not None and not self.gate.allowed
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,14 @@ class ModelOverview:
     deployments: list[Deployment]
     events: list[AuditEvent]
     viewer_roles: tuple[str, ...] = field(default_factory=tuple)
+    alias_history: list[AliasEvent] = field(default_factory=list)  # newest first
+    deployment_history: list[tuple[str, DeploymentConfig]] = field(default_factory=list)
+    assessments: list[RiskAssessment] = field(default_factory=list)  # newest first
+    viewer_may: frozenset[str] = frozenset()  # the actions the viewer's roles allow
+
+    def may(self, *actions: str) -> bool:
+        """The viewer may do one of `actions` (the page shows those forms only)."""
+        return bool(self.viewer_may & set(actions))
 
 
 def risk_matrix(assessment: RiskAssessment | None) -> list[list[tuple[int, str, bool]]]:
@@ -135,6 +153,8 @@ def _version_view(
             now=now,
         ),
         uow.tracking.get_run(version.run_id) if version.run_id else None,
+        gate_checklist(uow, version, policies=policies, now=now),
+        uow.governance.card_fields(model, version.version),
     )
 
 
@@ -171,14 +191,13 @@ def model_overview(
             for version in reversed(uow.registry.list_versions(model))
         ]
         deployments = [d for d in uow.deployments.list_deployments() if d.model == model]
-        about = uow.audit.list_events(entity_type="model", entity_id=model, limit=events)
-        for view in views:
-            about += uow.audit.list_events(
-                entity_type="model_version",
-                entity_id=f"{model}/{view.version.version}",
-                limit=events,
-            )
-        about = sorted(about, key=lambda e: e.seq, reverse=True)[:events]
+        about = model_events(uow, model, limit=events)
+        moves = list(reversed(uow.registry.alias_history(model)))
+        configs = [
+            (d.name, config) for d in deployments for config in uow.deployments.list_configs(d.name)
+        ]
+        configs.sort(key=lambda pair: (pair[1].created_at is not None, pair[1].created_at))
+        assessments = uow.governance.list_assessments(model)
     return ModelOverview(
         registered,
         assessment,
@@ -188,4 +207,8 @@ def model_overview(
         deployments,
         about,
         held,
+        moves,
+        list(reversed(configs)),
+        assessments,
+        frozenset(a.value for a in Action if any(policies.permissions.can(r, a) for r in held)),
     )

@@ -166,6 +166,29 @@ def _roles(node: Node, field: str, ctx: _Context) -> tuple[str, ...]:
     return roles
 
 
+def _approvers(node: Node, field: str, ctx: _Context) -> tuple[str, ...]:
+    """Roles that may approve waivers; an empty list allows no waiver."""
+    roles = _names(node, field, ctx)
+    for index, role in enumerate(roles):
+        if role not in ctx.permissions.roles:
+            known = ", ".join(ctx.permissions.roles)
+            item = ctx.sequence(node, field)[index]
+            raise ctx.fail(item, f"{field}[{index}]", f"unknown role {role!r}; known: {known}")
+    return roles
+
+
+def _severities(node: Node, field: str, ctx: _Context) -> tuple[str, ...]:
+    names = _names(node, field, ctx)
+    known = ("low", "medium", "high", "critical")
+    for index, name in enumerate(names):
+        if name not in known:
+            item = ctx.sequence(node, field)[index]
+            raise ctx.fail(
+                item, f"{field}[{index}]", f"unknown severity {name!r}; use {', '.join(known)}"
+            )
+    return names
+
+
 def _thresholds(node: Node, field: str, ctx: _Context) -> tuple[CheckRequirement, ...]:
     """{CHECK: {min: X} | {max: Y} | NUMBER}; a bare number bounds the way that is better."""
     found = []
@@ -229,6 +252,9 @@ _READERS: dict[str, _Reader] = {
     "evidence_roles": _roles,
     "thresholds": _thresholds,
     "max_train_overlap": _share_or_null,
+    "blocking_findings": _severities,
+    "waiver_approvers": _approvers,
+    "max_waiver_days": _days,
 }
 
 
@@ -399,11 +425,19 @@ def render_policy(policy: Policy) -> str:
         ("evidence stored by", ", ".join(policy.evidence_roles)),
         ("thresholds", ", ".join(map(str, policy.thresholds)) or "the report's own"),
         ("train overlap", _overlap(policy.max_train_overlap)),
+        ("findings, waivers", _waivers(policy)),
     ]
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{policy.level} risk policy"]
     lines.extend(f"  {(label + ':').ljust(width)} {value}" for label, value in rows)
     return "\n".join(lines)
+
+
+def _waivers(policy: Policy) -> str:
+    blocking = "/".join(policy.blocking_findings) or "no"
+    approvers = ", ".join(policy.waiver_approvers)
+    waivers = f"waived by {approvers}, {policy.max_waiver_days} days at most" if approvers else ""
+    return f"open {blocking} findings block; " + (waivers or "no waivers")
 
 
 def _overlap(limit: float | None) -> str:

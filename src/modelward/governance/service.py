@@ -33,7 +33,7 @@ from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.registry import AliasEvent, ModelVersion
 from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
-from modelward.errors import InvalidInput, PolicyViolation
+from modelward.errors import Conflict, InvalidInput, PolicyViolation
 from modelward.governance.access import roles_of
 from modelward.registry import service as registry
 
@@ -65,11 +65,18 @@ def request_review(
     Raises:
         NotFound: no such version.
         PermissionDenied: the actor may not request a review.
+        Conflict: the version has no validation report yet.
     """
     actor, now = guard.actor, guard.now()
     request = ReviewRequest(model, version, actor, now, comment)
     with uow:
         guard.require(uow, Action.REQUEST_REVIEW)
+        uow.registry.get_version(model, version)
+        if not uow.validation.list_reports(model, version):
+            raise Conflict(
+                f"{model} v{version} has no validation report yet: reviewers would have nothing"
+                f" to judge. Run 'modelward validate models:/{model}/{version} --data FILE' first."
+            )
         uow.governance.save_review_request(request)
         uow.audit.append(
             _event(
@@ -107,7 +114,8 @@ def record_sign_off(
         PermissionDenied: the actor does not hold `role`, the role may not approve, or the
             actor registered the version or ran the run that trained it (unless the policy
             allows authors to approve).
-        Conflict: the actor already gave the same decision in that role on the same report.
+        Conflict: the actor already gave the same decision in that role on the same report,
+            or approves a version with no evidence report.
     """
     policies, actor, now = guard.policies, guard.actor, guard.now()
     policies.permissions.check_role(role)
@@ -119,6 +127,12 @@ def record_sign_off(
         policy = policies.for_assessment(uow.governance.find_assessment(model))
         # Bound to the report the gate relies on now: a newer report needs a new sign-off.
         evidence = _evidence(uow, policy, model, version)[0]
+        if evidence is None and new.decision == Decision.APPROVE:
+            raise Conflict(
+                f"{model} v{version} has no validation report an approval could rest on"
+                f" (stored by {', '.join(policy.evidence_roles) or 'anyone'}). Validate it"
+                " first; a rejection needs no report."
+            )
         new = replace(new, evidence_sha256=evidence.sha256 if evidence else None)
         check_sign_off(
             new,
@@ -231,8 +245,23 @@ def _decide(
         monitoring_configured=monitoring_configured,
         newest_report=newest,
         authors=_authors(uow, version),
+        findings=uow.findings.list_findings(model=name, version=number),
+        waivers=uow.findings.list_waivers(model=name, version=number),
     )
     return policy, decision
+
+
+def decide(
+    uow: UnitOfWork, version: ModelVersion, *, policies: PolicySet, now: datetime
+) -> tuple[Policy, GateDecision]:
+    """The policy and gate decision of `version` (an alias move's gate), inside an open unit
+    of work; never raises for unmet items."""
+    return _decide(uow, version, policies=policies, now=now, monitoring_configured=None)
+
+
+def authors_of(uow: UnitOfWork, version: ModelVersion) -> tuple[str, ...]:
+    """Who registered `version` and who trained it, inside an open unit of work."""
+    return _authors(uow, version)
 
 
 def check_promotion(
@@ -265,6 +294,14 @@ def check_promotion(
     return decision
 
 
+def gate_checklist(
+    uow: UnitOfWork, version: ModelVersion, *, policies: PolicySet, now: datetime
+) -> GateDecision:
+    """The gate checklist of `version` inside an open unit of work, never raising: what
+    `governance status` prints, for pages that show it next to other facts."""
+    return _decide(uow, version, policies=policies, now=now, monitoring_configured=None)[1]
+
+
 @dataclass(frozen=True)
 class GovernanceStatus:
     """A version's governance checklist, risk level and stage."""
@@ -275,6 +312,19 @@ class GovernanceStatus:
     policy: Policy
     decision: GateDecision
     stage: Stage
+
+    def _repr_html_(self) -> str:
+        """The gate checklist as a table for notebooks."""
+        from modelward.domain import display
+
+        verdict = "gate met" if self.decision.allowed else "blocked"
+        rows = [(display.mark(i.met), i.name, i.detail) for i in self.decision.items]
+        return display.table(
+            f"{self.model} v{self.version}: {verdict}",
+            rows,
+            header=("", "item", "detail"),
+            subtitle=f"risk level {self.level or 'not assessed'}, stage {self.stage}",
+        )
 
 
 def version_facts(

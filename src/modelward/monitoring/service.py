@@ -28,7 +28,7 @@ from modelward.domain.monitoring import (
 )
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.roles import Action
-from modelward.errors import NotFound
+from modelward.errors import InvalidInput, NotFound
 from modelward.monitoring import alerts as alert_rules
 from modelward.monitoring import labels as label_rules
 from modelward.monitoring import performance, windows
@@ -309,14 +309,35 @@ def open_alerts(uow: UnitOfWork, *, model: str | None = None) -> list[Alert]:
     return list_alerts(uow, model=model, open_only=True)
 
 
-def acknowledge_alert(uow: UnitOfWork, *, alert_id: int, guard: Guard, comment: str = "") -> Alert:
-    """Mark an alert as seen, with what was done about it; audited.
+def serving_open_alerts(uow: UnitOfWork, *, model: str | None = None) -> list[Alert]:
+    """Open alerts raised by a version its deployment still serves (champion or challenger):
+    what the inventory's health counts. Alerts of a version since replaced stay listed on
+    their deployment but no longer make the model unhealthy."""
+    with uow:
+        serving = {
+            (d.name, v)
+            for d in uow.deployments.list_deployments()
+            for v in (d.config.champion, d.config.challenger)
+            if v is not None
+        }
+        found = uow.monitoring.list_alerts(model=model, open_only=True, limit=10_000)
+    return [a for a in found if (a.deployment, a.version) in serving]
+
+
+def acknowledge_alert(uow: UnitOfWork, *, alert_id: int, guard: Guard, comment: str) -> Alert:
+    """Mark an alert as seen, with what was done about it (required); audited.
 
     Raises:
+        InvalidInput: the comment is empty.
         NotFound: no such alert.
         PermissionDenied: the actor may not monitor.
     """
     actor, now = guard.actor, guard.now()
+    comment = comment.strip()
+    if not comment:
+        raise InvalidInput(
+            f"Say what was done about alert {alert_id} in a comment to acknowledge it."
+        )
     with uow:
         guard.require(uow, Action.MONITOR, subject=f"alert {alert_id}")
         alert = uow.monitoring.acknowledge_alert(alert_id, by=actor, at=now)

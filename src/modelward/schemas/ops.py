@@ -125,6 +125,7 @@ class GateItemOut(BaseModel):
     name: str
     met: bool
     detail: str
+    waiver_id: int | None = None  # met only because this waiver is active
 
 
 class StatusOut(BaseModel):
@@ -151,11 +152,18 @@ class InventoryRowOut(BaseModel):
     latest_stage: str | None
     last_validation: datetime | None
     last_validation_passed: bool | None
+    last_validation_version: int | None = None  # the version that report validated
     pending_sign_offs: list[str]
     rejected: bool
     assessment_overdue: bool
     retraining_due: bool
     overdue: bool
+    open_findings: int = 0
+    overdue_findings: int = 0
+    active_waivers: int = 0
+    assessment_expires_at: datetime | None = None
+    retraining_due_at: datetime | None = None
+    business_owner: str = ""
 
 
 class InventoryPageOut(PageOut):
@@ -360,7 +368,7 @@ class MonitorRunIn(BaseModel):
 
 
 class AcknowledgeIn(BaseModel):
-    comment: str = Field(default="", max_length=10_000)
+    comment: str = Field(min_length=1, max_length=10_000)  # what was done about the alert
 
 
 class CompareIn(BaseModel):

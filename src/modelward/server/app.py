@@ -32,6 +32,7 @@ from modelward.server.api import (
     admin,
     artifacts,
     deployments,
+    evidence,
     explanations,
     governance,
     monitoring,
@@ -170,7 +171,7 @@ async def _reap_periodically(platform: Platform) -> None:
 def _api() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     routers = (tracking, artifacts, registry, validation_api, governance, admin, tokens)
-    for module in (*routers, deployments, explanations, monitoring):
+    for module in (*routers, deployments, explanations, monitoring, evidence):
         api.include_router(module.router)
     return api
 
@@ -207,6 +208,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Track, register, validate, govern, deploy and monitor machine-learning models.",
         lifespan=lifespan,
+        docs_url=None,  # served by ui.api_docs with local assets (works offline)
+        redoc_url=None,
     )
     app.state.platform = platform
     handlers.install_error_handlers(app)
@@ -214,9 +217,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     handlers.install_request_id(app)
     app.include_router(_api())
     app.include_router(mlflow_face.router)  # MLflow's REST API, same services and guard
-    from modelward.server.ui import pages, static_dir
+    from modelward.server.ui import api_docs, pages, static_dir
 
     app.include_router(pages.router)
+    app.include_router(api_docs.router)
+    app.mount(api_docs.ASSETS, StaticFiles(directory=api_docs.swagger_dir()), name="swagger")
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     app.add_middleware(JsonDepthLimit, max_depth=MAX_JSON_DEPTH)  # inside BodyLimit
     app.add_middleware(handlers.BodyLimit, max_bytes=settings.max_request_bytes)

@@ -461,20 +461,7 @@ def diff_runs(uow: UnitOfWork, *, run_a: str, run_b: str) -> RunDiff:
         f"package {k}": v for k, v in env_b.get("packages", {}).items()
     }
     sections = {
-        "attributes": _side_by_side(
-            {
-                "experiment": a.experiment,
-                "status": a.status.value,
-                "user": a.user,
-                "git_commit": a.source.git_commit,
-            },
-            {
-                "experiment": b.experiment,
-                "status": b.status.value,
-                "user": b.user,
-                "git_commit": b.source.git_commit,
-            },
-        ),
+        "attributes": _side_by_side(_attributes(a), _attributes(b)),
         "params": _side_by_side(a.params, b.params),
         "metrics": _side_by_side(a.metrics, b.metrics),
         "datasets": _side_by_side(
@@ -484,6 +471,20 @@ def diff_runs(uow: UnitOfWork, *, run_a: str, run_b: str) -> RunDiff:
         "environment": _side_by_side(flat_a, flat_b),
     }
     return RunDiff(a, b, sections)
+
+
+def _attributes(run: Run) -> dict[str, Any]:
+    """What `runs diff` compares about a run besides its data: where and how it ran."""
+    duration = (run.end_time - run.start_time).total_seconds() if run.end_time else None
+    return {
+        "name": run.name,
+        "experiment": run.experiment,
+        "status": run.status.value,
+        "user": run.user,
+        "entry_point": run.source.entry_point,
+        "git_commit": run.source.git_commit,
+        "duration_s": None if duration is None else round(duration, 1),
+    }
 
 
 def create_experiment(uow: UnitOfWork, *, guard: Guard, name: str) -> Experiment:

@@ -37,6 +37,7 @@ from modelward.validation.metrics import (
     roc_section,
 )
 from modelward.validation.robustness import check_robustness
+from modelward.validation.scorecard import check_scorecard
 from modelward.validation.slices import check_slices, parse_slice_queries
 
 PROBABILITY_METRICS = frozenset({"roc_auc", "pr_auc", "log_loss", "brier"})
@@ -140,6 +141,10 @@ def evaluate(
     )
     part = Part(warnings=list(warnings))
     part.extend(_performance(outputs, config, custom))
+    if config.scorecard and outputs.binary:
+        part.extend(
+            check_scorecard(outputs, bands=config.score_bands, confidence=config.confidence)
+        )
     part.extend(_slices(outputs, frame, target, config, slice_queries))
     if sensitive:
         part.extend(_fairness(outputs, frame[list(sensitive)], config))
@@ -153,7 +158,9 @@ def evaluate(
                 X,
                 outputs=outputs,
                 decide=decide,
-                config=AdversarialConfig.from_mapping(config.adversarial),
+                config=AdversarialConfig.from_mapping(
+                    {"favourable": config.favourable_label, **config.adversarial}
+                ),
                 profile=reference_profile,
                 bounds=config.feature_bounds,
                 seed=config.seed,
@@ -252,6 +259,7 @@ def _fairness(outputs: Outputs, groups: pd.DataFrame, config: ValidationConfig) 
     return check_fairness(
         outputs,
         sensitive_features=groups,
+        favourable_label=config.favourable_label,
         max_demographic_parity_difference=config.max_demographic_parity_difference,
         min_four_fifths_ratio=config.min_four_fifths_ratio,
         max_equalized_odds_difference=config.max_equalized_odds_difference,

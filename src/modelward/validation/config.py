@@ -35,11 +35,14 @@ _KINDS = {
     "slice_max_levels": "count",
     "slices": "queries",
     "slice_features": "names?",
+    "favourable_label": "any",
     "max_demographic_parity_difference": "probability",
     "min_four_fifths_ratio": "probability",
     "max_equalized_odds_difference": "probability",
     "fairness_intersections": "bool",
     "fairness_min_group_size": "count",
+    "scorecard": "bool",
+    "score_bands": "count",
     "explain": "bool",
     "importance_top_k": "count",
     "importance_repeats": "count",
@@ -85,9 +88,16 @@ class ValidationConfig:
             housing == 'rent'`` (the grammar of `modelward.domain.expr`; parsed when the
             config is built, never evaluated as code).
         slice_features: Columns to slice by; default every column but the target.
+        favourable_label: The decision a person wants (a loan granted: ``0`` when the model
+            predicts default as ``1``). Fairness compares the rate of *favourable* decisions
+            between groups, so the four-fifths rule names the groups that receive the good
+            outcome less often. Default: the positive class (right when 1 means "selected").
         max_demographic_parity_difference: Largest selection-rate gap between groups (0.1).
         min_four_fifths_ratio: Smallest selection-rate ratio between groups (0.8).
         max_equalized_odds_difference: Largest TPR or FPR gap between groups (0.1).
+        scorecard: Gini, KS, score bands with lift/gains and a calibration test per band, for
+            binary classifiers with probabilities (on).
+        score_bands: Number of score bands, by rank (10).
         fairness_intersections: Also check the intersection of all sensitive attributes.
         fairness_min_group_size: Smaller groups raise a warning (30).
         explain: Compute permutation importance, partial dependence and SHAP.
@@ -124,11 +134,14 @@ class ValidationConfig:
     slice_max_levels: int = 50
     slices: Mapping[str, str] = field(default_factory=dict)
     slice_features: tuple[str, ...] | None = None
+    favourable_label: Any = None
     max_demographic_parity_difference: float = 0.1
     min_four_fifths_ratio: float = 0.8
     max_equalized_odds_difference: float = 0.1
     fairness_intersections: bool = True
     fairness_min_group_size: int = 30
+    scorecard: bool = True
+    score_bands: int = 10
     explain: bool = True
     importance_top_k: int = 5
     importance_repeats: int = 5

@@ -4,6 +4,13 @@ Per sensitive attribute, and for the intersection of all of them: selection rate
 per group (`MetricFrame`), demographic parity difference and ratio, equalized odds difference
 and the four-fifths rule. Values are fairlearn's (computed on counted rows, see `collapse`);
 this module only adds the checks.
+
+Rates are rates of the *favourable* decision (`favourable_label`), the outcome a person wants.
+By default that is the positive class, right when 1 means "selected"; for a credit model
+whose positive class is "default", the favourable decision is 0, and the four-fifths rule must
+compare approval rates, or it would call the group with fewer predicted defaults the
+disadvantaged one. Demographic-parity and equalized-odds *differences* are the same either way
+(complements); the ratio and the four-fifths rule are not.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ def check_fairness(
     outputs: Outputs,
     *,
     sensitive_features: pd.DataFrame,
+    favourable_label: Any = None,
     max_demographic_parity_difference: float = 0.1,
     min_four_fifths_ratio: float = 0.8,
     max_equalized_odds_difference: float = 0.1,
@@ -47,7 +55,8 @@ def check_fairness(
 ) -> Part:
     """Fairness checks for each column of `sensitive_features` and their intersection.
 
-    Decisions are `outputs.y_pred`; the positive class is `outputs.positive_label`. Missing
+    Decisions are `outputs.y_pred`; rates are of `favourable_label` decisions (default
+    `outputs.positive_label`; a label given as text matches a class by its string form). Missing
     values of a sensitive attribute form a group of their own.
 
     Returns:
@@ -57,10 +66,11 @@ def check_fairness(
         ``fairness.equalized_odds_difference[a]``, and the section ``fairness``.
 
     Raises:
-        InvalidInput: the task is not binary classification, rows do not align, or an
-            attribute has a single group.
+        InvalidInput: the task is not binary classification, rows do not align, an
+            attribute has a single group, or the favourable label is not a class.
     """
-    truth, decisions = _binary(outputs, sensitive_features)
+    favourable = favourable_class(outputs, favourable_label)
+    truth, decisions = _binary(outputs, sensitive_features, favourable)
     groups = {str(column): _as_groups(sensitive_features[column]) for column in sensitive_features}
     for column, values in groups.items():
         _require_two_groups(column, values)
@@ -77,14 +87,41 @@ def check_fairness(
     for name, grouping in attributes:
         figures = _attribute_figures(truth, decisions, grouping)
         section[name] = figures
-        part.checks.extend(_attribute_checks(name, figures, thresholds))
+        part.checks.extend(_attribute_checks(name, figures, thresholds, str(favourable)))
         part.warnings.extend(_group_warnings(name, figures, min_group_size))
-    part.sections["fairness"] = {"positive_label": str(outputs.positive_label), **section}
+    part.sections["fairness"] = {
+        "positive_label": str(outputs.positive_label),
+        "favourable_label": str(favourable),
+        **section,
+    }
     return part
 
 
-def _binary(outputs: Outputs, sensitive_features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Truth and decisions as 0/1 (1 is the positive class), after checking the inputs."""
+def favourable_class(outputs: Outputs, favourable_label: Any) -> Any:
+    """The class whose decisions are favourable: `favourable_label` matched against the
+    model's classes (exactly, else by string form, so ``--favourable-label 0`` finds 0).
+
+    Raises:
+        InvalidInput: the label is not one of the model's classes.
+    """
+    if favourable_label is None:
+        return outputs.positive_label
+    classes = list(outputs.classes or ())
+    if favourable_label in classes:
+        return favourable_label
+    by_text = [c for c in classes if str(c) == str(favourable_label)]
+    if len(by_text) == 1:
+        return by_text[0]
+    raise InvalidInput(
+        f"Favourable label {favourable_label!r} is not a class of the model "
+        f"({', '.join(map(repr, classes))}); set favourable_label to the decision a person wants."
+    )
+
+
+def _binary(
+    outputs: Outputs, sensitive_features: pd.DataFrame, favourable: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Truth and decisions as 0/1 (1 is the favourable class), after checking the inputs."""
     if not outputs.binary:
         raise InvalidInput(
             "Fairness checks need a binary classifier: they compare positive decisions "
@@ -95,8 +132,8 @@ def _binary(outputs: Outputs, sensitive_features: pd.DataFrame) -> tuple[np.ndar
             f"sensitive_features have {len(sensitive_features)} rows but the outputs have "
             f"{outputs.size}."
         )
-    truth = (outputs.y_true == outputs.positive_label).astype(int)
-    return truth, (outputs.y_pred == outputs.positive_label).astype(int)
+    truth = (outputs.y_true == favourable).astype(int)
+    return truth, (outputs.y_pred == favourable).astype(int)
 
 
 def _as_groups(series: pd.Series) -> pd.Series:
@@ -176,7 +213,7 @@ def _attribute_figures(
 
 
 def _attribute_checks(
-    name: str, figures: dict[str, Any], thresholds: Sequence[float]
+    name: str, figures: dict[str, Any], thresholds: Sequence[float], favourable: str
 ) -> list[CheckResult]:
     max_difference, min_ratio, max_odds = thresholds
     rates = dict(zip(figures["groups"], figures["selection_rate"], strict=True))
@@ -200,7 +237,7 @@ def _attribute_checks(
             ratio,
             threshold=min_ratio,
             direction="min",
-            message=_four_fifths_message(name, ratio, min_ratio, below),
+            message=_four_fifths_message(name, ratio, min_ratio, below, favourable),
             details={"impact_ratio": adverse, "below": sorted(below)},
         ),
         bounded_check(
@@ -217,14 +254,15 @@ def _attribute_checks(
 
 
 def _four_fifths_message(
-    name: str, ratio: float | None, min_ratio: float, below: dict[str, float]
+    name: str, ratio: float | None, min_ratio: float, below: dict[str, float], favourable: str
 ) -> str:
+    outcome = f"the favourable decision ({favourable})"
     if ratio is None:
-        return f"No group of {name} receives a positive decision; the impact ratio is undefined."
+        return f"No group of {name} receives {outcome}; the impact ratio is undefined."
     if not below:
-        return f"Every group of {name} is selected at >= {min_ratio:g} of the highest rate."
+        return f"Every group of {name} receives {outcome} at >= {min_ratio:g} of the highest rate."
     listed = ", ".join(f"{group} ({value:.2f})" for group, value in sorted(below.items()))
-    return f"Groups of {name} selected at < {min_ratio:g} of the highest rate: {listed}."
+    return f"Groups of {name} receiving {outcome} at < {min_ratio:g} of the highest rate: {listed}."
 
 
 def _group_warnings(name: str, figures: dict[str, Any], min_group_size: int) -> list[str]:

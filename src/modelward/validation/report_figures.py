@@ -151,3 +151,26 @@ def comparison(section: dict[str, Any]) -> go.Figure:
     figure.add_vline(x=0, line_dash="dot")
     figure.update_yaxes(type="category")
     return figure
+
+
+def score_distribution(section: dict[str, Any]) -> go.Figure:
+    """Histogram of the score for each class on shared bins."""
+    edges = section["edges"]
+    centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    figure = _figure(
+        "Score distribution by class", xaxis_title="Score", yaxis_title="Rows", barmode="overlay"
+    )
+    figure.add_trace(go.Bar(x=centres, y=section["non_events"], name="non-events", opacity=0.6))
+    figure.add_trace(go.Bar(x=centres, y=section["events"], name="events", opacity=0.6))
+    return figure
+
+
+def gains(bands: list[dict[str, Any]]) -> go.Figure:
+    """Cumulative share of events captured (gains) and lift, riskiest band first."""
+    figure = _figure(
+        "Gains and lift by score band", xaxis_title="Band (1 = riskiest)", yaxis_title="Value"
+    )
+    numbers = [row["band"] for row in bands]
+    figure.add_trace(go.Scatter(x=numbers, y=[r["gains"] for r in bands], name="gains (cum.)"))
+    figure.add_trace(go.Bar(x=numbers, y=[r["lift"] for r in bands], name="lift", opacity=0.5))
+    return figure

@@ -118,6 +118,8 @@ def _sections(data: dict[str, Any], figures: _Figures) -> list[dict[str, Any]]:
     ]
     if found:
         found[0]["figures"] = [figures.html(chart) for chart in charts if chart is not None]
+    if "scorecard" in data:
+        found.append(_scorecard_section(data["scorecard"], figures))
     if "slices" in data:
         found.append(_slices_section(data["slices"], figures))
     if "fairness" in data:
@@ -138,6 +140,32 @@ def _sections(data: dict[str, Any], figures: _Figures) -> list[dict[str, Any]]:
     if "train_overlap" in data:
         found.append(_overlap_section(data["train_overlap"]))
     return found
+
+
+def _scorecard_section(section: dict[str, Any], figures: _Figures) -> dict[str, Any]:
+    header = ["band", "rows", "score range", "events", "event rate", "mean predicted"]
+    header += ["lift", "gains", "calibration p", "calibrated"]
+    rows = [
+        [
+            row["band"],
+            row["rows"],
+            f"{_number(row['min_score'])} – {_number(row['max_score'])}",
+            row["events"],
+            _number(row["event_rate"]),
+            _number(row["mean_predicted"]),
+            _number(row["lift"]),
+            _number(row["gains"]),
+            _number(row["p_value"]),
+            "yes" if row["calibrated"] else "NO",
+        ]
+        for row in section["bands"]
+    ]
+    title = f"Score bands — Gini {_number(section['gini'])}, KS {_number(section['ks'])}"
+    charts = [
+        figures.html(report_figures.score_distribution(section["distribution"])),
+        figures.html(report_figures.gains(section["bands"])),
+    ]
+    return _section(title, header, rows, charts)
 
 
 def _overlap_section(section: dict[str, Any]) -> dict[str, Any]:

@@ -57,9 +57,13 @@ def alerts(
 
 
 @router.post("/alerts/{alert_id}/ack")
-def acknowledge(alert_id: Annotated[int, PathParam(ge=1, le=2**62)], ctx: CtxDep) -> AlertOut:
-    """Acknowledge an alert (attributed to the signed-in user)."""
-    found = service.acknowledge_alert(ctx.uow(), alert_id=alert_id, guard=ctx.guard())
+def acknowledge(
+    alert_id: Annotated[int, PathParam(ge=1, le=2**62)], body: AcknowledgeIn, ctx: CtxDep
+) -> AlertOut:
+    """Acknowledge an alert (attributed to the signed-in user) saying what was done."""
+    found = service.acknowledge_alert(
+        ctx.uow(), alert_id=alert_id, guard=ctx.guard(), comment=body.comment
+    )
     return AlertOut.model_validate(found)
 
 

@@ -6,32 +6,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from modelward.errors import ModelwardError, PermissionDenied, Unauthenticated
-from modelward.governance import inventory as inventory_service
 from modelward.governance import overview, queue, service, tokens
 from modelward.server import session
 from modelward.server.deps import Ctx, CtxDep, Platform, PlatformDep, VersionPath
-from modelward.server.ui import monitoring_view, runs_pages
+from modelward.server.ui import (
+    audit_view,
+    card_pages,
+    flash,
+    inventory_pages,
+    model_forms,
+    runs_pages,
+)
+from modelward.server.ui.model_forms import check_csrf, model_url
 from modelward.server.ui.render import render
 
 router = APIRouter(include_in_schema=False)
-router.include_router(runs_pages.router)
+for _module in (runs_pages, inventory_pages, audit_view, model_forms, card_pages):
+    router.include_router(_module.router)
 PAGE_SIZE = 50
-
-
-def check_csrf(ctx: Ctx, submitted: str | None) -> None:
-    """Refuse a form post whose CSRF token is not the session's.
-
-    Raises:
-        PermissionDenied: the token is missing or wrong (a forged cross-site post).
-    """
-    if not ctx.csrf or not submitted or submitted != ctx.csrf:
-        raise PermissionDenied("The form is missing its security token; reload the page and retry.")
 
 
 def _login_form(
@@ -125,58 +122,10 @@ def logout(
     return response
 
 
-def _health(ctx: Ctx) -> dict[str, int]:
-    found = monitoring_view.open_alert_counts(ctx)
-    return found
-
-
-@router.get("/", response_class=HTMLResponse)
-def inventory(
-    request: Request,
-    ctx: CtxDep,
-    q: Annotated[str, Query(max_length=256)] = "",
-    risk: Annotated[str, Query(max_length=32)] = "",
-    stage: Annotated[str, Query(max_length=32)] = "",
-    pending: bool = False,
-    overdue: bool = False,
-    page: Annotated[int, Query(ge=1, le=10**6)] = 1,
-) -> HTMLResponse:
-    """Every model: risk, stage, owner, health, pending sign-offs, overdue; filtered, paged."""
-    start = (page - 1) * PAGE_SIZE
-    rows, total = inventory_service.inventory_page(
-        ctx.uow(read_only=True),
-        policies=ctx.policies,
-        now=ctx.now(),
-        protected=ctx.protected,
-        offset=start,
-        limit=PAGE_SIZE,
-        risk=risk or None,
-        stage=stage or None,
-        search=q or None,
-        pending=pending,
-        overdue=overdue,
-    )
-    filters: dict[str, Any] = {"q": q, "risk": risk, "stage": stage}
-    filters |= {k: "1" for k, v in (("pending", pending), ("overdue", overdue)) if v}
-    return render(
-        request,
-        "inventory.html",
-        ctx,
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        filters=filters,
-        query=urlencode(filters),
-        health=_health(ctx),
-        risks=["low", "medium", "high", "severe", "unassessed"],
-        stages=["registered", "validated", "approved", "in_production", "retired"],
-    )
-
-
 @router.get("/models/{name}", response_class=HTMLResponse)
-def model_page(request: Request, name: str, ctx: CtxDep, message: str = "") -> HTMLResponse:
-    """Versions, aliases, lineage, metrics, reports, card, risk matrix, sign-offs, audit."""
+def model_page(request: Request, name: str, ctx: CtxDep) -> HTMLResponse:
+    """Versions with their gate checklist, aliases and deployments with their history,
+    lineage, metrics, reports, card, risk assessment and matrix, sign-offs, audit."""
     found = overview.model_overview(
         ctx.uow(read_only=True),
         model=name,
@@ -184,8 +133,31 @@ def model_page(request: Request, name: str, ctx: CtxDep, message: str = "") -> H
         policies=ctx.policies,
         protected=ctx.protected,
         now=ctx.now(),
+        events=50,
     )
-    return render(request, "model.html", ctx, o=found, message=message)
+    return render(
+        request,
+        "model.html",
+        ctx,
+        o=found,
+        **model_forms.form_data(ctx, found, ctx.now()),
+        **_findings_view(ctx, name),
+    )
+
+
+def _findings_view(ctx: Ctx, model: str) -> dict[str, Any]:
+    """Findings and waivers of each version, with the waivers' state now (model page)."""
+    from modelward.governance import findings as findings_service
+
+    now = ctx.now()
+    by_version: dict[int, dict[str, list[Any]]] = {}
+    for found in findings_service.list_findings(ctx.uow(read_only=True), model=model):
+        by_version.setdefault(found.version, {"findings": [], "waivers": []})
+        by_version[found.version]["findings"].append({"f": found, "overdue": found.is_overdue(now)})
+    for waiver in findings_service.list_waivers(ctx.uow(read_only=True), model=model):
+        by_version.setdefault(waiver.version, {"findings": [], "waivers": []})
+        by_version[waiver.version]["waivers"].append({"w": waiver, "state": waiver.state(now)})
+    return {"assurance": by_version}
 
 
 @router.post("/models/{name}/versions/{version}/sign-off")
@@ -198,7 +170,7 @@ def sign_off(
     decision: Annotated[str, Form(max_length=16)],
     comment: Annotated[str, Form(max_length=10_000)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
-) -> RedirectResponse:
+) -> Response:
     """Approve or reject from the model page (the service checks who may)."""
     check_csrf(ctx, csrf)
     try:
@@ -211,18 +183,32 @@ def sign_off(
             comment=comment,
             guard=ctx.guard(),
         )
-        note = f"{decision}d v{version} as {role}"
     except ModelwardError as exc:
         if isinstance(exc, PermissionDenied):
             raise
-        note = str(exc)
-    return RedirectResponse(f"/models/{name}?{urlencode({'message': note})}", status_code=303)
+        return flash.redirect(ctx, model_url(name), str(exc), kind="error", where=f"v{version}")
+    verb = "approved" if decision == "approve" else "rejected"
+    note = f"{verb.capitalize()} {name} v{version} as {role}."
+    return flash.redirect(ctx, model_url(name), note, where=f"v{version}")
 
 
 @router.get("/queue", response_class=HTMLResponse)
 def review_queue(request: Request, ctx: CtxDep) -> HTMLResponse:
     """Everything waiting for the signed-in user's sign-off."""
+    now = ctx.now()
     items = queue.review_queue(
-        ctx.uow(read_only=True), actor=ctx.actor, policies=ctx.policies, protected=ctx.protected
+        ctx.uow(read_only=True),
+        actor=ctx.actor,
+        policies=ctx.policies,
+        protected=ctx.protected,
+        now=now,
     )
-    return render(request, "queue.html", ctx, items=items)
+    from modelward.governance import findings as findings_service
+
+    waivers, owned = findings_service.waiting_for(
+        ctx.uow(read_only=True),
+        actor=ctx.actor,
+        permissions=ctx.policies.permissions,
+        now=now,
+    )
+    return render(request, "queue.html", ctx, items=items, waivers=waivers, owned=owned, now=now)

@@ -12,10 +12,27 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select, type_coerce, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.types import NullType
 
-from modelward.domain.audit import AuditEvent, MalformedEvent, chained, event_from_values, shown
+from modelward.domain.audit import (
+    AuditEvent,
+    AuditQuery,
+    MalformedEvent,
+    chained,
+    event_from_values,
+    shown,
+)
 from modelward.errors import IntegrityViolation
 from modelward.store.sql.tables import audit_events, audit_head
 
@@ -187,3 +204,42 @@ class SqlAuditLog:
                 raise IntegrityViolation(record.message, seq=record.stored_seq)
             found.append(record)
         return found
+
+    def search_events(self, query: AuditQuery) -> list[AuditEvent]:
+        decoder = _Decoder(self.conn, audit_events)
+        found = []
+        rows = self.conn.execute(
+            select(*_raw(audit_events))
+            .where(*_conditions(query))
+            .order_by(audit_events.c.seq.desc())
+            .limit(query.limit)
+        )
+        for row in rows:
+            record = decoder.record(row)
+            if isinstance(record, MalformedEvent):
+                raise IntegrityViolation(record.message, seq=record.stored_seq)
+            found.append(record)
+        return found
+
+
+def _conditions(query: AuditQuery) -> list[ColumnElement[bool]]:
+    c = audit_events.c
+    where: list[ColumnElement[bool]] = []
+    if query.about_entities:
+        about = [and_(c.entity_type == t, c.entity_id == i) for t, i in query.subjects]
+        about += [
+            and_(c.entity_type == t, c.entity_id.startswith(p, autoescape=True))
+            for t, p in query.prefixes
+        ]
+        where.append(or_(*about))
+    if query.actor:
+        where.append(c.actor == query.actor)
+    if query.action:
+        where.append(c.action.startswith(query.action, autoescape=True))
+    if query.since is not None:
+        where.append(c.at >= query.since)
+    if query.until is not None:
+        where.append(c.at < query.until)
+    if query.before_seq is not None:
+        where.append(c.seq < query.before_seq)
+    return where

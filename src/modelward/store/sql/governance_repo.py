@@ -259,6 +259,18 @@ class SqlGovernanceRepo:
         )
         return {row.field: row.value for row in rows}
 
+    def model_card_values(self, field: str, models: Sequence[str]) -> dict[str, str]:
+        rows = self.conn.execute(
+            select(registered_models.c.name, model_card_fields.c.value)
+            .join(registered_models, registered_models.c.id == model_card_fields.c.model_id)
+            .where(
+                model_card_fields.c.version == 0,
+                model_card_fields.c.field == field,
+                registered_models.c.name.in_(list(models)),
+            )
+        )
+        return {row.name: row.value for row in rows}
+
     # -- datasets: tags, lineage, personal data --------------------------------------------
 
     def resolve_dataset(self, dataset: str) -> str:

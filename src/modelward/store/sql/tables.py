@@ -526,3 +526,45 @@ monitoring_alerts = Table(
     ),
     Index("ix_monitoring_alerts_model", "model_name", "acknowledged_at"),
 )
+
+# Findings and waivers (issue 16): a validator's findings on a version, and time-boxed
+# waivers that let one named gate item pass (requested by one person, approved by another).
+findings = Table(
+    "findings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("title", String(512), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("severity", String(16), nullable=False),
+    Column("owner", String(256), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_by", String(256), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(256), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
+    Column("resolution", Text, nullable=False, default=""),
+    Index("ix_findings_version", "model_version_id"),
+    Index("ix_findings_status_due", "status", "due_at"),
+)
+
+waivers = Table(
+    "waivers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("model_version_id", Integer, ForeignKey("model_versions.id"), nullable=False),
+    Column("item", String(256), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("approver_role", String(64), nullable=False),
+    Column("requested_by", String(256), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("approved_by", String(256), nullable=True),
+    Column("approved_at", UTCDateTime, nullable=True),
+    Column("revoked_by", String(256), nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoke_reason", Text, nullable=False, default=""),
+    Index("ix_waivers_version", "model_version_id"),
+    Index("ix_waivers_expires", "expires_at"),
+)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from modelward.errors import BackendUnavailable, Conflict
 from modelward.store.sql.audit_log import SqlAuditLog
 from modelward.store.sql.deploy_repo import SqlDeploymentRepo
+from modelward.store.sql.findings_repo import SqlFindingsRepo
 from modelward.store.sql.governance_repo import SqlGovernanceRepo
 from modelward.store.sql.monitoring_repo import SqlMonitoringRepo
 from modelward.store.sql.registry_repo import SqlRegistryRepo
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
     governance: SqlGovernanceRepo
     monitoring: SqlMonitoringRepo
     tokens: SqlTokenRepo
+    findings: SqlFindingsRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.governance = SqlGovernanceRepo(conn)
         self.monitoring = SqlMonitoringRepo(conn)
         self.tokens = SqlTokenRepo(conn)
+        self.findings = SqlFindingsRepo(conn)
         return self
 
     @property
