@@ -3,6 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_serving.py [--single 2000] [--batches 200] [--no-peer]
+        [--explain]
 
 The model: StandardScaler + LogisticRegression on 20 float features (sklearn's
 make_classification, seeded), fitted on a DataFrame. Ours: a workspace in a temporary folder,
@@ -234,6 +235,9 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=2_000)
     parser.add_argument("--batches", type=int, default=200)
     parser.add_argument("--no-peer", action="store_true")
+    parser.add_argument(
+        "--explain", action="store_true", help="also p50 and rows/s with explanations on"
+    )
     args = parser.parse_args()
     model, frame = fitted_model()
     data = bodies(frame, args.single, args.batches)
@@ -245,6 +249,10 @@ def main() -> None:
         result["modelward"] = ours(Path(tmp), model, frame, data)
         if not args.no_peer:
             result["mlflow"] = peer = mlflow_peer(Path(tmp), model, frame, data)
+        if args.explain:  # linear and tree models, reasons off and on (bench_explain.py)
+            from bench_explain import run as explanations
+
+            result["explanations"] = explanations(Path(tmp), data)
     ours_p50 = result["modelward"]["predict"]["single_row_ms"]["p50"]
     result["overhead_over_bare_numpy_ms"] = round(
         ours_p50 - result["bare_in_process"]["numpy_predict_ms"], 3

@@ -36,6 +36,7 @@ KNOWN_KEYS = {
     "train",
     "deployment",
     "drift",
+    "explain",  # reason codes of decision notices (modelward.serving.notice)
 }
 
 

@@ -92,6 +92,8 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         ("POST", "/api/v1/deployments/{name}/rollback"): {"json": {}},
         ("POST", "/api/v1/deployments/{name}/kill"): {"json": {}},
         ("POST", "/api/v1/deployments/{name}/revive"): {"json": {}},
+        ("PUT", "/api/v1/deployments/{name}/explanations"): {"json": {"top": 3}},
+        ("POST", "/api/v1/explanations"): {"json": {"request_id": "r1"}},
         ("POST", "/api/v1/monitoring/alerts/{alert_id}/ack"): {"json": {"comment": "x"}},
         ("POST", "/api/v1/runs/{run_id}/heartbeat"): {},
         ("POST", "/api/v1/tokens/{token_id}/revoke"): {},

@@ -11,6 +11,7 @@ from modelward.cli.audit import audit_app
 from modelward.cli.deploy import deploy_app, package, score, serve
 from modelward.cli.env import CliEnv, env_of
 from modelward.cli.errors import exit_on_domain_error
+from modelward.cli.explain import explain, explanations
 from modelward.cli.governance import governance_app
 from modelward.cli.inventory import inventory
 from modelward.cli.models import models_app
@@ -48,6 +49,8 @@ app.command("validate")(validate)
 app.add_typer(reports_app, name="reports")
 app.add_typer(monitor_app, name="monitor")
 app.command("retrain")(retrain)
+app.command("explain")(explain)
+deploy_app.command("explanations")(explanations)
 
 
 def _print_version(value: bool) -> None:

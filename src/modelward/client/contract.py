@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from modelward.project import Project
     from modelward.registry.flavors import LoadedModel
     from modelward.serving.batch import BatchResult
+    from modelward.serving.notice import Notice, NoticeSettings
     from modelward.tracking.service import RunDiff
     from modelward.validation.config import ValidationConfig
     from modelward.validation.service import Validated
@@ -642,6 +643,21 @@ class DeploymentsAPI(Protocol):
 
     def read_predictions(self, deployment: str, start: Any = None, end: Any = None) -> Any:
         """The logged records of a deployment (pandas DataFrame)."""
+        ...
+
+    def set_explanations(self, name: str, *, top: int, reason: str = "") -> Deployment:
+        """Answers carry each row's `top` main contributions (0: none); the log keeps all."""
+        ...
+
+    def explain(
+        self,
+        request_id: str,
+        *,
+        deployment: str | None = None,
+        row: int = 0,
+        settings: NoticeSettings | None = None,
+    ) -> Notice:
+        """The notice of one logged decision, recomputed from the registered version."""
         ...
 
 

@@ -17,7 +17,8 @@ from modelward.domain.deployment import (
     Strategy,
     UnseenCategories,
 )
-from modelward.serving import batch
+from modelward.serving import batch, notice
+from modelward.serving.notice import Notice, NoticeSettings
 from modelward.store import predictions
 
 
@@ -163,6 +164,9 @@ class DeploymentClient:
         model = registry_service.load_model(
             self._b.uow(read_only=True), self._b.artifacts, uri=version.uri, allow_pickle=True
         )
+        model = notice.with_explanations(
+            self._b.uow(read_only=True), self._b.artifacts, model, version, plan.deployment
+        )
         sink = None
         if log_predictions:
             sink = batch.LogSpec(
@@ -190,3 +194,39 @@ class DeploymentClient:
         return predictions.read_predictions(
             self._b.settings.resolved_predictions_dir(), deployment, start, end
         )
+
+    def set_explanations(self, name: str, *, top: int, reason: str = "") -> Deployment:
+        """Answers carry each row's `top` main contributions (0: none); the log keeps all."""
+        return deploy_service.set_explanations(
+            self._b.uow(), name=name, top=top, guard=self._b.guard(), reason=reason
+        )
+
+    def explain(
+        self,
+        request_id: str,
+        *,
+        deployment: str | None = None,
+        row: int = 0,
+        settings: NoticeSettings | None = None,
+    ) -> Notice:
+        """The notice of one logged decision (reason codes: the project file's ``explain:``)."""
+        from modelward.store.prediction_log import ParquetPredictionLog
+
+        return notice.explain_decision(
+            self._b.uow(),
+            self._b.artifacts,
+            ParquetPredictionLog(self._b.settings.resolved_predictions_dir()),
+            request_id=request_id,
+            deployment=deployment,
+            row=row,
+            settings=settings or notice_settings(),
+            guard=self._b.guard(),
+            allow_pickle=True,
+        )
+
+
+def notice_settings() -> NoticeSettings:
+    """The ``explain:`` section of the caller's project file (modelward.yaml)."""
+    from modelward.project import load_project
+
+    return NoticeSettings.from_mapping(load_project().section("explain"))

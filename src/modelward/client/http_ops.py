@@ -32,6 +32,7 @@ from modelward.domain.reports import ReportRecord
 from modelward.domain.results import ValidationReport
 from modelward.schemas import core, ops
 from modelward.serving.batch import BatchResult
+from modelward.serving.notice import Notice, NoticeSettings, Reason
 from modelward.validation.config import DEFAULT_METRIC_BOUNDS, ValidationConfig
 from modelward.validation.service import Validated
 
@@ -178,6 +179,28 @@ class HttpDeploymentClient:
 
     def revive(self, name: str, *, reason: str = "") -> Deployment:
         return self._one("POST", f"/{segment(name)}/revive", json={"reason": reason})
+
+    def set_explanations(self, name: str, *, top: int, reason: str = "") -> Deployment:
+        return self._one(
+            "PUT", f"/{segment(name)}/explanations", json={"top": top, "reason": reason}
+        )
+
+    def explain(
+        self,
+        request_id: str,
+        *,
+        deployment: str | None = None,
+        row: int = 0,
+        settings: NoticeSettings | None = None,
+    ) -> Notice:
+        from modelward.client.deploy import notice_settings
+
+        chosen = settings or notice_settings()
+        body: dict[str, Any] = {"request_id": request_id, "deployment": deployment, "row": row}
+        body["settings"] = dataclasses.asdict(chosen)
+        found = self._b.json("POST", "/explanations", json=body)
+        reasons = [Reason(**r) for r in found.pop("reasons")]
+        return Notice(**found, reasons=reasons)
 
     def package(
         self,

@@ -41,6 +41,8 @@ RUNTIME_MODULES = (
     "serving/__init__.py",
     "serving/bundle.py",
     "serving/engine.py",
+    "serving/explain.py",  # explanations (shap, when a bundle's venv has it, is optional)
+    "serving/explain_methods.py",
     "serving/fastpath.py",
     "serving/metrics.py",
     "serving/payload.py",
@@ -259,6 +261,7 @@ def _deployment_settings(uow: UnitOfWork, deployment: str | None) -> dict[str, A
         "unseen_categories": found.unseen_categories.value,
         "allow_missing": found.allow_missing,
         "max_body_bytes": found.max_body_bytes,
+        "explain_top": found.explain_top,
     }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from modelward.domain.audit import AuditEvent
 from modelward.domain.deployment import (
     DEFAULT_MAX_BODY_BYTES,
+    MAX_EXPLAIN_TOP,
     Deployment,
     DeploymentConfig,
     Strategy,
@@ -297,6 +298,46 @@ def set_kill_switch(
             before={"killed": current.killed, "fallback": current.fallback},
             after={"killed": killed, "fallback": fallback if killed else None}
             | {"gate_events": gates},
+            reason=reason,
+        )
+        updated = uow.deployments.get_deployment(name)
+        uow.commit()
+    return updated
+
+
+def set_explanations(
+    uow: UnitOfWork, *, name: str, top: int, guard: Guard, reason: str = ""
+) -> Deployment:
+    """Make each answer of deployment `name` carry its rows' `top` main contributions (and the
+    prediction log keep all of them); 0 turns explanations off. Taken up at the next poll.
+
+    Raises:
+        InvalidInput: `top` is not between 0 and MAX_EXPLAIN_TOP.
+        NotFound: no such deployment.
+        Conflict: the deployment already has that setting.
+        PermissionDenied: the actor may not deploy.
+    """
+    if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= MAX_EXPLAIN_TOP:
+        raise InvalidInput(
+            f"The number of contributions per row must be between 0 (off) and"
+            f" {MAX_EXPLAIN_TOP}, got {top!r}; e.g. --top 4."
+        )
+    actor, now = guard.actor, guard.now()
+    with uow:
+        current = uow.deployments.get_deployment(name)
+        guard.require(uow, Action.DEPLOY, subject=f"deployment {name}")
+        if current.explain_top == top:
+            state = f"explains the top {top} contributions" if top else "explains nothing"
+            raise Conflict(f"Deployment {name!r} already {state}.")
+        uow.deployments.update_state(name, at=now, explain_top=top)
+        _audit(
+            uow,
+            "deployment.explanations",
+            name,
+            actor=actor,
+            at=now,
+            before={"explain_top": current.explain_top},
+            after={"explain_top": top},
             reason=reason,
         )
         updated = uow.deployments.get_deployment(name)

@@ -16,6 +16,7 @@ from modelward.errors import Conflict, InvalidInput
 
 PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_EXPLAIN_TOP = 100  # contributions returned per row at most (all of them are logged)
 
 
 class Strategy(enum.StrEnum):
@@ -106,6 +107,7 @@ class Deployment:
     unseen_categories: UnseenCategories = UnseenCategories.ALLOW
     allow_missing: bool = False  # null / NaN accepted in numeric columns
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    explain_top: int = 0  # 0: no explanations; N: answers carry each row's N main contributions
     updated_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 

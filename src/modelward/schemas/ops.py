@@ -284,6 +284,7 @@ class DeploymentOut(BaseModel):
     unseen_categories: str = "allow"
     allow_missing: bool = False
     max_body_bytes: int = 0
+    explain_top: int = 0
     updated_at: datetime | None = None
 
     def to_domain(self) -> Deployment:

@@ -33,6 +33,7 @@ from modelward.server.api import (
     artifacts,
     deployments,
     evidence,
+    explanations,
     governance,
     monitoring,
     registry,
@@ -170,7 +171,7 @@ async def _reap_periodically(platform: Platform) -> None:
 def _api() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     routers = (tracking, artifacts, registry, validation_api, governance, admin, tokens)
-    for module in (*routers, deployments, monitoring, evidence):
+    for module in (*routers, deployments, explanations, monitoring, evidence):
         api.include_router(module.router)
     return api
 

@@ -63,13 +63,19 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
-def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, Callable, Callable]:  # type: ignore[type-arg]
-    """fetch/load/close over the workspace (opened by the composition root; read-only)."""
+def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, ...]:  # type: ignore[type-arg]
+    """fetch/load/close/reference over the workspace (opened by the composition root; read-only);
+    reference gives a version's training sample (for explanations)."""
     from modelward.deploy import service as deploy_service
     from modelward.registry import service as registry_service
     from modelward.workspace import Workspace
 
     workspace = Workspace.open(settings, create=False)
+
+    def reference(model: str, version: int) -> Any:
+        from modelward.serving.notice import reference_sample
+
+        return reference_sample(workspace.uow(read_only=True), workspace.artifacts, model, version)
 
     def fetch() -> Any:
         return deploy_service.get_deployment(workspace.uow(read_only=True), name=deployment)
@@ -80,7 +86,7 @@ def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, Callabl
             workspace.uow(read_only=True), workspace.artifacts, uri=uri, allow_pickle=True
         )
 
-    return fetch, load, workspace.close
+    return fetch, load, workspace.close, reference
 
 
 def _build_engine(
@@ -91,6 +97,7 @@ def _build_engine(
 
         source = BundleSource(bundle)
         fetch, load, close = source.fetch, source.load, lambda: None
+        reference = None  # a bundle carries no training sample: its input example stands in
         root = Path(os.environ.get("MODELWARD_PREDICTIONS_DIR") or Path(bundle) / "predictions")
         flush = _env_float("MODELWARD_PREDICTIONS_FLUSH_SECONDS", 1.0)
         rows = int(_env_float("MODELWARD_PREDICTIONS_BATCH_ROWS", 10_000))
@@ -101,12 +108,14 @@ def _build_engine(
 
             settings = Settings()
         assert deployment is not None
-        fetch, load, close = _workspace_source(deployment, settings)
+        fetch, load, close, reference = _workspace_source(deployment, settings)
         root = settings.resolved_predictions_dir()
         flush, rows = settings.predictions_flush_seconds, settings.predictions_batch_rows
         poll = settings.poll_interval if poll_seconds is None else poll_seconds
     metrics = ServingMetrics()
-    engine = ScoringEngine(fetch=fetch, load=load, metrics=metrics, poll_seconds=poll)
+    engine = ScoringEngine(
+        fetch=fetch, load=load, metrics=metrics, poll_seconds=poll, reference=reference
+    )
     return engine, root, close, flush, rows
 
 
@@ -200,6 +209,8 @@ def _answer_body(answer: Answer, deployment: str, model: str) -> dict[str, Any]:
     if answer.probabilities is not None:
         body["probabilities"] = answer.probabilities
         body["classes"] = answer.classes
+    if answer.explanations is not None:
+        body["explanations"] = answer.explanations
     return body
 
 

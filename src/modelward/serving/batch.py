@@ -73,6 +73,9 @@ def score_frame(model: LoadedModel, frame: pd.DataFrame) -> tuple[pd.DataFrame, 
         classes = model.classes_ if model.classes_ is not None else range(proba.shape[1])
         for j, label in enumerate(classes):
             out[f"proba_{label}"] = proba[:, j]
+    explaining = getattr(model, "explaining", None)  # serving.explain.explaining(): reasons
+    if explaining is not None:
+        out["explanation"] = explaining(frame)
     return out, predictions, proba
 
 
@@ -98,6 +101,7 @@ def _log_chunk(
     proba: Any,
     request_id: str,
     seconds: float,
+    explained: Any = None,
 ) -> None:
     if spec is None or write_log is None or entry is None:
         return
@@ -113,6 +117,7 @@ def _log_chunk(
         inputs={str(c): frame[c].to_numpy() for c in names if c in frame.columns},
         predictions=np.asarray(predictions),
         probabilities=proba,
+        **({} if explained is None else {"explanations": list(explained)}),
     )
     write_log(spec.root, [record], stem=f"batch-{request_id}")
 
@@ -217,6 +222,7 @@ def _score_pandas(
                 proba=proba,
                 request_id=f"{job_id}-{index:06d}",
                 seconds=spent,
+                explained=out.get("explanation"),
             )
             table = pa.Table.from_pandas(out, preserve_index=False)
             if writer is None:
@@ -256,6 +262,7 @@ def _partition(
         proba=proba,
         request_id=f"{job_id}-p{number:06d}",
         seconds=time.perf_counter() - started,
+        explained=out.get("explanation"),
     )
     return out
 

@@ -75,6 +75,7 @@ class BundleSource:
             unseen_categories=UnseenCategories(settings.get("unseen_categories", "allow")),
             allow_missing=bool(settings.get("allow_missing", False)),
             max_body_bytes=int(settings.get("max_body_bytes", 10 * 1024 * 1024)),
+            explain_top=int(settings.get("explain_top", 0)),  # reasons against the input example
         )
 
     def fetch(self) -> Deployment:

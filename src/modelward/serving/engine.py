@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ import pandas as pd
 from modelward.domain.deployment import Deployment, UnseenCategories
 from modelward.errors import InvalidInput
 from modelward.registry.flavors import LoadedModel
-from modelward.serving import fastpath, routing
+from modelward.serving import explain, fastpath, routing
 from modelward.serving.metrics import ServingMetrics
 from modelward.serving.payload import Batch, InputSpec
 
@@ -113,6 +113,7 @@ class Answer:
     probabilities: np.ndarray | None
     classes: list[Any] | None
     rows: int
+    explanations: list[dict[str, Any]] | None = None  # per row, when the deployment explains
 
 
 def _constant(value: Any, rows: int) -> np.ndarray:
@@ -140,6 +141,7 @@ class ScoringEngine:
         sink: Sink | None = None,
         entry: EntryFactory | None = None,
         poll_seconds: float = 1.0,
+        reference: explain.Reference | None = None,
     ) -> None:
         self._fetch = fetch
         self._load = load
@@ -153,6 +155,7 @@ class ScoringEngine:
         self._poller: threading.Thread | None = None
         self._shadow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow")
         self._shadow_pending = 0
+        self.explainers = explain.Explainers(reference)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -196,6 +199,8 @@ class ScoringEngine:
                 served = ServedModel.build(number, loaded, spec)
                 self._cache[key] = served
             models[number] = served
+        if deployment.explain_top:
+            self.explainers.prepare(deployment.model, models)
         self.snapshot = Snapshot(deployment, models)
         self.metrics.config_seq.labels(deployment.name).set(deployment.config.seq)
 
@@ -239,14 +244,30 @@ class ScoringEngine:
         served = snapshot.models[picked.version]
         frame = served.spec.prepare(batch)
         predictions, proba = served.run(frame)
+        explained = None
+        if deployment.explain_top:
+            explained = self.explainers.explain(deployment.model, served, frame)
         elapsed = time.perf_counter() - started
         self.metrics.observe(deployment.name, picked.version, picked.arm, len(frame), elapsed)
-        self._log(deployment, served, picked.arm, request_id, frame, predictions, proba, elapsed)
+        self._log(
+            deployment,
+            served,
+            picked.arm,
+            request_id,
+            frame,
+            predictions,
+            proba,
+            elapsed,
+            explained,
+        )
         if picked.shadow_version is not None:
             self._submit_shadow(snapshot, picked.shadow_version, batch, request_id)
-        return Answer(
+        scored = Answer(
             request_id, picked.version, picked.arm, predictions, proba, served.classes, len(frame)
         )
+        if explained is None:
+            return scored
+        return replace(scored, explanations=explained.rows(deployment.explain_top))
 
     def _log(
         self,
@@ -258,9 +279,12 @@ class ScoringEngine:
         predictions: np.ndarray,
         proba: np.ndarray | None,
         elapsed: float,
+        explained: explain.Explained | None = None,
     ) -> None:
         if self._sink is None or self._entry is None:
             return
+        # serialised by the log's writer thread, off the answer's path
+        extra = {} if explained is None else {"explanations": explained.log_column}
         self._sink(
             self._entry(
                 request_id=request_id,
@@ -273,6 +297,7 @@ class ScoringEngine:
                 inputs=_columns(frame, served.spec.columns),
                 predictions=predictions,
                 probabilities=proba,
+                **extra,
             )
         )
 

@@ -74,6 +74,19 @@ class ParquetPredictionLog:
             ).fetch_record_batch(rows)  # type: ignore[attr-defined]  # not in duckdb's stubs
             yield from reader
 
+    def request(self, deployment: str, request_id: str) -> Any:
+        """Every logged row of one request (any arm), as a pandas DataFrame."""
+        import duckdb
+        import pandas as pd
+
+        files = self._all_files(deployment)
+        if not files:
+            return pd.DataFrame({"request_id": [], "row": [], "arm": []})
+        with duckdb.connect() as con:
+            return con.execute(
+                f"SELECT * FROM {_READ} WHERE request_id = ? ORDER BY row, ts", [files, request_id]
+            ).df()
+
     def lookup(self, deployment: str, keys: Any) -> Any:
         import duckdb
         import pandas as pd

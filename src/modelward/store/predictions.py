@@ -9,7 +9,8 @@ seconds; a graceful stop flushes everything. A crash (SIGKILL, power loss) loses
 was queued since the last flush: ``flush_seconds`` seconds of traffic, or ``batch_rows`` rows.
 
 One row per scored record: ``request_id, row, ts, deployment, model, version, arm,
-latency_ms, prediction, probabilities`` and the inputs as ``in_<column>``.
+latency_ms, prediction, probabilities`` and the inputs as ``in_<column>``; with explanations on
+(`modelward.serving.explain`), ``explanation``: the row's contributions as JSON text.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class PredictionEntry:
     inputs: Mapping[str, Any]  # column -> 1-D array-like, all of one length
     predictions: Any  # 1-D array-like
     probabilities: Any = None  # 2-D array-like (rows x classes) or None
+    explanations: Any = None  # one JSON text per row (or a callable giving them), or None
 
 
 def replica_id() -> str:
@@ -87,6 +89,14 @@ def entries_to_table(entries: Sequence[PredictionEntry]) -> pa.Table:
     }
     cols["prediction"] = pa.chunked_array([_column(e.predictions) for e in entries])
     cols["probabilities"] = _probabilities(entries, counts)
+    if any(e.explanations is not None for e in entries):
+        cols["explanation"] = pa.chunked_array(
+            [
+                pa.nulls(n, pa.string()) if e.explanations is None else pa.array(_texts(e))
+                for e, n in zip(entries, counts, strict=True)
+            ],
+            pa.string(),
+        )
     for name in names:
         chunks = [
             _column(e.inputs[name]) if name in e.inputs else pa.nulls(n)
@@ -94,6 +104,11 @@ def entries_to_table(entries: Sequence[PredictionEntry]) -> pa.Table:
         ]
         cols[INPUT_PREFIX + name] = _unify(chunks)
     return pa.table(cols)
+
+
+def _texts(entry: PredictionEntry) -> Any:
+    found = entry.explanations
+    return found() if callable(found) else found
 
 
 def _probabilities(entries: Sequence[PredictionEntry], counts: list[int]) -> pa.ChunkedArray:

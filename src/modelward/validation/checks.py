@@ -18,6 +18,7 @@ from modelward.domain.expr import Expr
 from modelward.domain.results import CheckResult, ValidationReport, json_safe
 from modelward.errors import InvalidInput
 from modelward.validation import prepare
+from modelward.validation.adversarial import AdversarialConfig, check_adversarial
 from modelward.validation.base import Outputs, Part, bounded_check, require_columns
 from modelward.validation.behaviour import check_behaviour
 from modelward.validation.compare import compare_models
@@ -151,6 +152,20 @@ def evaluate(
         part.extend(_explanations(model, X, outputs, config))
     if config.robustness:
         part.extend(_robustness(model, X, outputs, decide, config, reference_profile))
+    if config.adversarial is not None:
+        part.extend(
+            check_adversarial(
+                X,
+                outputs=outputs,
+                decide=decide,
+                config=AdversarialConfig.from_mapping(
+                    {"favourable": config.favourable_label, **config.adversarial}
+                ),
+                profile=reference_profile,
+                bounds=config.feature_bounds,
+                seed=config.seed,
+            )
+        )
     tests = [*config.behaviour, *behaviour]
     if tests:
         part.extend(
@@ -287,6 +302,7 @@ def _robustness(
         rows=config.robustness_rows,
         seed=config.seed,
         reference_profile=reference_profile,
+        bounds=config.feature_bounds,
     )
 
 

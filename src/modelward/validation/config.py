@@ -55,6 +55,8 @@ _KINDS = {
     "max_flip_rate": "probability",
     "extreme_k": "nonnegative",
     "robustness_rows": "count",
+    "feature_bounds": "feature_bounds",
+    "adversarial": "adversarial",
     "behaviour": "tests",
     "behaviour_rows": "count",
     "comparison_metrics": "names?",
@@ -110,6 +112,10 @@ class ValidationConfig:
         max_flip_rate: Largest share of decisions allowed to flip under that noise (0.05).
         extreme_k: Out-of-range probes at min - k*std and max + k*std (3).
         robustness_rows: Rows sampled for the noise check (10,000).
+        feature_bounds: Declared valid range per feature, ``{age: [18, 100], income: [0,
+            null]}``: robustness and adversarial probes stay inside (see `domains`).
+        adversarial: The adversarial search's settings (see `adversarial`); None: not run,
+            ``{}``: run with the defaults (no immutable features declared).
         behaviour: Declared behaviour tests (see `behaviour`).
         behaviour_rows: Rows sampled for behaviour tests (5,000).
         comparison_metrics: Metrics compared with the champion; default per task.
@@ -148,6 +154,8 @@ class ValidationConfig:
     max_flip_rate: float = 0.05
     extreme_k: float = 3.0
     robustness_rows: int = 10_000
+    feature_bounds: Mapping[str, Any] = field(default_factory=dict)
+    adversarial: Mapping[str, Any] | None = None
     behaviour: tuple[Mapping[str, Any], ...] = ()
     behaviour_rows: int = 5_000
     comparison_metrics: tuple[str, ...] | None = None
@@ -294,7 +302,25 @@ def _tests(key: str, value: Any) -> tuple[Mapping[str, Any], ...]:
     return tuple(dict(v) for v in value)
 
 
+def _feature_bounds(key: str, value: Any) -> dict[str, Any]:
+    from modelward.validation.domains import check_bounds
+
+    check_bounds(value)
+    return {str(k): list(v) for k, v in value.items()}
+
+
+def _adversarial(key: str, value: Any) -> dict[str, Any]:
+    from modelward.validation.adversarial import AdversarialConfig
+
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"Validation setting {key!r} must be a mapping of settings.")
+    AdversarialConfig.from_mapping(value)
+    return dict(value)
+
+
 _CHECKERS = {
+    "feature_bounds": _feature_bounds,
+    "adversarial": _adversarial,
     "probability": _probability,
     "nonnegative": _nonnegative,
     "count": _count,

@@ -8,6 +8,7 @@ report carries a warning instead of local explanations.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -187,7 +188,9 @@ def shap_values(model: Any, X: pd.DataFrame, *, outputs: Outputs, rows: int, see
     """Local explanations of `rows` sampled rows with SHAP, or a warning without it."""
     part = Part()
     try:
-        import shap  # optional extra: modelward[shap]
+        with warnings.catch_warnings():  # shap's import trips matplotlib's own deprecations
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            import shap  # optional extra: modelward[shap]
     except ImportError:
         part.warnings.append(
             "SHAP is not installed, so the report has no local explanations; install "

@@ -128,6 +128,8 @@ def _sections(data: dict[str, Any], figures: _Figures) -> list[dict[str, Any]]:
         found.append(_explanations_section(data, figures))
     if "robustness" in data:
         found.append(_robustness_section(data["robustness"]))
+    if "adversarial" in data:
+        found.extend(_adversarial_sections(data["adversarial"]))
     if "behaviour" in data:
         rows = [
             [item["name"], item["value"], _verdict(item["passed"])] for item in data["behaviour"]
@@ -235,6 +237,39 @@ def _robustness_section(section: dict[str, Any]) -> dict[str, Any]:
     ]
     header = ["feature", "side", "probe value", "mean shift", "problem"]
     return _section("Robustness: out-of-range inputs", header, rows)
+
+
+def _adversarial_sections(section: dict[str, Any]) -> list[dict[str, Any]]:
+    """Which features flip decisions most cheaply, which an applicant could game, and examples."""
+    gameable = ", ".join(section["gameable_features"]) or "none"
+    summary = [
+        ["rows searched", section["rows"]],
+        ["rows whose decision one feature can flip", section["rows_flippable"]],
+        ["features an applicant could game", gameable],
+        [f"adverse decisions flipped within {section['budget']:g} std", section["gameable_share"]],
+        ["immutable features", ", ".join(section["immutable"]) or "none declared"],
+        ["rows whose cheapest flip is immutable", section["immutable_cheapest_share"]],
+    ]
+    header = ["feature", "kind", "rows flipped", "cheapest for", "median cost (std)"]
+    header.append("median change")
+    rows = [
+        [name, f["kind"], f["rows_flipped"], f["rows_cheapest"], f["median_cost"]]
+        + [f["median_change"]]
+        for name, f in section["features"].items()
+    ]
+    examples = [
+        [e["row"], e["decision"], e["feature"], e["from"], e["to"], e["cost"]]
+        for e in section["examples"]
+    ]
+    return [
+        _section("Adversarial robustness: smallest decision flips", ["", ""], summary),
+        _section("Adversarial robustness: per feature", header, rows),
+        _section(
+            "Adversarial robustness: examples",
+            ["row", "decision", "feature", "from", "to", "cost (std)"],
+            examples,
+        ),
+    ]
 
 
 def _comparison_section(section: dict[str, Any], figures: _Figures) -> dict[str, Any]:

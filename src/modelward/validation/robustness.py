@@ -3,6 +3,9 @@
 Noise and extremes apply to continuous features only (numeric, not boolean, more than
 `CONTINUOUS_MIN_VALUES` distinct values): adding noise to a flag or a code would test the
 encoding, not the model. Rows are sampled with a fixed seed, so results are reproducible.
+Probes stay in each feature's valid domain (`domains`): declared bounds (``feature_bounds``)
+hold, and a feature never negative in training is not made negative (no negative ages or
+incomes); the out-of-range probes still go beyond the training range inside those limits.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from modelward.validation.base import (
     model_scores,
     sample_rows,
 )
+from modelward.validation.domains import FeatureDomain, feature_domains, valid_range
 
 CONTINUOUS_MIN_VALUES = 10
 PROBABILITY_TOLERANCE = 1e-6
@@ -41,26 +45,44 @@ def continuous_features(X: pd.DataFrame) -> list[str]:
     ]
 
 
-def add_noise(X: pd.DataFrame, features: list[str], *, scale: float, seed: int) -> pd.DataFrame:
-    """A copy of `X` with Gaussian noise of ``scale * std`` added to each of `features`."""
+def add_noise(
+    X: pd.DataFrame,
+    features: list[str],
+    *,
+    scale: float,
+    seed: int,
+    domains: Mapping[str, FeatureDomain] | None = None,
+) -> pd.DataFrame:
+    """A copy of `X` with Gaussian noise of ``scale * std`` added to each of `features`, kept
+    inside each feature's floor and declared bounds when `domains` are given."""
     # a stream of its own: data generated with the same plain seed must not match the noise
     rng = np.random.default_rng([seed, NOISE_STREAM])
     noisy = X.copy()
     for feature in features:
         values = X[feature].to_numpy(dtype=float, na_value=np.nan)
         spread = float(np.nanstd(values)) if values.size > 1 else 0.0
-        noisy[feature] = values + rng.normal(0.0, scale * spread, size=values.size)
+        moved = values + rng.normal(0.0, scale * spread, size=values.size)
+        if domains is not None and feature in domains:
+            low, high = valid_range(domains[feature], -np.inf, np.inf)
+            moved = np.clip(moved, low, high)
+        noisy[feature] = moved
     return noisy
 
 
 def flip_rate(
-    decide: Decide, X: pd.DataFrame, *, features: list[str], scale: float, seed: int
+    decide: Decide,
+    X: pd.DataFrame,
+    *,
+    features: list[str],
+    scale: float,
+    seed: int,
+    domains: Mapping[str, FeatureDomain] | None = None,
 ) -> float:
     """Share of rows whose decision changes when `features` get noise (see `add_noise`)."""
     if len(X) == 0:
         return 0.0
     before = np.asarray(decide(X))
-    after = np.asarray(decide(add_noise(X, features, scale=scale, seed=seed)))
+    after = np.asarray(decide(add_noise(X, features, scale=scale, seed=seed, domains=domains)))
     return float(np.mean(before != after))
 
 
@@ -77,6 +99,7 @@ def check_robustness(
     extreme_rows: int = 1_000,
     seed: int = 0,
     reference_profile: Mapping[str, Any] | None = None,
+    bounds: Mapping[str, Any] | None = None,
 ) -> Part:
     """Flip rate under noise, and validity and shift of outputs at out-of-range inputs.
 
@@ -93,14 +116,17 @@ def check_robustness(
     """
     part = Part()
     features = continuous_features(X)
+    domains = feature_domains(X[features], profile=reference_profile, bounds=_known(bounds, X))
     sample = sample_rows(X, rows, seed=seed)
     section: dict[str, Any] = {"features": features, "noise_scale": noise_scale}
     if outputs.task == "classification":
-        rate = flip_rate(decide, sample, features=features, scale=noise_scale, seed=seed)
+        rate = flip_rate(
+            decide, sample, features=features, scale=noise_scale, seed=seed, domains=domains
+        )
         section["flip_rate"] = rate
         part.checks.append(_flip_check(rate, max_flip_rate, noise_scale, features, len(sample)))
     else:
-        shift = _prediction_shift(model, sample, features, outputs, noise_scale, seed)
+        shift = _prediction_shift(model, sample, features, outputs, noise_scale, seed, domains)
         section["prediction_shift"] = shift
         part.checks.append(
             bounded_check("robustness.prediction_shift", shift, threshold=None, direction="")
@@ -113,6 +139,7 @@ def check_robustness(
         k=extreme_k,
         profile=reference_profile,
         source=X,
+        domains=domains,
     )
     section["out_of_range"] = probes
     part.checks.extend(_extreme_checks(probes, extreme_k))
@@ -137,10 +164,17 @@ def _flip_check(
 
 
 def _prediction_shift(
-    model: Any, X: pd.DataFrame, features: list[str], outputs: Outputs, scale: float, seed: int
+    model: Any,
+    X: pd.DataFrame,
+    features: list[str],
+    outputs: Outputs,
+    scale: float,
+    seed: int,
+    domains: Mapping[str, FeatureDomain],
 ) -> float | None:
     before = model_scores(model, X, outputs=outputs)
-    after = model_scores(model, add_noise(X, features, scale=scale, seed=seed), outputs=outputs)
+    noisy = add_noise(X, features, scale=scale, seed=seed, domains=domains)
+    after = model_scores(model, noisy, outputs=outputs)
     spread = float(np.std(before))
     return as_float(np.mean(np.abs(after - before)) / spread) if spread else 0.0
 
@@ -154,13 +188,14 @@ def _extreme_probes(
     k: float,
     profile: Mapping[str, Any] | None,
     source: pd.DataFrame,
+    domains: Mapping[str, FeatureDomain],
 ) -> list[dict[str, Any]]:
     if len(X) == 0:
         return []
     baseline = model_scores(model, X, outputs=outputs)
     probes = []
     for feature in features:
-        low, high = _extremes(feature, source, profile, k)
+        low, high = valid_range(domains[feature], *_extremes(feature, source, profile, k))
         for side, value in (("low", low), ("high", high)):
             probe = X.copy()
             probe[feature] = value
@@ -185,6 +220,11 @@ def _probe(
     problem = _invalid_output(scores, outputs)
     shift = as_float(np.mean(np.abs(scores - baseline))) if problem is None else None
     return {**result, "valid": problem is None, "shift": shift, "problem": problem}
+
+
+def _known(bounds: Mapping[str, Any] | None, X: pd.DataFrame) -> dict[str, Any]:
+    """The declared bounds of `X`'s columns (others are for features the model does not read)."""
+    return {name: pair for name, pair in (bounds or {}).items() if name in X.columns}
 
 
 def _invalid_output(scores: np.ndarray, outputs: Outputs) -> str | None:

@@ -32,7 +32,7 @@ from modelward.schemas.ops import (
 )
 from modelward.server.deps import Ctx, CtxDep
 from modelward.server.uploads import spooled_file
-from modelward.serving import batch
+from modelward.serving import batch, notice
 
 router = APIRouter(prefix="/deployments", tags=["deployments"])
 
@@ -200,6 +200,9 @@ def _score(ctx: Ctx, source: str, output: Path, form: dict[str, Any]) -> batch.B
         ctx.artifacts,
         uri=version.uri,
         allow_pickle=False,  # the server never unpickles bytes a client uploaded
+    )
+    model = notice.with_explanations(
+        ctx.uow(read_only=True), ctx.artifacts, model, version, plan.deployment
     )
     logging: dict[str, Any] = {}
     if form["log_predictions"]:

@@ -46,6 +46,7 @@ def _deployment(row: Any, config: DeploymentConfig) -> Deployment:
         unseen_categories=UnseenCategories(row.unseen_categories),
         allow_missing=row.allow_missing,
         max_body_bytes=row.max_body_bytes,
+        explain_top=row.explain_top,
         updated_at=row.updated_at,
     )
 
@@ -100,6 +101,7 @@ class SqlDeploymentRepo:
                 unseen_categories=deployment.unseen_categories.value,
                 allow_missing=deployment.allow_missing,
                 max_body_bytes=deployment.max_body_bytes,
+                explain_top=deployment.explain_top,
             )
         )
         key = result.inserted_primary_key
@@ -167,6 +169,7 @@ class SqlDeploymentRepo:
 
     def update_state(self, name: str, *, at: datetime, **values: Any) -> None:
         allowed = {"killed", "fallback", "unseen_categories", "allow_missing", "max_body_bytes"}
+        allowed.add("explain_top")
         unknown = set(values) - allowed
         assert not unknown, f"not deployment settings: {unknown}"
         deployment_id = self._id(name, for_update=True)

@@ -260,6 +260,7 @@ deployments = Table(
     Column("unseen_categories", String(16), nullable=False),
     Column("allow_missing", Boolean, nullable=False, default=False),
     Column("max_body_bytes", BigInteger, nullable=False),
+    Column("explain_top", Integer, nullable=False, default=0, server_default="0"),  # 0015
 )
 
 deployment_configs = Table(
