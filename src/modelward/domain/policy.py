@@ -110,6 +110,8 @@ class Policy:
     # require it with `required_checks`). They replace the report's thresholds at the gate.
     thresholds: tuple[CheckRequirement, ...] = ()
     max_train_overlap: float | None = None  # share of validation rows also in training data
+    # The owners of every model downstream (the model graph) acknowledge a version first.
+    downstream_ack_required: bool = False
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -209,6 +211,7 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
             for req in policy.thresholds
         },
         "max_train_overlap": policy.max_train_overlap,
+        "downstream_ack_required": policy.downstream_ack_required,
     }
 
 

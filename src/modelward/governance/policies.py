@@ -229,6 +229,7 @@ _READERS: dict[str, _Reader] = {
     "evidence_roles": _roles,
     "thresholds": _thresholds,
     "max_train_overlap": _share_or_null,
+    "downstream_ack_required": _bool,
 }
 
 
@@ -399,6 +400,7 @@ def render_policy(policy: Policy) -> str:
         ("evidence stored by", ", ".join(policy.evidence_roles)),
         ("thresholds", ", ".join(map(str, policy.thresholds)) or "the report's own"),
         ("train overlap", _overlap(policy.max_train_overlap)),
+        ("downstream owners", "must acknowledge" if policy.downstream_ack_required else "no rule"),
     ]
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{policy.level} risk policy"]

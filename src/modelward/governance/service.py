@@ -35,6 +35,7 @@ from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, PolicyViolation
 from modelward.governance.access import roles_of
+from modelward.governance.graph import ack_item
 from modelward.registry import service as registry
 
 
@@ -232,6 +233,13 @@ def _decide(
         newest_report=newest,
         authors=_authors(uow, version),
     )
+    acknowledged = ack_item(uow, policy, version)
+    if acknowledged is not None:
+        decision = GateDecision.of(
+            [*decision.items, acknowledged],
+            evidence_id=decision.evidence_id,
+            evidence_sha256=decision.evidence_sha256,
+        )
     return policy, decision
 
 

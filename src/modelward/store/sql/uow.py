@@ -11,6 +11,7 @@ from modelward.errors import BackendUnavailable, Conflict
 from modelward.store.sql.audit_log import SqlAuditLog
 from modelward.store.sql.deploy_repo import SqlDeploymentRepo
 from modelward.store.sql.governance_repo import SqlGovernanceRepo
+from modelward.store.sql.graph_repo import SqlGraphRepo
 from modelward.store.sql.monitoring_repo import SqlMonitoringRepo
 from modelward.store.sql.registry_repo import SqlRegistryRepo
 from modelward.store.sql.token_repo import SqlTokenRepo
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
     governance: SqlGovernanceRepo
     monitoring: SqlMonitoringRepo
     tokens: SqlTokenRepo
+    graph: SqlGraphRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.governance = SqlGovernanceRepo(conn)
         self.monitoring = SqlMonitoringRepo(conn)
         self.tokens = SqlTokenRepo(conn)
+        self.graph = SqlGraphRepo(conn)
         return self
 
     @property
