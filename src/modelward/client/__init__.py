@@ -14,6 +14,8 @@ from modelward.client.contract import (
     BackendAPI,
     DeploymentsAPI,
     GovernanceAPI,
+    GraphAPI,
+    GuardrailsAPI,
     MonitoringAPI,
     RegistryAPI,
     TrackingAPI,
@@ -21,6 +23,7 @@ from modelward.client.contract import (
 )
 from modelward.client.deploy import DeploymentClient
 from modelward.client.governance import GovernanceClient
+from modelward.client.graph import GraphClient, GuardrailsClient
 from modelward.client.local import LocalBackend
 from modelward.client.monitoring import MonitoringClient
 from modelward.client.run import ActiveRun, current_run
@@ -290,6 +293,8 @@ class Client:
     deployments: DeploymentsAPI
     governance: GovernanceAPI
     monitoring: MonitoringAPI
+    graph: GraphAPI
+    guardrails: GuardrailsAPI
 
     def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
         self.settings = settings or Settings()
@@ -307,9 +312,11 @@ class Client:
         self.deployments = DeploymentClient(backend)
         self.governance = GovernanceClient(backend)
         self.monitoring = MonitoringClient(backend)
+        self.graph = GraphClient(backend)
+        self.guardrails = GuardrailsClient(backend)
 
     def _open_remote(self) -> None:
-        from modelward.client import http, http_governance, http_monitoring, http_ops
+        from modelward.client import http, http_governance, http_graph, http_monitoring, http_ops
 
         backend = http.HttpBackend(self.settings)
         governance = http_governance.HttpGovernanceClient(backend)
@@ -320,6 +327,8 @@ class Client:
         self.deployments = http_ops.HttpDeploymentClient(backend)
         self.governance = governance
         self.monitoring = http_monitoring.HttpMonitoringClient(backend, governance)
+        self.graph = http_graph.HttpGraphClient(backend)
+        self.guardrails = http_graph.HttpGuardrailsClient(backend)
 
     @property
     def actor(self) -> str:

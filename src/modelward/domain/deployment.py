@@ -108,6 +108,7 @@ class Deployment:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     updated_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    guardrails: dict[str, Any] | None = None  # a GuardrailSpec mapping, set for serving
 
     @property
     def is_production(self) -> bool:

@@ -52,7 +52,9 @@ class Dependency:
         ref = self.upstream_ref
         if not ref:
             return f"models:/{self.upstream}/latest"
-        return f"models:/{self.upstream}/{ref}" if ref.isdigit() else f"models:/{self.upstream}@{ref}"
+        return (
+            f"models:/{self.upstream}/{ref}" if ref.isdigit() else f"models:/{self.upstream}@{ref}"
+        )
 
     def consumer(self) -> str:
         """How messages name the consumer: "credit-risk v3", "deployment scoring (credit-risk)"."""
@@ -83,9 +85,7 @@ class Dependency:
                 "A dependency belongs to a version or to a deployment, not both; give one."
             )
         if self.kind is DependencyKind.DATASET and not self.dataset:
-            raise InvalidInput(
-                "A data set dependency needs the data set's name (--dataset NAME)."
-            )
+            raise InvalidInput("A data set dependency needs the data set's name (--dataset NAME).")
         return self
 
 
@@ -118,7 +118,9 @@ def find_path(graph: Mapping[str, set[str]], start: str, goal: str) -> list[str]
     return None
 
 
-def cycle_if_added(edges: Iterable[tuple[str, str]], upstream: str, consumer: str) -> list[str] | None:
+def cycle_if_added(
+    edges: Iterable[tuple[str, str]], upstream: str, consumer: str
+) -> list[str] | None:
     """The cycle the edge `upstream -> consumer` would close (e.g. [a, b, c, a]), or None."""
     if upstream == consumer:
         return [upstream, upstream]

@@ -200,7 +200,9 @@ def _canary(raw: Any) -> CanaryBounds:
                 f"canary.metrics.{metric} must be {{min: X}} and/or {{max: Y}}.",
                 field=f"canary.metrics.{metric}",
             )
-        parsed[str(metric)] = {k: _number(v, f"canary.metrics.{metric}.{k}") for k, v in bounds.items()}
+        parsed[str(metric)] = {
+            k: _number(v, f"canary.metrics.{metric}.{k}") for k, v in bounds.items()
+        }
     values["metrics"] = parsed
     return CanaryBounds(**values)
 
@@ -227,7 +229,11 @@ def canary_breaches(bounds: CanaryBounds, stats: ArmStats) -> list[str]:
     if bounds.max_error_rate is not None and error_rate > bounds.max_error_rate:
         found.append(f"error rate {error_rate:.3f} > {bounds.max_error_rate:g}")
     p99 = stats.latency_p99_ms
-    if bounds.max_latency_p99_ms is not None and p99 is not None and p99 > bounds.max_latency_p99_ms:
+    if (
+        bounds.max_latency_p99_ms is not None
+        and p99 is not None
+        and p99 > bounds.max_latency_p99_ms
+    ):
         found.append(f"latency p99 {p99:.1f} ms > {bounds.max_latency_p99_ms:g} ms")
     if bounds.max_violation_rate is not None and stats.rows:
         rate = stats.violations / stats.rows

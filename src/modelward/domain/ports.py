@@ -13,7 +13,6 @@ from typing import Any, Protocol, Self
 
 from modelward.domain.audit import AuditEvent, MalformedEvent
 from modelward.domain.deployment import Deployment, DeploymentConfig
-from modelward.domain.graph import Acknowledgement, Dependency
 from modelward.domain.governance import (
     CheckpointRecord,
     ColumnTag,
@@ -22,6 +21,7 @@ from modelward.domain.governance import (
     ReviewRequest,
     User,
 )
+from modelward.domain.graph import Acknowledgement, Dependency
 from modelward.domain.monitoring import Alert, Label, MonitoringWindow, PerformancePoint
 from modelward.domain.policy import PersonalDataUse, PolicySet, SignOff
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
@@ -239,8 +239,9 @@ class GraphRepo(Protocol):
         """Insert it. Raises AlreadyExists when it was acknowledged already."""
         ...
 
-    def list_acks(self, upstream: str, upstream_version: int | None = None) -> list[Acknowledgement]:
-        ...
+    def list_acks(
+        self, upstream: str, upstream_version: int | None = None
+    ) -> list[Acknowledgement]: ...
 
     def find_guardrails(self, deployment: str) -> dict[str, Any] | None:
         """The deployment's guardrail spec, or None. Raises NotFound for an unknown deployment."""

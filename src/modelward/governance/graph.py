@@ -178,7 +178,11 @@ def _health(uow: UnitOfWork, model: str) -> tuple[str, tuple[str, ...], int]:
 
 
 def _rows(
-    uow: UnitOfWork, names: list[str], policies: PolicySet, now: datetime, protected: Collection[str]
+    uow: UnitOfWork,
+    names: list[str],
+    policies: PolicySet,
+    now: datetime,
+    protected: Collection[str],
 ) -> dict[str, InventoryRow]:
     facts = uow.governance.inventory_facts(protected=list(protected), names=names)
     return {f.name: _row(f, policies=policies, now=now, protected=protected) for f in facts}
@@ -210,14 +214,20 @@ def model_graph(
             health, deployments, alerts = _health(uow, name)
             nodes.append(
                 GraphNode(
-                    model=name, distance=distance[name], owner=row.owner if row else "",
+                    model=name,
+                    distance=distance[name],
+                    owner=row.owner if row else "",
                     risk_level=row.risk_level if row else "unassessed",
-                    stage=row.stage if row else "registered", health=health,
-                    deployments=deployments, open_alerts=alerts,
+                    stage=row.stage if row else "registered",
+                    health=health,
+                    deployments=deployments,
+                    open_alerts=alerts,
                 )  # fmt: skip
             )
         declared = [
-            d for d in uow.graph.list_dependencies() if d.model in distance and d.upstream in distance
+            d
+            for d in uow.graph.list_dependencies()
+            if d.model in distance and d.upstream in distance
         ]
     return ModelGraph(model, nodes, declared)
 
@@ -274,9 +284,9 @@ def acknowledge(
     return ack
 
 
-def acknowledgements(uow: UnitOfWork, *, upstream: str, version: int | None = None) -> list[
-    Acknowledgement
-]:
+def acknowledgements(
+    uow: UnitOfWork, *, upstream: str, version: int | None = None
+) -> list[Acknowledgement]:
     """The acknowledgements of changes to `upstream` (of one version)."""
     with uow:
         return uow.graph.list_acks(upstream, version)

@@ -8,10 +8,11 @@ queries whatever the number of models); stages and due dates are derived here in
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from modelward.domain.governance import ModelFacts, Stage, derive_stage, rejected, sign_offs_met
+from modelward.domain.graph import adjacency
 from modelward.domain.policy import PolicySet, retraining_due
 from modelward.domain.ports import UnitOfWork
 from modelward.domain.risk import RiskLevel
@@ -38,6 +39,7 @@ class InventoryRow:
     rejected: bool
     assessment_overdue: bool
     retraining_due: bool
+    dependents: int = 0  # models that consume this one's output (the model graph)
 
     @property
     def overdue(self) -> bool:
@@ -78,6 +80,11 @@ def _row(
     )
 
 
+def _dependents(uow: UnitOfWork) -> dict[str, int]:
+    """Model -> how many models consume its output directly (declared dependencies)."""
+    return {name: len(consumers) for name, consumers in adjacency(uow.graph.edges()).items()}
+
+
 def _check_filters(risk: str | None, stage: str | None) -> None:
     levels = [level.value for level in RiskLevel] + [UNASSESSED]
     if risk is not None and risk not in levels:
@@ -109,7 +116,9 @@ def inventory(
     _check_filters(risk, stage)
     with uow:
         facts = uow.governance.inventory_facts(protected=list(protected))
+        counts = _dependents(uow)
     rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
+    rows = [replace(row, dependents=counts.get(row.model, 0)) for row in rows]
     needle = search.lower() if search else None
     return [
         row
@@ -153,8 +162,9 @@ def inventory_page(
                 search=search, owner=owner, offset=offset, limit=limit
             )
             facts = uow.governance.inventory_facts(protected=list(protected), names=names)
+            counts = _dependents(uow)
         rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
-        return rows, total
+        return [replace(r, dependents=counts.get(r.model, 0)) for r in rows], total
     rows = inventory(
         uow,
         policies=policies,

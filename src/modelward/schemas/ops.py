@@ -156,6 +156,7 @@ class InventoryRowOut(BaseModel):
     assessment_overdue: bool
     retraining_due: bool
     overdue: bool
+    dependents: int = 0
 
 
 class InventoryPageOut(PageOut):

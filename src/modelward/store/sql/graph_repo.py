@@ -79,7 +79,9 @@ class SqlGraphRepo:
 
     def remove_dependency(self, dependency_id: int) -> Dependency:
         found = self._get(dependency_id)
-        self.conn.execute(delete(model_dependencies).where(model_dependencies.c.id == dependency_id))
+        self.conn.execute(
+            delete(model_dependencies).where(model_dependencies.c.id == dependency_id)
+        )
         return found
 
     def list_dependencies(self, *, model: str | None = None) -> list[Dependency]:
@@ -144,7 +146,9 @@ class SqlGraphRepo:
         ]
 
     def _deployment_id(self, name: str) -> int:
-        found = self.conn.execute(select(deployments.c.id).where(deployments.c.name == name)).scalar()
+        found = self.conn.execute(
+            select(deployments.c.id).where(deployments.c.name == name)
+        ).scalar()
         if found is None:
             raise NotFound(
                 f"Deployment {name!r} does not exist; 'modelward deploy list' shows deployments."
