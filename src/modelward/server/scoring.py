@@ -63,16 +63,17 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
-def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, Callable, Callable]:  # type: ignore[type-arg]
-    """fetch/load/close over the workspace (opened by the composition root; read-only)."""
-    from modelward.deploy import service as deploy_service
+def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, Callable, Callable, Any]:  # type: ignore[type-arg]
+    """fetch/load/close over the workspace (opened by the composition root; read-only), and
+    the workspace."""
+    from modelward.deploy import guardrails
     from modelward.registry import service as registry_service
     from modelward.workspace import Workspace
 
     workspace = Workspace.open(settings, create=False)
 
-    def fetch() -> Any:
-        return deploy_service.get_deployment(workspace.uow(read_only=True), name=deployment)
+    def fetch() -> Any:  # the deployment with its guardrail spec
+        return guardrails.serving_view(workspace.uow(read_only=True), name=deployment)
 
     def load(model: str, version: int) -> Any:
         uri = f"models:/{model}/{version}"
@@ -80,7 +81,7 @@ def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, Callabl
             workspace.uow(read_only=True), workspace.artifacts, uri=uri, allow_pickle=True
         )
 
-    return fetch, load, workspace.close
+    return fetch, load, workspace.close, workspace
 
 
 def _build_engine(
@@ -101,12 +102,16 @@ def _build_engine(
 
             settings = Settings()
         assert deployment is not None
-        fetch, load, close = _workspace_source(deployment, settings)
+        fetch, load, close, workspace = _workspace_source(deployment, settings)
         root = settings.resolved_predictions_dir()
         flush, rows = settings.predictions_flush_seconds, settings.predictions_batch_rows
         poll = settings.poll_interval if poll_seconds is None else poll_seconds
     metrics = ServingMetrics()
     engine = ScoringEngine(fetch=fetch, load=load, metrics=metrics, poll_seconds=poll)
+    if bundle is None:
+        from modelward.server.scoring_guardrails import workspace_hook
+
+        engine.guardrails = workspace_hook(workspace, settings, metrics)
     return engine, root, close, flush, rows
 
 
@@ -200,6 +205,8 @@ def _answer_body(answer: Answer, deployment: str, model: str) -> dict[str, Any]:
     if answer.probabilities is not None:
         body["probabilities"] = answer.probabilities
         body["classes"] = answer.classes
+    if answer.guardrails is not None:  # rows that broke a guardrail (serving.guardrails)
+        body["guardrails"] = {"rows": answer.guardrails.rows, "counts": answer.guardrails.counts}
     return body
 
 
