@@ -12,7 +12,13 @@ import pytest
 
 from modelward.client import Client
 from modelward.config import Settings
-from modelward.errors import AlreadyExists, Conflict, InvalidInput, PermissionDenied, PolicyViolation
+from modelward.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidInput,
+    PermissionDenied,
+    PolicyViolation,
+)
 from modelward.governance.graph import upstream_changes
 from tests.governance.helpers import Clock, acting_as, register
 
