@@ -4,6 +4,7 @@ service (fallback, counted, in the answer), and canary analysis rolling a challe
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -37,8 +38,11 @@ def test_set_get_clear_guardrails_are_audited(workspace: Client) -> None:
 def test_a_minute_of_violations_raises_one_alert(workspace: Client) -> None:
     start = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
     backend = workspace.backend
-    kwargs = dict(name="credit-scoring", version=1, start=start, end=start + timedelta(minutes=1),
-                  rows=100, violations={"input_range": 7}, rate=0.07)  # fmt: skip
+    kwargs: dict[str, Any] = {
+        "name": "credit-scoring", "version": 1, "start": start,
+        "end": start + timedelta(minutes=1), "rows": 100, "violations": {"input_range": 7},
+        "rate": 0.07,
+    }  # fmt: skip
     alert = guardrail_alert(backend.uow(), guard=backend.guard(), **kwargs)  # type: ignore[attr-defined,arg-type]
     assert alert is not None and alert.kind.value == "guardrail"
     assert "7 of 100 rows broke a guardrail (7.0%)" in alert.message
@@ -62,8 +66,8 @@ def test_violations_are_answered_with_the_fallback_and_counted(workspace: Client
         assert "guardrails" not in plain
         metrics = http.get("/metrics").text
         assert (
-            'modelward_guardrail_violations_total{deployment="credit-scoring",kind="input_range",version="1"} 1.0'
-            in metrics
+            "modelward_guardrail_violations_total"
+            '{deployment="credit-scoring",kind="input_range",version="1"} 1.0' in metrics
         )
         assert (
             'modelward_guardrail_fallbacks_total{deployment="credit-scoring",version="1"} 1.0'
