@@ -117,6 +117,16 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         ("POST", "/api/v1/monitoring/deployments/{deployment}/runs"): {"json": {}},
         ("POST", "/api/v1/monitoring/alerts/{alert_id}/acknowledge"): {"json": {"comment": "x"}},
         ("POST", "/api/v1/monitoring/deployments/{deployment}/comparisons"): {"json": {}},
+        # the model graph and guardrails (issue 15)
+        ("POST", "/api/v1/graph/dependencies"): {
+            "json": {"model": "credit-risk", "upstream_uri": "models:/other/1"}
+        },
+        ("DELETE", "/api/v1/graph/dependencies/{dependency_id}"): {},
+        ("POST", "/api/v1/graph/acknowledgements"): {
+            "json": {"upstream": "credit-risk", "version": 1, "downstream": "other"}
+        },
+        ("PUT", "/api/v1/deployments/{name}/guardrails"): {"json": {"spec": {"max_ood": 0.5}}},
+        ("DELETE", "/api/v1/deployments/{name}/guardrails"): {},
     }
     spec = dict(table[(method, path)])
     values = {
@@ -134,6 +144,7 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         "dataset": "a" * 12,
         "column": "income",
         "deployment": "scoring",
+        "dependency_id": "1",
     }
     spec["url"] = path.format(**values)
     return spec

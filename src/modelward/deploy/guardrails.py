@@ -34,8 +34,8 @@ def set_guardrails(
     """
     parsed = GuardrailSpec.parse(spec)
     with uow:
-        current = uow.deployments.get_deployment(name)
         guard.require(uow, Action.DEPLOY, subject=f"deployment {name}")
+        current = uow.deployments.get_deployment(name)
         if parsed.on_violation is OnViolation.FALLBACK and parsed.fallback is None:
             if current.fallback is None:
                 raise InvalidInput(
