@@ -16,11 +16,12 @@ from modelward.governance import inventory as inventory_service
 from modelward.governance import overview, queue, service, tokens
 from modelward.server import session
 from modelward.server.deps import Ctx, CtxDep, Platform, PlatformDep, VersionPath
-from modelward.server.ui import monitoring_view, runs_pages
+from modelward.server.ui import graph_view, monitoring_view, runs_pages
 from modelward.server.ui.render import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(runs_pages.router)
+router.include_router(graph_view.router)
 PAGE_SIZE = 50
 
 
