@@ -126,5 +126,5 @@ def test_model_graph_page(ui, settings: Settings) -> None:
     assert "&lt;scores&gt;" in page.text and "<scores>" not in page.text
     assert "upstream 1" in page.text and "downstream 1" in page.text
     inventory = client.get("/", params={"q": "churn-0"}).text
-    assert f'<a href="/models/churn-0/graph">1</a>' in inventory
+    assert '<a href="/models/churn-0/graph">1</a>' in inventory
     assert 'data-testid="graph-link"' in client.get(f"/models/{MODEL}").text
