@@ -14,7 +14,11 @@ encoded beforehand: ``single`` sequential 1-row requests (p50/p95/p99 in ms) and
 1,000-row requests (rows/s); ours on ``/predict`` (records; answers include probabilities) and
 on ``/invocations`` (the same body as MLflow's, ``dataframe_split``). After a graceful stop the
 prediction log is counted: every request must be logged. Also reported: a bare in-process
-``predict`` on a numpy row and on a one-row DataFrame. Prints one JSON object.
+``predict`` on a numpy row and on a one-row DataFrame, and ``/predict`` of a second deployment
+of the same version with guardrails on (allowed classes, the share of one class per minute,
+every feature against the training profile's range, and the per-row out-of-distribution score
+from the training sample; violations logged, not replaced): its p50 and rows/s, and what the
+guardrails add to the p50. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -38,6 +42,13 @@ import numpy as np
 import pandas as pd
 
 FEATURES = [f"f{i}" for i in range(20)]
+GUARDRAILS = {
+    "allowed_classes": [0, 1],
+    "max_class_share": 0.95,
+    "check_ranges": True,
+    "max_ood": 0.9999,
+    "on_violation": "log",
+}
 
 
 def free_port() -> int:
@@ -156,9 +167,12 @@ def ours(
     settings = Settings(home=work / "ws", user="bench", protected_aliases="")
     client = Client(settings)
     with client.start_run("bench") as run:
+        run.log_dataset(frame, name="train", role="training")  # the guardrails' reference
         run.log_model(model, "model", input_example=frame.head(5))
     client.registry.register(run.id, name="bench-model")
     client.deployments.create("bench", model_uri="models:/bench-model/1", environment="bench")
+    client.deployments.create("guarded", model_uri="models:/bench-model/1", environment="bench")
+    client.guardrails.set("guarded", GUARDRAILS)
     client.close()
     port = free_port()
     env = os.environ | {"MODELWARD_HOME": str(settings.home), "MODELWARD_DEPLOYMENT": "bench"}
@@ -183,9 +197,19 @@ def ours(
         stop(process)
     logged = count_predictions(settings.resolved_predictions_dir(), "bench")
     expected = predict["rows"] + invocations["rows"]
+    env_guarded = env | {"MODELWARD_DEPLOYMENT": "guarded"}
+    process = start(command, env_guarded, url, "/health")
+    try:
+        guarded = measure(url, "/predict", data["single_records"], data["batch_records"])
+    finally:
+        stop(process)
     return {
         "predict": predict,
         "invocations": invocations,
+        "predict_guardrails": guarded,
+        "guardrails_added_p50_ms": round(
+            guarded["single_row_ms"]["p50"] - predict["single_row_ms"]["p50"], 3
+        ),
         "rows_logged": logged,
         "every_prediction_logged": logged == expected,
     }
@@ -263,6 +287,10 @@ def main() -> None:
             ),
             "rows_per_second_ours_invocations_over_mlflow": round(
                 mine["invocations"]["rows_per_second_1000"] / peer["rows_per_second_1000"], 2
+            ),
+            "p50_single_row_ours_predict_guardrails_over_mlflow": round(
+                mine["predict_guardrails"]["single_row_ms"]["p50"] / peer["single_row_ms"]["p50"],
+                3,
             ),
         }
     print(json.dumps(result, indent=2))
