@@ -348,8 +348,9 @@ def upstream_changes(
                 if at is not None and since <= at <= until and config.action != "create":
                     found.append((at, f"deployment {d.name} ({name}) {config.action}"
                                       f" to champion v{config.champion}"))  # fmt: skip
-    found.sort(key=lambda item: item[0], reverse=True)
-    return [f"{text} {_ago(until - at)} earlier" for at, text in found]
+    # newest first; events at the same time keep their recorded order, reversed
+    ordered = sorted(enumerate(found), key=lambda item: (item[1][0], item[0]), reverse=True)
+    return [f"{text} {_ago(until - at)} earlier" for _, (at, text) in ordered]
 
 
 def dependents(uow: UnitOfWork) -> dict[str, int]:
