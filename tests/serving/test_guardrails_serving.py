@@ -12,6 +12,7 @@ import pytest
 from modelward.client import Client
 from modelward.deploy.guardrails import guardrail_alert
 from modelward.errors import Conflict, InvalidInput
+from modelward.store.predictions import read_predictions
 from tests.serving.conftest import RECORD, app_for
 from tests.serving.server import serve_in_thread, wait_for
 
@@ -73,6 +74,9 @@ def test_violations_are_answered_with_the_fallback_and_counted(workspace: Client
             'modelward_guardrail_fallbacks_total{deployment="credit-scoring",version="1"} 1.0'
             in metrics
         )
+    # the prediction log keeps the model's own answer (one type per column), not the fallback
+    logged = read_predictions(str(workspace.settings.resolved_predictions_dir()), "credit-scoring")
+    assert set(logged["prediction"].tolist()) <= {0, 1} and len(logged) == 3
 
 
 def test_canary_analysis_rolls_the_challenger_back(workspace: Client) -> None:

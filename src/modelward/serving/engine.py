@@ -254,8 +254,9 @@ class ScoringEngine:
             if hook is not None:  # a challenger's failures count for canary analysis
                 hook.observe(picked.version, rows=0, seconds=0.0, failed=True)
             raise
+        answer, answer_proba = predictions, proba  # the log keeps the model's own
         if snapshot.guards and picked.version in snapshot.guards and hook is not None:
-            predictions, proba, verdict = hook.enforce(
+            answer, answer_proba, verdict = hook.enforce(
                 snapshot.guards[picked.version], deployment=deployment.name,
                 version=picked.version, request_id=request_id, frame=frame,
                 predictions=predictions, proba=proba,
@@ -268,15 +269,9 @@ class ScoringEngine:
         if picked.shadow_version is not None:
             self._submit_shadow(snapshot, picked.shadow_version, batch, request_id)
         return Answer(
-            request_id,
-            picked.version,
-            picked.arm,
-            predictions,
-            proba,
-            served.classes,
-            len(frame),
-            verdict,
-        )
+            request_id, picked.version, picked.arm, answer, answer_proba, served.classes,
+            len(frame), verdict,
+        )  # fmt: skip
 
     def _log(
         self,
