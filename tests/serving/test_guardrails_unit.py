@@ -110,6 +110,8 @@ def test_spec_is_checked() -> None:
         GuardrailSpec.parse({"max_oodd": 0.9})
     with pytest.raises(InvalidInput, match="output_min 2.0 is above output_max 1.0"):
         GuardrailSpec.parse({"output_min": 2, "output_max": 1})
+    with pytest.raises(InvalidInput, match="allowed_classes must be a non-empty list"):
+        GuardrailSpec.parse({"allowed_classes": [[1]]})
     with pytest.raises(InvalidInput, match="canary.max_error_rate"):
         GuardrailSpec.parse({"canary": {"max_error_rate": 2}})
     spec = GuardrailSpec.parse(

@@ -93,9 +93,14 @@ class GuardrailSpec:
             values["alert_rate"] = _share(raw["alert_rate"], "alert_rate")
         if raw.get("allowed_classes") is not None:
             classes = raw["allowed_classes"]
-            if not isinstance(classes, list | tuple) or not classes:
+            scalars = isinstance(classes, list | tuple) and all(
+                isinstance(c, str | int | float) for c in classes
+            )
+            if not scalars or not classes:
                 raise InvalidInput(
-                    "allowed_classes must be a non-empty list.", field="allowed_classes"
+                    "allowed_classes must be a non-empty list of class labels (strings or"
+                    " numbers).",
+                    field="allowed_classes",
                 )
             values["allowed_classes"] = tuple(classes)
         if "on_violation" in raw:
