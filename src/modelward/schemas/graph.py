@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 class DependencyIn(BaseModel):
     model: str = Field(max_length=256)
     upstream_uri: str = Field(max_length=600)
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
     deployment: str | None = Field(default=None, max_length=256)
     dataset: str | None = Field(default=None, max_length=256)
     reason: str = Field(default="", max_length=10_000)
@@ -19,7 +19,7 @@ class DependencyIn(BaseModel):
 
 class AcknowledgeIn(BaseModel):
     upstream: str = Field(max_length=256)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=2**31 - 1)
     downstream: str = Field(max_length=256)
     comment: str = Field(default="", max_length=10_000)
 

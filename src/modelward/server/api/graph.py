@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
 from fastapi.encoders import jsonable_encoder
 
 from modelward.deploy import guardrails as guardrail_service
@@ -35,7 +36,9 @@ def declare(body: DependencyIn, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.delete("/graph/dependencies/{dependency_id}")
-def remove(dependency_id: int, ctx: CtxDep, reason: Reason = "") -> dict[str, Any]:
+def remove(
+    dependency_id: Annotated[int, PathParam(ge=1, le=2**62)], ctx: CtxDep, reason: Reason = ""
+) -> dict[str, Any]:
     """Remove a declared dependency."""
     found = graph_service.remove(
         ctx.uow(), dependency_id=dependency_id, guard=ctx.guard(), reason=reason
@@ -80,7 +83,7 @@ def acknowledge(body: AcknowledgeIn, ctx: CtxDep) -> dict[str, Any]:
 def acknowledgements(
     ctx: CtxDep,
     upstream: Annotated[str, Query(max_length=256)],
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> list[dict[str, Any]]:
     """Acknowledgements of changes to `upstream` (one version's)."""
     found = graph_service.acknowledgements(
