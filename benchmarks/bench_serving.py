@@ -154,7 +154,31 @@ def bare(model: Any, frame: pd.DataFrame) -> dict[str, float]:
         warnings.simplefilter("ignore")  # a DataFrame-fitted model warns on arrays
         numpy_ms = timed(lambda: model.predict(array))
     pandas_ms = timed(lambda: model.predict(pd.DataFrame(array, columns=FEATURES)))
-    return {"numpy_predict_ms": numpy_ms, "pandas_frame_and_predict_ms": pandas_ms}
+    return {
+        "numpy_predict_ms": numpy_ms,
+        "pandas_frame_and_predict_ms": pandas_ms,
+        "guardrails_check_one_row_ms": timed(guardrail_check(frame, array)),
+    }
+
+
+def guardrail_check(frame: pd.DataFrame, array: np.ndarray) -> Any:
+    """The guardrails' per-request work on one row, in process (no HTTP): what the scoring
+    service adds to a request (a ratio to the bare predict that holds on a busy machine)."""
+    from modelward.domain.guardrails import GuardrailSpec
+    from modelward.serving.guardrails import Guardrails, TrainingReference
+    from modelward.stats.profile import profile
+
+    reference = TrainingReference(profile(frame)["columns"], frame)
+    compiled = Guardrails(
+        GuardrailSpec.parse(GUARDRAILS), columns=FEATURES, kinds=["float"] * len(FEATURES),
+        reference=reference, fallback=None,
+    )  # fmt: skip
+    prediction = np.array([1])
+
+    def check() -> None:
+        compiled.tally(compiled.check(array, prediction))
+
+    return check
 
 
 def ours(

@@ -78,11 +78,12 @@ class _MahalanobisScore:
     def distances(self, rows: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distances of `rows` to the sample mean."""
         diff = rows - self.mean
-        return np.asarray(np.einsum("ij,jk,ik->i", diff, self.precision, diff))
+        return np.asarray(((diff @ self.precision) * diff).sum(axis=1))
 
     def score(self, rows: np.ndarray) -> np.ndarray:
         d2 = self.distances(rows)
-        d2 = np.where(np.isnan(d2), np.inf, d2)  # a missing value is as far as can be
+        if np.isnan(d2).any():
+            d2 = np.where(np.isnan(d2), np.inf, d2)  # a missing value is as far as can be
         return np.searchsorted(self.reference, d2, side="left") / len(self.reference)
 
 
@@ -94,7 +95,7 @@ class _Minute:
         self.rows = 0
         self.violating = 0
         self.kinds: collections.Counter[str] = collections.Counter()
-        self.classes: collections.Counter[Any] = collections.Counter()
+        self.classes: dict[Any, int] = {}
 
 
 class Guardrails:
@@ -235,13 +236,14 @@ class Guardrails:
                 self._minute = minute
             minute.rows += len(predictions)
             if spec.max_class_share is not None:
-                minute.classes.update(predictions.tolist())
+                values, counts = predictions.tolist(), minute.classes
+                for value in values:
+                    counts[value] = counts.get(value, 0) + 1
                 if minute.rows >= spec.min_rows_for_share:
-                    top, count = minute.classes.most_common(1)[0]
-                    if count / minute.rows > spec.max_class_share:
-                        over = np.array([p == top for p in predictions.tolist()])
-                        if over.any():
-                            flags["output_class_share"] = over
+                    limit = spec.max_class_share * minute.rows
+                    over = {value for value in set(values) if counts[value] > limit}
+                    if over:
+                        flags["output_class_share"] = np.array([v in over for v in values])
 
     def tally(self, verdict: Verdict | None) -> _Minute | None:
         """Add the verdict to the current minute; return the minute that just closed when
