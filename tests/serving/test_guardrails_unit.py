@@ -13,6 +13,7 @@ from scipy.spatial.distance import mahalanobis
 
 from modelward.domain.guardrails import ArmStats, CanaryBounds, GuardrailSpec, canary_breaches
 from modelward.errors import InvalidInput
+from modelward.serving import guardrail_hook
 from modelward.serving import guardrails as g
 from modelward.serving.metrics import ServingMetrics
 from modelward.stats.profile import profile
@@ -148,7 +149,7 @@ class _Deployment:
 
 def test_hook_rolls_back_a_challenger_once() -> None:
     asked: list[tuple[str, int, list[str]]] = []
-    hook = g.GuardrailHook(reference=lambda m, v: None, metrics=ServingMetrics(),
+    hook = guardrail_hook.GuardrailHook(reference=lambda m, v: None, metrics=ServingMetrics(),
                            on_rollback=lambda *a: asked.append(a))  # fmt: skip
     spec = {"canary": {"max_error_rate": 0.1, "min_requests": 10}}
     live = _Deployment(spec, challenger=2, seq=3)

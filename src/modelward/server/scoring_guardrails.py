@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from modelward.deploy import guardrails as guardrail_service
-from modelward.serving.guardrails import GuardrailHook, TrainingReference
+from modelward.serving.guardrail_hook import GuardrailHook
+from modelward.serving.guardrails import TrainingReference
 
 log = logging.getLogger("modelward.server.scoring")
 

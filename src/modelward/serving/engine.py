@@ -24,7 +24,7 @@ from modelward.domain.deployment import Deployment, UnseenCategories
 from modelward.errors import InvalidInput
 from modelward.registry.flavors import LoadedModel
 from modelward.serving import fastpath, routing
-from modelward.serving.guardrails import GuardrailHook
+from modelward.serving.guardrail_hook import GuardrailHook
 from modelward.serving.metrics import ServingMetrics
 from modelward.serving.payload import Batch, InputSpec
 
