@@ -15,8 +15,8 @@ is a handful of numpy operations. A violation is counted (Prometheus), logged wi
 request id and the row, answered with the fallback when the spec says so, and a minute whose
 share of violating rows passes `alert_rate` raises an alert through a callback off the
 request path. `CanaryWatch` (in `serving.guardrail_hook`) keeps a challenger's error rate,
-latency p99 and violation rate; `GuardrailHook.analyze` (the engine's poll thread) asks for its rollback when they cross the
-spec's canary bounds.
+latency p99 and violation rate; `GuardrailHook.analyze` (the engine's poll thread) asks for
+its rollback when they cross the spec's canary bounds.
 """
 
 from __future__ import annotations
