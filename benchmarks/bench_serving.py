@@ -15,7 +15,11 @@ encoded beforehand: ``single`` sequential 1-row requests (p50/p95/p99 in ms) and
 1,000-row requests (rows/s); ours on ``/predict`` (records; answers include probabilities) and
 on ``/invocations`` (the same body as MLflow's, ``dataframe_split``). After a graceful stop the
 prediction log is counted: every request must be logged. Also reported: a bare in-process
-``predict`` on a numpy row and on a one-row DataFrame. Prints one JSON object.
+``predict`` on a numpy row and on a one-row DataFrame, and ``/predict`` of a second deployment
+of the same version with guardrails on (allowed classes, the share of one class per minute,
+every feature against the training profile's range, and the per-row out-of-distribution score
+from the training sample; violations logged, not replaced): its p50 and rows/s, and what the
+guardrails add to the p50. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -39,6 +43,13 @@ import numpy as np
 import pandas as pd
 
 FEATURES = [f"f{i}" for i in range(20)]
+GUARDRAILS = {
+    "allowed_classes": [0, 1],
+    "max_class_share": 0.95,
+    "check_ranges": True,
+    "max_ood": 0.9999,
+    "on_violation": "log",
+}
 
 
 def free_port() -> int:
@@ -144,7 +155,31 @@ def bare(model: Any, frame: pd.DataFrame) -> dict[str, float]:
         warnings.simplefilter("ignore")  # a DataFrame-fitted model warns on arrays
         numpy_ms = timed(lambda: model.predict(array))
     pandas_ms = timed(lambda: model.predict(pd.DataFrame(array, columns=FEATURES)))
-    return {"numpy_predict_ms": numpy_ms, "pandas_frame_and_predict_ms": pandas_ms}
+    return {
+        "numpy_predict_ms": numpy_ms,
+        "pandas_frame_and_predict_ms": pandas_ms,
+        "guardrails_check_one_row_ms": timed(guardrail_check(frame, array)),
+    }
+
+
+def guardrail_check(frame: pd.DataFrame, array: np.ndarray) -> Any:
+    """The guardrails' per-request work on one row, in process (no HTTP): what the scoring
+    service adds to a request (a ratio to the bare predict that holds on a busy machine)."""
+    from modelward.domain.guardrails import GuardrailSpec
+    from modelward.serving.guardrails import Guardrails, TrainingReference
+    from modelward.stats.profile import profile
+
+    reference = TrainingReference(profile(frame)["columns"], frame)
+    compiled = Guardrails(
+        GuardrailSpec.parse(GUARDRAILS), columns=FEATURES, kinds=["float"] * len(FEATURES),
+        reference=reference, fallback=None,
+    )  # fmt: skip
+    prediction = np.array([1])
+
+    def check() -> None:
+        compiled.tally(compiled.check(array, prediction))
+
+    return check
 
 
 def ours(
@@ -157,9 +192,12 @@ def ours(
     settings = Settings(home=work / "ws", user="bench", protected_aliases="")
     client = Client(settings)
     with client.start_run("bench") as run:
+        run.log_dataset(frame, name="train", role="training")  # the guardrails' reference
         run.log_model(model, "model", input_example=frame.head(5))
     client.registry.register(run.id, name="bench-model")
     client.deployments.create("bench", model_uri="models:/bench-model/1", environment="bench")
+    client.deployments.create("guarded", model_uri="models:/bench-model/1", environment="bench")
+    client.guardrails.set("guarded", GUARDRAILS)
     client.close()
     port = free_port()
     env = os.environ | {"MODELWARD_HOME": str(settings.home), "MODELWARD_DEPLOYMENT": "bench"}
@@ -184,9 +222,19 @@ def ours(
         stop(process)
     logged = count_predictions(settings.resolved_predictions_dir(), "bench")
     expected = predict["rows"] + invocations["rows"]
+    env_guarded = env | {"MODELWARD_DEPLOYMENT": "guarded"}
+    process = start(command, env_guarded, url, "/health")
+    try:
+        guarded = measure(url, "/predict", data["single_records"], data["batch_records"])
+    finally:
+        stop(process)
     return {
         "predict": predict,
         "invocations": invocations,
+        "predict_guardrails": guarded,
+        "guardrails_added_p50_ms": round(
+            guarded["single_row_ms"]["p50"] - predict["single_row_ms"]["p50"], 3
+        ),
         "rows_logged": logged,
         "every_prediction_logged": logged == expected,
     }
@@ -271,6 +319,10 @@ def main() -> None:
             ),
             "rows_per_second_ours_invocations_over_mlflow": round(
                 mine["invocations"]["rows_per_second_1000"] / peer["rows_per_second_1000"], 2
+            ),
+            "p50_single_row_ours_predict_guardrails_over_mlflow": round(
+                mine["predict_guardrails"]["single_row_ms"]["p50"] / peer["single_row_ms"]["p50"],
+                3,
             ),
         }
     print(json.dumps(result, indent=2))

@@ -46,6 +46,8 @@ NAMESPACES: dict[str, type[Any]] = {
     "deployments": contract.DeploymentsAPI,
     "monitoring": contract.MonitoringAPI,
     "evidence": contract.EvidenceAPI,
+    "graph": contract.GraphAPI,
+    "guardrails": contract.GuardrailsAPI,
 }
 # Values that differ between two workspaces by nature: ids, hashes of what holds ids or times,
 # tokens, durations. Timestamps are dropped by type (see `norm`).
@@ -470,6 +472,28 @@ def evidence_scenario(w: World) -> dict[str, Any]:
     }
 
 
+def graph_scenario(w: World) -> dict[str, Any]:
+    w.as_("alice", "registry").create_model("pricing", description="downstream of credit-risk")
+    g, rails = w.as_("alice", "graph"), w.as_("alice", "guardrails")
+    declared = g.declare("pricing", "models:/credit-risk@champion", reason="uses its score")
+    spec = rails.set("scoring", {"max_ood": 0.999, "canary": {"max_error_rate": 0.1}})
+    result = {
+        "declared": norm(declared),
+        "cycle": outcome(lambda: g.declare("credit-risk", "models:/pricing/latest")),
+        "graph": norm(g.graph("credit-risk")),
+        "impact": norm(g.impact("credit-risk")),
+        "ack": norm(g.acknowledge("credit-risk", 1, downstream="pricing", comment="checked")),
+        "acks": norm(g.acknowledgements("credit-risk", 1)),
+        "spec": norm(spec),
+        "get": norm(rails.get("scoring")),
+        "clear": norm(rails.clear("scoring", reason="done")),
+        "cleared": norm(rails.get("scoring")),
+        "bad_spec": outcome(lambda: rails.set("scoring", {"max_ood": 2})),
+    }
+    result["removed"] = norm(g.remove(declared.id, reason="gone"))
+    return result
+
+
 def by_design(w: World) -> dict[str, Any]:
     """What differs by design: custom metric callables run only in the caller's process."""
     v = w.as_("alice", "validation")
@@ -501,6 +525,7 @@ def scenario(w: World) -> dict[str, Any]:
         "monitoring": monitoring_scenario(w, out),
         "deployments_later": later_deployment_changes(w),
         "evidence": evidence_scenario(w),
+        "graph": graph_scenario(w),
         "by_design": by_design(w),
         # last: once on, a workspace takes writes only through its server (and locally, only
         # the server may turn it off again)
@@ -562,6 +587,8 @@ def test_local_and_remote_give_the_same_results(results: dict[str, Any]) -> None
         "finding_overdue",
         "waiver_expiring",
     ]
+    assert local["graph"]["impact"]["models"] == ["pricing"]
+    assert local["graph"]["cycle"][:2] == ("error", "Conflict")
     # every Protocol member was used in both modes
     assert results["local_seen"] == results["remote_seen"]
 

@@ -438,7 +438,8 @@ def test_render_policy_lists_every_requirement() -> None:
     assert "1 validator, 2 risk_manager (distinct people; not the author)" in text
     assert "  monitoring:            every 1 day(s)" in lines
     assert "  personal data:         legal basis required" in lines
-    assert len(lines) == 15  # ten requirements, evidence roles, thresholds, train overlap, waivers
+    assert len(lines) == 16  # ten requirements, roles, thresholds, overlap, waivers, downstream
+    assert "  downstream owners:     no rule" in lines
 
 
 def test_render_policies_shows_all_levels_in_order() -> None:

@@ -117,3 +117,26 @@ def test_unreachable_webhook_is_recorded_not_fatal(deployed: tuple[Client, objec
     result = client.monitoring.run("credit-scoring", webhook=hook)
     assert result.alerts and {a.webhook_status for a in result.alerts} == {"failed"}
     assert all("ConnectError" in a.webhook_detail for a in client.monitoring.alerts())
+
+
+def test_drift_alert_names_upstream_changes(deployed: tuple[Client, object]) -> None:
+    from tests.governance.helpers import register
+
+    client, model = deployed
+    client.backend.clock = lambda: DAY1 - timedelta(days=1)  # type: ignore[attr-defined]
+    register(client, "fraud-score")
+    register(client, "fraud-score")
+    client.graph.declare("credit-risk", "models:/fraud-score@champion")
+    client.registry.set_alias("fraud-score", "champion", 1)
+    client.registry.set_alias("fraud-score", "champion", 2)
+    client.backend.clock = lambda: DAY3  # type: ignore[attr-defined]
+    log_traffic(client, model, traffic(300, seed=6), at=DAY1, prefix="a")
+    log_traffic(client, model, traffic(300, seed=7, income_shift=12_000), at=DAY2, prefix="b")
+    ref = (datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))
+    result = client.monitoring.run("credit-scoring", window="12h", reference_window=ref)
+    drift = [a for a in result.alerts if a.kind == "drift" and a.subject == "income"]
+    assert drift
+    assert "Upstream changes before it: fraud-score champion moved v1→v2" in drift[0].message
+    assert drift[0].details["upstream_changes"][0].startswith("fraud-score champion moved v1→v2")
+    stored = [a for a in client.monitoring.alerts() if a.subject == "income"][0]
+    assert "fraud-score champion moved v1→v2" in stored.message

@@ -141,6 +141,16 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         },
         ("POST", "/api/v1/governance/waivers/{waiver_id}/approve"): {"json": {}},
         ("POST", "/api/v1/governance/waivers/{waiver_id}/revoke"): {"json": {"reason": "x"}},
+        # the model graph and guardrails (issue 15)
+        ("POST", "/api/v1/graph/dependencies"): {
+            "json": {"model": "credit-risk", "upstream_uri": "models:/other/1"}
+        },
+        ("DELETE", "/api/v1/graph/dependencies/{dependency_id}"): {},
+        ("POST", "/api/v1/graph/acknowledgements"): {
+            "json": {"upstream": "credit-risk", "version": 1, "downstream": "other"}
+        },
+        ("PUT", "/api/v1/deployments/{name}/guardrails"): {"json": {"spec": {"max_ood": 0.5}}},
+        ("DELETE", "/api/v1/deployments/{name}/guardrails"): {},
     }
     spec = dict(table[(method, path)])
     values = {
@@ -160,6 +170,7 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         "deployment": "scoring",
         "finding_id": "1",
         "waiver_id": "1",
+        "dependency_id": "1",
     }
     spec["url"] = path.format(**values)
     return spec

@@ -104,3 +104,27 @@ def test_runs_compare_and_monitoring_pages(ui) -> None:
     assert client.get("/monitoring").status_code == 200
     bad = client.get("/runs", params={"filter": "metrics.auc >>> 1"})
     assert bad.status_code == 200 and 'role="alert"' in bad.text
+
+
+def test_model_graph_page(ui, settings: Settings) -> None:
+    from tests.server.seed import as_user
+
+    client, team = ui
+    alice = as_user(settings, "alice")
+    alice.graph.declare(MODEL, "models:/churn-0@champion")
+    alice.graph.declare("churn-1", f"models:/{MODEL}/1", dataset="<scores>")
+    alice.close()
+    sign_in(client, "rita", team.tokens["rita"])
+    page = client.get(f"/models/{MODEL}/graph")
+    assert page.status_code == 200
+    svg = page.text.split('data-testid="model-graph"')[1].split("</svg>")[0]
+    # three nodes in three columns, two arrows; the data set name is escaped in the table
+    assert [m for m in ("churn-0", MODEL, "churn-1") if f'data-model="{m}"' in svg] == [
+        "churn-0", MODEL, "churn-1",
+    ]  # fmt: skip
+    assert svg.count("<line ") == 2 and "high risk" in svg  # 4 x 3 = 12: high
+    assert "&lt;scores&gt;" in page.text and "<scores>" not in page.text
+    assert "upstream 1" in page.text and "downstream 1" in page.text
+    inventory = client.get("/", params={"q": "churn-0"}).text
+    assert '<a href="/models/churn-0/graph">1</a>' in inventory
+    assert 'data-testid="graph-link"' in client.get(f"/models/{MODEL}").text

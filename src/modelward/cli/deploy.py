@@ -51,6 +51,14 @@ def _show(deployment: Deployment, json_out: bool, message: str | None = None) ->
     )
 
 
+def _downstream(ctx: typer.Context, model: str, json_out: bool) -> None:
+    """Name what the change affects downstream (the model graph)."""
+    if not json_out:
+        impact = env_of(ctx).client.graph.impact(model)
+        if impact.models:
+            typer.echo(impact.sentence())
+
+
 @deploy_app.command("create")
 def create(
     ctx: typer.Context,
@@ -160,6 +168,7 @@ def promote(
     with exit_on_domain_error():
         updated = env_of(ctx).client.deployments.promote(name, reason=reason)
         _show(updated, json_out, f"{name}: now serving {_arms(updated.config)}.")
+        _downstream(ctx, updated.model, json_out)
 
 
 @deploy_app.command("rollback")
@@ -170,6 +179,7 @@ def rollback(
     with exit_on_domain_error():
         updated = env_of(ctx).client.deployments.rollback(name, reason=reason)
         _show(updated, json_out, f"{name}: rolled back to {_arms(updated.config)}.")
+        _downstream(ctx, updated.model, json_out)
 
 
 @deploy_app.command("kill")
@@ -195,6 +205,7 @@ def kill(
         updated = env_of(ctx).client.deployments.kill(name, fallback=answer, reason=reason)
         what = f"the fallback {fallback}" if fallback is not None else "503"
         _show(updated, json_out, f"{name} is disabled; requests get {what}.")
+        _downstream(ctx, updated.model, json_out)
 
 
 @deploy_app.command("revive")

@@ -43,11 +43,11 @@ def inventory(
         table(
             f"{len(rows)} model(s)",
             ["model", "owner", "risk", "stage", "production", "latest", "last validation"]
-            + ["pending sign-offs", "overdue"],
+            + ["pending sign-offs", "overdue", "dependents"],
             [
                 [row.model, row.owner, row.risk_level, row.stage, _v(row.production_version)]
                 + [f"{_v(row.latest_version)} ({row.latest_stage or '-'})", _validation(row)]
-                + [", ".join(row.pending_sign_offs) or "-", _overdue(row)]
+                + [", ".join(row.pending_sign_offs) or "-", _overdue(row), row.dependents]
                 for row in rows
             ],
         )

@@ -13,6 +13,7 @@ from modelward.cli.env import CliEnv, env_of
 from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.explain import explain, explanations
 from modelward.cli.governance import governance_app
+from modelward.cli.graph import register_graph_commands
 from modelward.cli.inventory import inventory
 from modelward.cli.models import models_app
 from modelward.cli.monitor import monitor_app, retrain
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(runs_app, name="runs")
 app.add_typer(models_app, name="models")
 app.add_typer(deploy_app, name="deploy")
+register_graph_commands(models_app, deploy_app)
 app.add_typer(governance_app, name="governance")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")

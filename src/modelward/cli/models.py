@@ -138,6 +138,9 @@ def alias_set(
         event = env_of(ctx).client.registry.set_alias(name, alias, version, reason=reason)
         before = f" (was v{event.previous_version})" if event.previous_version else ""
         typer.echo(f"{name}@{alias} -> v{event.version}{before}.")
+        impact = env_of(ctx).client.graph.impact(name)
+        if impact.models:
+            typer.echo(impact.sentence())
 
 
 @alias_app.command("delete")

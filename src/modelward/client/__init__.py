@@ -15,6 +15,8 @@ from modelward.client.contract import (
     DeploymentsAPI,
     EvidenceAPI,
     GovernanceAPI,
+    GraphAPI,
+    GuardrailsAPI,
     MonitoringAPI,
     RegistryAPI,
     TrackingAPI,
@@ -23,6 +25,7 @@ from modelward.client.contract import (
 from modelward.client.deploy import DeploymentClient
 from modelward.client.evidence import EvidenceClient
 from modelward.client.governance import GovernanceClient
+from modelward.client.graph import GraphClient, GuardrailsClient
 from modelward.client.local import LocalBackend
 from modelward.client.monitoring import MonitoringClient
 from modelward.client.run import ActiveRun, current_run
@@ -297,6 +300,8 @@ class Client:
     governance: GovernanceAPI
     monitoring: MonitoringAPI
     evidence: EvidenceAPI
+    graph: GraphAPI
+    guardrails: GuardrailsAPI
 
     def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
         self.settings = settings or Settings()
@@ -315,12 +320,15 @@ class Client:
         self.governance = GovernanceClient(backend)
         self.monitoring = MonitoringClient(backend)
         self.evidence = EvidenceClient(backend)
+        self.graph = GraphClient(backend)
+        self.guardrails = GuardrailsClient(backend)
 
     def _open_remote(self) -> None:
         from modelward.client import (
             http,
             http_evidence,
             http_governance,
+            http_graph,
             http_monitoring,
             http_ops,
         )
@@ -335,6 +343,8 @@ class Client:
         self.governance = governance
         self.monitoring = http_monitoring.HttpMonitoringClient(backend, governance)
         self.evidence = http_evidence.HttpEvidenceClient(backend)
+        self.graph = http_graph.HttpGraphClient(backend)
+        self.guardrails = http_graph.HttpGuardrailsClient(backend)
 
     @property
     def actor(self) -> str:

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
         ReviewRequest,
         User,
     )
+    from modelward.domain.graph import Acknowledgement, Dependency
+    from modelward.domain.guardrails import GuardrailSpec
     from modelward.domain.monitoring import Alert, MonitoringWindow
     from modelward.domain.policy import PolicySet, SignOff
     from modelward.domain.questionnaire import Suggestion
@@ -57,6 +59,7 @@ if TYPE_CHECKING:
     )
     from modelward.governance.audit_verify import VerifyResult
     from modelward.governance.evidence_pack import EvidencePack
+    from modelward.governance.graph import Impact, ModelGraph
     from modelward.governance.inventory import InventoryRow
     from modelward.governance.pack_format import PackCheck
     from modelward.governance.service import GovernanceStatus
@@ -78,6 +81,8 @@ __all__ = [
     "DeploymentsAPI",
     "EvidenceAPI",
     "GovernanceAPI",
+    "GraphAPI",
+    "GuardrailsAPI",
     "MonitoringAPI",
     "RegistryAPI",
     "TrackingAPI",
@@ -753,4 +758,64 @@ class MonitoringAPI(Protocol):
         request_review: bool = False,
     ) -> Evidence:
         """Champion vs challenger on labelled live traffic (stored and audited)."""
+        ...
+
+
+class GraphAPI(Protocol):
+    """`client.graph`: what models consume (the graph between models), what a change to a
+    model affects downstream, and downstream owners' acknowledgements."""
+
+    def declare(
+        self,
+        model: str,
+        upstream_uri: str,
+        *,
+        version: int | None = None,
+        deployment: str | None = None,
+        dataset: str | None = None,
+        reason: str = "",
+    ) -> Dependency:
+        """Record that `model` (a version, a deployment of it, or the whole model) consumes
+        the output of `upstream_uri`'s model, or a `dataset` it produced. Conflict when it
+        would close a cycle (the message names it)."""
+        ...
+
+    def remove(self, dependency_id: int, *, reason: str = "") -> Dependency:
+        """Delete a declaration; returns what was deleted."""
+        ...
+
+    def graph(self, model: str) -> ModelGraph:
+        """Every model upstream and downstream of `model`, with risk, stage and health."""
+        ...
+
+    def impact(self, model: str) -> Impact:
+        """The models downstream of `model` (any depth), their deployments and owners."""
+        ...
+
+    def acknowledge(
+        self, upstream: str, version: int, *, downstream: str, comment: str = ""
+    ) -> Acknowledgement:
+        """As the owner of `downstream`, acknowledge that `upstream` moves to `version`."""
+        ...
+
+    def acknowledgements(
+        self, upstream: str, version: int | None = None
+    ) -> builtins.list[Acknowledgement]:
+        """Acknowledgements of changes to `upstream` (of one version)."""
+        ...
+
+
+class GuardrailsAPI(Protocol):
+    """`client.guardrails`: a deployment's guardrails (see `domain.guardrails.GuardrailSpec`)."""
+
+    def set(self, deployment: str, spec: Mapping[str, Any], *, reason: str = "") -> GuardrailSpec:
+        """Store the deployment's guardrails; InvalidInput names a bad field."""
+        ...
+
+    def get(self, deployment: str) -> GuardrailSpec | None:
+        """The deployment's guardrails, or None."""
+        ...
+
+    def clear(self, deployment: str, *, reason: str = "") -> None:
+        """Remove the deployment's guardrails (Conflict when it has none)."""
         ...

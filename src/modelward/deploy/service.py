@@ -29,6 +29,7 @@ from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.registry import ModelVersion, parse_model_uri
 from modelward.domain.roles import Action
 from modelward.errors import Conflict, InvalidInput, NotFound
+from modelward.governance.graph import impact_in
 from modelward.registry import service as registry
 from modelward.serving.routing import kill_switch
 
@@ -161,7 +162,8 @@ def _change(
             actor=actor,
             at=now,
             before=current.config.as_dict() | {"seq": current.config.seq},
-            after=config.as_dict() | {"gate_events": gates},
+            after=config.as_dict()
+            | {"gate_events": gates, "downstream": impact_in(uow, current.model).as_dict()},
             reason=reason,
         )
         updated = uow.deployments.get_deployment(name)
@@ -297,7 +299,7 @@ def set_kill_switch(
             at=now,
             before={"killed": current.killed, "fallback": current.fallback},
             after={"killed": killed, "fallback": fallback if killed else None}
-            | {"gate_events": gates},
+            | {"gate_events": gates, "downstream": impact_in(uow, current.model).as_dict()},
             reason=reason,
         )
         updated = uow.deployments.get_deployment(name)

@@ -110,6 +110,7 @@ class Deployment:
     explain_top: int = 0  # 0: no explanations; N: answers carry each row's N main contributions
     updated_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    guardrails: dict[str, Any] | None = None  # a GuardrailSpec mapping, set for serving
 
     @property
     def is_production(self) -> bool:

@@ -24,6 +24,7 @@ class AlertKind(enum.StrEnum):
     DRIFT = "drift"  # an input feature or the model's outputs moved
     PERFORMANCE = "performance"  # a metric on labelled rows fell below its baseline
     DATA = "data"  # a column is missing from the log or changed kind
+    GUARDRAIL = "guardrail"  # a minute's share of answers breaking a guardrail passed its rate
 
 
 class Severity(enum.StrEnum):

@@ -116,6 +116,8 @@ class Policy:
     blocking_findings: tuple[str, ...] = ("high", "critical")
     waiver_approvers: tuple[str, ...] = ("risk_manager",)
     max_waiver_days: int = 90
+    # The owners of every model downstream (the model graph) acknowledge a version first.
+    downstream_ack_required: bool = False
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -232,6 +234,7 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
         "blocking_findings": list(policy.blocking_findings),
         "waiver_approvers": list(policy.waiver_approvers),
         "max_waiver_days": policy.max_waiver_days,
+        "downstream_ack_required": policy.downstream_ack_required,
     }
 
 

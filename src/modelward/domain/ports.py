@@ -22,6 +22,7 @@ from modelward.domain.governance import (
     ReviewRequest,
     User,
 )
+from modelward.domain.graph import Acknowledgement, Dependency
 from modelward.domain.monitoring import Alert, Label, MonitoringWindow, PerformancePoint
 from modelward.domain.policy import PersonalDataUse, PolicySet, SignOff
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
@@ -213,6 +214,44 @@ class DeploymentRepo(Protocol):
 
     def update_state(self, name: str, *, at: datetime, **values: Any) -> None:
         """Set kill switch / fallback / request settings. Raises NotFound."""
+        ...
+
+
+class GraphRepo(Protocol):
+    """Declared dependencies between models, acknowledgements, and deployments' guardrails."""
+
+    def add_dependency(self, dependency: Dependency) -> Dependency:
+        """Insert it; returns it with its id. Raises AlreadyExists for the same declaration."""
+        ...
+
+    def remove_dependency(self, dependency_id: int) -> Dependency:
+        """Delete it; returns what was deleted. Raises NotFound naming the id."""
+        ...
+
+    def list_dependencies(self, *, model: str | None = None) -> list[Dependency]:
+        """Every declared dependency (of which `model` is the consumer or the upstream)."""
+        ...
+
+    def edges(self) -> list[tuple[str, str]]:
+        """(upstream model, consumer model) for every declaration, distinct."""
+        ...
+
+    def save_ack(self, ack: Acknowledgement) -> None:
+        """Insert it. Raises AlreadyExists when it was acknowledged already."""
+        ...
+
+    def list_acks(
+        self, upstream: str, upstream_version: int | None = None
+    ) -> list[Acknowledgement]: ...
+
+    def find_guardrails(self, deployment: str) -> dict[str, Any] | None:
+        """The deployment's guardrail spec, or None. Raises NotFound for an unknown deployment."""
+        ...
+
+    def set_guardrails(
+        self, deployment: str, spec: dict[str, Any] | None, *, by: str, at: datetime
+    ) -> None:
+        """Store (None: remove) the spec. Raises NotFound for an unknown deployment."""
         ...
 
 
@@ -529,6 +568,9 @@ class UnitOfWork(Protocol):
 
     @property
     def monitoring(self) -> MonitoringRepo: ...
+
+    @property
+    def graph(self) -> GraphRepo: ...
 
     @property
     def tokens(self) -> TokenRepo: ...

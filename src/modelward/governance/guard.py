@@ -19,6 +19,7 @@ from modelward.domain.registry import ModelVersion
 from modelward.domain.roles import Action
 from modelward.errors import ModelwardError, PermissionDenied, PolicyViolation
 from modelward.governance.access import require as require_roles
+from modelward.governance.graph import impact_in
 from modelward.governance.service import check_promotion
 
 ALIAS = "alias"
@@ -180,6 +181,7 @@ class PolicyGuard:
                     "policy_hash": self.policy_hash,
                     "evidence_id": decision.evidence_id,  # the report the gate relied on
                     "evidence_sha256": decision.evidence_sha256,
+                    "downstream": impact_in(uow, version.model).as_dict(),
                 },
             )
         )

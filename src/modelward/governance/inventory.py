@@ -19,6 +19,7 @@ from modelward.domain.governance import (
     pending_sign_offs,
     rejected,
 )
+from modelward.domain.graph import adjacency
 from modelward.domain.policy import PolicySet, retraining_due
 from modelward.domain.ports import UnitOfWork
 from modelward.domain.risk import RiskLevel
@@ -59,6 +60,8 @@ class InventoryRow:
         """The earliest of the assessment's expiry and the production version's retraining."""
         dates = [d for d in (self.assessment_expires_at, self.retraining_due_at) if d]
         return min(dates, default=None)
+
+    dependents: int = 0  # models that consume this one's output (the model graph)
 
     @property
     def overdue(self) -> bool:
@@ -131,6 +134,11 @@ def _with_business_owners(uow: UnitOfWork, rows: list[InventoryRow]) -> list[Inv
     return [replace(r, business_owner=owners.get(r.model, "")) for r in rows]
 
 
+def _dependents(uow: UnitOfWork) -> dict[str, int]:
+    """Model -> how many models consume its output directly (declared dependencies)."""
+    return {name: len(consumers) for name, consumers in adjacency(uow.graph.edges()).items()}
+
+
 def _check_filters(risk: str | None, stage: str | None) -> None:
     levels = [level.value for level in RiskLevel] + [UNASSESSED]
     if risk is not None and risk not in levels:
@@ -166,6 +174,8 @@ def inventory(
         waivers = uow.findings.list_waivers()
         rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
         rows = _with_business_owners(uow, rows)
+        counts = _dependents(uow)
+    rows = [replace(row, dependents=counts.get(row.model, 0)) for row in rows]
     rows = _with_assurance(rows, findings, waivers, now)
     needle = search.lower() if search else None
     return [
@@ -214,6 +224,8 @@ def inventory_page(
             waivers = uow.findings.list_waivers()
             rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
             rows = _with_business_owners(uow, rows)
+            counts = _dependents(uow)
+        rows = [replace(r, dependents=counts.get(r.model, 0)) for r in rows]
         return _with_assurance(rows, findings, waivers, now), total
     rows = inventory(
         uow,

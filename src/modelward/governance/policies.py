@@ -255,6 +255,7 @@ _READERS: dict[str, _Reader] = {
     "blocking_findings": _severities,
     "waiver_approvers": _approvers,
     "max_waiver_days": _days,
+    "downstream_ack_required": _bool,
 }
 
 
@@ -426,6 +427,7 @@ def render_policy(policy: Policy) -> str:
         ("thresholds", ", ".join(map(str, policy.thresholds)) or "the report's own"),
         ("train overlap", _overlap(policy.max_train_overlap)),
         ("findings, waivers", _waivers(policy)),
+        ("downstream owners", "must acknowledge" if policy.downstream_ack_required else "no rule"),
     ]
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{policy.level} risk policy"]

@@ -35,6 +35,7 @@ from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import Conflict, InvalidInput, PolicyViolation
 from modelward.governance.access import roles_of
+from modelward.governance.graph import ack_item
 from modelward.registry import service as registry
 
 
@@ -248,6 +249,13 @@ def _decide(
         findings=uow.findings.list_findings(model=name, version=number),
         waivers=uow.findings.list_waivers(model=name, version=number),
     )
+    acknowledged = ack_item(uow, policy, version)
+    if acknowledged is not None:
+        decision = GateDecision.of(
+            [*decision.items, acknowledged],
+            evidence_id=decision.evidence_id,
+            evidence_sha256=decision.evidence_sha256,
+        )
     return policy, decision
 
 

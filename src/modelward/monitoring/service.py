@@ -20,6 +20,7 @@ from modelward.domain.audit import AuditEvent
 from modelward.domain.deployment import Deployment
 from modelward.domain.monitoring import (
     Alert,
+    AlertKind,
     Label,
     MonitoringWindow,
     PerformancePoint,
@@ -29,6 +30,7 @@ from modelward.domain.monitoring import (
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
+from modelward.governance.graph import upstream_changes
 from modelward.monitoring import alerts as alert_rules
 from modelward.monitoring import labels as label_rules
 from modelward.monitoring import performance, windows
@@ -191,9 +193,21 @@ def _store(
         if uow.monitoring.find_window(window.deployment, window.start, window.end) is not None:
             return None, []  # computed meanwhile (another cron run): nothing changes
         window = replace(window, id=uow.monitoring.save_window(window))
-        saved = [a for a in map(uow.monitoring.save_alert, new_alerts) if a is not None]
+        named = [_name_upstream(uow, alert) for alert in new_alerts]
+        saved = [a for a in map(uow.monitoring.save_alert, named) if a is not None]
         uow.commit()
     return window, saved
+
+
+def _name_upstream(uow: UnitOfWork, alert: Alert) -> Alert:
+    """A drift or performance alert names the upstream changes in the week before it."""
+    if alert.kind not in (AlertKind.DRIFT, AlertKind.PERFORMANCE):
+        return alert
+    changes = upstream_changes(uow, alert.model, until=alert.window_end)
+    if not changes:
+        return alert
+    message = f"{alert.message} Upstream changes before it: {'; '.join(changes[:5])}."
+    return replace(alert, message=message, details=alert.details | {"upstream_changes": changes})
 
 
 def _deliver(uow: UnitOfWork, saved: list[Alert], notify: Notify | None) -> list[Alert]:
@@ -283,7 +297,8 @@ def _refresh_performance(
         with uow:
             assert window.id is not None
             uow.monitoring.replace_performance(window.id, points, n_labels=n_labels, at=ctx.now)
-            saved = [a for a in map(uow.monitoring.save_alert, new) if a is not None]
+            named = [_name_upstream(uow, alert) for alert in new]
+            saved = [a for a in map(uow.monitoring.save_alert, named) if a is not None]
             uow.commit()
         result.refreshed.append(fresh)
         result.alerts.extend(_deliver(uow, saved, notify))

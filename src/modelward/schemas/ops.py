@@ -164,6 +164,7 @@ class InventoryRowOut(BaseModel):
     assessment_expires_at: datetime | None = None
     retraining_due_at: datetime | None = None
     business_owner: str = ""
+    dependents: int = 0
 
 
 class InventoryPageOut(PageOut):

@@ -35,6 +35,7 @@ from modelward.server.api import (
     evidence,
     explanations,
     governance,
+    graph,
     monitoring,
     registry,
     tokens,
@@ -171,7 +172,7 @@ async def _reap_periodically(platform: Platform) -> None:
 def _api() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     routers = (tracking, artifacts, registry, validation_api, governance, admin, tokens)
-    for module in (*routers, deployments, explanations, monitoring, evidence):
+    for module in (*routers, deployments, explanations, monitoring, evidence, graph):
         api.include_router(module.router)
     return api
 

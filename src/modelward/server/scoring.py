@@ -63,10 +63,10 @@ def _env_float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
-def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, ...]:  # type: ignore[type-arg]
-    """fetch/load/close/reference over the workspace (opened by the composition root; read-only);
-    reference gives a version's training sample (for explanations)."""
-    from modelward.deploy import service as deploy_service
+def _workspace_source(deployment: str, settings: Any) -> tuple[Any, ...]:
+    """fetch/load/close/reference over the workspace (opened by the composition root; read-only),
+    and the workspace; reference gives a version's training sample (for explanations)."""
+    from modelward.deploy import guardrails
     from modelward.registry import service as registry_service
     from modelward.workspace import Workspace
 
@@ -77,8 +77,8 @@ def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, ...]:  
 
         return reference_sample(workspace.uow(read_only=True), workspace.artifacts, model, version)
 
-    def fetch() -> Any:
-        return deploy_service.get_deployment(workspace.uow(read_only=True), name=deployment)
+    def fetch() -> Any:  # the deployment with its guardrail spec
+        return guardrails.serving_view(workspace.uow(read_only=True), name=deployment)
 
     def load(model: str, version: int) -> Any:
         uri = f"models:/{model}/{version}"
@@ -86,7 +86,7 @@ def _workspace_source(deployment: str, settings: Any) -> tuple[Callable, ...]:  
             workspace.uow(read_only=True), workspace.artifacts, uri=uri, allow_pickle=True
         )
 
-    return fetch, load, workspace.close, reference
+    return fetch, load, workspace.close, reference, workspace
 
 
 def _build_engine(
@@ -108,7 +108,7 @@ def _build_engine(
 
             settings = Settings()
         assert deployment is not None
-        fetch, load, close, reference = _workspace_source(deployment, settings)
+        fetch, load, close, reference, workspace = _workspace_source(deployment, settings)
         root = settings.resolved_predictions_dir()
         flush, rows = settings.predictions_flush_seconds, settings.predictions_batch_rows
         poll = settings.poll_interval if poll_seconds is None else poll_seconds
@@ -116,6 +116,10 @@ def _build_engine(
     engine = ScoringEngine(
         fetch=fetch, load=load, metrics=metrics, poll_seconds=poll, reference=reference
     )
+    if bundle is None:
+        from modelward.server.scoring_guardrails import workspace_hook
+
+        engine.guardrails = workspace_hook(workspace, settings, metrics)
     return engine, root, close, flush, rows
 
 
@@ -211,6 +215,8 @@ def _answer_body(answer: Answer, deployment: str, model: str) -> dict[str, Any]:
         body["classes"] = answer.classes
     if answer.explanations is not None:
         body["explanations"] = answer.explanations
+    if answer.guardrails is not None:  # rows that broke a guardrail (serving.guardrails)
+        body["guardrails"] = {"rows": answer.guardrails.rows, "counts": answer.guardrails.counts}
     return body
 
 

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from modelward.domain.deployment import Deployment, UnseenCategories
 from modelward.errors import InvalidInput
 from modelward.registry.flavors import LoadedModel
 from modelward.serving import explain, fastpath, routing
+from modelward.serving.guardrail_hook import GuardrailHook
 from modelward.serving.metrics import ServingMetrics
 from modelward.serving.payload import Batch, InputSpec
 
@@ -96,6 +97,7 @@ class Snapshot:
 
     deployment: Deployment
     models: dict[int, ServedModel]
+    guards: dict[int, Any] = field(default_factory=dict)  # version -> compiled Guardrails
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class Answer:
     probabilities: np.ndarray | None
     classes: list[Any] | None
     rows: int
+    guardrails: Any = None  # the Verdict when a row broke a guardrail (serving.guardrails)
     explanations: list[dict[str, Any]] | None = None  # per row, when the deployment explains
 
 
@@ -156,6 +159,7 @@ class ScoringEngine:
         self._shadow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shadow")
         self._shadow_pending = 0
         self.explainers = explain.Explainers(reference)
+        self.guardrails: GuardrailHook | None = None  # attached by the face when it has specs
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -172,11 +176,15 @@ class ScoringEngine:
         if self._poller is not None:
             self._poller.join(timeout=10)
         self._shadow.shutdown(wait=True)
+        if self.guardrails is not None:
+            self.guardrails.close()
 
     def _poll(self) -> None:
         while not self._stop.wait(self.poll_seconds):
             try:
                 self.refresh()
+                if self.guardrails is not None and self.snapshot is not None:
+                    self.guardrails.analyze(self.snapshot.deployment)  # canary analysis
             except Exception:  # keep serving the last good snapshot; the next poll retries
                 log.exception("refreshing the deployment failed; serving the previous config")
 
@@ -201,7 +209,8 @@ class ScoringEngine:
             models[number] = served
         if deployment.explain_top:
             self.explainers.prepare(deployment.model, models)
-        self.snapshot = Snapshot(deployment, models)
+        guards = self.guardrails.compile(deployment, models) if self.guardrails else {}
+        self.snapshot = Snapshot(deployment, models, guards)
         self.metrics.config_seq.labels(deployment.name).set(deployment.config.seq)
 
     # -- requests ------------------------------------------------------------------------------
@@ -243,11 +252,26 @@ class ScoringEngine:
         picked = routing.route(config, request_id=request_id, key=None if key is None else str(key))
         served = snapshot.models[picked.version]
         frame = served.spec.prepare(batch)
-        predictions, proba = served.run(frame)
+        hook, verdict = self.guardrails, None
+        try:
+            predictions, proba = served.run(frame)
+        except Exception:
+            if hook is not None:  # a challenger's failures count for canary analysis
+                hook.observe(picked.version, rows=0, seconds=0.0, failed=True)
+            raise
+        answer, answer_proba = predictions, proba  # the log keeps the model's own
+        if snapshot.guards and picked.version in snapshot.guards and hook is not None:
+            answer, answer_proba, verdict = hook.enforce(
+                snapshot.guards[picked.version], deployment=deployment.name,
+                version=picked.version, request_id=request_id, frame=frame,
+                predictions=predictions, proba=proba,
+            )  # fmt: skip
         explained = None
         if deployment.explain_top:
             explained = self.explainers.explain(deployment.model, served, frame)
         elapsed = time.perf_counter() - started
+        if hook is not None:
+            hook.observe(picked.version, rows=len(frame), seconds=elapsed)
         self.metrics.observe(deployment.name, picked.version, picked.arm, len(frame), elapsed)
         self._log(
             deployment,
@@ -263,8 +287,9 @@ class ScoringEngine:
         if picked.shadow_version is not None:
             self._submit_shadow(snapshot, picked.shadow_version, batch, request_id)
         scored = Answer(
-            request_id, picked.version, picked.arm, predictions, proba, served.classes, len(frame)
-        )
+            request_id, picked.version, picked.arm, answer, answer_proba, served.classes,
+            len(frame), verdict,
+        )  # fmt: skip
         if explained is None:
             return scored
         return replace(scored, explanations=explained.rows(deployment.explain_top))
@@ -324,6 +349,13 @@ class ScoringEngine:
             predictions, proba = served.run(frame)
             elapsed = time.perf_counter() - started
             name = snapshot.deployment.name
+            hook = self.guardrails
+            if hook is not None:  # the shadow's violations and latency count for its analysis
+                if version in snapshot.guards:
+                    hook.enforce(snapshot.guards[version], deployment=name, version=version,
+                                 request_id=request_id, frame=frame, predictions=predictions,
+                                 proba=proba)  # fmt: skip
+                hook.observe(version, rows=len(frame), seconds=elapsed)
             self.metrics.observe(name, version, routing.SHADOW, len(frame), elapsed)
             self._log(
                 snapshot.deployment,
@@ -337,8 +369,14 @@ class ScoringEngine:
             )
         except InvalidInput:
             self.metrics.errors.labels(snapshot.deployment.name, "shadow_invalid_input").inc()
+            self._shadow_failed(version)
         except Exception:
             log.exception("shadow scoring of request %s failed", request_id)
             self.metrics.errors.labels(snapshot.deployment.name, "shadow_error").inc()
+            self._shadow_failed(version)
         finally:
             self._shadow_pending -= 1
+
+    def _shadow_failed(self, version: int) -> None:
+        if self.guardrails is not None:  # the shadow's failures count for canary analysis
+            self.guardrails.observe(version, rows=0, seconds=0.0, failed=True)

@@ -57,6 +57,25 @@ class ServingMetrics:
             multiprocess_mode="max",
         )
 
+        self.guardrail_violations = Counter(
+            "modelward_guardrail_violations",
+            "Rows that broke a guardrail, by kind (output_bounds, input_range, input_ood ...).",
+            ["deployment", "version", "kind"],
+            registry=self.registry,
+        )
+        self.guardrail_fallbacks = Counter(
+            "modelward_guardrail_fallbacks",
+            "Rows answered with the guardrails' fallback instead of the model's prediction.",
+            ["deployment", "version"],
+            registry=self.registry,
+        )
+        self.canary_rollbacks = Counter(
+            "modelward_canary_rollbacks",
+            "Challengers taken out of traffic by canary analysis.",
+            ["deployment", "version"],
+            registry=self.registry,
+        )
+
     def observe(self, deployment: str, version: int, arm: str, rows: int, seconds: float) -> None:
         """Record one answered request."""
         labels = (deployment, str(version), arm)

@@ -18,6 +18,7 @@ from modelward.server.ui import (
     audit_view,
     card_pages,
     flash,
+    graph_view,
     inventory_pages,
     model_forms,
     runs_pages,
@@ -26,7 +27,7 @@ from modelward.server.ui.model_forms import check_csrf, model_url
 from modelward.server.ui.render import render
 
 router = APIRouter(include_in_schema=False)
-for _module in (runs_pages, inventory_pages, audit_view, model_forms, card_pages):
+for _module in (runs_pages, inventory_pages, audit_view, model_forms, card_pages, graph_view):
     router.include_router(_module.router)
 PAGE_SIZE = 50
 

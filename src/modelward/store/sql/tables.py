@@ -568,3 +568,51 @@ waivers = Table(
     Index("ix_waivers_version", "model_version_id"),
     Index("ix_waivers_expires", "expires_at"),
 )
+
+# Model interactions and guardrails (issue 15): what a model, a version or a deployment
+# consumes (the graph between models), the acknowledgements of downstream owners, and each
+# deployment's guardrail spec.
+model_dependencies = Table(
+    "model_dependencies",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("key", String(1200), nullable=False, unique=True),
+    Column("model_name", String(256), nullable=False),
+    Column("version", Integer, nullable=True),
+    Column("deployment_name", String(256), nullable=True),
+    Column("upstream_model", String(256), nullable=False),
+    Column("upstream_ref", String(256), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("dataset", String(256), nullable=True),
+    Column("created_by", String(256), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_model_dependencies_upstream", "upstream_model"),
+    Index("ix_model_dependencies_model", "model_name"),
+)
+
+dependency_acks = Table(
+    "dependency_acks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("upstream_model", String(256), nullable=False),
+    Column("upstream_version", Integer, nullable=False),
+    Column("downstream_model", String(256), nullable=False),
+    Column("acknowledged_by", String(256), nullable=False),
+    Column("acknowledged_at", UTCDateTime, nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    UniqueConstraint(
+        "upstream_model",
+        "upstream_version",
+        "downstream_model",
+        name="uq_dependency_acks_change",
+    ),
+)
+
+deployment_guardrails = Table(
+    "deployment_guardrails",
+    metadata,
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), primary_key=True),
+    Column("spec", Json, nullable=False),
+    Column("updated_by", String(256), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

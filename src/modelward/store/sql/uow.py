@@ -12,6 +12,7 @@ from modelward.store.sql.audit_log import SqlAuditLog
 from modelward.store.sql.deploy_repo import SqlDeploymentRepo
 from modelward.store.sql.findings_repo import SqlFindingsRepo
 from modelward.store.sql.governance_repo import SqlGovernanceRepo
+from modelward.store.sql.graph_repo import SqlGraphRepo
 from modelward.store.sql.monitoring_repo import SqlMonitoringRepo
 from modelward.store.sql.registry_repo import SqlRegistryRepo
 from modelward.store.sql.token_repo import SqlTokenRepo
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     monitoring: SqlMonitoringRepo
     tokens: SqlTokenRepo
     findings: SqlFindingsRepo
+    graph: SqlGraphRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
         self.monitoring = SqlMonitoringRepo(conn)
         self.tokens = SqlTokenRepo(conn)
         self.findings = SqlFindingsRepo(conn)
+        self.graph = SqlGraphRepo(conn)
         return self
 
     @property

@@ -1,0 +1,167 @@
+"""The guardrail checks themselves (no server): output constraints, input plausibility against
+the training reference, the OOD score against scipy's Mahalanobis distance, the fallback,
+the per-minute alert and canary analysis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.spatial.distance import mahalanobis
+
+from modelward.domain.guardrails import ArmStats, CanaryBounds, GuardrailSpec, canary_breaches
+from modelward.errors import InvalidInput
+from modelward.serving import guardrail_hook
+from modelward.serving import guardrails as g
+from modelward.serving.metrics import ServingMetrics
+from modelward.stats.profile import profile
+
+COLUMNS, KINDS = ["income", "debt", "region"], ["float", "float", "string"]
+
+
+def sample(rows: int = 500, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.normal(50_000, 12_000, rows)
+    return pd.DataFrame(
+        {
+            "income": income,
+            "debt": income * 0.2 + rng.normal(0, 2_000, rows),  # correlated: Mahalanobis matters
+            "region": rng.choice(["north", "south"], rows),
+        }
+    )
+
+
+def compiled(**spec: Any) -> g.Guardrails:
+    ref = sample()
+    reference = g.TrainingReference(profile(ref)["columns"], ref)
+    parsed = GuardrailSpec.parse(spec)
+    return g.Guardrails(parsed, columns=COLUMNS, kinds=KINDS, reference=reference, fallback=-1)
+
+
+def frame(*rows: tuple[float, float, str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def test_inputs_outside_the_training_range_or_categories_are_flagged() -> None:
+    ref = sample()
+    guard = compiled(range_margin=0.0)
+    inside = (float(ref.income.median()), float(ref.debt.median()), "north")
+    high = (float(ref.income.max()) + 1.0, float(ref.debt.median()), "north")
+    west = (float(ref.income.median()), float(ref.debt.median()), "west")
+    verdict = guard.check(frame(inside, high, west), np.array([0, 1, 0]))
+    assert verdict is not None
+    assert verdict.rows == [1, 2]
+    assert verdict.counts == {"input_range": 1, "input_category:region": 1}
+    assert guard.check(frame(inside), np.array([0])) is None
+    # a margin of 10% of the range lets the row just above the maximum through
+    assert compiled(range_margin=0.1).check(frame(high), np.array([1])) is None
+
+
+def test_ood_score_matches_scipy_mahalanobis() -> None:
+    ref = sample()
+    guard = compiled(max_ood=0.99, check_ranges=False)
+    assert guard.ood is not None
+    numeric = ref[["income", "debt"]].to_numpy()
+    inverse = np.linalg.inv(np.cov(numeric, rowvar=False))
+    rows = np.array([[50_000.0, 10_000.0], [50_000.0, 30_000.0], [80_000.0, 5_000.0]])
+    expected_d2 = [mahalanobis(r, numeric.mean(axis=0), inverse) ** 2 for r in rows]
+    # same formula, different summation order: equal to float rounding
+    np.testing.assert_allclose(guard.ood.distances(rows), expected_d2, rtol=1e-9)
+    reference_d2 = [mahalanobis(r, numeric.mean(axis=0), inverse) ** 2 for r in numeric]
+    expected_score = [np.mean(np.array(reference_d2) < d) for d in expected_d2]
+    np.testing.assert_allclose(guard.ood.score(rows), expected_score, atol=1e-12)
+    # (50k, 30k) is plausible per feature but far off the income-debt relation
+    verdict = guard.check(frame((50_000.0, 10_000.0, "north"), (50_000.0, 30_000.0, "north")),
+                          np.array([0, 0]))  # fmt: skip
+    assert verdict is not None and verdict.rows == [1] and "input_ood" in verdict.counts
+
+
+def test_output_bounds_classes_and_fallback() -> None:
+    guard = compiled(output_min=0.0, output_max=1.0, on_violation="fallback", check_ranges=False)
+    x = frame(*[(50_000.0, 10_000.0, "north")] * 3)
+    predictions = np.array([0.5, 1.5, -0.1])
+    verdict = guard.check(x, predictions)
+    assert verdict is not None and verdict.counts == {"output_bounds": 2}
+    answered, proba = guard.apply(verdict, predictions, np.array([[0.5, 0.5]] * 3))
+    assert answered.tolist() == [0.5, -1, -1]
+    assert proba is not None and np.isnan(proba[1:]).all() and proba[0, 0] == 0.5
+    classes = compiled(allowed_classes=["approve", "refer"], check_ranges=False)
+    found = classes.check(x, np.array(["approve", "decline", "refer"], dtype=object))
+    assert found is not None and found.rows == [1] and found.counts == {"output_class": 1}
+
+
+def test_share_of_one_class_per_minute_and_the_alert() -> None:
+    guard = compiled(max_class_share=0.8, min_rows_for_share=10, check_ranges=False,
+                     alert_rate=0.1)  # fmt: skip
+    x = frame(*[(50_000.0, 10_000.0, "north")] * 5)
+    assert guard.check(x, np.array([1, 1, 1, 1, 0])) is None  # 5 rows: too few to judge
+    verdict = guard.check(x, np.array([1, 1, 1, 1, 1]))  # 9 of 10 rows are class 1 > 80%
+    assert verdict is not None and verdict.counts == {"output_class_share": 5}
+    assert guard.tally(verdict) is None  # the minute is still open
+    guard._minute.start -= 61  # the minute ends: the next request closes it
+    guard.check(x, np.array([0, 0, 0, 0, 0]))
+    closed = guard.tally(None)
+    assert closed is not None and (closed.rows, closed.violating) == (10, 5)
+
+
+def test_spec_is_checked() -> None:
+    with pytest.raises(InvalidInput, match="Unknown guardrail setting 'max_oodd'"):
+        GuardrailSpec.parse({"max_oodd": 0.9})
+    with pytest.raises(InvalidInput, match="output_min 2.0 is above output_max 1.0"):
+        GuardrailSpec.parse({"output_min": 2, "output_max": 1})
+    with pytest.raises(InvalidInput, match="allowed_classes must be a non-empty list"):
+        GuardrailSpec.parse({"allowed_classes": [[1]]})
+    with pytest.raises(InvalidInput, match="canary.max_error_rate"):
+        GuardrailSpec.parse({"canary": {"max_error_rate": 2}})
+    spec = GuardrailSpec.parse(
+        {"allowed_classes": [0, 1], "canary": {"metrics": {"auc": {"min": 0.7}}}}
+    )
+    assert GuardrailSpec.parse(spec.as_dict()) == spec
+
+
+def test_canary_breaches() -> None:
+    bounds = CanaryBounds(max_error_rate=0.05, max_latency_p99_ms=50.0, max_violation_rate=0.1,
+                          min_requests=20, metrics={"roc_auc": {"min": 0.7}})  # fmt: skip
+    assert canary_breaches(bounds, ArmStats(requests=10, errors=10)) == []  # too few to judge
+    found = canary_breaches(
+        bounds, ArmStats(requests=100, errors=6, latency_p99_ms=80.0, rows=100, violations=20,
+                         metrics={"roc_auc": 0.65}),
+    )  # fmt: skip
+    assert found == [
+        "error rate 0.060 > 0.05",
+        "latency p99 80.0 ms > 50 ms",
+        "guardrail violation rate 0.200 > 0.1",
+        "roc_auc 0.65 < 0.7",
+    ]
+    assert canary_breaches(bounds, ArmStats(requests=100, errors=5, latency_p99_ms=50.0)) == []
+
+
+class _Deployment:
+    def __init__(self, guardrails: dict[str, Any], challenger: int | None, seq: int) -> None:
+        from modelward.domain.deployment import DeploymentConfig, Strategy
+
+        self.name, self.model, self.fallback, self.guardrails = "d", "m", None, guardrails
+        strategy = Strategy.CANARY if challenger else Strategy.NONE
+        self.config = DeploymentConfig(1, challenger, strategy, 0.5 if challenger else 0.0, seq=seq)
+
+
+def test_hook_rolls_back_a_challenger_once() -> None:
+    asked: list[tuple[str, int, list[str]]] = []
+    hook = guardrail_hook.GuardrailHook(reference=lambda m, v: None, metrics=ServingMetrics(),
+                           on_rollback=lambda *a: asked.append(a))  # fmt: skip
+    spec = {"canary": {"max_error_rate": 0.1, "min_requests": 10}}
+    live = _Deployment(spec, challenger=2, seq=3)
+    hook.compile(live, {})
+    for _ in range(8):
+        hook.observe(2, rows=1, seconds=0.001)
+    for _ in range(2):
+        hook.observe(2, rows=0, seconds=0.0, failed=True)
+    hook.observe(1, rows=1, seconds=0.001, failed=True)  # the champion's are not counted
+    assert hook.analyze(live) == ["error rate 0.200 > 0.1"]
+    assert asked == [("d", 2, ["error rate 0.200 > 0.1"])]
+    assert hook.analyze(live) == [] and len(asked) == 1  # asked once
+    hook.compile(_Deployment(spec, challenger=None, seq=4), {})
+    assert hook.watch is None
+    hook.close()
