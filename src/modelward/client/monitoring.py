@@ -116,7 +116,7 @@ class MonitoringClient:
 
     @property
     def log(self) -> ParquetPredictionLog:
-        return ParquetPredictionLog(self._b.settings.resolved_predictions_dir())
+        return ParquetPredictionLog(self._b.settings.resolved_predictions_root())
 
     def ingest_labels(
         self,
