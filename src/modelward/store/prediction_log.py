@@ -71,6 +71,24 @@ class ParquetPredictionLog:
             fetch = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader
             yield from fetch(rows)
 
+    def partitions(self, deployment: str, start: datetime, end: datetime) -> list[str]:
+        """The files a window touches (Dask reads each as one partition)."""
+        return _files(self.root, deployment, start, end)
+
+    def read_partition(
+        self, part: str, start: datetime, end: datetime, *, columns: list[str]
+    ) -> Any:
+        """One file's answered records with start <= ts < end, as a pandas DataFrame; columns
+        the file lacks (logged before a feature existed) are nulls."""
+        with objectstore.duckdb_connect(self.root) as con:
+            described = con.execute(f"DESCRIBE SELECT * FROM {_READ}", [[part]]).fetchall()
+            present = {row[0] for row in described}
+            select = ", ".join(f'"{c}"' if c in present else f'NULL AS "{c}"' for c in columns)
+            return con.execute(
+                f"SELECT {select} FROM {_READ} WHERE ts >= ? AND ts < ? AND arm <> 'shadow'",
+                [[part], start, end],
+            ).df()
+
     def lookup(self, deployment: str, keys: Any) -> Any:
         import pandas as pd
 
