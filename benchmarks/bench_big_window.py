@@ -55,7 +55,7 @@ def generate(home: str, rows: int) -> None:
         run.log_model(model, "model", input_example=reference.head(5))
     client.registry.register(run.id, name="big")
     for name in ("dask", "single"):
-        client.deployments.create(name, model_uri="models:/big/1")
+        client.deployments.create(name, model_uri="models:/big/1", environment="staging")
     root = client.settings.resolved_predictions_root()
     written = 0
     for part in range(0, rows, FILE_ROWS):
