@@ -8,8 +8,10 @@ Usage::
 The data (`modelward.stats.synthetic.drift_benchmark_data`, seeded): 20 numeric and 5
 categorical columns, 5 of them drifted. A child process writes the workspace (a model whose
 recorded training sample of 10,000 rows is the reference) and the window's prediction log in
-files of 500,000 rows, so the driver starts clean. The driver then starts a LocalCluster
-(worker processes of their own: their memory is not the driver's) and runs
+files of 500,000 rows (copies of the first unless --distinct: on a small machine generating
+10M random rows takes longer than monitoring them), so the driver starts clean. The driver
+then starts a LocalCluster (worker processes of their own: their memory is not the
+driver's) and runs
 ``client.monitoring.run(deployment, engine="dask", scheduler=ADDRESS)``, its resident memory
 sampled every 2 ms from /proc.
 
@@ -24,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,7 +40,7 @@ DAY = datetime(2026, 3, 2, tzinfo=UTC)
 FILE_ROWS = 500_000
 
 
-def generate(home: str, rows: int) -> None:
+def generate(home: str, rows: int, *, distinct: bool = False) -> None:
     """Child: the workspace (model + reference) and `rows` logged records in one day."""
     import numpy as np
     from sklearn.dummy import DummyClassifier
@@ -57,9 +60,18 @@ def generate(home: str, rows: int) -> None:
     for name in ("dask", "single"):
         client.deployments.create(name, model_uri="models:/big/1", environment="staging")
     root = client.settings.resolved_predictions_root()
-    written = 0
+    written, first = 0, None
     for part in range(0, rows, FILE_ROWS):
         n = min(FILE_ROWS, rows - part)
+        stem = f"part-{part // FILE_ROWS:04d}"
+        if first is not None and n == FILE_ROWS and not distinct:
+            # a copy of the first file under another name: generating 10M random rows would
+            # take longer than monitoring them on a small machine, and the window's size (not
+            # its values) is what this measures
+            target = Path(first).with_name(f"{stem}.parquet")
+            shutil.copyfile(first, target)
+            written += n
+            continue
         _, current = drift_benchmark_data(n, seed=1 + part // FILE_ROWS)
         entry = PredictionEntry(
             request_id=f"r{part}", ts=DAY + timedelta(seconds=part / rows * 80_000),
@@ -67,8 +79,10 @@ def generate(home: str, rows: int) -> None:
             inputs={c: current[c].to_numpy() for c in current.columns},
             predictions=np.zeros(n, dtype=int),
         )  # fmt: skip
-        write_entries(root, [entry], stem=f"part-{part // FILE_ROWS:04d}")
+        (path,) = write_entries(root, [entry], stem=stem)
+        first = first or path
         written += n
+        print(f"generated {written} rows", file=sys.stderr, flush=True)
     # the peer reads the very same files
     os.symlink(Path(root) / "deployment=dask", Path(root) / "deployment=single")
     client.close()
@@ -129,12 +143,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--single", action="store_true", help="Also the one-process peer.")
+    parser.add_argument(
+        "--distinct", action="store_true", help="Generate every file (default: copy the first)."
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         role, home = args.child[:2]
         if role == "generate":
-            generate(home, args.rows)
+            generate(home, args.rows, distinct=args.distinct)
         elif role == "dask":
             print(json.dumps(run_dask(home, args.workers)))
         else:
@@ -142,7 +159,8 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="mw-big-window-") as home:
         started = time.perf_counter()
-        made = child("--rows", str(args.rows), "--child", "generate", home)
+        flags = ["--distinct"] if args.distinct else []
+        made = child("--rows", str(args.rows), *flags, "--child", "generate", home)
         report: dict[str, Any] = {
             "benchmark": "big_window",
             "rows": args.rows,

@@ -121,7 +121,7 @@ def start_server(settings: Settings, workers: int) -> tuple[subprocess.Popen[byt
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 600  # 4 workers import pandas and scikit-learn at once
     while True:
         try:
             if httpx.get(f"{url}/api/v1/whoami", timeout=2).status_code in (200, 401):
