@@ -276,8 +276,12 @@ def one_pass(args: argparse.Namespace, clients: int, rounds: int) -> dict[str, A
             expected = drive(url, tokens, Path(folder), clients, rounds, timings)
             seconds = time.perf_counter() - started
         finally:
-            process.terminate()
-            process.wait(30)
+            process.terminate()  # a graceful stop of 4 workers takes a while on a busy host
+            try:
+                process.wait(120)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(30)
         result = {
             "clients": clients,
             "rounds": rounds,

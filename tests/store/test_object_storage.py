@@ -51,7 +51,7 @@ def strict_s3(s3_endpoint: str) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a busy machine imports moto slowly
     while time.monotonic() < deadline:
         try:
             httpx.get(f"{url}/moto-api/", timeout=1)
@@ -62,7 +62,11 @@ def strict_s3(s3_endpoint: str) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
 
 
 def test_refused_credentials_fail_at_open_saying_which_variables(
