@@ -46,6 +46,7 @@ RUNTIME_MODULES = (
     "serving/payload.py",
     "serving/routing.py",
     "store/__init__.py",
+    "store/objectstore.py",  # prediction logs to MODELWARD_PREDICTIONS_URL
     "store/predictions.py",
     "store/private.py",
     "server/__init__.py",
