@@ -21,6 +21,8 @@ from modelward.config import Settings
 from modelward.store.sql.engine import make_engine, upgrade
 from modelward.store.sql.tables import metadata
 
+pytest_plugins = ["tests.objectstore"]  # the S3 server and the local/S3 store roots
+
 PG_BASE = os.environ.get(
     "MODELWARD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     predictions_dir: Path | None = Field(
         default=None, description="Prediction log folder; home/predictions if unset."
     )
+    predictions_url: str | None = Field(
+        default=None,
+        description="Prediction log root on object storage (e.g. s3://bucket/predictions):"
+        " every scoring replica writes there and monitoring reads it; overrides"
+        " predictions_dir.",
+    )
     predictions_flush_seconds: float = Field(
         default=1.0, gt=0, description="Seconds between prediction-log flushes (the crash bound)."
     )
@@ -89,6 +95,10 @@ class Settings(BaseSettings):
     def resolved_predictions_dir(self) -> Path:
         """The prediction log folder: explicit, or the folder inside the workspace."""
         return (self.predictions_dir or self.home / "predictions").resolve()
+
+    def resolved_predictions_root(self) -> str:
+        """Where prediction logs are written and read: predictions_url, else the folder."""
+        return self.predictions_url or str(self.resolved_predictions_dir())
 
     def resolved_user(self) -> str:
         """The acting user: MODELWARD_USER, else the OS login name."""

@@ -26,6 +26,7 @@ from modelward.governance.guard import PolicyGuard
 from modelward.governance.policies import load_policies, policy_hash
 from modelward.governance.policy_audit import record_policy_in_force
 from modelward.store.artifacts import ArtifactStore
+from modelward.store.objectstore import check_log_root
 from modelward.store.private import private_dir
 from modelward.store.sql import engine as sql_engine
 from modelward.store.sql.uow import SqlUnitOfWork
@@ -104,9 +105,13 @@ class Workspace:
             )
         if create:
             private_dir(home)  # 0700: the workspace holds training data and the audit trail
+        artifacts = ArtifactStore(settings.resolved_artifact_url())
+        artifacts.check()  # a missing bucket or refused credentials fail here, by name
+        if settings.predictions_url:
+            check_log_root(settings.predictions_url)
         engine = sql_engine.make_engine(url)
         sql_engine.ensure_schema(engine)
-        return cls(settings, engine, ArtifactStore(settings.resolved_artifact_url()))
+        return cls(settings, engine, artifacts)
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work over the metadata store."""
@@ -205,6 +210,11 @@ class Workspace:
     def predictions_dir(self) -> Path:
         """Where prediction logs and labels are written and read."""
         return self.settings.resolved_predictions_dir()
+
+    @property
+    def predictions_root(self) -> str:
+        """The prediction log root: the object-store URL if set, else the folder."""
+        return self.settings.resolved_predictions_root()
 
 
 class OverWorkspace:

@@ -73,7 +73,7 @@ def log_traffic(
         )  # fmt: skip
         for i, rid in enumerate(ids)
     ]
-    write_entries(client.settings.resolved_predictions_dir(), entries, stem=f"{prefix}-{arm}")
+    write_entries(client.settings.resolved_predictions_root(), entries, stem=f"{prefix}-{arm}")
     return ids
 
 

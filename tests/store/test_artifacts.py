@@ -1,4 +1,5 @@
 import hashlib
+import uuid
 from pathlib import Path
 
 import pytest
@@ -7,14 +8,28 @@ from modelward.errors import IntegrityViolation, InvalidInput, NotFound
 from modelward.store.artifacts import ArtifactStore
 
 
-def test_content_addressed_round_trip(tmp_path: Path) -> None:
-    store = ArtifactStore(str(tmp_path))
+def test_content_addressed_round_trip(storage_root: str) -> None:
+    store = ArtifactStore(storage_root)
+    store.check()
     sha = store.put_bytes(b"model bytes")
     assert sha == hashlib.sha256(b"model bytes").hexdigest()
     assert store.get_bytes(sha) == b"model bytes"
     assert store.put_bytes(b"model bytes") == sha  # same content, one blob
     assert store.size(sha) == len(b"model bytes")
-    assert not list(tmp_path.rglob(".tmp-*")), "temporary files are renamed into place"
+    assert store.exists(sha) and not store.exists("0" * 64)
+    if "://" not in storage_root:
+        assert not list(Path(storage_root).rglob(".tmp-*")), "temporaries are renamed into place"
+
+
+def test_a_tampered_object_is_refused(s3_root: str) -> None:
+    import fsspec
+
+    store = ArtifactStore(s3_root)
+    sha = store.put_bytes(b"original")
+    fs, base = fsspec.core.url_to_fs(s3_root)
+    fs.pipe_file(f"{base}/{sha[:2]}/{sha[2:]}", b"tampered")  # someone with bucket access
+    with pytest.raises(IntegrityViolation, match="altered"):
+        store.get_bytes(sha)
 
 
 def test_tampered_blob_is_refused(tmp_path: Path) -> None:
@@ -25,9 +40,9 @@ def test_tampered_blob_is_refused(tmp_path: Path) -> None:
         store.get_bytes(sha)
 
 
-def test_missing_blob_is_not_found(tmp_path: Path) -> None:
-    with pytest.raises(NotFound):
-        ArtifactStore(str(tmp_path)).get_bytes("a" * 64)
+def test_missing_blob_is_not_found(storage_root: str) -> None:
+    with pytest.raises(NotFound, match="missing from the artifact store"):
+        ArtifactStore(storage_root).get_bytes("a" * 64)
 
 
 @pytest.mark.parametrize("address", ["../../etc/passwd", "a" * 63, "Z" * 64, ""])
@@ -43,9 +58,10 @@ def test_fsspec_memory_url() -> None:
     assert store.get_bytes(sha) == b"remote"
 
 
-@pytest.mark.parametrize("root", ["local", "memory://modelward-test-refs"])
-def test_refs_are_listed_by_prefix(tmp_path: Path, root: str) -> None:
-    store = ArtifactStore(str(tmp_path) if root == "local" else root)
+@pytest.mark.parametrize("root", ["storage", "memory"])
+def test_refs_are_listed_by_prefix(storage_root: str, root: str) -> None:
+    memory = f"memory://modelward-test-refs-{uuid.uuid4().hex[:8]}"
+    store = ArtifactStore(storage_root if root == "storage" else memory)
     one, two = store.put_bytes(b"one"), store.put_bytes(b"two")
     assert store.list_refs("audit-checkpoints") == {}
     store.put_ref(f"audit-checkpoints/{one}", one)

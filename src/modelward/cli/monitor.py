@@ -67,6 +67,12 @@ def run(
     retrain_: Annotated[
         bool, typer.Option("--retrain", help="Retrain on new drift or performance alerts.")
     ] = False,
+    engine: Annotated[
+        str | None, typer.Option(help="pandas (this process) or dask (big windows).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:8786), --engine dask.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Compute every complete window since the last run; safe to run from cron."""
@@ -74,6 +80,7 @@ def run(
         if all_ == (deployment is not None):
             raise InvalidInput("Give a DEPLOYMENT or --all (not both).")
         client = env_of(ctx).client
+        dask: dict[str, Any] = {"engine": engine, "scheduler": scheduler}
         with console().status("Monitoring ...") as status:
 
             def progress(done: int, total: int) -> None:
@@ -81,13 +88,17 @@ def run(
 
             if all_:
                 results = client.monitoring.run_all(
-                    window=window, webhook=webhook, on_window=progress
+                    window=window, webhook=webhook, on_window=progress, **dask
                 )
             else:
                 results = [
                     client.monitoring.run(
-                        str(deployment), window=window, webhook=webhook, on_window=progress
-                    )
+                        str(deployment),
+                        window=window,
+                        webhook=webhook,
+                        on_window=progress,
+                        **dask,
+                    )  # fmt: skip
                 ]
         retrained = _retrain_on(client, results) if retrain_ else []
         if json_out:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from modelward.cli.env import env_of
-from modelward.cli.errors import EXIT_INVALID_INPUT
+from modelward.cli.errors import EXIT_INVALID_INPUT, exit_on_domain_error
 
 
 def server(
@@ -36,11 +36,26 @@ def server(
             err=True,
         )
         raise typer.Exit(EXIT_INVALID_INPUT)
+    import inspect
+
     import uvicorn
 
     os.environ["MODELWARD_HOME"] = str(settings.home)
     if settings.db_url:
         os.environ["MODELWARD_DB_URL"] = settings.db_url
+    if workers > 1:
+        # Migrate once here: workers opening a fresh database together would each run the
+        # migrations and all but one would die on "table already exists".
+        from modelward.client.admin import db_upgrade
+
+        with exit_on_domain_error():
+            db_upgrade(settings)
+    options: dict[str, object] = {}
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:
+        # uvicorn restarts a worker that does not answer its health check within 5 s by
+        # default; a worker importing pandas and scikit-learn on a busy host takes longer,
+        # and a worker killed under load drops the requests it was serving.
+        options["timeout_worker_healthcheck"] = 60
     typer.echo(f"modelward server on http://{host}:{port} (API docs at /docs)", err=True)
     uvicorn.run(
         "modelward.server.app:create_app",
@@ -49,4 +64,5 @@ def server(
         port=port,
         workers=workers,
         log_level="info",
+        **options,  # type: ignore[arg-type]
     )

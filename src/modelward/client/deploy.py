@@ -170,7 +170,7 @@ class DeploymentClient:
         sink = None
         if log_predictions:
             sink = batch.LogSpec(
-                root=str(self._b.settings.resolved_predictions_dir()),
+                root=self._b.settings.resolved_predictions_root(),
                 deployment=deployment or f"batch-{version.model}",
                 model=version.model,
                 version=version.version,
@@ -192,7 +192,7 @@ class DeploymentClient:
     def read_predictions(self, deployment: str, start: Any = None, end: Any = None) -> Any:
         """The logged records of `deployment` (pandas DataFrame)."""
         return predictions.read_predictions(
-            self._b.settings.resolved_predictions_dir(), deployment, start, end
+            self._b.settings.resolved_predictions_root(), deployment, start, end
         )
 
     def set_explanations(self, name: str, *, top: int, reason: str = "") -> Deployment:

@@ -107,6 +107,12 @@ class HttpMonitoringClient:
                 field="webhook",
             )
         opts = self.options(window=window, reference_window=reference_window, **overrides)
+        if opts.engine != "pandas":  # the server never dials a scheduler a client names
+            raise errors.InvalidInput(
+                "A remote monitoring run uses the server's engine; run 'modelward monitor run"
+                " --engine dask' where the cluster is reachable (unset MODELWARD_SERVER_URL).",
+                field="engine",
+            )
         body = {
             "window_seconds": opts.window.total_seconds(),
             "margin": opts.margin,

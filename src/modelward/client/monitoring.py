@@ -23,6 +23,7 @@ from modelward.client.local import LocalBackend
 from modelward.domain.monitoring import Alert, MonitoringWindow
 from modelward.errors import InvalidInput
 from modelward.monitoring import comparison, service
+from modelward.monitoring.distributed import check_engine
 from modelward.monitoring.labels import LabelIngestResult
 from modelward.monitoring.windows import parse_window
 from modelward.monitoring.windows_compute import MonitorOptions
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 MONITORING_KEYS = frozenset(
     {"window", "margin", "min_labels", "min_metrics", "thresholds", "webhook", "webhook_timeout"}
+    | {"engine", "scheduler"}  # Dask for big windows (modelward.monitoring.distributed)
 )
 
 
@@ -56,6 +58,10 @@ def options_from(section: Mapping[str, Any], **overrides: Any) -> MonitorOptions
     for key in ("margin", "min_labels", "min_metrics", "thresholds", "reference_window"):
         if values.get(key) is not None:
             opts[key] = values[key]
+    for key in ("engine", "scheduler"):
+        if values.get(key) is not None:
+            opts[key] = str(values[key])
+    check_engine(opts.get("engine", "pandas"), opts.get("scheduler"))
     return MonitorOptions(**opts)
 
 
@@ -116,7 +122,7 @@ class MonitoringClient:
 
     @property
     def log(self) -> ParquetPredictionLog:
-        return ParquetPredictionLog(self._b.settings.resolved_predictions_dir())
+        return ParquetPredictionLog(self._b.settings.resolved_predictions_root())
 
     def ingest_labels(
         self,

@@ -16,7 +16,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
-from modelward.deploy import templates
+from modelward.deploy import lock, templates
 from modelward.domain.audit import AuditEvent
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.registry import ModelVersion, parse_model_uri
@@ -48,6 +48,7 @@ RUNTIME_MODULES = (
     "serving/payload.py",
     "serving/routing.py",
     "store/__init__.py",
+    "store/objectstore.py",  # prediction logs to MODELWARD_PREDICTIONS_URL
     "store/predictions.py",
     "store/private.py",
     "server/__init__.py",
@@ -68,6 +69,8 @@ SERVING_REQUIREMENTS = (
     "joblib",
     "cloudpickle",
     "skops",
+    "fsspec",
+    "s3fs",  # prediction logs to object storage (MODELWARD_PREDICTIONS_URL); if installed
 )
 
 
@@ -168,7 +171,8 @@ def build_bundle(
     files += _report_files(output, report, artifacts)
     files += _reference_files(output, run, artifacts)
     reqs = requirements(meta)
-    files.append(_write(output, "requirements.txt", "\n".join(reqs) + "\n"))
+    locked, hashed = lock.lock_lines(reqs)  # every transitive package pinned (deploy/lock.py)
+    files.append(_write(output, "requirements.txt", "\n".join(locked) + "\n"))
     files += _copy_runtime(output)
     manifest = {
         "format": 1,
@@ -185,6 +189,7 @@ def build_bundle(
     }
     manifest |= {"requirements": reqs, "settings": settings, "validation_report": bool(report)}
     manifest |= {"environment": target, "governance": governance}
+    manifest |= {"lock": {"packages": len(locked), "hashes": hashed}}
     files.append(_write(output, layout.BUNDLE_FILE, _json(manifest)))
     files += templates.write_deploy_files(output, manifest)
     return BundleInfo(output, version.model, version.version, tuple(files), report is not None)

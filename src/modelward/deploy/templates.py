@@ -23,24 +23,35 @@ def k8s_name(value: str) -> str:
     return (name or "model")[:63].rstrip("-")
 
 
+OBJECT_STORE_SECRET = "modelward-object-store"  # AWS_* keys and MODELWARD_PREDICTIONS_URL
+UID = 10001  # a non-root user of no other meaning in the image
+
+
 def dockerfile(manifest: dict[str, Any]) -> str:
+    """A Dockerfile that passes hadolint with no warning: exec-form HEALTHCHECK and CMD, a
+    numeric non-root user, no pip cache, the full lock installed without resolving anything."""
     python = ".".join(str(manifest.get("python") or "3.11").split(".")[:2])
     cmd = json.dumps([*SERVE, "--workers", "2"])
+    probe = f"import urllib.request as u; u.urlopen('http://127.0.0.1:{PORT}/health', timeout=2)"
+    health = json.dumps(["python", "-c", probe])
+    hashes = (manifest.get("lock") or {}).get("hashes")
+    check = " --require-hashes" if hashes else ""
     return f"""# Serves {manifest["uri"]} (bundle built {manifest["created_at"]}).
 FROM python:{python}-slim
 WORKDIR /app
 COPY requirements.txt /app/requirements.txt
-RUN pip install --no-cache-dir -r /app/requirements.txt
+# requirements.txt is a full lock: --no-deps installs exactly it, pip check proves it whole
+RUN pip install --no-cache-dir -r /app/requirements.txt --no-deps{check} \\
+    && pip check
 COPY . /app
 ENV PYTHONPATH=/app/runtime \\
     MODELWARD_BUNDLE=/app \\
     MODELWARD_PREDICTIONS_DIR=/data/predictions \\
     PROMETHEUS_MULTIPROC_DIR=/tmp/metrics
-RUN mkdir -p /data/predictions /tmp/metrics && chown -R 1000:1000 /data /tmp/metrics
-USER 1000
+RUN mkdir -p /data/predictions /tmp/metrics && chown -R {UID}:{UID} /data /tmp/metrics
+USER {UID}:{UID}
 EXPOSE {PORT}
-HEALTHCHECK --interval=10s --timeout=3s \
-    CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:{PORT}/health')"
+HEALTHCHECK --interval=10s --timeout=3s CMD {health}
 CMD {cmd}
 """
 
@@ -52,14 +63,30 @@ def _container(name: str, manifest: dict[str, Any]) -> dict[str, Any]:
         "name": "scoring",
         "image": f"REGISTRY/{name}:{manifest['version']}",
         "ports": [{"name": "http", "containerPort": PORT}],
-        "env": [{"name": "MODELWARD_REPLICA_ID", "valueFrom": replica}],
+        "env": [
+            {"name": "MODELWARD_REPLICA_ID", "valueFrom": replica},
+            {"name": "PROMETHEUS_MULTIPROC_DIR", "value": "/tmp/metrics"},
+        ],
+        # the shared object store: MODELWARD_PREDICTIONS_URL (s3://bucket/predictions, the
+        # one the platform's monitoring reads), AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and,
+        # for an S3-compatible store, AWS_ENDPOINT_URL
+        "envFrom": [{"secretRef": {"name": OBJECT_STORE_SECRET}}],
         "readinessProbe": probe | {"initialDelaySeconds": 3, "periodSeconds": 5},
         "livenessProbe": probe | {"initialDelaySeconds": 15, "periodSeconds": 10},
         "resources": {
             "requests": {"cpu": "500m", "memory": "512Mi"},
             "limits": {"cpu": "2", "memory": "2Gi"},
         },
-        "volumeMounts": [{"name": "predictions", "mountPath": "/data/predictions"}],
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": UID,
+            "runAsGroup": UID,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        # the root filesystem is read-only: metrics files and temporary files go to /tmp
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
 
 
@@ -85,8 +112,15 @@ def k8s_manifests(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     selector = {"app.kubernetes.io/name": name}
     pod = {
         "terminationGracePeriodSeconds": 30,  # uvicorn's shutdown flushes the prediction log
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": UID,
+            "fsGroup": UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "automountServiceAccountToken": False,
         "containers": [_container(name, manifest)],
-        "volumes": [{"name": "predictions", "emptyDir": {}}],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
     }
     deployment = {
         "apiVersion": "apps/v1",
@@ -105,6 +139,22 @@ def k8s_manifests(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "spec": {"selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": PORT}]},
     }
     return {"deployment.yaml": deployment, "service.yaml": service, "hpa.yaml": _hpa(name)}
+
+
+def secret_example() -> dict[str, Any]:
+    """The Secret the scoring pods read their object store from (fill in, then apply)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": OBJECT_STORE_SECRET},
+        "type": "Opaque",
+        "stringData": {
+            "MODELWARD_PREDICTIONS_URL": "s3://BUCKET/predictions",
+            "AWS_ACCESS_KEY_ID": "CHANGE-ME",
+            "AWS_SECRET_ACCESS_KEY": "CHANGE-ME",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+    }
 
 
 SMOKE_TEST = '''"""Smoke test of a served bundle: POST the recorded input example to /predict.
@@ -178,7 +228,10 @@ Serve without Docker:
     PYTHONPATH=runtime MODELWARD_BUNDLE=. .venv/bin/{" ".join(SERVE)}
     .venv/bin/python smoke_test.py http://127.0.0.1:{PORT}
 
-Predictions are logged as Parquet under `$MODELWARD_PREDICTIONS_DIR` (default `predictions/`).
+Predictions are logged as Parquet to `$MODELWARD_PREDICTIONS_URL` (object storage, e.g.
+`s3://bucket/predictions`: set it to the platform's, so `modelward monitor run` reads them),
+else under `$MODELWARD_PREDICTIONS_DIR` (default `predictions/`). In Kubernetes the Secret
+`{OBJECT_STORE_SECRET}` holds that URL and the `AWS_*` credentials (`k8s/secret.example.yaml`).
 """
 
 
@@ -189,6 +242,9 @@ def write_deploy_files(folder: Path, manifest: dict[str, Any]) -> list[str]:
     for file_name, document in k8s_manifests(manifest).items():
         (folder / "k8s" / file_name).write_text(yaml.safe_dump(document, sort_keys=False))
         written.append(f"k8s/{file_name}")
+    example = yaml.safe_dump(secret_example(), sort_keys=False)
+    (folder / "k8s" / "secret.example.yaml").write_text(example)
+    written.append("k8s/secret.example.yaml")
     (folder / "Dockerfile").write_text(dockerfile(manifest))
     (folder / "smoke_test.py").write_text(SMOKE_TEST)
     has_profile = (folder / "reference" / "profile.json").exists()

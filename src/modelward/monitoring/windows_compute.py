@@ -37,6 +37,9 @@ class MonitorOptions:
         drift: Drift defaults (minimum rows, methods ...).
         max_rows_in_memory: Larger windows are read in Arrow batches (DuckDB), not whole.
         reference_window: A span of the log to use as the reference instead of the training data.
+        engine: ``"pandas"`` (in this process) or ``"dask"`` (input drift reduced on Dask,
+            see `modelward.monitoring.distributed`).
+        scheduler: A ``dask.distributed`` scheduler address for the dask engine.
     """
 
     window: timedelta = timedelta(days=1)
@@ -47,6 +50,8 @@ class MonitorOptions:
     drift: DriftOptions = field(default_factory=DriftOptions)
     max_rows_in_memory: int = 1_000_000
     reference_window: tuple[datetime, datetime] | None = None
+    engine: str = "pandas"
+    scheduler: str | None = None
 
 
 def _point(col: ColumnDrift, target: str) -> DriftPoint:
@@ -90,7 +95,14 @@ def input_drift(
         return ()
     features = [f for f in ref.features if f in ref.inputs.columns]
     thresholds = {k: v for k, v in options.thresholds.items() if k in features} or None
-    if frame is not None:
+    if options.engine == "dask":
+        from modelward.monitoring.distributed import dask_input_drift
+
+        report = dask_input_drift(
+            ref.inputs, log, deployment=deployment, span=span, features=features,
+            thresholds=thresholds, options=options.drift, scheduler=options.scheduler,
+        )  # fmt: skip
+    elif frame is not None:
         report = detect_drift(
             ref.inputs,
             inputs_of(frame, features),

@@ -14,7 +14,7 @@ from modelward.domain.names import check_alias, check_key, check_name, check_ver
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel, parse_model_uri
 from modelward.domain.roles import Action
-from modelward.errors import InvalidInput, NotFound
+from modelward.errors import Conflict, InvalidInput, NotFound
 from modelward.registry import flavors
 
 
@@ -85,6 +85,9 @@ def _read_meta(artifacts: ArtifactStore, sha: str) -> dict[str, Any]:
     return dict(json.loads(artifacts.get_bytes(sha)))
 
 
+REGISTER_ATTEMPTS = 3
+
+
 def register_version(
     uow: UnitOfWork,
     artifacts: ArtifactStore,
@@ -97,14 +100,39 @@ def register_version(
 ) -> ModelVersion:
     """Turn the model logged as `artifact` in run `run_id` into the next version of `name`.
 
-    The model is created on first registration, owned by the actor.
+    The model is created on first registration, owned by the actor. Two first registrations
+    of one name racing (several server workers) both try to create the model; the loser's
+    unit of work is retried, and then finds the model and takes the next number.
 
     Raises:
         NotFound: no such run, or the run has no model artifact of that name.
         InvalidInput: a bad model name.
         PermissionDenied: the actor may not register models.
+        Conflict: concurrent writers still collided after `REGISTER_ATTEMPTS` attempts.
     """
     check_name(name, what="model")
+    for attempt in range(1, REGISTER_ATTEMPTS + 1):
+        try:
+            return _register_once(
+                uow, artifacts, guard=guard, run_id=run_id, artifact=artifact, name=name,
+                description=description,
+            )  # fmt: skip
+        except Conflict:  # nothing was written: the whole unit of work rolled back
+            if attempt == REGISTER_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _register_once(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    *,
+    guard: Guard,
+    run_id: str,
+    artifact: str,
+    name: str,
+    description: str,
+) -> ModelVersion:
     actor, now = guard.actor, guard.now()
     with uow:
         guard.require(uow, Action.REGISTER, subject=name)

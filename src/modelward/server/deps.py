@@ -134,14 +134,14 @@ class Ctx:
 
     def prediction_log(self) -> ParquetPredictionLog:
         """The prediction log the workspace's scoring services write."""
-        return ParquetPredictionLog(self.platform.settings.resolved_predictions_dir())
+        return ParquetPredictionLog(self.platform.settings.resolved_predictions_root())
 
     def read_predictions(
         self, deployment: str, start: datetime | None, end: datetime | None
     ) -> Any:
         """The logged records of `deployment` (pandas DataFrame; default: the last 7 days)."""
         return predictions.read_predictions(
-            self.platform.settings.resolved_predictions_dir(), deployment, start, end
+            self.platform.settings.resolved_predictions_root(), deployment, start, end
         )
 
     def batch_log(self, deployment: str, model: str, version: int) -> dict[str, Any]:
@@ -149,7 +149,7 @@ class Ctx:
         from modelward.serving import batch
 
         spec = batch.LogSpec(
-            root=str(self.platform.settings.resolved_predictions_dir()),
+            root=self.platform.settings.resolved_predictions_root(),
             deployment=deployment,
             model=model,
             version=version,

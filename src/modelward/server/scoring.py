@@ -91,14 +91,17 @@ def _workspace_source(deployment: str, settings: Any) -> tuple[Any, ...]:
 
 def _build_engine(
     deployment: str | None, bundle: str | Path | None, settings: Any, poll_seconds: float | None
-) -> tuple[ScoringEngine, Path, Callable[[], None], float, int]:
+) -> tuple[ScoringEngine, str | Path, Callable[[], None], float, int]:
     if bundle is not None:
         from modelward.serving.bundle import BundleSource
 
         source = BundleSource(bundle)
         fetch, load, close = source.fetch, source.load, lambda: None
         reference = None  # a bundle carries no training sample: its input example stands in
-        root = Path(os.environ.get("MODELWARD_PREDICTIONS_DIR") or Path(bundle) / "predictions")
+        # MODELWARD_PREDICTIONS_URL: the shared object store monitoring reads (pods in a cluster)
+        root: str | Path = os.environ.get("MODELWARD_PREDICTIONS_URL") or Path(
+            os.environ.get("MODELWARD_PREDICTIONS_DIR") or Path(bundle) / "predictions"
+        )
         flush = _env_float("MODELWARD_PREDICTIONS_FLUSH_SECONDS", 1.0)
         rows = int(_env_float("MODELWARD_PREDICTIONS_BATCH_ROWS", 10_000))
         poll = 0.0
@@ -109,7 +112,7 @@ def _build_engine(
             settings = Settings()
         assert deployment is not None
         fetch, load, close, reference, workspace = _workspace_source(deployment, settings)
-        root = settings.resolved_predictions_dir()
+        root = settings.resolved_predictions_root()
         flush, rows = settings.predictions_flush_seconds, settings.predictions_batch_rows
         poll = settings.poll_interval if poll_seconds is None else poll_seconds
     metrics = ServingMetrics()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from modelward.errors import BackendUnavailable, IntegrityViolation, InvalidInput, NotFound
+from modelward.store import objectstore
 from modelward.store.private import private_dir, storage_error
 
 _HEX = set("0123456789abcdef")
@@ -64,6 +65,15 @@ class ArtifactStore:
                     f"Cannot open the artifact store {root!r}: {exc}. Install the fsspec"
                     " filesystem for this scheme (e.g. s3fs for s3://)."
                 ) from exc
+
+    def check(self) -> None:
+        """Fail now, not at the first write, when an object store's bucket is missing or its
+        credentials are refused (see `objectstore.check_reachable`). Local folders and
+        in-memory stores need no check."""
+        if not self._local and self.root.split("://", 1)[0] not in ("memory", "file"):
+            objectstore.check_reachable(
+                self.root, what="artifact store", setting="MODELWARD_ARTIFACT_URL"
+            )
 
     def _local_path(self, sha256: str) -> Path:
         return self._path / sha256[:2] / sha256[2:]

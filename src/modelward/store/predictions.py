@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from modelward.store import objectstore
 from modelward.store.private import FILE_MODE, private_dir, storage_error
 
 INPUT_PREFIX = "in_"
@@ -137,10 +138,11 @@ def _unify(chunks: list[pa.Array]) -> pa.ChunkedArray:
     return pa.chunked_array([c.cast(target) for c in chunks], target)
 
 
-def write_entries(root: str | Path, entries: Sequence[PredictionEntry], *, stem: str) -> list[Path]:
-    """Write entries as one Parquet file per deployment and day (atomically); returns paths.
+def write_entries(root: str | Path, entries: Sequence[PredictionEntry], *, stem: str) -> list[str]:
+    """Write entries as one Parquet file per deployment and day (atomically); returns where.
 
-    Folders are made 0700 and files 0600: the log holds the scored inputs.
+    Folders are made 0700 and files 0600: the log holds the scored inputs. A `root` URL
+    (``s3://bucket/predictions``) writes to object storage (see `objectstore`).
 
     Raises:
         InsufficientStorage: the disk is full.
@@ -151,6 +153,11 @@ def write_entries(root: str | Path, entries: Sequence[PredictionEntry], *, stem:
         groups.setdefault((entry.deployment, entry.ts.date()), []).append(entry)
     written = []
     for (deployment, day), group in groups.items():
+        if objectstore.is_remote(root):
+            relative = f"deployment={deployment}/date={day.isoformat()}/{stem}.parquet"
+            url = objectstore.write_parquet(entries_to_table(group), str(root), relative)
+            written.append(url)
+            continue
         folder = Path(root) / f"deployment={deployment}" / f"date={day.isoformat()}"
         private_dir(folder)
         target = folder / f"{stem}.parquet"
@@ -162,7 +169,7 @@ def write_entries(root: str | Path, entries: Sequence[PredictionEntry], *, stem:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise storage_error(exc, where=target) from exc
-        written.append(target)
+        written.append(str(target))
     return written
 
 
@@ -172,7 +179,7 @@ class PredictionLogger:
     def __init__(
         self, root: str | Path, *, batch_rows: int = 10_000, flush_seconds: float = 1.0
     ) -> None:
-        self.root = Path(root)
+        self.root = root if objectstore.is_remote(root) else Path(root)
         self.batch_rows = batch_rows
         self.flush_seconds = flush_seconds
         self._queue: queue.SimpleQueue[PredictionEntry | None] = queue.SimpleQueue()
@@ -225,11 +232,10 @@ class PredictionLogger:
             self._thread.join(timeout)
 
 
-def _files(root: Path, deployment: str, start: datetime, end: datetime) -> list[str]:
+def _files(root: str | Path, deployment: str, start: datetime, end: datetime) -> list[str]:
     day, found = start.date(), []
     while day <= end.date():
-        folder = root / f"deployment={deployment}" / f"date={day.isoformat()}"
-        found += sorted(str(p) for p in folder.glob("*.parquet"))
+        found += objectstore.glob(root, f"deployment={deployment}/date={day.isoformat()}/*.parquet")
         day += timedelta(days=1)
     return found
 
@@ -246,17 +252,15 @@ def read_predictions(
 
     Defaults: the last 7 days up to now. Files of differing input columns are unioned by name.
     """
-    import duckdb
-
     end = end or datetime.now(UTC) + timedelta(seconds=1)
     start = start or end - timedelta(days=7)
-    files = _files(Path(root), deployment, start, end)
+    files = _files(root, deployment, start, end)
     select = ", ".join(f'"{c}"' for c in columns) if columns else "*"
     if not files:
         import pandas as pd
 
         return pd.DataFrame(columns=list(columns) if columns else ["request_id", "ts"])
-    with duckdb.connect() as con:
+    with objectstore.duckdb_connect(root) as con:
         return con.execute(
             f"SELECT {select} FROM read_parquet(?, union_by_name = true, hive_partitioning ="
             " false) WHERE ts >= ? AND ts < ? ORDER BY ts, request_id, row",
@@ -266,11 +270,9 @@ def read_predictions(
 
 def count_predictions(root: str | Path, deployment: str) -> int:
     """How many records are logged for `deployment` (all days)."""
-    import duckdb
-
-    files = sorted(str(p) for p in (Path(root) / f"deployment={deployment}").glob("*/*.parquet"))
+    files = objectstore.glob(root, f"deployment={deployment}/*/*.parquet")
     if not files:
         return 0
-    with duckdb.connect() as con:
+    with objectstore.duckdb_connect(root) as con:
         row = con.execute("SELECT count(*) FROM read_parquet(?)", [files]).fetchone()
     return int(row[0]) if row else 0
