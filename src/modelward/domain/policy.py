@@ -110,6 +110,9 @@ class Policy:
     # require it with `required_checks`). They replace the report's thresholds at the gate.
     thresholds: tuple[CheckRequirement, ...] = ()
     max_train_overlap: float | None = None  # share of validation rows also in training data
+    # Alert kind -> what runs by itself on a critical alert of that kind: notify, kill_switch
+    # (with the deployment's fallback) or rollback (the previous champion); audited.
+    alert_responses: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -209,6 +212,8 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
             for req in policy.thresholds
         },
         "max_train_overlap": policy.max_train_overlap,
+        # only when set, so the hash of a policy set without responses stays what it was
+        **({"alert_responses": dict(policy.alert_responses)} if policy.alert_responses else {}),
     }
 
 

@@ -28,6 +28,7 @@ from modelward.domain.policy import (
     bound_direction,
     policy_as_dict,
 )
+from modelward.domain.obligations import parse_response
 from modelward.domain.risk import RiskLevel
 from modelward.domain.roles import Action, parse_action
 from modelward.errors import InvalidInput
@@ -166,6 +167,18 @@ def _roles(node: Node, field: str, ctx: _Context) -> tuple[str, ...]:
     return roles
 
 
+def _responses(node: Node, field: str, ctx: _Context) -> object:
+    """``{alert kind: response}``: what runs by itself when a critical alert is raised."""
+    found: dict[str, str] = {}
+    for kind, (_key, value) in ctx.mapping(node, field).items():
+        name = _name(value, _join(field, kind), ctx)
+        try:
+            found[kind] = parse_response(name).value
+        except InvalidInput as exc:
+            raise ctx.fail(value, _join(field, kind), exc.message) from exc
+    return MappingProxyType(found)
+
+
 def _thresholds(node: Node, field: str, ctx: _Context) -> tuple[CheckRequirement, ...]:
     """{CHECK: {min: X} | {max: Y} | NUMBER}; a bare number bounds the way that is better."""
     found = []
@@ -229,6 +242,7 @@ _READERS: dict[str, _Reader] = {
     "evidence_roles": _roles,
     "thresholds": _thresholds,
     "max_train_overlap": _share_or_null,
+    "alert_responses": _responses,
 }
 
 
@@ -399,11 +413,16 @@ def render_policy(policy: Policy) -> str:
         ("evidence stored by", ", ".join(policy.evidence_roles)),
         ("thresholds", ", ".join(map(str, policy.thresholds)) or "the report's own"),
         ("train overlap", _overlap(policy.max_train_overlap)),
+        ("alert responses", _responses_text(policy.alert_responses)),
     ]
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{policy.level} risk policy"]
     lines.extend(f"  {(label + ':').ljust(width)} {value}" for label, value in rows)
     return "\n".join(lines)
+
+
+def _responses_text(responses: Mapping[str, str]) -> str:
+    return ", ".join(f"{kind} -> {what}" for kind, what in responses.items()) or "none"
 
 
 def _overlap(limit: float | None) -> str:

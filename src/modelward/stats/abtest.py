@@ -92,8 +92,8 @@ def required_per_arm(
     """Rows per arm to detect `effect` (an absolute difference) at `power`; None for 0."""
     if effect == 0 or not math.isfinite(effect):
         return None
-    z = st.norm.ppf(1 - alpha / 2) + st.norm.ppf(power)
-    return math.ceil(z**2 * (sd_a**2 + sd_b**2) / effect**2)
+    z = float(st.norm.ppf(1 - alpha / 2) + st.norm.ppf(power))
+    return int(math.ceil(z**2 * (sd_a**2 + sd_b**2) / effect**2))
 
 
 def compare_kpi(
@@ -137,4 +137,5 @@ def compare_kpi(
 
 def _clean(values: Any) -> np.ndarray:
     x = np.asarray(values, dtype=float)
-    return x[np.isfinite(x)]
+    clean: np.ndarray = x[np.isfinite(x)]
+    return clean
