@@ -24,6 +24,8 @@ class AlertKind(enum.StrEnum):
     DRIFT = "drift"  # an input feature or the model's outputs moved
     PERFORMANCE = "performance"  # a metric on labelled rows fell below its baseline
     DATA = "data"  # a column is missing from the log or changed kind
+    FAIRNESS = "fairness"  # a fairness figure of a window crossed the policy's limit
+    BUSINESS = "business"  # a declared business metric of a window crossed its bound
 
 
 class Severity(enum.StrEnum):

@@ -19,6 +19,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from modelward.domain.audit import canonical_json
+from modelward.domain.obligations import parse_response
 from modelward.domain.policy import (
     DEFAULT_PERMISSIONS,
     CheckRequirement,
@@ -28,7 +29,6 @@ from modelward.domain.policy import (
     bound_direction,
     policy_as_dict,
 )
-from modelward.domain.obligations import parse_response
 from modelward.domain.risk import RiskLevel
 from modelward.domain.roles import Action, parse_action
 from modelward.errors import InvalidInput

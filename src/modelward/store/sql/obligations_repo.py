@@ -78,8 +78,12 @@ class SqlObligationsRepo:
             if key in existing:
                 self.conn.execute(
                     update(R)
-                    .where(R.c.deployment_id == dep, R.c.channel == channel,
-                           R.c.request_id == item.request_id, R.c.row == item.row)  # fmt: skip
+                    .where(
+                        R.c.deployment_id == dep,
+                        R.c.channel == channel,
+                        R.c.request_id == item.request_id,
+                        R.c.row == item.row,
+                    )  # fmt: skip
                     .values(**values)
                 )
             else:
@@ -94,8 +98,12 @@ class SqlObligationsRepo:
     ) -> list[Annotation]:
         rows = self.conn.execute(
             select(R)
-            .where(R.c.deployment_id == self._deployment_id(deployment), R.c.channel == channel,
-                   R.c.predicted_at >= start, R.c.predicted_at < end)  # fmt: skip
+            .where(
+                R.c.deployment_id == self._deployment_id(deployment),
+                R.c.channel == channel,
+                R.c.predicted_at >= start,
+                R.c.predicted_at < end,
+            )  # fmt: skip
             .order_by(R.c.predicted_at, R.c.request_id, R.c.row)
         )
         return [
@@ -105,8 +113,11 @@ class SqlObligationsRepo:
     def purge_annotations(self, deployment: str, channel: str, *, before: datetime) -> int:
         """Delete the channel's values received before `before`; how many."""
         result = self.conn.execute(
-            delete(R).where(R.c.deployment_id == self._deployment_id(deployment),
-                            R.c.channel == channel, R.c.received_at < before)  # fmt: skip
+            delete(R).where(
+                R.c.deployment_id == self._deployment_id(deployment),
+                R.c.channel == channel,
+                R.c.received_at < before,
+            )  # fmt: skip
         )
         return int(result.rowcount or 0)
 
@@ -134,8 +145,16 @@ class SqlObligationsRepo:
         found: dict[int, list[WindowFigure]] = {}
         for r in rows:
             found.setdefault(int(r.window_id), []).append(
-                WindowFigure(r.family, r.name, r.value, r.threshold, r.breached, r.n_rows,
-                             r.details, r.computed_at)  # fmt: skip
+                WindowFigure(
+                    r.family,
+                    r.name,
+                    r.value,
+                    r.threshold,
+                    r.breached,
+                    r.n_rows,
+                    r.details,
+                    r.computed_at,
+                )  # fmt: skip
             )
         return found
 
@@ -149,9 +168,12 @@ class SqlObligationsRepo:
         )
         newer = (
             select(R.c.id)
-            .where(R.c.deployment_id == dep, R.c.predicted_at >= W.c.window_start,
-                   R.c.predicted_at < W.c.window_end,
-                   (made.c.at.is_(None)) | (R.c.received_at > made.c.at))  # fmt: skip
+            .where(
+                R.c.deployment_id == dep,
+                R.c.predicted_at >= W.c.window_start,
+                R.c.predicted_at < W.c.window_end,
+                (made.c.at.is_(None)) | (R.c.received_at > made.c.at),
+            )  # fmt: skip
             .exists()
         )
         rows = self.conn.execute(
@@ -192,9 +214,12 @@ class SqlObligationsRepo:
             self.conn.execute(
                 insert(D).values(
                     deployment_id=self._deployment_id(delivery.deployment),
-                    payload=delivery.payload, status=delivery.status,
-                    attempts=delivery.attempts, last_error=delivery.last_error,
-                    created_at=delivery.created_at, last_attempt_at=delivery.last_attempt_at,
+                    payload=delivery.payload,
+                    status=delivery.status,
+                    attempts=delivery.attempts,
+                    last_error=delivery.last_error,
+                    created_at=delivery.created_at,
+                    last_attempt_at=delivery.last_attempt_at,
                 )  # fmt: skip
             )
         )
@@ -203,9 +228,9 @@ class SqlObligationsRepo:
         self, delivery_id: int, *, status: str, attempts: int, last_error: str, at: datetime
     ) -> None:
         self.conn.execute(
-            update(D).where(D.c.id == delivery_id).values(
-                status=status, attempts=attempts, last_error=last_error, last_attempt_at=at
-            )
+            update(D)
+            .where(D.c.id == delivery_id)
+            .values(status=status, attempts=attempts, last_error=last_error, last_attempt_at=at)
         )
 
     def list_deliveries(

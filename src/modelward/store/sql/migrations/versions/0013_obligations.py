@@ -100,9 +100,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_deliveries")),
     )
-    op.create_index(
-        "ix_webhook_deliveries_status", "webhook_deliveries", ["status", "created_at"]
-    )
+    op.create_index("ix_webhook_deliveries_status", "webhook_deliveries", ["status", "created_at"])
 
 
 def downgrade() -> None:
