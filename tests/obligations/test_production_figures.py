@@ -98,8 +98,16 @@ def test_monitoring_overdue_follows_the_policy_cadence(governed: Client) -> None
     assert due["credit-live"].cadence_days == 1 and not due["credit-live"].overdue
     client.backend.clock = lambda: DAY3 + pd.Timedelta(days=2)
     assert client.monitoring.obligations("credit-risk")[0].overdue
+    # overdue in governance status (an unmet gate item of the next promotion) and inventory
+    items = {i.name: i for i in client.governance.status("credit-risk", 1).decision.items}
+    assert items["monitoring.cadence"].met is False
+    assert "credit-live" in items["monitoring.cadence"].detail
+    [row] = client.governance.inventory()
+    assert row.monitoring_overdue == ("credit-live",) and row.overdue
     client.monitoring.run("credit-live")
     assert not client.monitoring.obligations("credit-risk")[0].overdue
+    items = {i.name: i for i in client.governance.status("credit-risk", 1).decision.items}
+    assert items["monitoring.cadence"].met is True
 
 
 def test_failed_webhooks_are_retried_kept_and_replayed(governed: Client) -> None:

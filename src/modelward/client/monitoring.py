@@ -293,8 +293,10 @@ class MonitoringClient:
         """Store records' business outcomes (clicked, converted, value ...)."""
         return self._feed("outcome", deployment, data, id_column, row_column, columns)
 
-    def _feed(self, channel: str, deployment: str, data: Any, id_column: str,
-              row_column: str | None, columns: list[str] | None) -> feeds.FeedIngestResult:  # fmt: skip
+    def _feed(
+        self, channel: str, deployment: str, data: Any, id_column: str,
+        row_column: str | None, columns: list[str] | None,
+    ) -> feeds.FeedIngestResult:  # fmt: skip
         return feeds.ingest_feed(
             self._b.uow(), self.log, deployment=deployment, channel=channel, data=data,
             id_column=id_column, row_column=row_column, columns=columns, guard=self._b.guard(),

@@ -8,7 +8,7 @@ This is the module to import: it re-exports the gate's inputs and items (`gate.p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -259,6 +259,7 @@ def evaluate_gate(
     monitoring_configured: bool | None = None,
     newest_report: ReportSummary | None = None,
     authors: Iterable[str] = (),
+    monitoring_overdue: Sequence[str] | None = None,
 ) -> GateDecision:
     """Check every requirement of `policy` for one version and list each unmet one.
 
@@ -287,6 +288,8 @@ def evaluate_gate(
         newest_report: A newer report than the evidence, stored by someone without an
             evidence role: named in the messages, never counted.
         authors: Authors besides `created_by` (the user of the run that trained the version).
+        monitoring_overdue: The model's production deployments whose monitoring is overdue
+            (`obligations.monitoring_due`); None: not known (no item).
     """
     latest = latest_sign_offs(sign_offs, model=version_info.model, version=version_info.version)
     evidence = report_summary if isinstance(report_summary, ReportSummary) else None
@@ -300,6 +303,8 @@ def evaluate_gate(
     ]
     if policy.monitoring_required and monitoring_configured is not None:
         items.append(gate.monitoring_item(policy, monitoring_configured))
+    if policy.monitoring_required and monitoring_overdue is not None:
+        items.append(gate.monitoring_cadence_item(policy, monitoring_overdue))
     return GateDecision.of(
         items, evidence_id=evidence.id if evidence else None, evidence_sha256=sha
     )

@@ -8,7 +8,7 @@ queries whatever the number of models); stages and due dates are derived here in
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from modelward.domain.governance import ModelFacts, Stage, derive_stage, rejected, sign_offs_met
@@ -16,6 +16,7 @@ from modelward.domain.policy import PolicySet, retraining_due
 from modelward.domain.ports import UnitOfWork
 from modelward.domain.risk import RiskLevel
 from modelward.errors import InvalidInput
+from modelward.governance.cadence import monitoring_overdue
 
 UNASSESSED = "unassessed"
 
@@ -38,11 +39,14 @@ class InventoryRow:
     rejected: bool
     assessment_overdue: bool
     retraining_due: bool
+    # production deployments whose monitoring misses the policy's cadence
+    monitoring_overdue: tuple[str, ...] = ()
 
     @property
     def overdue(self) -> bool:
-        """The assessment expired or the production version is due for retraining."""
-        return self.assessment_overdue or self.retraining_due
+        """The assessment expired, the production version is due for retraining, or its
+        monitoring is overdue."""
+        return self.assessment_overdue or self.retraining_due or bool(self.monitoring_overdue)
 
 
 def _row(
@@ -109,7 +113,15 @@ def inventory(
     _check_filters(risk, stage)
     with uow:
         facts = uow.governance.inventory_facts(protected=list(protected))
-    rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
+        rows = [
+            replace(
+                _row(f, policies=policies, now=now, protected=protected),
+                monitoring_overdue=tuple(
+                    monitoring_overdue(uow, policies.for_assessment(f.assessment), f.name, now=now)
+                ),
+            )
+            for f in facts
+        ]
     needle = search.lower() if search else None
     return [
         row

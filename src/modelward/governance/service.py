@@ -35,6 +35,7 @@ from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, PolicyViolation
 from modelward.governance.access import roles_of
+from modelward.governance.cadence import monitoring_overdue
 from modelward.registry import service as registry
 
 
@@ -231,6 +232,7 @@ def _decide(
         monitoring_configured=monitoring_configured,
         newest_report=newest,
         authors=_authors(uow, version),
+        monitoring_overdue=monitoring_overdue(uow, policy, name, now=now),
     )
     return policy, decision
 
