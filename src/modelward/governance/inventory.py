@@ -16,7 +16,7 @@ from modelward.domain.policy import PolicySet, retraining_due
 from modelward.domain.ports import UnitOfWork
 from modelward.domain.risk import RiskLevel
 from modelward.errors import InvalidInput
-from modelward.governance.cadence import monitoring_overdue
+from modelward.governance.cadence import overdue_by_model
 
 UNASSESSED = "unassessed"
 
@@ -113,15 +113,16 @@ def inventory(
     _check_filters(risk, stage)
     with uow:
         facts = uow.governance.inventory_facts(protected=list(protected))
-        rows = [
-            replace(
-                _row(f, policies=policies, now=now, protected=protected),
-                monitoring_overdue=tuple(
-                    monitoring_overdue(uow, policies.for_assessment(f.assessment), f.name, now=now)
-                ),
-            )
-            for f in facts
-        ]
+        owed = overdue_by_model(
+            uow, {f.name: policies.for_assessment(f.assessment) for f in facts}, now=now
+        )
+    rows = [
+        replace(
+            _row(f, policies=policies, now=now, protected=protected),
+            monitoring_overdue=tuple(owed.get(f.name, ())),
+        )
+        for f in facts
+    ]
     needle = search.lower() if search else None
     return [
         row

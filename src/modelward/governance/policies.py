@@ -413,8 +413,9 @@ def render_policy(policy: Policy) -> str:
         ("evidence stored by", ", ".join(policy.evidence_roles)),
         ("thresholds", ", ".join(map(str, policy.thresholds)) or "the report's own"),
         ("train overlap", _overlap(policy.max_train_overlap)),
-        ("alert responses", _responses_text(policy.alert_responses)),
     ]
+    if policy.alert_responses:
+        rows.append(("alert responses", _responses_text(policy.alert_responses)))
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{policy.level} risk policy"]
     lines.extend(f"  {(label + ':').ljust(width)} {value}" for label, value in rows)
