@@ -121,7 +121,7 @@ def test_failed_webhooks_are_retried_kept_and_replayed(governed: Client) -> None
 
     waits: list[float] = []
     kept = obligations.kept_notifier(
-        down, client.backend.uow, clock=client.backend.now, retries=3, sleep=waits.append
+        down, client.backend.uow, guard=client.backend.guard(), retries=3, sleep=waits.append
     )
     assert kept({"deployment": "credit-scoring", "alerts": []}) == ("failed", "HTTP 503")
     assert len(calls) == 3 and waits == [0.5, 1.0]  # exponential backoff between attempts

@@ -190,7 +190,10 @@ class MonitoringClient:
             return None
         plain = http_notifier(str(url), timeout=float(section.get("webhook_timeout", 5.0)))
         return obligations.kept_notifier(
-            plain, self._b.uow, clock=self._b.now, retries=int(section.get("webhook_retries", 3))
+            plain,
+            self._b.uow,
+            guard=self._b.guard(),
+            retries=int(section.get("webhook_retries", 3)),
         )
 
     def run(

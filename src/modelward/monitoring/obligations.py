@@ -78,7 +78,7 @@ def kept_notifier(
     notify: Notify,
     open_uow: Callable[[], UnitOfWork],
     *,
-    clock: Callable[[], datetime],
+    guard: Guard,
     retries: int = RETRIES,
     backoff: float = BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
@@ -89,9 +89,10 @@ def kept_notifier(
         status, detail, tries = _attempt(
             notify, payload, retries=retries, backoff=backoff, sleep=sleep
         )
-        now = clock()
+        now = guard.now()
         uow = open_uow()
         with uow:
+            guard.require(uow, Action.MONITOR, subject=f"webhook of {payload.get('deployment')}")
             uow.obligations.save_delivery(WebhookDelivery(
                 str(payload.get("deployment", "")), payload, status, tries,
                 "" if status == "delivered" else detail, now, now,
@@ -262,10 +263,14 @@ def after_run(
                 uow.commit()
         result.figured.append(window.id)
         result.alerts.extend(saved)
-    result.responses.extend(responses.respond(
-        uow, deployment, [*raised, *result.alerts], policy=policy, system=system,
-        notify=notify, fallback=options.fallback,
-    ))  # fmt: skip
+    critical = [*raised, *result.alerts]
+    if system is None:
+        result.responses.extend(responses.not_run(critical, policy=policy))
+    else:
+        result.responses.extend(responses.respond(
+            uow, deployment, critical, policy=policy, guard=system, notify=notify,
+            fallback=options.fallback,
+        ))  # fmt: skip
     return result
 
 

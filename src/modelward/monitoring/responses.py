@@ -60,29 +60,21 @@ def respond(
     alerts: Iterable[Alert],
     *,
     policy: Policy,
-    system: Guard | None,
+    guard: Guard,
     notify: Notify | None,
     fallback: Any = None,
 ) -> list[dict[str, Any]]:
-    """Run the policy's response to each kind of critical alert once; audit every outcome."""
+    """Run the policy's response to each kind of critical alert once, as `guard` (the system
+    guard); audit every outcome."""
     done: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for alert in alerts:
-        name = policy.alert_responses.get(alert.kind.value)
-        if alert.severity is not Severity.CRITICAL or name is None or alert.kind in seen:
-            continue
-        seen.add(alert.kind)
-        response = Response(name)
-        if system is None:
-            outcome, ok = "no system guard in this process: not run", False
-        else:
-            try:
-                outcome, ok = _act(uow, response, dep, alert, system=system, notify=notify,
-                                   fallback=fallback), True  # fmt: skip
-            except ModelwardError as exc:
-                outcome, ok = f"refused: {exc.message}", False
-        actor = system.actor if system is not None else "system:monitoring"
-        at = system.now() if system is not None else alert.created_at
+    for alert, response in _due(alerts, policy):
+        try:
+            outcome = _act(uow, response, dep, alert, system=guard, notify=notify,
+                           fallback=fallback)  # fmt: skip
+            ok = True
+        except ModelwardError as exc:
+            outcome, ok = f"refused: {exc.message}", False
+        actor, at = guard.actor, guard.now()
         with uow:
             uow.audit.append(AuditEvent(
                 "monitoring.response", "deployment", dep.name, actor, at,
@@ -94,6 +86,23 @@ def respond(
         done.append({"alert": alert.id, "kind": alert.kind.value, "response": response.value,
                      "done": ok, "outcome": outcome})  # fmt: skip
     return done
+
+
+def _due(alerts: Iterable[Alert], policy: Policy) -> list[tuple[Alert, Response]]:
+    """The first critical alert of each kind the policy responds to, with its response."""
+    found: dict[str, tuple[Alert, Response]] = {}
+    for alert in alerts:
+        name = policy.alert_responses.get(alert.kind.value)
+        if alert.severity is Severity.CRITICAL and name is not None:
+            found.setdefault(alert.kind.value, (alert, Response(name)))
+    return list(found.values())
+
+
+def not_run(alerts: Iterable[Alert], policy: Policy) -> list[dict[str, Any]]:
+    """The responses due, reported as not run (a process without the system guard)."""
+    return [{"alert": a.id, "kind": a.kind.value, "response": r.value, "done": False,
+             "outcome": "not run: no system guard in this process"}
+            for a, r in _due(alerts, policy)]  # fmt: skip
 
 
 def monitoring_status(
