@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         User,
     )
     from modelward.domain.monitoring import Alert, MonitoringWindow
+    from modelward.domain.obligations import MonitoringDue, WebhookDelivery
     from modelward.domain.policy import PolicySet, SignOff
     from modelward.domain.questionnaire import Suggestion
     from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from modelward.governance.service import GovernanceStatus
     from modelward.governance.users import Identity
     from modelward.monitoring.comparison import Evidence
+    from modelward.monitoring.feeds import FeedIngestResult
     from modelward.monitoring.labels import LabelIngestResult
     from modelward.monitoring.service import RunResult
     from modelward.monitoring.windows_compute import MonitorOptions
@@ -596,6 +598,40 @@ class MonitoringAPI(Protocol):
 
     def run_all(self, **kwargs: Any) -> builtins.list[RunResult]:
         """`run` for every deployment."""
+        ...
+
+    def ingest_context(
+        self, deployment: str, data: Any, *, id_column: str = "request_id",
+        row_column: str | None = None, columns: builtins.list[str] | None = None,
+    ) -> FeedIngestResult:  # fmt: skip
+        """Store records' protected context (sensitive attributes; never given to the model)."""
+        ...
+
+    def ingest_outcomes(
+        self, deployment: str, data: Any, *, id_column: str = "request_id",
+        row_column: str | None = None, columns: builtins.list[str] | None = None,
+    ) -> FeedIngestResult:  # fmt: skip
+        """Store records' business outcomes (clicked, converted, value ...)."""
+        ...
+
+    def purge_context(self, deployment: str, *, retention_days: int | None = None) -> int:
+        """Delete protected context older than the retention; how many records."""
+        ...
+
+    def figures(self, deployment: str) -> builtins.list[dict[str, Any]]:
+        """Per-window fairness, business and ranking figures, oldest window first."""
+        ...
+
+    def webhooks(self, *, failed_only: bool = False) -> builtins.list[WebhookDelivery]:
+        """Kept webhook deliveries."""
+        ...
+
+    def replay_webhooks(self, *, webhook: str | None = None) -> builtins.list[WebhookDelivery]:
+        """Send failed webhook deliveries again."""
+        ...
+
+    def obligations(self, model: str | None = None) -> builtins.list[MonitoringDue]:
+        """Production deployments and whether monitoring keeps the policy's cadence."""
         ...
 
     def alerts(

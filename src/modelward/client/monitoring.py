@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelward.client.local import LocalBackend
 from modelward.domain.monitoring import Alert, MonitoringWindow
-from modelward.domain.obligations import MonitoringDue, WebhookDelivery, WindowFigure
+from modelward.domain.obligations import MonitoringDue, WebhookDelivery
 from modelward.errors import InvalidInput
 from modelward.monitoring import comparison, feeds, obligations, service
 from modelward.monitoring.figures import FigureOptions, parse_business
@@ -114,22 +114,6 @@ def status_of(
         "open_alerts": len(open_alerts),
         "alerts": open_alerts,
     }
-
-
-def figure_rows(
-    spans: Mapping[int | None, MonitoringWindow], found: Mapping[int, list[WindowFigure]]
-) -> list[dict[str, Any]]:
-    """One row per window figure, with the window's span (both backends)."""
-    rows = []
-    for window_id, figs in found.items():
-        window = spans.get(window_id)
-        for fig in figs:
-            rows.append({"window_start": window.start if window else None,
-                         "window_end": window.end if window else None,
-                         "family": fig.family, "name": fig.name, "value": fig.value,
-                         "threshold": fig.threshold, "breached": fig.breached,
-                         "n_rows": fig.n_rows})  # fmt: skip
-    return rows
 
 
 def review_comment(evidence: comparison.Evidence) -> str:
@@ -318,7 +302,7 @@ class MonitoringClient:
         """Per-window fairness, business and ranking figures, oldest window first."""
         spans = {w.id: w for w in self.windows(deployment)}
         found = obligations.list_figures(self._b.uow(read_only=True), deployment=deployment)
-        return figure_rows(spans, found)
+        return obligations.figure_rows(spans, found)
 
     def webhooks(self, *, failed_only: bool = False) -> list[WebhookDelivery]:
         """Kept webhook deliveries (`failed_only`: those waiting for a replay)."""

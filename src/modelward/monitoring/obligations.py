@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -288,3 +288,19 @@ def list_figures(uow: UnitOfWork, *, deployment: str) -> dict[int, list[WindowFi
     with uow:
         uow.deployments.get_deployment(deployment)
         return uow.obligations.list_figures(deployment)
+
+
+def figure_rows(
+    spans: Mapping[int | None, MonitoringWindow], found: Mapping[int, list[WindowFigure]]
+) -> list[dict[str, Any]]:
+    """One row per window figure, with the window's span (both backends)."""
+    rows = []
+    for window_id, figs in found.items():
+        window = spans.get(window_id)
+        for fig in figs:
+            rows.append({"window_start": window.start if window else None,
+                         "window_end": window.end if window else None,
+                         "family": fig.family, "name": fig.name, "value": fig.value,
+                         "threshold": fig.threshold, "breached": fig.breached,
+                         "n_rows": fig.n_rows})  # fmt: skip
+    return rows

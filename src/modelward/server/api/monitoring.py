@@ -116,6 +116,7 @@ def run_monitoring(deployment: str, body: MonitorRunIn, ctx: CtxDep) -> dict[str
         deployment=deployment,
         guard=ctx.guard(),
         options=options,
+        system=ctx.platform.workspace.system_guard(),  # the policy's automatic responses
     )
     return wire.dump_obj(RunResult, found)
 
