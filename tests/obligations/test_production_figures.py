@@ -144,3 +144,32 @@ def test_protected_context_needs_its_own_permission_and_is_purged(governed: Clie
     assert client.monitoring.purge_context("credit-scoring", retention_days=30) == 10
     with pytest.raises(InvalidInput, match="at least 1 day"):
         client.monitoring.purge_context("credit-scoring", retention_days=0)
+
+
+def test_compare_reports_each_arms_kpi_uplift_and_rows_needed(governed: Client) -> None:
+    from modelward.stats.abtest import compare_kpi
+
+    client = governed
+    model = deploy_model(client, rows=600)
+    run_id = client.registry.get_version("credit-risk", 1).run_id
+    client.registry.register(run_id, name="credit-risk")
+    client.deployments.set_challenger("credit-scoring", 2, strategy="canary", share=0.5)
+    champ = log_traffic(client, model, traffic(200, seed=6), at=DAY1, prefix="a")
+    chall = log_traffic(client, model, traffic(200, seed=7), at=DAY1, prefix="b", version=2,
+                        arm="challenger")  # fmt: skip
+    rng = np.random.default_rng(2)
+    a, b = (rng.random(200) < 0.1).astype(int), (rng.random(200) < 0.2).astype(int)
+    client.monitoring.ingest_outcomes(
+        "credit-scoring", pd.DataFrame({"request_id": champ + chall, "converted": [*a, *b]})
+    )
+    evidence = client.monitoring.compare("credit-scoring")
+    [kpi] = evidence.kpis
+    expected = compare_kpi("converted", a.astype(float), b.astype(float)).as_dict()
+    # the same statistics on the same rows split by arm; rows arrive in another order, so
+    # sums differ in the last bits
+    for key in ("uplift", "ci_low", "ci_high", "p_value", "relative_uplift"):
+        assert kpi[key] == pytest.approx(expected[key], rel=1e-9)
+    assert kpi["required_per_arm"] == expected["required_per_arm"]
+    assert kpi["verdict"] == expected["verdict"]
+    assert kpi["a"]["n"] == 200 and kpi["uplift"] == pytest.approx(b.mean() - a.mean())
+    assert evidence.metrics == []  # no labels: the KPIs alone are the evidence
