@@ -664,6 +664,7 @@ class MonitoringAPI(Protocol):
         target: str,
         start: datetime | None = None,
         end: datetime | None = None,
+        context: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Logged inputs joined with their labels, oldest first, with ``ts``."""
         ...

@@ -227,11 +227,14 @@ class HttpMonitoringClient:
         target: str,
         start: datetime | None = None,
         end: datetime | None = None,
+        context: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Logged inputs joined with their labels, oldest first, with ``ts`` (downloaded)."""
         import pandas as pd
 
         params: dict[str, Any] = {"target": target, "features": list(features)}
+        if context:
+            params["context"] = list(context)
         params |= {k: v.isoformat() for k, v in {"start": start, "end": end}.items() if v}
         with tempfile.TemporaryDirectory(prefix="mw-labelled-") as scratch:
             path = Path(scratch) / "rows.parquet"

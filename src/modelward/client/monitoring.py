@@ -248,11 +248,15 @@ class MonitoringClient:
         target: str,
         start: datetime | None = None,
         end: datetime | None = None,
+        context: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Logged inputs joined with their labels (answered rows only), oldest first, with
-        ``ts``; between `start` (inclusive) and `end` (exclusive) when given."""
+        ``ts``; between `start` (inclusive) and `end` (exclusive) when given; with `context`,
+        those protected-context columns (needs ``protected_data``)."""
         from modelward.monitoring import retrain
 
+        if context:
+            feeds.may_read_context(self._b.uow(), guard=self._b.guard(), deployment=deployment)
         uow = self._b.uow(read_only=True)
         with uow:
             uow.deployments.get_deployment(deployment)  # NotFound for an unknown name

@@ -175,3 +175,13 @@ def joined(frame: pd.DataFrame, annotations: list[Annotation], *, prefix: str) -
     )  # fmt: skip
     keys = frame.assign(row=frame["row"].astype("int64"))
     return keys.merge(table, on=["request_id", "row"], how="inner")
+
+
+def may_read_context(uow: UnitOfWork, *, guard: Guard, deployment: str) -> None:
+    """Check, before any is read, that the actor may read records' protected context.
+
+    Raises:
+        PermissionDenied: the actor lacks ``protected_data``.
+    """
+    with uow:
+        guard.require(uow, Action.PROTECTED_DATA, subject=f"context of {deployment}")
