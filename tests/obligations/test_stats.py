@@ -82,3 +82,21 @@ def test_compare_kpi_reports_uplift_and_rows_still_needed() -> None:
     assert found.required_per_arm is not None and found.required_per_arm > 2000
     assert found.additional_per_arm == found.required_per_arm - 2000
     assert abtest.compare_kpi("x", a[:1], b).verdict == "insufficient_data"
+
+
+def test_validation_reports_ranking_metrics_for_more_than_two_classes() -> None:
+    from modelward.validation.base import Outputs
+    from modelward.validation.checks import _ranking
+
+    rng = np.random.default_rng(5)
+    proba = rng.dirichlet(np.ones(4), size=300)
+    truth = rng.choice(["a", "b", "c", "d"], size=300)
+    outputs = Outputs("classification", truth, truth, proba, ("a", "b", "c", "d"))
+    found = _ranking(outputs)
+    relevance = ranking.one_hot(list(truth), ["a", "b", "c", "d"])
+    assert found["ndcg_at_3"] == pytest.approx(ndcg_score(relevance, proba, k=3), abs=TOL)
+    # with one relevant item per row, recall@1 is the top-1 hit rate
+    hits = np.array(["abcd"[i] for i in proba.argmax(axis=1)]) == truth
+    assert found["recall_at_1"] == pytest.approx(hits.mean(), abs=TOL)
+    binary = Outputs("classification", truth[:10], truth[:10], proba[:10, :2], ("a", "b"))
+    assert _ranking(binary) == {}
