@@ -268,6 +268,7 @@ class MonitoringClient:
             target=target,
             start=start,
             end=end,
+            context=list(context),
         )
 
     def ingest_context(
