@@ -100,3 +100,18 @@ def test_validation_reports_ranking_metrics_for_more_than_two_classes() -> None:
     assert found["recall_at_1"] == pytest.approx(hits.mean(), abs=TOL)
     binary = Outputs("classification", truth[:10], truth[:10], proba[:10, :2], ("a", "b"))
     assert _ranking(binary) == {}
+
+
+def test_window_ranking_figures_from_logged_probabilities() -> None:
+    import pandas as pd
+
+    from modelward.monitoring.figures import ranking_figures
+
+    relevance, scores = _scores(9, rows=120, items=4)
+    labels = relevance.argmax(axis=1)
+    frame = pd.DataFrame(
+        {"label": labels, "prediction": scores.argmax(axis=1), "probabilities": list(scores)}
+    )
+    found = {f.name: f.value for f in ranking_figures(frame, [1, 3])}
+    assert found["ndcg_at_3"] == pytest.approx(ndcg_score(relevance, scores, k=3), abs=TOL)
+    assert ranking_figures(frame.assign(probabilities=list(scores[:, :2])), [1]) == []

@@ -155,30 +155,37 @@ def list_webhooks(
 # -- per-window figures ------------------------------------------------------------------
 
 
+MAX_FIGURE_ROWS = 1_000_000  # larger windows get no figures (they would be read whole)
+
+
 def _window_frames(
     uow: UnitOfWork, predictions: PredictionLog, window: MonitoringWindow
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(labelled records with their context, records with their outcomes) of `window`."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(labelled records, those with their context, records with their outcomes) of
+    `window`; the log is not read when no label or outcome arrived for the window."""
     name, span = window.deployment, (window.start, window.end)
-    frame = predictions.read(name, *span)
-    frame = frame[frame["arm"] != "shadow"] if "arm" in frame else frame
     with uow:
         labels = uow.monitoring.list_labels(name, start=span[0], end=span[1])
         context = uow.obligations.list_annotations(name, Channel.CONTEXT.value, start=span[0],
                                                    end=span[1])  # fmt: skip
         outcomes = uow.obligations.list_annotations(name, Channel.OUTCOME.value, start=span[0],
                                                     end=span[1])  # fmt: skip
+    empty = pd.DataFrame()
+    if (not labels and not outcomes) or window.n_rows > MAX_FIGURE_ROWS:
+        return empty, empty, empty
+    frame = predictions.read(name, *span)
+    frame = frame[frame["arm"] != "shadow"] if "arm" in frame else frame
     truth = pd.DataFrame({"request_id": [lb.request_id for lb in labels],
                           "row": [lb.row for lb in labels],
                           "label": [lb.label for lb in labels]})  # fmt: skip
     keys = frame.assign(row=frame["row"].astype("int64")) if len(frame) else frame
-    labelled = keys.merge(truth, on=["request_id", "row"], how="inner") if labels else keys[:0]
+    labelled = keys.merge(truth, on=["request_id", "row"], how="inner") if labels else empty
     with_context = feeds.joined(labelled, context, prefix=figures.CONTEXT) if len(labelled) \
-        else labelled  # fmt: skip
-    with_outcomes = feeds.joined(frame, outcomes, prefix=figures.OUTCOME) if len(frame) else frame
+        else empty  # fmt: skip
+    with_outcomes = feeds.joined(frame, outcomes, prefix=figures.OUTCOME) if len(frame) else empty
     if len(labelled) and len(with_outcomes):  # labels may serve business metrics too
         with_outcomes = with_outcomes.merge(truth, on=["request_id", "row"], how="left")
-    return with_context, with_outcomes
+    return labelled, with_context, with_outcomes
 
 
 def window_figures(
@@ -186,13 +193,13 @@ def window_figures(
     policy: Policy, options: figures.FigureOptions, now: datetime,
 ) -> list[WindowFigure]:  # fmt: skip
     """Fairness, business and ranking figures of one stored window."""
-    with_context, with_outcomes = _window_frames(uow, predictions, window)
+    labelled, with_context, with_outcomes = _window_frames(uow, predictions, window)
     found = figures.fairness_figures(
         with_context, policy=policy, sensitive=options.sensitive, min_rows=options.min_rows
     )
     found += figures.business_figures(with_outcomes, options.business)
-    labelled = with_context if len(with_context) >= options.min_rows else with_context[:0]
-    found += figures.ranking_figures(labelled, options.ranking_k)
+    if len(labelled) >= options.min_rows:
+        found += figures.ranking_figures(labelled, options.ranking_k)
     return [replace(f, computed_at=now) for f in found]
 
 
