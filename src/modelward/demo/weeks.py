@@ -45,7 +45,9 @@ def simulate(lc: Any, *, rows_per_day: int = 120) -> dict[str, Any]:
     champion, retrained = lc.facts["mitigated"], lc.facts["retrained"]
     omar.deployments.create(WEEKS_DEPLOYMENT, model_uri=f"models:/credit-risk/{champion}",
                             environment="staging")  # fmt: skip
-    models = {v: omar.load_model(f"models:/credit-risk/{v}") for v in (champion, retrained)}
+    models = {
+        v: omar.registry.load_model(f"models:/credit-risk/{v}") for v in (champion, retrained)
+    }
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=DAYS)
     entries, labels, context, outcomes = [], [], [], []
