@@ -32,4 +32,9 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     # step 6: 40; step 7: 200; step 8: 200 answered by the champion and scored in shadow
     assert len(stored) == 40 + 200 + 200 * 2, "every prediction was logged"
     assert "FAILS" in text and "champion" in text
+    weeks = facts["weeks"]  # six weeks of dated traffic: a trend in every over-time chart
+    assert weeks["windows"] == 42 and weeks["first_drift_day"] is not None
+    assert weeks["accuracy_before_retrain"] < weeks["accuracy_first_week"]
+    assert weeks["accuracy_retrained"] > weeks["accuracy_before_retrain"]
+    assert weeks["unlabelled_days"] == 3 and weeks["report"].exists()
     client.close()

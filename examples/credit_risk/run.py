@@ -225,7 +225,7 @@ def deploy_and_score(
     features = list(project.get("features"))
     settings = omar.settings.model_copy(update={"predictions_flush_seconds": 0.2})
     app = create_scoring_app(deployment["name"], settings=settings)
-    labels, starts, approved = [], [], {}
+    labels, context, starts, approved = [], [], [], {}
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as http:
         for day, frame in days.items():
             starts.append(start_of_next_window(DAY_SECONDS))
@@ -239,6 +239,11 @@ def deploy_and_score(
                     {"request_id": body["request_id"], "row": i, "label": int(y)}
                     for i, y in enumerate(part[project.get("target")])
                 ]
+                # gender is never sent to the model: it travels in the protected context
+                context += [
+                    {"request_id": body["request_id"], "row": i, "gender": g}
+                    for i, g in enumerate(part["gender"])
+                ]
     facts["requests_answered"] = len(labels)
     print(
         f"5. Deploy and score: omar deploys {deployment['name']} ({deployment['environment']});"
@@ -248,7 +253,8 @@ def deploy_and_score(
     )
     end = starts[-1] + timedelta(seconds=DAY_SECONDS)
     time.sleep(max(0.0, end.timestamp() - time.time()) + 0.1)  # day 2's window completes
-    return {"deployment": deployment["name"], "labels": pd.DataFrame(labels), "starts": starts}
+    return {"deployment": deployment["name"], "labels": pd.DataFrame(labels),
+            "context": pd.DataFrame(context), "starts": starts}  # fmt: skip
 
 
 def monitor(team: Team, project: Project, traffic: dict[str, Any], facts: dict[str, Any]) -> None:
@@ -260,6 +266,11 @@ def monitor(team: Team, project: Project, traffic: dict[str, Any], facts: dict[s
     omar, name = team("omar"), traffic["deployment"]
     ingested = omar.monitoring.ingest_labels(
         name, traffic["labels"], id_column="request_id", row_column="row"
+    )
+    # victor (validator) holds the protected_data permission: he sends the applicants' gender
+    # in its own channel, so each window's fairness is judged as at validation
+    team("victor").monitoring.ingest_context(
+        name, traffic["context"], id_column="request_id", row_column="row"
     )
     result = omar.monitoring.run(name, window=timedelta(seconds=DAY_SECONDS))
     by_start = {w.start: w for w in result.computed}
@@ -273,6 +284,11 @@ def monitor(team: Team, project: Project, traffic: dict[str, Any], facts: dict[s
         "day2_drifted": list(day2.summary["drifted"]),
         "alerts": sorted({a.subject for a in result.alerts}),
         "roc_auc": auc,
+        "fairness": {
+            str(r["window_start"]): r["value"]
+            for r in omar.monitoring.figures(name)
+            if r["name"] == "fairness.demographic_parity_difference[gender]"
+        },
     }
     print(
         f"6. Monitor: {ingested.stored:,} late labels stored. Day 1: drifted"
@@ -304,8 +320,10 @@ def retrain(
     recent = generate_applicants(len(frames["later"]), seed=3, period="drifted")
     result = run_retrain(dana, name, data=recent[[*features, target]], trigger="drift")
     version = result.version
-    # retrain validated without the sensitive attributes (the log does not hold them), so
-    # victor validates again on fresh labelled applications that carry them
+    # retrain validates with the project's sensitive list when the person retraining may read
+    # the protected context; dana (data scientist) may not (separation of duties), and the
+    # gate's evidence must be stored by a validator anyway: victor validates on fresh labelled
+    # applications that carry gender
     fresh = generate_applicants(max(len(frames["holdout"]), 600), seed=4, period="drifted")
     report = team("victor").validation.validate(
         f"models:/{name}/{version}", fresh, target=target, sensitive=project.sensitive(),

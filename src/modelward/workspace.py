@@ -204,6 +204,25 @@ class Workspace:
             policy_hash=digest,
         )
 
+    def system_guard(self) -> PolicyGuard:
+        """The guard of the platform's automatic responses to critical alerts (a policy's
+        `alert_responses`): acts as the system actor, may only deploy and monitor, and still
+        passes the gate (see `governance.system_guard`)."""
+        from modelward.domain.obligations import SYSTEM_ACTOR
+        from modelward.governance.system_guard import SystemGuard
+
+        policies, digest = self._policies()
+        aliases, environments = self._protected(policies)
+        return SystemGuard(
+            actor=SYSTEM_ACTOR,
+            clock=self.clock,
+            authenticated=True,
+            policies=policies,
+            protected_aliases=frozenset(aliases),
+            protected_environments=frozenset(environments),
+            policy_hash=digest,
+        )
+
     # -- prediction logs ---------------------------------------------------------------------
 
     @property

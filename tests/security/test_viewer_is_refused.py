@@ -117,6 +117,15 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
             "files": {"file": ("l.parquet", LABELS, "application/octet-stream")},
         },
         ("POST", "/api/v1/monitoring/deployments/{deployment}/runs"): {"json": {}},
+        ("POST", "/api/v1/monitoring/deployments/{deployment}/context"): {
+            "files": {"file": ("c.parquet", LABELS, "application/octet-stream")},
+        },
+        ("POST", "/api/v1/monitoring/deployments/{deployment}/outcomes"): {
+            "files": {"file": ("o.parquet", LABELS, "application/octet-stream")},
+        },
+        ("POST", "/api/v1/monitoring/deployments/{deployment}/context/purge"): {
+            "json": {"retention_days": 30}
+        },
         ("POST", "/api/v1/monitoring/alerts/{alert_id}/acknowledge"): {"json": {"comment": "x"}},
         ("POST", "/api/v1/monitoring/deployments/{deployment}/comparisons"): {"json": {}},
         # findings, waivers and evidence (governance/findings.py)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from modelward.cli import monitor_obligations as _monitor_obligations  # noqa: F401  (commands)
 from modelward.cli.audit import audit_app
 from modelward.cli.deploy import deploy_app, package, score, serve
 from modelward.cli.env import CliEnv, env_of

@@ -247,6 +247,23 @@ def compare(
                 for m in evidence.metrics
             ],
         )
+        if evidence.kpis:
+            _kpi_table(evidence.kpis)
+
+
+def _kpi_table(kpis: list[dict[str, Any]]) -> None:
+    def arm(k: dict[str, Any]) -> str:
+        return f"{fmt_num(k['mean'])} [{fmt_num(k['ci_low'])}, {fmt_num(k['ci_high'])}] n={k['n']}"
+
+    table(
+        "Business KPIs (outcomes)",
+        ["kpi", "champion", "challenger", "uplift [CI]", "relative", "p", "more rows/arm",
+         "verdict"],
+        [[k["kpi"], arm(k["a"]), arm(k["b"]),
+          f"{fmt_num(k['uplift'])} [{fmt_num(k['ci_low'])}, {fmt_num(k['ci_high'])}]",
+          fmt_num(k["relative_uplift"]), fmt_num(k["p_value"]),
+          fmt_num(k["additional_per_arm"]), k["verdict"]] for k in kpis],
+    )  # fmt: skip
 
 
 def retrain(

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from modelward.domain.graph import Acknowledgement, Dependency
     from modelward.domain.guardrails import GuardrailSpec
     from modelward.domain.monitoring import Alert, MonitoringWindow
+    from modelward.domain.obligations import MonitoringDue, WebhookDelivery
     from modelward.domain.policy import PolicySet, SignOff
     from modelward.domain.questionnaire import Suggestion
     from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from modelward.governance.service import GovernanceStatus
     from modelward.governance.users import Identity
     from modelward.monitoring.comparison import Evidence
+    from modelward.monitoring.feeds import FeedIngestResult
     from modelward.monitoring.labels import LabelIngestResult
     from modelward.monitoring.service import RunResult
     from modelward.monitoring.windows_compute import MonitorOptions
@@ -707,6 +709,40 @@ class MonitoringAPI(Protocol):
         """`run` for every deployment."""
         ...
 
+    def ingest_context(
+        self, deployment: str, data: Any, *, id_column: str = "request_id",
+        row_column: str | None = None, columns: builtins.list[str] | None = None,
+    ) -> FeedIngestResult:  # fmt: skip
+        """Store records' protected context (sensitive attributes; never given to the model)."""
+        ...
+
+    def ingest_outcomes(
+        self, deployment: str, data: Any, *, id_column: str = "request_id",
+        row_column: str | None = None, columns: builtins.list[str] | None = None,
+    ) -> FeedIngestResult:  # fmt: skip
+        """Store records' business outcomes (clicked, converted, value ...)."""
+        ...
+
+    def purge_context(self, deployment: str, *, retention_days: int | None = None) -> int:
+        """Delete protected context older than the retention; how many records."""
+        ...
+
+    def figures(self, deployment: str) -> builtins.list[dict[str, Any]]:
+        """Per-window fairness, business and ranking figures, oldest window first."""
+        ...
+
+    def webhooks(self, *, failed_only: bool = False) -> builtins.list[WebhookDelivery]:
+        """Kept webhook deliveries."""
+        ...
+
+    def replay_webhooks(self, *, webhook: str | None = None) -> builtins.list[WebhookDelivery]:
+        """Send failed webhook deliveries again."""
+        ...
+
+    def obligations(self, model: str | None = None) -> builtins.list[MonitoringDue]:
+        """Production deployments and whether monitoring keeps the policy's cadence."""
+        ...
+
     def alerts(
         self, *, deployment: str | None = None, model: str | None = None, open_only: bool = False
     ) -> builtins.list[Alert]:
@@ -737,6 +773,7 @@ class MonitoringAPI(Protocol):
         target: str,
         start: datetime | None = None,
         end: datetime | None = None,
+        context: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Logged inputs joined with their labels, oldest first, with ``ts``."""
         ...

@@ -25,7 +25,9 @@ from modelward.client.monitoring import (
     status_of,
 )
 from modelward.domain.monitoring import Alert, MonitoringWindow
+from modelward.domain.obligations import MonitoringDue, WebhookDelivery
 from modelward.monitoring.comparison import Evidence
+from modelward.monitoring.feeds import DEFAULT_CONTEXT_RETENTION_DAYS, FeedIngestResult
 from modelward.monitoring.labels import LabelIngestResult, read_label_frame
 from modelward.monitoring.service import RunResult
 from modelward.monitoring.windows_compute import MonitorOptions
@@ -131,6 +133,65 @@ class HttpMonitoringClient:
                 on_window(done, total)
         return found
 
+    def _feed(
+        self, kind: str, deployment: str, data: Any, id_column: str, row_column: str | None,
+        columns: builtins.list[str] | None,
+    ) -> FeedIngestResult:  # fmt: skip
+        frame = read_label_frame(data)
+        keep = [id_column, *([row_column] if row_column else []), *(columns or [])]
+        frame = frame[keep] if columns else frame
+        form = {"id_column": id_column, **({"row_column": row_column} if row_column else {})}
+        files = {"file": (f"{kind}.parquet", _parquet(frame), "application/octet-stream")}
+        found = self._b.json("POST", self._path(deployment, kind), data=form, files=files)
+        return wire.load(FeedIngestResult, found)
+
+    def ingest_context(
+        self, deployment: str, data: Any, *, id_column: str = "request_id",
+        row_column: str | None = None, columns: builtins.list[str] | None = None,
+    ) -> FeedIngestResult:  # fmt: skip
+        """Store records' protected context, uploaded as Parquet."""
+        return self._feed("context", deployment, data, id_column, row_column, columns)
+
+    def ingest_outcomes(
+        self, deployment: str, data: Any, *, id_column: str = "request_id",
+        row_column: str | None = None, columns: builtins.list[str] | None = None,
+    ) -> FeedIngestResult:  # fmt: skip
+        """Store records' business outcomes, uploaded as Parquet."""
+        return self._feed("outcomes", deployment, data, id_column, row_column, columns)
+
+    def purge_context(self, deployment: str, *, retention_days: int | None = None) -> int:
+        """Delete protected context older than the retention (the project's, by default)."""
+        section = monitoring_section(self.project)
+        days = retention_days if retention_days is not None else int(
+            section.get("context_retention_days", DEFAULT_CONTEXT_RETENTION_DAYS)
+        )  # fmt: skip
+        body = {"retention_days": days}
+        found = self._b.json("POST", self._path(deployment, "context/purge"), json=body)
+        return int(found["purged"])
+
+    def figures(self, deployment: str) -> builtins.list[dict[str, Any]]:
+        """Per-window fairness, business and ranking figures, oldest window first."""
+        rows: builtins.list[dict[str, Any]] = self._b.json("GET", self._path(deployment, "figures"))
+        return rows
+
+    def webhooks(self, *, failed_only: bool = False) -> builtins.list[WebhookDelivery]:
+        """Kept webhook deliveries."""
+        found = self._b.json("GET", "/monitoring/webhooks", params={"failed_only": failed_only})
+        return wire.load(builtins.list[WebhookDelivery], found)
+
+    def replay_webhooks(self, *, webhook: str | None = None) -> builtins.list[WebhookDelivery]:
+        """Replaying needs the job that holds the webhook's configuration (a local workspace)."""
+        raise errors.InvalidInput(
+            "Replay failed webhooks from the monitoring job's machine, where the webhook is"
+            " configured: 'modelward monitor webhooks --replay' without MODELWARD_SERVER_URL."
+        )
+
+    def obligations(self, model: str | None = None) -> builtins.list[MonitoringDue]:
+        """Production deployments and whether monitoring keeps the policy's cadence."""
+        params = {"model": model} if model else {}
+        found = self._b.json("GET", "/monitoring/obligations", params=params)
+        return wire.load(builtins.list[MonitoringDue], found)
+
     def run_all(self, **kwargs: Any) -> builtins.list[RunResult]:
         """`run` for every deployment."""
         names = [str(d["name"]) for d in self._b.json("GET", "/deployments")]
@@ -172,11 +233,14 @@ class HttpMonitoringClient:
         target: str,
         start: datetime | None = None,
         end: datetime | None = None,
+        context: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Logged inputs joined with their labels, oldest first, with ``ts`` (downloaded)."""
         import pandas as pd
 
         params: dict[str, Any] = {"target": target, "features": list(features)}
+        if context:
+            params["context"] = list(context)
         params |= {k: v.isoformat() for k, v in {"start": start, "end": end}.items() if v}
         with tempfile.TemporaryDirectory(prefix="mw-labelled-") as scratch:
             path = Path(scratch) / "rows.parquet"

@@ -10,6 +10,13 @@ Settings of the ``monitoring:`` section of ``modelward.yaml`` (every key optiona
       thresholds: {income: {method: psi, threshold: 0.2}}   # drift overrides per column
       webhook: https://hooks.example.com/modelward          # JSON POST of new alerts
       webhook_timeout: 5              # seconds
+      webhook_retries: 3              # attempts per delivery (exponential backoff); failures
+                                      # are kept: 'modelward monitor webhooks --replay'
+      business:                       # per-window metrics over records joined with outcomes
+        conversion: {column: converted, agg: mean, min: 0.05}
+        revenue: {column: value, agg: sum, where: "converted == 1"}
+      ranking_k: [1, 3]               # precision/recall/NDCG@k (more than two classes)
+      context_retention_days: 365     # protected context kept this long ('purge-context')
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from modelward.client.local import LocalBackend
 from modelward.domain.monitoring import Alert, MonitoringWindow
+from modelward.domain.obligations import MonitoringDue, WebhookDelivery
 from modelward.errors import InvalidInput
-from modelward.monitoring import comparison, service
+from modelward.monitoring import comparison, feeds, obligations, service
 from modelward.monitoring.distributed import check_engine
+from modelward.monitoring.figures import FigureOptions, parse_business
 from modelward.monitoring.labels import LabelIngestResult
 from modelward.monitoring.windows import parse_window
 from modelward.monitoring.windows_compute import MonitorOptions
@@ -34,9 +43,24 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MONITORING_KEYS = frozenset(
-    {"window", "margin", "min_labels", "min_metrics", "thresholds", "webhook", "webhook_timeout"}
+    {"window", "margin", "min_labels", "min_metrics", "thresholds", "webhook", "webhook_timeout",
+     "webhook_retries", "business", "ranking_k", "context_retention_days"}
     | {"engine", "scheduler"}  # Dask for big windows (modelward.monitoring.distributed)
-)
+)  # fmt: skip
+
+
+def figure_options(project: Project) -> FigureOptions:
+    """Per-window figures from the project file: business metrics, the sensitive attributes
+    judged for fairness (``sensitive:``), ranking cut-offs, the deployment's fallback."""
+    section = monitoring_section(project)
+    ks = section.get("ranking_k") or [1, 3]
+    return FigureOptions(
+        business=parse_business(section.get("business") or {}),
+        sensitive=tuple(project.sensitive()),
+        ranking_k=tuple(int(k) for k in ks),
+        min_rows=int(section.get("min_labels", 30)),
+        fallback=project.section("deployment").get("fallback"),
+    )
 
 
 def monitoring_section(project: Project) -> dict[str, Any]:
@@ -154,7 +178,13 @@ class MonitoringClient:
         url = webhook or section.get("webhook")
         if not url:
             return None
-        return http_notifier(str(url), timeout=float(section.get("webhook_timeout", 5.0)))
+        plain = http_notifier(str(url), timeout=float(section.get("webhook_timeout", 5.0)))
+        return obligations.kept_notifier(
+            plain,
+            self._b.uow,
+            guard=self._b.guard(),
+            retries=int(section.get("webhook_retries", 3)),
+        )
 
     def run(
         self,
@@ -177,6 +207,8 @@ class MonitoringClient:
             options=opts,
             notify=self._notifier(webhook),
             on_window=on_window,
+            figures=figure_options(self.project),
+            system=self._b.workspace.system_guard(),
         )
 
     def run_all(self, **kwargs: Any) -> list[service.RunResult]:
@@ -222,11 +254,15 @@ class MonitoringClient:
         target: str,
         start: datetime | None = None,
         end: datetime | None = None,
+        context: Sequence[str] = (),
     ) -> pd.DataFrame:
         """Logged inputs joined with their labels (answered rows only), oldest first, with
-        ``ts``; between `start` (inclusive) and `end` (exclusive) when given."""
+        ``ts``; between `start` (inclusive) and `end` (exclusive) when given; with `context`,
+        those protected-context columns (needs ``protected_data``)."""
         from modelward.monitoring import retrain
 
+        if context:
+            feeds.may_read_context(self._b.uow(), guard=self._b.guard(), deployment=deployment)
         uow = self._b.uow(read_only=True)
         with uow:
             uow.deployments.get_deployment(deployment)  # NotFound for an unknown name
@@ -238,6 +274,71 @@ class MonitoringClient:
             target=target,
             start=start,
             end=end,
+            context=list(context),
+        )
+
+    def ingest_context(
+        self, deployment: str, data: Any, *, id_column: str = "request_id",
+        row_column: str | None = None, columns: list[str] | None = None,
+    ) -> feeds.FeedIngestResult:  # fmt: skip
+        """Store records' protected context (sensitive attributes; never given to the model)."""
+        return self._feed("context", deployment, data, id_column, row_column, columns)
+
+    def ingest_outcomes(
+        self, deployment: str, data: Any, *, id_column: str = "request_id",
+        row_column: str | None = None, columns: list[str] | None = None,
+    ) -> feeds.FeedIngestResult:  # fmt: skip
+        """Store records' business outcomes (clicked, converted, value ...)."""
+        return self._feed("outcome", deployment, data, id_column, row_column, columns)
+
+    def _feed(
+        self, channel: str, deployment: str, data: Any, id_column: str,
+        row_column: str | None, columns: list[str] | None,
+    ) -> feeds.FeedIngestResult:  # fmt: skip
+        return feeds.ingest_feed(
+            self._b.uow(), self.log, deployment=deployment, channel=channel, data=data,
+            id_column=id_column, row_column=row_column, columns=columns, guard=self._b.guard(),
+        )  # fmt: skip
+
+    def purge_context(self, deployment: str, *, retention_days: int | None = None) -> int:
+        """Delete protected context older than the retention (``context_retention_days``)."""
+        section = monitoring_section(self.project)
+        default = section.get("context_retention_days", feeds.DEFAULT_CONTEXT_RETENTION_DAYS)
+        days = int(default) if retention_days is None else retention_days
+        return feeds.purge_context(
+            self._b.uow(), deployment=deployment, retention_days=days, guard=self._b.guard()
+        )
+
+    def figures(self, deployment: str) -> list[dict[str, Any]]:
+        """Per-window fairness, business and ranking figures, oldest window first."""
+        spans = {w.id: w for w in self.windows(deployment)}
+        found = obligations.list_figures(self._b.uow(read_only=True), deployment=deployment)
+        return obligations.figure_rows(spans, found)
+
+    def webhooks(self, *, failed_only: bool = False) -> list[WebhookDelivery]:
+        """Kept webhook deliveries (`failed_only`: those waiting for a replay)."""
+        return obligations.list_webhooks(
+            self._b.uow(read_only=True), status="failed" if failed_only else None
+        )
+
+    def replay_webhooks(self, *, webhook: str | None = None) -> list[WebhookDelivery]:
+        """Send failed webhook deliveries again (retried with backoff; audited)."""
+        section = monitoring_section(self.project)
+        url = webhook or section.get("webhook")
+        if not url:
+            raise InvalidInput(
+                "No webhook to replay to; set monitoring.webhook in modelward.yaml or pass one."
+            )
+        plain = http_notifier(str(url), timeout=float(section.get("webhook_timeout", 5.0)))
+        return obligations.replay_webhooks(
+            self._b.uow(), plain, guard=self._b.guard(),
+            retries=int(section.get("webhook_retries", 3)),
+        )  # fmt: skip
+
+    def obligations(self, model: str | None = None) -> list[MonitoringDue]:
+        """Production deployments and whether monitoring keeps the policy's cadence."""
+        return obligations.monitoring_overdue(
+            self._b.uow(read_only=True), guard=self._b.guard(), model=model
         )
 
     def status(self, deployment: str) -> dict[str, Any]:

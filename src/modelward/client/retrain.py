@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from modelward.errors import InvalidInput, NotFound, PolicyViolation
+from modelward.errors import InvalidInput, NotFound, PermissionDenied, PolicyViolation
 from modelward.monitoring import retrain as helpers
 from modelward.stats.profile import to_frame
 
@@ -52,10 +52,28 @@ def _deployment_of(client: Client, model: str, deployment: str | None) -> str | 
     return next((d.name for d in client.deployments.list() if d.model == model), None)
 
 
+def _held_with_context(
+    client: Client, deployment: str, window: Any, features: list[str], target: str
+) -> pd.DataFrame:
+    """The window's labelled rows with the project's sensitive attributes from the protected
+    context when the actor may read it (``protected_data``), else without them."""
+    monitoring, sensitive = client.monitoring, client.monitoring.project.sensitive()
+    common: dict[str, Any] = {"features": features, "target": target}
+    if sensitive:
+        try:
+            return monitoring.labelled_rows(
+                deployment, start=window.start, end=window.end, context=sensitive, **common
+            )
+        except PermissionDenied:
+            pass  # validated without them; the report says fairness was not measured
+    return monitoring.labelled_rows(deployment, start=window.start, end=window.end, **common)
+
+
 def _split(
     client: Client, deployment: str | None, data: pd.DataFrame, features: list[str], target: str
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(training rows, validation rows): the latest labelled window held out, else a quarter."""
+    """(training rows, validation rows): the latest labelled window held out (with its
+    sensitive attributes from the protected context), else a quarter."""
     if deployment is not None:
         monitoring = client.monitoring
         try:
@@ -64,9 +82,7 @@ def _split(
             window = None
         if window is not None:
             common: dict[str, Any] = {"features": features, "target": target}
-            held = monitoring.labelled_rows(
-                deployment, start=window.start, end=window.end, **common
-            )
+            held = _held_with_context(client, deployment, window, features, target)
             before = monitoring.labelled_rows(deployment, end=window.start, **common)
             # An empty frame has object columns: leaving it out keeps the target's dtype.
             parts = [f for f in (before.drop(columns="ts"), data) if len(f)]
@@ -155,6 +171,7 @@ def retrain(
         target=target,
         against="champion" if has_champion else None,
         config=project.section("validation") or None,  # the project's thresholds
+        sensitive=_sensitive(project.sensitive(), held),  # the project's fairness list
     )
     missing: list[str] = []
     outcome, message = "not_promoted", "Validation failed: the champion stays."
@@ -162,6 +179,11 @@ def retrain(
         outcome, message, missing = _promote(client, model, version.version, trigger)
     return RetrainResult(model, version.version, run.id, trigger, len(train), len(held),
                          validated.report.passed, outcome, message, missing)  # fmt: skip
+
+
+def _sensitive(wanted: list[str], held: pd.DataFrame) -> list[str]:
+    """The project's sensitive attributes the held-out rows carry (never model inputs)."""
+    return [c for c in wanted if c in held.columns and held[c].notna().any()]
 
 
 def retraining_due(client: Client, model: str) -> bool:

@@ -487,6 +487,28 @@ def _auc_text(row: dict[str, Any]) -> str:
     return f", ROC AUC difference {row.get('difference', 0):+.3f}"
 
 
+def step_weeks(lc: Lifecycle) -> None:
+    """8b. Six weeks of dated traffic: drift builds, accuracy falls, the retrained recovers."""
+    from modelward.demo.weeks import WEEKS_DEPLOYMENT, simulate
+
+    facts = simulate(lc)
+    lc.facts["weeks"] = facts
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    lc.say(
+        f"[bold]8b. Six weeks[/bold]: {WEEKS_DEPLOYMENT} logs one dated batch a day for"
+        f" {facts['windows']} days while the recession drifts in; drift is first flagged on day"
+        f" {facts['first_drift_day']}; accuracy falls from {pct(facts['accuracy_first_week'])}"
+        f" (week 1) to {pct(facts['accuracy_before_retrain'])} (week 5) and the retrained"
+        f" version recovers {pct(facts['accuracy_retrained'])}; the newest"
+        f" {facts['unlabelled_days']} days wait for their labels. Gender came in the protected"
+        f" context feed, repayments in the outcome feed: fairness and business figures per day."
+        f" Report: {facts['report']}."
+    )
+
+
 def step_audit(lc: Lifecycle) -> None:
     """9. The audit trail verifies; a checkpoint anchors its head."""
     result = lc.as_("rita").governance.verify_audit()
@@ -531,6 +553,7 @@ def run_lifecycle(
         ("deploying and sending traffic", lambda: step_deployment(lc, requests=requests)),
         ("monitoring the later period", lambda: step_monitoring(lc, requests=requests)),
         ("retraining, shadowing and promoting", lambda: step_retraining(lc, requests=requests)),
+        ("six weeks of traffic, monitored day by day", lambda: step_weeks(lc)),
         ("verifying the audit trail", lambda: step_audit(lc)),
     ]
     try:

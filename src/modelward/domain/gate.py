@@ -464,3 +464,17 @@ def monitoring_item(policy: Policy, configured: bool) -> GateItem:
         return GateItem("monitoring", True, "monitoring is configured")
     cadence = policy.monitoring_cadence_days
     return GateItem("monitoring", False, f"monitoring every {cadence} day(s) is not configured")
+
+
+def monitoring_cadence_item(policy: Policy, overdue: Sequence[str]) -> GateItem:
+    """The policy's monitoring cadence kept by the model's production deployments (an
+    obligation of the versions already serving, checked before the next promotion)."""
+    cadence = policy.monitoring_cadence_days
+    if not overdue:
+        return GateItem("monitoring.cadence", True, f"monitoring every {cadence} day(s) is kept")
+    names = ", ".join(overdue)
+    return GateItem(
+        "monitoring.cadence",
+        False,
+        f"monitoring every {cadence} day(s) is overdue for {names}; run 'modelward monitor run'",
+    )

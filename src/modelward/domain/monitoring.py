@@ -25,6 +25,8 @@ class AlertKind(enum.StrEnum):
     PERFORMANCE = "performance"  # a metric on labelled rows fell below its baseline
     DATA = "data"  # a column is missing from the log or changed kind
     GUARDRAIL = "guardrail"  # a minute's share of answers breaking a guardrail passed its rate
+    FAIRNESS = "fairness"  # a fairness figure of a window crossed the policy's limit
+    BUSINESS = "business"  # a declared business metric of a window crossed its bound
 
 
 class Severity(enum.StrEnum):

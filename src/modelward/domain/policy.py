@@ -8,7 +8,7 @@ This is the module to import: it re-exports the gate's inputs and items (`gate.p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -118,6 +118,9 @@ class Policy:
     max_waiver_days: int = 90
     # The owners of every model downstream (the model graph) acknowledge a version first.
     downstream_ack_required: bool = False
+    # Alert kind -> what runs by itself on a critical alert of that kind: notify, kill_switch
+    # (with the deployment's fallback) or rollback (the previous champion); audited.
+    alert_responses: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -235,6 +238,8 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
         "waiver_approvers": list(policy.waiver_approvers),
         "max_waiver_days": policy.max_waiver_days,
         "downstream_ack_required": policy.downstream_ack_required,
+        # only when set, so the hash of a policy set without responses stays what it was
+        **({"alert_responses": dict(policy.alert_responses)} if policy.alert_responses else {}),
     }
 
 
@@ -282,6 +287,7 @@ def evaluate_gate(
     authors: Iterable[str] = (),
     findings: Iterable[Finding] | None = None,
     waivers: Iterable[Waiver] = (),
+    monitoring_overdue: Sequence[str] | None = None,
 ) -> GateDecision:
     """Check every requirement of `policy` for one version and list each unmet one.
 
@@ -314,6 +320,8 @@ def evaluate_gate(
         authors: Authors besides `created_by` (the user of the run that trained the version).
         findings: The version's findings (None: the item is left out).
         waivers: The version's waivers; only active ones count.
+        monitoring_overdue: The model's production deployments whose monitoring is overdue
+            (`obligations.monitoring_due`); None: not known (no item).
     """
     latest = latest_sign_offs(sign_offs, model=version_info.model, version=version_info.version)
     evidence = report_summary if isinstance(report_summary, ReportSummary) else None
@@ -330,6 +338,8 @@ def evaluate_gate(
     if findings is not None:
         items.append(findings_item(findings, policy.blocking_findings))
     items = apply_waivers(items, waivers, now)
+    if policy.monitoring_required and monitoring_overdue is not None:
+        items.append(gate.monitoring_cadence_item(policy, monitoring_overdue))
     return GateDecision.of(
         items, evidence_id=evidence.id if evidence else None, evidence_sha256=sha
     )

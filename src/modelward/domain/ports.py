@@ -24,6 +24,7 @@ from modelward.domain.governance import (
 )
 from modelward.domain.graph import Acknowledgement, Dependency
 from modelward.domain.monitoring import Alert, Label, MonitoringWindow, PerformancePoint
+from modelward.domain.obligations import Annotation, WebhookDelivery, WindowFigure
 from modelward.domain.policy import PersonalDataUse, PolicySet, SignOff
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.reports import ReportRecord
@@ -541,6 +542,41 @@ class TokenRepo(Protocol):
     def delete_sessions_expired_before(self, when: datetime) -> int: ...
 
 
+class ObligationsRepo(Protocol):
+    """Records' protected context and outcomes, per-window figures, monitoring check-ins and
+    webhook deliveries (issue 14)."""
+
+    def save_annotations(
+        self, deployment: str, channel: str, items: Sequence[Annotation]
+    ) -> tuple[int, int]: ...
+
+    def list_annotations(
+        self, deployment: str, channel: str, *, start: datetime, end: datetime
+    ) -> list[Annotation]: ...
+
+    def purge_annotations(self, deployment: str, channel: str, *, before: datetime) -> int: ...
+
+    def replace_figures(self, window_id: int, figures: Sequence[WindowFigure]) -> None: ...
+
+    def list_figures(self, deployment: str) -> dict[int, list[WindowFigure]]: ...
+
+    def windows_with_new_annotations(self, deployment: str) -> list[int]: ...
+
+    def check_in(self, deployment: str, *, at: datetime, by: str, windows: int) -> None: ...
+
+    def last_check_ins(self) -> dict[str, datetime]: ...
+
+    def save_delivery(self, delivery: WebhookDelivery) -> int: ...
+
+    def update_delivery(
+        self, delivery_id: int, *, status: str, attempts: int, last_error: str, at: datetime
+    ) -> None: ...
+
+    def list_deliveries(
+        self, *, status: str | None = None, deployment: str | None = None, limit: int = 1000
+    ) -> list[WebhookDelivery]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories; rolled back on exit unless committed.
 
@@ -577,6 +613,9 @@ class UnitOfWork(Protocol):
 
     @property
     def findings(self) -> FindingsRepo: ...
+
+    @property
+    def obligations(self) -> ObligationsRepo: ...
 
     def __enter__(self) -> Self: ...
 

@@ -26,6 +26,9 @@ class Action(enum.StrEnum):
     PROMOTE = "promote"  # move a protected alias such as `champion`
     DEPLOY = "deploy"
     MONITOR = "monitor"  # ingest labels, compute monitoring windows, acknowledge alerts
+    # send or purge records' sensitive attributes (fairness in production): kept apart from
+    # model inputs, so fewer roles handle them than monitor
+    PROTECTED_DATA = "protected_data"
     SET_POLICY = "set_policy"
     MANAGE_ROLES = "manage_roles"
     RECORD_FINDING = "record_finding"  # record and update validation findings on a version
@@ -52,9 +55,11 @@ DEFAULT_PERMISSIONS: Mapping[str, frozenset[Action]] = MappingProxyType(
         ),
         Role.VALIDATOR: frozenset(
             {_A.VIEW, _A.VALIDATE, _A.ASSESS_RISK, _A.APPROVE, _A.MONITOR, _A.RECORD_FINDING}
+            | {_A.PROTECTED_DATA}
         ),
         Role.RISK_MANAGER: frozenset(
             {_A.VIEW, _A.ASSESS_RISK, _A.APPROVE, _A.SET_POLICY, _A.MONITOR, _A.RECORD_FINDING}
+            | {_A.PROTECTED_DATA}
         ),
         Role.OPERATIONS: frozenset({_A.VIEW, _A.PROMOTE, _A.DEPLOY, _A.MONITOR}),
         Role.ADMIN: frozenset(Action),

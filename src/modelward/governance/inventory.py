@@ -24,6 +24,7 @@ from modelward.domain.policy import PolicySet, retraining_due
 from modelward.domain.ports import UnitOfWork
 from modelward.domain.risk import RiskLevel
 from modelward.errors import InvalidInput
+from modelward.governance.cadence import overdue_by_model
 
 UNASSESSED = "unassessed"
 
@@ -63,11 +64,19 @@ class InventoryRow:
 
     dependents: int = 0  # models that consume this one's output (the model graph)
 
+    # production deployments whose monitoring misses the policy's cadence
+    monitoring_overdue: tuple[str, ...] = ()
+
     @property
     def overdue(self) -> bool:
-        """The assessment expired, the production version is due for retraining, or a
-        finding is past its due date."""
-        return self.assessment_overdue or self.retraining_due or self.overdue_findings > 0
+        """The assessment expired, the production version is due for retraining, a finding
+        is past its due date, or its monitoring is overdue."""
+        return (
+            self.assessment_overdue
+            or self.retraining_due
+            or self.overdue_findings > 0
+            or bool(self.monitoring_overdue)
+        )
 
 
 def _row(
@@ -175,7 +184,17 @@ def inventory(
         rows = [_row(f, policies=policies, now=now, protected=protected) for f in facts]
         rows = _with_business_owners(uow, rows)
         counts = _dependents(uow)
-    rows = [replace(row, dependents=counts.get(row.model, 0)) for row in rows]
+        owed = overdue_by_model(
+            uow, {f.name: policies.for_assessment(f.assessment) for f in facts}, now=now
+        )
+    rows = [
+        replace(
+            row,
+            dependents=counts.get(row.model, 0),
+            monitoring_overdue=tuple(owed.get(row.model, ())),
+        )
+        for row in rows
+    ]
     rows = _with_assurance(rows, findings, waivers, now)
     needle = search.lower() if search else None
     return [

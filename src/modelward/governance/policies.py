@@ -19,6 +19,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from modelward.domain.audit import canonical_json
+from modelward.domain.obligations import parse_response
 from modelward.domain.policy import (
     DEFAULT_PERMISSIONS,
     CheckRequirement,
@@ -189,6 +190,18 @@ def _severities(node: Node, field: str, ctx: _Context) -> tuple[str, ...]:
     return names
 
 
+def _responses(node: Node, field: str, ctx: _Context) -> object:
+    """``{alert kind: response}``: what runs by itself when a critical alert is raised."""
+    found: dict[str, str] = {}
+    for kind, (_key, value) in ctx.mapping(node, field).items():
+        name = _name(value, _join(field, kind), ctx)
+        try:
+            found[kind] = parse_response(name).value
+        except InvalidInput as exc:
+            raise ctx.fail(value, _join(field, kind), exc.message) from exc
+    return MappingProxyType(found)
+
+
 def _thresholds(node: Node, field: str, ctx: _Context) -> tuple[CheckRequirement, ...]:
     """{CHECK: {min: X} | {max: Y} | NUMBER}; a bare number bounds the way that is better."""
     found = []
@@ -256,6 +269,7 @@ _READERS: dict[str, _Reader] = {
     "waiver_approvers": _approvers,
     "max_waiver_days": _days,
     "downstream_ack_required": _bool,
+    "alert_responses": _responses,
 }
 
 
@@ -429,6 +443,8 @@ def render_policy(policy: Policy) -> str:
         ("findings, waivers", _waivers(policy)),
         ("downstream owners", "must acknowledge" if policy.downstream_ack_required else "no rule"),
     ]
+    if policy.alert_responses:
+        rows.append(("alert responses", _responses_text(policy.alert_responses)))
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{policy.level} risk policy"]
     lines.extend(f"  {(label + ':').ljust(width)} {value}" for label, value in rows)
@@ -440,6 +456,10 @@ def _waivers(policy: Policy) -> str:
     approvers = ", ".join(policy.waiver_approvers)
     waivers = f"waived by {approvers}, {policy.max_waiver_days} days at most" if approvers else ""
     return f"open {blocking} findings block; " + (waivers or "no waivers")
+
+
+def _responses_text(responses: Mapping[str, str]) -> str:
+    return ", ".join(f"{kind} -> {what}" for kind, what in responses.items()) or "none"
 
 
 def _overlap(limit: float | None) -> str:

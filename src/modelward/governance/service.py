@@ -35,6 +35,7 @@ from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import Conflict, InvalidInput, PolicyViolation
 from modelward.governance.access import roles_of
+from modelward.governance.cadence import monitoring_overdue
 from modelward.governance.graph import ack_item
 from modelward.registry import service as registry
 
@@ -248,6 +249,7 @@ def _decide(
         authors=_authors(uow, version),
         findings=uow.findings.list_findings(model=name, version=number),
         waivers=uow.findings.list_waivers(model=name, version=number),
+        monitoring_overdue=monitoring_overdue(uow, policy, name, now=now),
     )
     acknowledged = ack_item(uow, policy, version)
     if acknowledged is not None:

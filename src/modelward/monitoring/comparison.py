@@ -11,7 +11,7 @@ referenced by an audit event on the challenger version (and in a review request'
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,10 +21,13 @@ import pandas as pd
 from modelward.domain.audit import AuditEvent
 from modelward.domain.metrics import direction_sign
 from modelward.domain.monitoring import PredictionLog
+from modelward.domain.obligations import Annotation
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput
+from modelward.monitoring import feeds
 from modelward.monitoring.performance import compute_metrics, infer_task
+from modelward.stats import abtest
 from modelward.validation.base import Outputs
 from modelward.validation.compare import compare_models
 
@@ -43,6 +46,9 @@ class Evidence:
     verdict: str
     metrics: list[dict[str, Any]]
     artifact_sha256: str
+    # business KPIs per arm from the outcome feed: mean and interval, uplift, rows still
+    # needed at the chosen power (`modelward.stats.abtest`)
+    kpis: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _outputs(frame: pd.DataFrame, task: str, classes: tuple[Any, ...] | None) -> Outputs:
@@ -130,6 +136,9 @@ def compare_live(
     end: datetime,
     guard: Guard,
     seed: int = 0,
+    alpha: float = abtest.DEFAULT_ALPHA,
+    power: float = abtest.DEFAULT_POWER,
+    min_effect: float | None = None,
 ) -> Evidence:
     """Compare the deployment's champion and challenger on labelled live traffic; store it.
 
@@ -143,9 +152,13 @@ def compare_live(
         dep = uow.deployments.get_deployment(deployment)
         guard.require(uow, Action.MONITOR, subject=f"deployment {deployment}")
         stored = uow.monitoring.list_labels(deployment, start=start, end=end)
+        outcomes = uow.obligations.list_annotations(deployment, "outcome", start=start, end=end)
     challenger = dep.config.challenger
     if challenger is None:
         raise InvalidInput(f"Deployment {deployment!r} has no challenger to compare.")
+    kpis = kpi_rows(predictions.read(deployment, start, end), outcomes,
+                    (dep.config.champion, challenger), alpha=alpha, power=power,
+                    min_effect=min_effect)  # fmt: skip
     labels = pd.DataFrame(
         {
             "request_id": [lb.request_id for lb in stored],
@@ -154,19 +167,25 @@ def compare_live(
         }  # fmt: skip
     )
     frame = predictions.read(deployment, start, end)
-    if labels.empty or frame.empty:
-        raise InvalidInput(f"Deployment {deployment!r} has no labelled traffic in that span.")
-    frame = _labelled(frame, labels)
-    champ = frame[frame["version"] == dep.config.champion]
-    chall = frame[frame["version"] == challenger]
-    paired = bool((chall["arm"] == "shadow").any())
-    task = infer_task(frame["label"], frame.get("probabilities"), None)
-    rows = _paired(champ, chall, task, seed) if paired else _unpaired(champ, chall, task, seed)
-    verdict = rows[0]["verdict"] if rows else "equal_within_noise"
+    if (labels.empty or frame.empty) and not kpis:
+        raise InvalidInput(
+            f"Deployment {deployment!r} has no labelled traffic and no outcomes in that span."
+        )
+    rows: list[dict[str, Any]] = []
+    chall = frame[frame["version"] == challenger] if len(frame) else frame
+    paired = bool((chall["arm"] == "shadow").any()) if len(chall) else False
+    if not labels.empty and len(frame):
+        frame = _labelled(frame, labels)
+        champ = frame[frame["version"] == dep.config.champion]
+        chall = frame[frame["version"] == challenger]
+        task = infer_task(frame["label"], frame.get("probabilities"), None)
+        rows = _paired(champ, chall, task, seed) if paired else _unpaired(champ, chall, task, seed)
+    verdict = rows[0]["verdict"] if rows else (kpis[0]["verdict"] if kpis else "equal_within_noise")
     document = {"deployment": deployment, "model": dep.model, "champion": dep.config.champion,
                 "challenger": challenger, "paired": paired, "start": start.isoformat(),
                 "end": end.isoformat(), "rows": int(len(chall)), "verdict": verdict,
-                "metrics": rows, "created_at": now.isoformat(), "created_by": actor}  # fmt: skip
+                "metrics": rows, "kpis": kpis, "created_at": now.isoformat(),
+                "created_by": actor}  # fmt: skip
     sha = artifacts.put_bytes(json.dumps(document, sort_keys=True, default=str).encode())
     with uow:
         guard.require(uow, Action.MONITOR, subject=f"deployment {deployment}")
@@ -177,4 +196,26 @@ def compare_live(
         )  # fmt: skip
         uow.commit()
     return Evidence(dep.model, dep.config.champion, challenger, paired, int(len(chall)),
-                    verdict, rows, sha)  # fmt: skip
+                    verdict, rows, sha, kpis)  # fmt: skip
+
+
+def kpi_rows(
+    frame: pd.DataFrame, outcomes: list[Annotation], versions: tuple[int, int], *,
+    alpha: float, power: float, min_effect: float | None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Each numeric outcome compared between the champion's and the challenger's requests
+    (A/B or canary: each request saw one arm; shadow answers are not the user's)."""
+    if not outcomes or frame.empty:
+        return []
+    live = frame[frame["arm"] != "shadow"] if "arm" in frame else frame
+    joined = feeds.joined(live, outcomes, prefix="out.")
+    found = []
+    for column in [c for c in joined.columns if c.startswith("out.")]:
+        values = pd.to_numeric(joined[column], errors="coerce")
+        if values.notna().sum() == 0:
+            continue
+        a = values[joined["version"] == versions[0]].to_numpy(float)
+        b = values[joined["version"] == versions[1]].to_numpy(float)
+        found.append(abtest.compare_kpi(column.removeprefix("out."), a, b, alpha=alpha,
+                                        power=power, min_effect=min_effect).as_dict())  # fmt: skip
+    return found

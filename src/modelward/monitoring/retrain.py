@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,8 +69,11 @@ def labelled_rows(
     target: str,
     start: datetime | None = None,
     end: datetime | None = None,
+    context: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Logged inputs joined with their labels (answered rows only), oldest first, with ``ts``."""
+    """Logged inputs joined with their labels (answered rows only), oldest first, with ``ts``;
+    with `context`, those protected-context columns too (the caller checked ``protected_data``:
+    `feeds.may_read_context`), missing where a record has none."""
     with uow:
         labels = uow.monitoring.list_labels(deployment, start=start, end=end)
     if not labels:
@@ -88,4 +91,13 @@ def labelled_rows(
     )
     joined = frame.merge(truth, on=["request_id", "row"]).drop_duplicates(["request_id", "row"])
     out = inputs_of(joined, features).assign(**{target: joined[target].to_numpy()})
+    if context:
+        with uow:
+            found = uow.obligations.list_annotations(
+                deployment, "context", start=first, end=last + pd.Timedelta(microseconds=1)
+            )
+        table = {(a.request_id, a.row): a.values for a in found}
+        keys = list(zip(joined["request_id"].astype(str), joined["row"].astype(int), strict=True))
+        for name in context:
+            out[name] = [table.get(key, {}).get(name) for key in keys]
     return out.assign(ts=joined["ts"].to_numpy()).reset_index(drop=True)

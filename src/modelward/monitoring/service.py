@@ -33,8 +33,9 @@ from modelward.errors import InvalidInput, NotFound
 from modelward.governance.graph import upstream_changes
 from modelward.monitoring import alerts as alert_rules
 from modelward.monitoring import labels as label_rules
-from modelward.monitoring import performance, windows
+from modelward.monitoring import obligations, performance, windows
 from modelward.monitoring import reference as references
+from modelward.monitoring.figures import FigureOptions
 from modelward.monitoring.windows_compute import (
     MonitorOptions,
     input_drift,
@@ -55,6 +56,7 @@ class RunResult:
     refreshed: list[MonitoringWindow] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     reference: str = ""
+    responses: list[dict[str, Any]] = field(default_factory=list)  # the policy's, see responses
 
 
 def ingest_labels(
@@ -236,8 +238,13 @@ def run_monitoring(
     options: MonitorOptions | None = None,
     notify: Notify | None = None,
     on_window: Callable[[int, int], None] | None = None,
+    figures: FigureOptions | None = None,
+    system: Guard | None = None,
 ) -> RunResult:
-    """Compute every complete window since the last run; refresh windows with new labels.
+    """Compute every complete window since the last run; refresh windows with new labels;
+    then the obligations (`monitoring.obligations`): check in, per-window fairness, business
+    and ranking figures, and the policy's responses to critical alerts (with `system`, the
+    system guard; without it a response is recorded as not run).
 
     Raises:
         NotFound: no such deployment, or its champion version is gone.
@@ -267,6 +274,13 @@ def run_monitoring(
         if on_window is not None:
             on_window(index + 1, len(spans))
     _refresh_performance(uow, predictions, ctx, result, notify)
+    owed = obligations.after_run(
+        uow, predictions, deployment=dep, windows=[*result.computed, *result.refreshed],
+        raised=list(result.alerts), guard=guard, options=figures or FigureOptions(),
+        notify=notify, system=system,
+    )  # fmt: skip
+    result.alerts.extend(owed.alerts)
+    result.responses.extend(owed.responses)
     return result
 
 

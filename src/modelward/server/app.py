@@ -41,6 +41,7 @@ from modelward.server.api import (
     tokens,
     tracking,
 )
+from modelward.server.api import obligations as obligations_api
 from modelward.server.api import validation as validation_api
 from modelward.server.deps import Platform
 from modelward.server.errors import error_body
@@ -172,7 +173,15 @@ async def _reap_periodically(platform: Platform) -> None:
 def _api() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     routers = (tracking, artifacts, registry, validation_api, governance, admin, tokens)
-    for module in (*routers, deployments, explanations, monitoring, evidence, graph):
+    for module in (
+        *routers,
+        deployments,
+        explanations,
+        monitoring,
+        evidence,
+        graph,
+        obligations_api,
+    ):
         api.include_router(module.router)
     return api
 

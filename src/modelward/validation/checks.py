@@ -84,6 +84,22 @@ class Evaluation:
         )
 
 
+def _ranking(outputs: Outputs) -> dict[str, float | None]:
+    """precision@k, recall@k and NDCG@k (k = 1, 3) of the class probabilities against the
+    target, for classifiers of more than two classes (a recommender choosing among items);
+    the same function monitoring reports per window (`stats/ranking.py`)."""
+    from modelward.stats import ranking
+
+    classes = outputs.classes
+    if outputs.task != "classification" or outputs.proba is None or not classes:
+        return {}
+    if len(classes) <= 2:
+        return {}
+    relevance = ranking.one_hot(list(outputs.y_true), list(classes))
+    ks = [k for k in ranking.DEFAULT_K if k <= len(classes)]
+    return ranking.ranking_metrics(relevance, outputs.proba, ks)
+
+
 def evaluate(
     model: Any,
     data: pd.DataFrame,
@@ -216,6 +232,13 @@ def _performance(outputs: Outputs, config: ValidationConfig, custom: dict[str, M
             bounded_check(check_name, value, threshold=threshold, direction=direction)
         )
     part.sections["metrics"] = figures
+    ranked = _ranking(outputs)
+    if ranked:
+        part.sections["ranking"] = ranked
+        part.checks.extend(
+            bounded_check(f"performance.{name}", value, threshold=None, direction="")
+            for name, value in ranked.items()
+        )
     if outputs.task == "classification":
         part.sections["confusion_matrix"] = confusion_section(outputs)
         for key, section in (

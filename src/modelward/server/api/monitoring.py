@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.background import BackgroundTask
 
 from modelward.domain.monitoring import Alert, MonitoringWindow
-from modelward.monitoring import comparison, retrain, service
+from modelward.monitoring import comparison, feeds, retrain, service
 from modelward.monitoring.labels import LabelIngestResult
 from modelward.monitoring.service import RunResult
 from modelward.monitoring.windows_compute import MonitorOptions
@@ -120,6 +120,7 @@ def run_monitoring(deployment: str, body: MonitorRunIn, ctx: CtxDep) -> dict[str
         deployment=deployment,
         guard=ctx.guard(),
         options=options,
+        system=ctx.platform.workspace.system_guard(),  # the policy's automatic responses
     )
     return wire.dump_obj(RunResult, found)
 
@@ -146,10 +147,13 @@ def labelled_rows(
     features: Annotated[list[str], Query(max_length=10_000)],
     start: datetime | None = None,
     end: datetime | None = None,
+    context: Annotated[list[str] | None, Query(max_length=1000)] = None,
 ) -> FileResponse:
     """Logged inputs joined with their labels, oldest first, with ``ts`` (Parquet). Needs the
-    monitor permission."""
+    monitor permission, and ``protected_data`` for `context` columns."""
     service.may_read_records(ctx.uow(), guard=ctx.guard(), deployment=deployment)
+    if context:
+        feeds.may_read_context(ctx.uow(), guard=ctx.guard(), deployment=deployment)
     uow = ctx.uow(read_only=True)
     with uow:
         uow.deployments.get_deployment(deployment)  # 404 for an unknown name
@@ -161,6 +165,7 @@ def labelled_rows(
         target=target,
         start=start,
         end=end,
+        context=context or (),
     )
     folder = tempfile.mkdtemp(prefix="mw-labelled-")
     output = Path(folder) / "rows.parquet"

@@ -616,3 +616,67 @@ deployment_guardrails = Table(
     Column("updated_by", String(256), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Obligations (issue 14, parts 3-5): records' protected context (sensitive attributes, never
+# given to the model, kept apart from its inputs with their own retention) and business
+# outcomes, both joined to logged records by request id and row; per-window fairness,
+# business and ranking figures; monitoring check-ins (the policy's cadence); webhook
+# deliveries kept for retry and replay.
+record_annotations = Table(
+    "record_annotations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), nullable=False),
+    Column("channel", String(16), nullable=False),  # "context" or "outcome"
+    Column("request_id", String(128), nullable=False),
+    Column("row", Integer, nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("predicted_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint(
+        "deployment_id", "channel", "request_id", "row", name="uq_record_annotations_record"
+    ),
+    Index("ix_record_annotations_predicted", "deployment_id", "channel", "predicted_at"),
+)
+
+window_figures = Table(
+    "window_figures",
+    metadata,
+    Column(
+        "window_id",
+        BigId,
+        ForeignKey("monitoring_windows.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("family", String(16), primary_key=True),  # fairness, business, ranking
+    Column("name", String(256), primary_key=True),
+    Column("value", Float, nullable=True),
+    Column("threshold", Float, nullable=True),
+    Column("breached", Boolean, nullable=True),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("details", Json, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+)
+
+monitoring_checkins = Table(
+    "monitoring_checkins",
+    metadata,
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), primary_key=True),
+    Column("last_run_at", UTCDateTime, nullable=False),
+    Column("last_run_by", String(256), nullable=False),
+    Column("windows", BigInteger, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), nullable=False),
+    Column("payload", Json, nullable=False),
+    Column("status", String(16), nullable=False),  # delivered, failed
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_attempt_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_deliveries_status", "status", "created_at"),
+)

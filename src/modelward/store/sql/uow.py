@@ -14,6 +14,7 @@ from modelward.store.sql.findings_repo import SqlFindingsRepo
 from modelward.store.sql.governance_repo import SqlGovernanceRepo
 from modelward.store.sql.graph_repo import SqlGraphRepo
 from modelward.store.sql.monitoring_repo import SqlMonitoringRepo
+from modelward.store.sql.obligations_repo import SqlObligationsRepo
 from modelward.store.sql.registry_repo import SqlRegistryRepo
 from modelward.store.sql.token_repo import SqlTokenRepo
 from modelward.store.sql.tracking_repo import SqlTrackingRepo
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
     tokens: SqlTokenRepo
     findings: SqlFindingsRepo
     graph: SqlGraphRepo
+    obligations: SqlObligationsRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokenRepo(conn)
         self.findings = SqlFindingsRepo(conn)
         self.graph = SqlGraphRepo(conn)
+        self.obligations = SqlObligationsRepo(conn)
         return self
 
     @property
