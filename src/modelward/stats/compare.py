@@ -22,7 +22,7 @@ TOP_CHANGES = 10
 def numeric_figures(
     reference: NumericReference, current: np.ndarray, *, ks_method: str = "asymp"
 ) -> Figures:
-    """KS, Wasserstein (raw and / reference population std), PSI and JS (base e) for sorted finite `current`.
+    """KS, Wasserstein (raw and / reference population std), PSI, JS (base e) of sorted `current`.
 
     A sample reference gives scipy's exact figures; a profile reference the binned
     approximations described in `modelward.stats.reference`.

@@ -20,7 +20,6 @@ distribution is only known through its 20-bin histogram and its top categories, 
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field

@@ -1,0 +1,375 @@
+"""Performance without labels: CBPE for classifiers, DLE for regressors (as NannyML does).
+
+**CBPE** (confidence-based performance estimation). The model's scores are calibrated on a
+labelled reference (isotonic regression, ``out_of_bounds="clip"``, fitted only when 10
+stratified 90/10 splits show that it lowers the expected calibration error, NannyML's
+``needs_calibration`` rule); a calibrated score is then the probability that the row is
+positive, so the expected confusion matrix of an unlabelled window follows from the scores
+alone. Estimated ROC AUC: the area under the curve whose true and false positives at each
+threshold are the running sums of ``p`` and ``1 - p`` over rows sorted by the *uncalibrated*
+score (NannyML's ``estimate_roc_auc``); accuracy: the mean calibrated probability of the
+predicted class. Multiclass: one calibrator per class (one-vs-rest), rows renormalised to
+sum to 1, ROC AUC the macro average over classes.
+
+**DLE** (direct loss estimation). A gradient-boosted regressor (scikit-learn's
+HistGradientBoosting with LightGBM's default settings: 100 trees, 31 leaves, learning rate
+0.1, 20 rows per leaf, 255 bins) learns the absolute error (and, separately, the squared
+error) of the model from the reference's features and predictions; the estimated MAE of a
+window is the mean predicted absolute error (negative predictions clipped to 0), the RMSE
+the square root of the mean predicted squared error.
+
+**Intervals.** Each estimate carries NannyML's sampling error, from the reference: ROC AUC
+``std(placements) / sqrt(n * positive share)`` (placement = share of negatives scored below
+a positive; multiclass: ``1.2 sqrt(sum of class variances) / k``, NannyML's empirical
+correction), accuracy ``std(correct) / sqrt(n)``, MAE ``std(|error|) / sqrt(n)``, RMSE
+``std(error^2) / (2 sqrt(n * mean(error^2)))`` (the delta method, reference figures); the
+interval is the estimate +- 3 sampling errors (the band NannyML plots), clipped to the
+metric's range. It covers sampling noise only.
+
+**Assumptions**, and when the estimate is wrong: (1) no concept shift: P(y | x) in
+production is what it was in the reference, only the inputs' distribution moves (covariate
+shift); when the relation between inputs and target changes (a new fraud pattern, a policy
+change), the calibrated scores no longer are probabilities and the estimate stays where the
+reference put it while the realised metric falls; (2) the reference is labelled, large
+enough (hundreds of rows per class) and covers the production inputs (calibration cannot
+extrapolate); (3) for DLE the same, for the error's relation to the inputs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from modelward.stats.profile import column_kind
+from modelward.stats.reference import numeric_values
+
+Z_BAND = 3.0  # the interval is the estimate +- 3 sampling errors, as NannyML plots it
+CALIBRATION_SPLITS = 10
+CALIBRATION_BINS = 10
+MAX_CATEGORIES = 254
+MIN_REFERENCE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimated metric of one window."""
+
+    metric: str
+    method: str  # "cbpe" or "dle"
+    value: float | None
+    lower: float | None
+    upper: float | None
+    sampling_error: float | None
+    n_rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict."""
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in asdict(self).items()}  # fmt: skip
+
+
+def _band(
+    metric: str, method: str, value: float, error: float, n: int, top: float | None
+) -> Estimate:
+    if not math.isfinite(value):
+        return Estimate(metric, method, None, None, None, None, n)
+    lower, upper = max(0.0, value - Z_BAND * error), value + Z_BAND * error
+    upper = min(top, upper) if top is not None else upper
+    return Estimate(metric, method, value, lower, upper, error, n)
+
+
+# --- CBPE -------------------------------------------------------------------------------
+
+
+def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int) -> float:
+    """ECE over `bins` equal-count bins of the sorted scores (NannyML's definition)."""
+    order = np.argsort(proba, kind="stable")
+    proba, y_true = proba[order], y_true[order]
+    n = proba.size
+    bins = min(bins, n // 2)
+    edges = [(i * n // bins, (i + 1) * n // bins) for i in range(bins)]
+    terms = [(hi - lo) / n * abs(proba[lo:hi].mean() - y_true[lo:hi].mean()) for lo, hi in edges]
+    return float(np.sum(terms))
+
+
+def needs_calibration(y_true: np.ndarray, proba: np.ndarray) -> bool:
+    """True when isotonic calibration lowers the ECE on held-out splits (NannyML's rule)."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    if np.unique(y_true).size < 2 or roc_auc_score(y_true, proba) > 0.999:
+        return False
+    splits = StratifiedShuffleSplit(n_splits=CALIBRATION_SPLITS, test_size=0.1, random_state=42)
+    truth, raw, calibrated = [], [], []
+    for train, test in splits.split(proba, y_true):
+        model = _isotonic().fit(proba[train], y_true[train])
+        truth.append(y_true[test])
+        raw.append(proba[test])
+        calibrated.append(model.predict(proba[test]))
+    y, before, after = np.concatenate(truth), np.concatenate(raw), np.concatenate(calibrated)
+    return expected_calibration_error(y, before, CALIBRATION_BINS) > expected_calibration_error(
+        y, after, CALIBRATION_BINS
+    )
+
+
+def _isotonic() -> Any:
+    from sklearn.isotonic import IsotonicRegression
+
+    return IsotonicRegression(out_of_bounds="clip", increasing=True)
+
+
+def estimated_roc_auc(calibrated: np.ndarray, scores: np.ndarray) -> float:
+    """Expected ROC AUC when row i is positive with probability ``calibrated[i]``, ranked by
+    ``scores`` (NannyML's ``estimate_roc_auc``; tied scores have tied calibrated values, so
+    the path through a tie is a straight line whatever the order)."""
+    order = np.argsort(-scores, kind="stable")
+    p = calibrated[order]
+    tps = np.concatenate([[0.0], np.cumsum(p)])
+    fps = np.concatenate([[0.0], np.cumsum(1.0 - p)])
+    if tps[-1] <= 0 or fps[-1] <= 0:
+        return math.nan
+    return float(np.trapezoid(tps / tps[-1], fps / fps[-1]))
+
+
+def _auc_components(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """(std of the positives' placements, positive share): NannyML's AUROC sampling error."""
+    if y_true.mean() > 0.5:  # NannyML takes the smaller class as positive
+        y_true, scores = 1 - y_true, 1 - scores
+    ordered = y_true[np.argsort(scores, kind="stable")]
+    positions = np.flatnonzero(ordered)
+    n_pos = positions.size
+    n_neg = ordered.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return math.nan, 0.0
+    placements = (positions - np.arange(n_pos)) / n_neg
+    return float(np.std(placements)), n_pos / ordered.size
+
+
+@dataclass(frozen=True)
+class _ClassCalibration:
+    calibrator: Any | None  # None: the scores are used as they are
+    auc_std: float
+    positive_share: float
+
+    def apply(self, scores: np.ndarray) -> np.ndarray:
+        return scores if self.calibrator is None else self.calibrator.predict(scores)
+
+
+def _calibrate_one(y_true: np.ndarray, scores: np.ndarray) -> _ClassCalibration:
+    fitted = _isotonic().fit(scores, y_true) if needs_calibration(y_true, scores) else None
+    return _ClassCalibration(fitted, *_auc_components(y_true, scores))
+
+
+@dataclass(frozen=True)
+class CBPE:
+    """CBPE fitted on a labelled reference (`CBPE.fit`); `estimate` takes unlabelled rows.
+
+    `classes` are the model's classes in the order of its probability columns (sorted, as
+    scikit-learn orders them); binary models use the second one's column.
+    """
+
+    classes: tuple[Any, ...]
+    calibrations: tuple[_ClassCalibration, ...]
+    accuracy_std: float
+
+    @property
+    def binary(self) -> bool:
+        return len(self.classes) == 2
+
+    @classmethod
+    def fit(cls, y_true: Sequence[Any], proba: np.ndarray, y_pred: Sequence[Any]) -> CBPE:
+        """Calibrate on reference labels and probabilities (n x k, or n for binary).
+
+        Raises:
+            ValueError: fewer than `MIN_REFERENCE_ROWS` rows, or a class absent.
+        """
+        truth = np.asarray(y_true, dtype=object)
+        matrix = _as_matrix(proba)
+        k = matrix.shape[1]
+        classes = tuple(np.unique(truth).tolist())
+        if len(classes) != k or truth.size < MIN_REFERENCE_ROWS:
+            raise ValueError(
+                f"CBPE needs {MIN_REFERENCE_ROWS}+ labelled reference rows showing each of the"
+                f" model's {k} classes; got {truth.size} rows, {len(classes)} classes."
+            )
+        if k == 2:
+            calibrations: tuple[_ClassCalibration, ...] = (
+                _calibrate_one((truth == classes[1]).astype(float), matrix[:, 1]),
+            )
+        else:
+            calibrations = tuple(
+                _calibrate_one((truth == c).astype(float), matrix[:, i])
+                for i, c in enumerate(classes)
+            )
+        correct = (truth == np.asarray(y_pred, dtype=object)).astype(float)
+        return cls(classes, calibrations, float(np.std(correct)))
+
+    def calibrated(self, proba: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, n x k (rows sum to 1)."""
+        matrix = _as_matrix(proba)
+        if self.binary:
+            positive = self.calibrations[0].apply(matrix[:, 1])
+            return np.column_stack([1.0 - positive, positive])
+        out = np.column_stack([c.apply(matrix[:, i]) for i, c in enumerate(self.calibrations)])
+        total = out.sum(axis=1, keepdims=True)
+        uniform = np.full_like(out, 1.0 / out.shape[1])
+        return np.asarray(np.divide(out, total, out=uniform, where=total != 0))
+
+    def estimate(self, proba: np.ndarray, y_pred: Sequence[Any]) -> dict[str, Estimate]:
+        """Estimated ``roc_auc`` and ``accuracy`` of unlabelled rows."""
+        matrix = _as_matrix(proba)
+        n = matrix.shape[0]
+        calibrated = self.calibrated(matrix)
+        if self.binary:
+            cal = self.calibrations[0]
+            auc = estimated_roc_auc(calibrated[:, 1], matrix[:, 1])
+            error = cal.auc_std / math.sqrt(n * cal.positive_share) if cal.positive_share else 0
+        else:
+            aucs, errors = [], []
+            for i, cal in enumerate(self.calibrations):
+                aucs.append(estimated_roc_auc(calibrated[:, i], matrix[:, i]))
+                share = cal.positive_share
+                errors.append(cal.auc_std / math.sqrt(n * share) if share else 0.0)
+            auc = float(np.mean(aucs))
+            # NannyML's multiclass sampling error, with its empirical 1.2 correction
+            error = 1.2 * float(np.sqrt(np.sum(np.square(errors)))) / len(errors)
+        index = {c: i for i, c in enumerate(self.classes)}
+        predicted = np.array([index.get(v, -1) for v in np.asarray(y_pred, dtype=object)])
+        known = predicted >= 0
+        hits = calibrated[np.flatnonzero(known), predicted[known]]
+        accuracy = float(hits.sum() / n) if n else math.nan
+        return {
+            "roc_auc": _band("roc_auc", "cbpe", auc, float(error), n, 1.0),
+            "accuracy": _band(
+                "accuracy", "cbpe", accuracy, self.accuracy_std / math.sqrt(max(n, 1)), n, 1.0
+            ),
+        }
+
+
+def _as_matrix(proba: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(proba, dtype=np.float64)
+    return np.column_stack([1.0 - matrix, matrix]) if matrix.ndim == 1 else matrix
+
+
+# --- DLE --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Encoder:
+    columns: tuple[str, ...]
+    categories: tuple[tuple[str, ...] | None, ...]  # None: numeric
+
+    @classmethod
+    def fit(cls, frame: pd.DataFrame) -> _Encoder:
+        cats: list[tuple[str, ...] | None] = []
+        for name in frame.columns:
+            kind = column_kind(frame[name])
+            if kind in ("numeric", "datetime"):
+                cats.append(None)
+            else:
+                text = frame[name].dropna().astype(str)
+                cats.append(tuple(text.value_counts().index[:MAX_CATEGORIES]))
+        return cls(tuple(frame.columns), tuple(cats))
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        blocks = []
+        for name, cats in zip(self.columns, self.categories, strict=True):
+            series = frame[name]
+            if cats is None:
+                kind = "datetime" if column_kind(series) == "datetime" else "numeric"
+                values = np.array(numeric_values(series, kind), dtype=np.float64)
+                values[~np.isfinite(values)] = np.nan
+            else:
+                text = series.astype(object).where(series.notna(), None)
+                labels = text.map(lambda v: None if v is None else str(v))
+                codes = pd.Categorical(labels, categories=list(cats)).codes.astype(np.float64)
+                values = np.where(codes < 0, np.nan, codes)
+            blocks.append(values)
+        return np.column_stack(blocks)
+
+    @property
+    def categorical(self) -> np.ndarray:
+        return np.array([c is not None for c in self.categories], dtype=bool)
+
+
+def _regressor(categorical: np.ndarray, seed: int) -> Any:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    # LightGBM's LGBMRegressor defaults, which NannyML's DLE uses.
+    return HistGradientBoostingRegressor(
+        max_iter=100,
+        learning_rate=0.1,
+        max_leaf_nodes=31,
+        min_samples_leaf=20,
+        l2_regularization=0.0,
+        max_bins=255,
+        early_stopping=False,
+        categorical_features=categorical if categorical.any() else None,
+        random_state=seed,
+    )
+
+
+@dataclass(frozen=True)
+class DLE:
+    """DLE fitted on a labelled reference (`DLE.fit`); `estimate` takes unlabelled rows."""
+
+    encoder: _Encoder
+    abs_model: Any
+    square_model: Any
+    abs_std: float
+    square_std: float
+    square_mean: float
+
+    @classmethod
+    def fit(
+        cls, features: pd.DataFrame, y_pred: Sequence[float], y_true: Sequence[float], seed: int = 0
+    ) -> DLE:
+        """Learn |error| and error^2 from the reference's features and predictions.
+
+        Raises:
+            ValueError: fewer than `MIN_REFERENCE_ROWS` rows.
+        """
+        predicted = np.asarray(y_pred, dtype=np.float64)
+        errors = np.asarray(y_true, dtype=np.float64) - predicted
+        if errors.size < MIN_REFERENCE_ROWS:
+            raise ValueError(f"DLE needs {MIN_REFERENCE_ROWS}+ labelled reference rows.")
+        frame = features.assign(__prediction__=predicted)
+        encoder = _Encoder.fit(frame)
+        matrix = encoder.transform(frame)
+        with threadpool_limits(limits=1, user_api="openmp"):  # small trees: one thread is faster
+            abs_model = _regressor(encoder.categorical, seed).fit(matrix, np.abs(errors))
+            square_model = _regressor(encoder.categorical, seed).fit(matrix, errors**2)
+        squares = errors**2
+        return cls(
+            encoder,
+            abs_model,
+            square_model,
+            float(np.std(np.abs(errors))),
+            float(np.std(squares)),
+            float(np.mean(squares)),
+        )
+
+    def estimate(self, features: pd.DataFrame, y_pred: Sequence[float]) -> dict[str, Estimate]:
+        """Estimated ``mae`` and ``rmse`` of unlabelled rows."""
+        frame = features.assign(__prediction__=np.asarray(y_pred, dtype=np.float64))
+        matrix = self.encoder.transform(frame)
+        n = matrix.shape[0]
+        with threadpool_limits(limits=1, user_api="openmp"):
+            absolute = np.clip(self.abs_model.predict(matrix), 0, None)
+            square = np.clip(self.square_model.predict(matrix), 0, None)
+        mae = float(absolute.mean()) if n else math.nan
+        mse = float(square.mean()) if n else math.nan
+        rmse = math.sqrt(mse) if n else math.nan
+        root_n = math.sqrt(max(n, 1))
+        # NannyML's: the delta method around the reference's mean squared error
+        rmse_error = self.square_std / (2 * math.sqrt(max(n, 1) * self.square_mean or 1.0))
+        return {
+            "mae": _band("mae", "dle", mae, self.abs_std / root_n, n, None),
+            "rmse": _band("rmse", "dle", rmse, rmse_error, n, None),
+        }
