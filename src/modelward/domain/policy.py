@@ -110,6 +110,10 @@ class Policy:
     # require it with `required_checks`). They replace the report's thresholds at the gate.
     thresholds: tuple[CheckRequirement, ...] = ()
     max_train_overlap: float | None = None  # share of validation rows also in training data
+    # Monitoring windows: the domain classifier's ROC AUC from which the inputs drifted as a
+    # whole, and how far an estimated (label-free) metric may fall below its baseline.
+    drift_auc_threshold: float = 0.55
+    estimated_performance_margin: float = 0.05
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -152,6 +156,18 @@ class Policy:
             raise InvalidInput(
                 f"max_train_overlap must be a share between 0 and 1, got {overlap!r}.",
                 field="max_train_overlap",
+            )
+        if not 0.5 < float(self.drift_auc_threshold) <= 1.0:
+            raise InvalidInput(
+                f"drift_auc_threshold must be above 0.5 and at most 1, got"
+                f" {self.drift_auc_threshold!r}.",
+                field="drift_auc_threshold",
+            )
+        if not 0.0 <= float(self.estimated_performance_margin) <= 1.0:
+            raise InvalidInput(
+                "estimated_performance_margin must be between 0 and 1, got"
+                f" {self.estimated_performance_margin!r}.",
+                field="estimated_performance_margin",
             )
 
 
@@ -209,6 +225,8 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
             for req in policy.thresholds
         },
         "max_train_overlap": policy.max_train_overlap,
+        "drift_auc_threshold": policy.drift_auc_threshold,
+        "estimated_performance_margin": policy.estimated_performance_margin,
     }
 
 

@@ -211,6 +211,12 @@ def _share_or_null(node: Node, field: str, ctx: _Context) -> object:
     return float(value)
 
 
+def _number(node: Node, field: str, ctx: _Context) -> object:
+    value = ctx.scalar(node, field, ("int", "float"), "a number")
+    assert isinstance(value, int | float)
+    return float(value)
+
+
 _Reader = Callable[[Node, str, _Context], object]
 _READERS: dict[str, _Reader] = {
     "required_checks": _checks,
@@ -229,6 +235,8 @@ _READERS: dict[str, _Reader] = {
     "evidence_roles": _roles,
     "thresholds": _thresholds,
     "max_train_overlap": _share_or_null,
+    "drift_auc_threshold": _number,
+    "estimated_performance_margin": _number,
 }
 
 
@@ -399,6 +407,8 @@ def render_policy(policy: Policy) -> str:
         ("evidence stored by", ", ".join(policy.evidence_roles)),
         ("thresholds", ", ".join(map(str, policy.thresholds)) or "the report's own"),
         ("train overlap", _overlap(policy.max_train_overlap)),
+        ("multivariate drift", f"domain classifier ROC AUC >= {policy.drift_auc_threshold:g}"),
+        ("estimated drop", f"{policy.estimated_performance_margin:g} below the baseline"),
     ]
     width = max(len(label) for label, _ in rows) + 1
     lines = [f"{policy.level} risk policy"]
