@@ -38,12 +38,12 @@ extrapolate); (3) for DLE the same, for the error's relation to the inputs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from threadpoolctl import threadpool_limits
 
 from modelward.stats.profile import column_kind
@@ -183,7 +183,7 @@ class CBPE:
         return len(self.classes) == 2
 
     @classmethod
-    def fit(cls, y_true: Sequence[Any], proba: np.ndarray, y_pred: Sequence[Any]) -> CBPE:
+    def fit(cls, y_true: ArrayLike, proba: np.ndarray, y_pred: ArrayLike) -> CBPE:
         """Calibrate on reference labels and probabilities (n x k, or n for binary).
 
         Raises:
@@ -221,7 +221,7 @@ class CBPE:
         uniform = np.full_like(out, 1.0 / out.shape[1])
         return np.asarray(np.divide(out, total, out=uniform, where=total != 0))
 
-    def estimate(self, proba: np.ndarray, y_pred: Sequence[Any]) -> dict[str, Estimate]:
+    def estimate(self, proba: np.ndarray, y_pred: ArrayLike) -> dict[str, Estimate]:
         """Estimated ``roc_auc`` and ``accuracy`` of unlabelled rows."""
         matrix = _as_matrix(proba)
         n = matrix.shape[0]
@@ -328,7 +328,7 @@ class DLE:
 
     @classmethod
     def fit(
-        cls, features: pd.DataFrame, y_pred: Sequence[float], y_true: Sequence[float], seed: int = 0
+        cls, features: pd.DataFrame, y_pred: ArrayLike, y_true: ArrayLike, seed: int = 0
     ) -> DLE:
         """Learn |error| and error^2 from the reference's features and predictions.
 
@@ -355,7 +355,7 @@ class DLE:
             float(np.mean(squares)),
         )
 
-    def estimate(self, features: pd.DataFrame, y_pred: Sequence[float]) -> dict[str, Estimate]:
+    def estimate(self, features: pd.DataFrame, y_pred: ArrayLike) -> dict[str, Estimate]:
         """Estimated ``mae`` and ``rmse`` of unlabelled rows."""
         frame = features.assign(__prediction__=np.asarray(y_pred, dtype=np.float64))
         matrix = self.encoder.transform(frame)

@@ -1,0 +1,161 @@
+"""What a window says before its labels arrive: multivariate drift (`multivariate`) and the
+label-free performance estimate (`estimated`), stored in the window's summary under
+``multivariate`` and ``estimated``, and the alerts they raise.
+
+- ``drift`` (warning), subject ``multivariate``: the domain classifier's ROC AUC reached the
+  policy's ``drift_auc_threshold`` (default 0.55) and beat 0.5 significantly.
+- ``performance`` (warning), subject ``estimated:<metric>``: an estimated metric fell past its
+  validation baseline by more than the policy's ``estimated_performance_margin`` (default
+  0.05; relative for errors). It is a warning: an estimate, not a measurement.
+
+The service calls `prepare` once per run, `compute` per window, `alerts_for` with the
+window's other alerts and `refresh` when late labels arrive (the realised values and the
+estimation error join the stored estimate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from modelward.domain.deployment import Deployment
+from modelward.domain.monitoring import (
+    Alert,
+    AlertKind,
+    MonitoringWindow,
+    PerformancePoint,
+    PredictionLog,
+    Severity,
+    WindowStatus,
+)
+from modelward.domain.policy import Policy
+from modelward.domain.ports import UnitOfWork
+from modelward.monitoring import estimated, multivariate
+from modelward.monitoring.reference import MonitoringReference
+
+
+@dataclass(frozen=True)
+class EarlyWarning:
+    """What every window of one run shares: the reference, the fitted estimator, the bounds."""
+
+    reference: MonitoringReference
+    estimator: estimated.Estimator
+    baseline: Mapping[str, float]
+    auc_threshold: float
+    margin: float
+
+
+def prepare(
+    uow: UnitOfWork,
+    log: PredictionLog,
+    *,
+    deployment: Deployment,
+    reference: MonitoringReference,
+    reference_window: tuple[datetime, datetime] | None,
+    baseline: Mapping[str, float],
+    task: str | None,
+    policy: Policy,
+) -> EarlyWarning:
+    """Fit the estimator on the labelled reference (once per monitoring run)."""
+    labels = None
+    if reference_window is not None:
+        with uow:
+            labels = uow.monitoring.list_labels(
+                deployment.name, start=reference_window[0], end=reference_window[1]
+            )
+    rows, source = estimated.reference_rows(
+        reference, log, labels, deployment=deployment.name, window=reference_window
+    )
+    estimator = estimated.fit(rows, source, list(reference.features), task)
+    return EarlyWarning(
+        reference, estimator, baseline, policy.drift_auc_threshold,
+        policy.estimated_performance_margin,
+    )  # fmt: skip
+
+
+def compute(
+    early: EarlyWarning,
+    log: PredictionLog,
+    frame: pd.DataFrame | None,
+    *,
+    deployment: str,
+    span: tuple[datetime, datetime],
+    points: Sequence[PerformancePoint],
+) -> dict[str, Any]:
+    """The window summary's ``multivariate`` and ``estimated`` entries."""
+    inputs = multivariate.window_inputs(
+        early.reference, log, frame, deployment=deployment, span=span
+    )
+    found: dict[str, Any] = {
+        "multivariate": multivariate.multivariate_drift(
+            early.reference, inputs, threshold=early.auc_threshold
+        )
+    }
+    if frame is None:  # too large to read whole: estimate on a uniform sample of the window
+        frame = multivariate.sample_window(
+            log, deployment=deployment, span=span, columns=_log_columns(early), rows=100_000
+        )
+    estimates = estimated.estimate(early.estimator, frame)
+    summary = estimated.summarise(
+        early.estimator, estimates, baseline=early.baseline, margin=early.margin
+    )
+    found["estimated"] = estimated.with_realised(summary, points)
+    return found
+
+
+def _log_columns(early: EarlyWarning) -> list[str]:
+    from modelward.monitoring.reference import INPUT_PREFIX
+
+    inputs = [INPUT_PREFIX + f for f in early.estimator.features]
+    return [*inputs, "request_id", "row", "prediction", "probabilities"]
+
+
+def refresh(summary: Mapping[str, Any], points: Sequence[PerformancePoint]) -> dict[str, Any]:
+    """The summary with realised values and estimation errors from late labels."""
+    fresh = dict(summary)
+    if summary.get("estimated"):
+        fresh["estimated"] = estimated.with_realised(summary["estimated"], points)
+    return fresh
+
+
+def alerts_for(window: MonitoringWindow, deployment: Deployment, *, now: datetime) -> list[Alert]:
+    """The multivariate-drift and estimated-performance alerts of a window."""
+    if window.status is WindowStatus.INSUFFICIENT_DATA:
+        return []
+    found: list[Alert] = []
+
+    def add(kind: AlertKind, subject: str, message: str, details: dict[str, Any]) -> None:
+        found.append(
+            Alert(
+                deployment=deployment.name, model=deployment.model,
+                version=window.champion_version, kind=kind, severity=Severity.WARNING,
+                subject=subject, message=message, window_start=window.start,
+                window_end=window.end, created_at=now, details=details,
+            )  # fmt: skip
+        )
+
+    multi = window.summary.get("multivariate") or {}
+    if multi.get("drifted"):
+        top = ", ".join(multi.get("top_columns") or []) or "no single column"
+        add(AlertKind.DRIFT, "multivariate",
+            f"{deployment.name}: the inputs drifted as a whole (domain classifier ROC AUC"
+            f" {multi['auc']:.3f} >= {multi['threshold']:g}); carried by {top}.",
+            {"auc": multi["auc"], "threshold": multi["threshold"],
+             "p_value": multi.get("p_value"), "top_columns": multi.get("top_columns")})  # fmt: skip
+    estimate = window.summary.get("estimated") or {}
+    for metric, entry in (estimate.get("metrics") or {}).items():
+        if not entry.get("degraded"):
+            continue
+        add(AlertKind.PERFORMANCE, f"estimated:{metric}",
+            f"{deployment.name}: estimated {metric} ({estimate['method'].upper()}, no labels)"
+            f" is {entry['value']:.4g} [{entry['lower']:.4g}, {entry['upper']:.4g}],"
+            f" {estimated.drop_is_worse(metric)} its bound {entry['bound']:.4g} (validation"
+            f" baseline {entry['baseline']:.4g}).",
+            {"estimate": entry["value"], "lower": entry["lower"], "upper": entry["upper"],
+             "bound": entry["bound"], "baseline": entry["baseline"],
+             "method": estimate["method"]})  # fmt: skip
+    return found
