@@ -444,7 +444,9 @@ def test_render_policy_lists_every_requirement() -> None:
 
 
 def test_a_policy_file_sets_the_monitoring_bounds(tmp_path: Path) -> None:
-    text = "policies:\n  high:\n    drift_auc_threshold: 0.6\n    estimated_performance_margin: 0.02\n"
+    text = (
+        "policies:\n  high:\n    drift_auc_threshold: 0.6\n    estimated_performance_margin: 0.02\n"
+    )
     policy = load_policies(write(tmp_path, text)).for_level(RiskLevel.HIGH)
     assert (policy.drift_auc_threshold, policy.estimated_performance_margin) == (0.6, 0.02)
     assert default_policies().for_level(RiskLevel.LOW).drift_auc_threshold == 0.55

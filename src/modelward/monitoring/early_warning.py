@@ -131,10 +131,17 @@ def alerts_for(window: MonitoringWindow, deployment: Deployment, *, now: datetim
     def add(kind: AlertKind, subject: str, message: str, details: dict[str, Any]) -> None:
         found.append(
             Alert(
-                deployment=deployment.name, model=deployment.model,
-                version=window.champion_version, kind=kind, severity=Severity.WARNING,
-                subject=subject, message=message, window_start=window.start,
-                window_end=window.end, created_at=now, details=details,
+                deployment=deployment.name,
+                model=deployment.model,
+                version=window.champion_version,
+                kind=kind,
+                severity=Severity.WARNING,
+                subject=subject,
+                message=message,
+                window_start=window.start,
+                window_end=window.end,
+                created_at=now,
+                details=details,
             )  # fmt: skip
         )
 

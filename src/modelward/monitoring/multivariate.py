@@ -42,9 +42,7 @@ def sample_window(
     share = min(1.0, rows / max(total, 1))
     rng = np.random.default_rng(seed)
     parts: list[pd.DataFrame] = []
-    batches: Iterator[Any] = log.iter_batches(
-        deployment, *span, columns=columns, rows=BATCH_ROWS
-    )
+    batches: Iterator[Any] = log.iter_batches(deployment, *span, columns=columns, rows=BATCH_ROWS)
     for batch in batches:
         frame = batch.to_pandas()
         parts.append(frame[rng.random(len(frame)) < share])

@@ -30,9 +30,8 @@ from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.roles import Action
 from modelward.errors import NotFound
 from modelward.monitoring import alerts as alert_rules
-from modelward.monitoring import early_warning
+from modelward.monitoring import early_warning, performance, windows
 from modelward.monitoring import labels as label_rules
-from modelward.monitoring import performance, windows
 from modelward.monitoring import reference as references
 from modelward.monitoring.windows_compute import (
     MonitorOptions,
