@@ -65,6 +65,14 @@ def test_windows_store_multivariate_drift_and_estimates(deployed: tuple[Client, 
     assert auc["error"] == pytest.approx(auc["value"] - auc["realised"], abs=1e-12)
     assert stored.summary["multivariate"]["drifted"] is True  # the rest is kept
 
+    lines = early_warning.series([stored])
+    assert lines["estimated"]["realised roc_auc"]["y"] == [auc["realised"]]
+    assert lines["multivariate"]["domain classifier ROC AUC"]["y"] == [
+        stored.summary["multivariate"]["auc"]
+    ]
+    page = client.monitoring.report("credit-scoring")
+    assert "Multivariate drift over time" in page and "realised roc_auc" in page
+
 
 def test_no_labelled_reference_says_why(deployed: tuple[Client, object]) -> None:
     client, model = deployed

@@ -166,3 +166,33 @@ def alerts_for(window: MonitoringWindow, deployment: Deployment, *, now: datetim
              "bound": entry["bound"], "baseline": entry["baseline"],
              "method": estimate["method"]})  # fmt: skip
     return found
+
+
+Line = dict[str, list[Any]]
+
+
+def series(windows: Sequence[MonitoringWindow]) -> dict[str, dict[str, Line]]:
+    """Over-time lines for charts (the UI page and the HTML report), x = window start:
+    ``multivariate`` (the AUC, its threshold, the significance bound) and ``estimated`` (per
+    metric: the estimate, its interval and, once labels arrived, the realised value)."""
+    multi: dict[str, Line] = {}
+    estimate: dict[str, Line] = {}
+
+    def put(lines: dict[str, Line], name: str, at: str, value: Any) -> None:
+        line = lines.setdefault(name, {"x": [], "y": []})
+        line["x"].append(at)
+        line["y"].append(value)
+
+    for window in windows:
+        at = window.start.isoformat()
+        found = window.summary.get("multivariate") or {}
+        if found.get("auc") is not None:
+            put(multi, "domain classifier ROC AUC", at, found["auc"])
+            put(multi, "threshold", at, found.get("threshold"))
+            put(multi, "significance bound", at, found.get("significance_bound"))
+        for metric, entry in ((window.summary.get("estimated") or {}).get("metrics") or {}).items():
+            put(estimate, f"estimated {metric}", at, entry.get("value"))
+            put(estimate, f"{metric} lower", at, entry.get("lower"))
+            put(estimate, f"{metric} upper", at, entry.get("upper"))
+            put(estimate, f"realised {metric}", at, entry.get("realised"))
+    return {"multivariate": multi, "estimated": estimate}
