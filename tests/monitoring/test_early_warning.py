@@ -118,3 +118,20 @@ def test_alert_rules_of_the_early_warnings() -> None:
     ]
     small = replace(_window({"multivariate": multi}), status=WindowStatus.INSUFFICIENT_DATA)
     assert early_warning.alerts_for(small, dep, now=DAY3) == []
+
+
+def test_the_ui_page_gets_both_early_warning_series() -> None:
+    from modelward.server.ui.monitoring_view import _series
+
+    multi = {"auc": 0.71, "threshold": 0.55, "significance_bound": 0.52, "drifted": True}
+    estimated = {
+        "method": "dle",
+        "status": "ok",
+        "metrics": {"mae": {"value": 1.2, "lower": 1.1, "upper": 1.3, "realised": 1.25}},
+    }
+    lines = _series([_window({"multivariate": multi, "estimated": estimated})])
+    assert lines["multivariate"]["domain classifier ROC AUC"]["y"] == [0.71]
+    assert lines["multivariate"]["significance bound"]["y"] == [0.52]
+    assert lines["estimated"]["estimated mae"]["y"] == [1.2]
+    assert lines["estimated"]["realised mae"]["y"] == [1.25]
+    assert lines["estimated"]["mae upper"]["x"] == [DAY1.isoformat()]
