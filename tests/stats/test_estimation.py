@@ -13,6 +13,7 @@ from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
 from modelward.stats.estimation import (
     CBPE,
     DLE,
+    Isotonic,
     estimated_roc_auc,
     expected_calibration_error,
     needs_calibration,
@@ -105,3 +106,16 @@ def test_estimates_serialise_without_nan() -> None:
     found, _, _ = _binary(2_000, "none")
     payload = found["roc_auc"].to_dict()
     assert set(payload) >= {"metric", "value", "lower", "upper", "sampling_error", "n_rows"}
+
+
+def test_isotonic_fit_is_scikit_learns() -> None:
+    from sklearn.isotonic import IsotonicRegression
+
+    rng = np.random.default_rng(7)
+    scores = np.round(rng.random(3_000), 3)  # rounded: ties in x, as real scores have
+    labels = (rng.random(3_000) < scores**2).astype(float)
+    ours = Isotonic.fit(scores, labels)
+    theirs = IsotonicRegression(out_of_bounds="clip", increasing=True).fit(scores, labels)
+    probe = np.concatenate([rng.random(500) * 1.2 - 0.1, scores[:200]])  # outside the range too
+    # the same PAV solution; only the rounding of the interpolation differs
+    np.testing.assert_allclose(ours.predict(probe), theirs.predict(probe), rtol=0, atol=1e-12)

@@ -54,6 +54,10 @@ CALIBRATION_SPLITS = 10
 CALIBRATION_BINS = 10
 MAX_CATEGORIES = 254
 MIN_REFERENCE_ROWS = 100
+# needs_calibration decides on a seeded sample of at most this many reference rows: ten
+# isotonic fits on the whole of a 1M-row reference would cost more than everything else,
+# and the decision (does calibration lower the ECE?) does not depend on more rows than this.
+CALIBRATION_CHECK_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -99,16 +103,20 @@ def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int)
 
 
 def needs_calibration(y_true: np.ndarray, proba: np.ndarray) -> bool:
-    """True when isotonic calibration lowers the ECE on held-out splits (NannyML's rule)."""
+    """True when isotonic calibration lowers the ECE on held-out rows (NannyML's rule: ten
+    stratified 90/10 splits, the ECE over ten equal-count bins of the pooled held-out rows
+    before and after), decided on a seeded sample of at most `CALIBRATION_CHECK_ROWS`."""
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import StratifiedShuffleSplit
 
+    rng = np.random.default_rng(42)
+    if y_true.size > CALIBRATION_CHECK_ROWS:
+        picked = rng.choice(y_true.size, CALIBRATION_CHECK_ROWS, replace=False)
+        y_true, proba = y_true[picked], proba[picked]
     if np.unique(y_true).size < 2 or roc_auc_score(y_true, proba) > 0.999:
         return False
-    splits = StratifiedShuffleSplit(n_splits=CALIBRATION_SPLITS, test_size=0.1, random_state=42)
     truth, raw, calibrated = [], [], []
-    for train, test in splits.split(proba, y_true):
-        model = _isotonic().fit(proba[train], y_true[train])
+    for train, test in _stratified_splits(y_true, rng):
+        model = Isotonic.fit(proba[train], y_true[train])
         truth.append(y_true[test])
         raw.append(proba[test])
         calibrated.append(model.predict(proba[test]))
@@ -118,10 +126,49 @@ def needs_calibration(y_true: np.ndarray, proba: np.ndarray) -> bool:
     )
 
 
-def _isotonic() -> Any:
-    from sklearn.isotonic import IsotonicRegression
+def _stratified_splits(
+    y_true: np.ndarray, rng: np.random.Generator
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`CALIBRATION_SPLITS` random 90/10 splits keeping each class's share (as scikit-learn's
+    StratifiedShuffleSplit, without its per-split overhead)."""
+    groups = [np.flatnonzero(y_true == value) for value in np.unique(y_true)]
+    splits = []
+    for _ in range(CALIBRATION_SPLITS):
+        tests = []
+        for members in groups:
+            size = max(1, round(0.1 * members.size))
+            tests.append(rng.choice(members, size, replace=False))
+        test = np.sort(np.concatenate(tests))
+        train = np.setdiff1d(np.arange(y_true.size), test, assume_unique=True)
+        splits.append((train, test))
+    return splits
 
-    return IsotonicRegression(out_of_bounds="clip", increasing=True)
+
+@dataclass(frozen=True)
+class Isotonic:
+    """Increasing isotonic regression of y on x, clipped outside the fitted range: the same
+    fit as ``sklearn.isotonic.IsotonicRegression(out_of_bounds="clip")`` (ties in x averaged,
+    the pool-adjacent-violators solution by `scipy.optimize.isotonic_regression`, linear
+    interpolation between fitted points), at the cost of one sort."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray) -> Isotonic:
+        from scipy.optimize import isotonic_regression
+
+        order = np.argsort(x, kind="stable")
+        xs, ys = x[order], np.asarray(y, dtype=np.float64)[order]
+        unique, starts, counts = np.unique(xs, return_index=True, return_counts=True)
+        means = np.add.reduceat(ys, starts) / counts
+        fitted = isotonic_regression(means, weights=counts.astype(np.float64)).x
+        return cls(unique, np.asarray(fitted, dtype=np.float64))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        if self.x.size == 1:
+            return np.full(np.shape(x), self.y[0])
+        return np.interp(x, self.x, self.y)
 
 
 def estimated_roc_auc(calibrated: np.ndarray, scores: np.ndarray) -> float:
@@ -153,7 +200,7 @@ def _auc_components(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, floa
 
 @dataclass(frozen=True)
 class _ClassCalibration:
-    calibrator: Any | None  # None: the scores are used as they are
+    calibrator: Isotonic | None  # None: the scores are used as they are
     auc_std: float
     positive_share: float
 
@@ -162,7 +209,7 @@ class _ClassCalibration:
 
 
 def _calibrate_one(y_true: np.ndarray, scores: np.ndarray) -> _ClassCalibration:
-    fitted = _isotonic().fit(scores, y_true) if needs_calibration(y_true, scores) else None
+    fitted = Isotonic.fit(scores, y_true) if needs_calibration(y_true, scores) else None
     return _ClassCalibration(fitted, *_auc_components(y_true, scores))
 
 
@@ -189,7 +236,7 @@ class CBPE:
         Raises:
             ValueError: fewer than `MIN_REFERENCE_ROWS` rows, or a class absent.
         """
-        truth = np.asarray(y_true, dtype=object)
+        truth, predicted = _aligned(y_true, y_pred)
         matrix = _as_matrix(proba)
         k = matrix.shape[1]
         classes = tuple(np.unique(truth).tolist())
@@ -207,7 +254,7 @@ class CBPE:
                 _calibrate_one((truth == c).astype(float), matrix[:, i])
                 for i, c in enumerate(classes)
             )
-        correct = (truth == np.asarray(y_pred, dtype=object)).astype(float)
+        correct = (truth == predicted).astype(float)
         return cls(classes, calibrations, float(np.std(correct)))
 
     def calibrated(self, proba: np.ndarray) -> np.ndarray:
@@ -239,8 +286,7 @@ class CBPE:
             auc = float(np.mean(aucs))
             # NannyML's multiclass sampling error, with its empirical 1.2 correction
             error = 1.2 * float(np.sqrt(np.sum(np.square(errors)))) / len(errors)
-        index = {c: i for i, c in enumerate(self.classes)}
-        predicted = np.array([index.get(v, -1) for v in np.asarray(y_pred, dtype=object)])
+        predicted = np.asarray(pd.Categorical(_plain(y_pred), categories=self.classes).codes)
         known = predicted >= 0
         hits = calibrated[np.flatnonzero(known), predicted[known]]
         accuracy = float(hits.sum() / n) if n else math.nan
@@ -250,6 +296,19 @@ class CBPE:
                 "accuracy", "cbpe", accuracy, self.accuracy_std / math.sqrt(max(n, 1)), n, 1.0
             ),
         }
+
+
+def _plain(values: ArrayLike) -> np.ndarray:
+    array = np.asarray(values)
+    return array if array.dtype.kind in "biuf" else array.astype(str)
+
+
+def _aligned(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and predictions as arrays of one kind: numbers when both are, else text."""
+    truth, predicted = _plain(y_true), _plain(y_pred)
+    if (truth.dtype.kind in "biuf") != (predicted.dtype.kind in "biuf"):
+        return truth.astype(str), predicted.astype(str)
+    return truth, predicted
 
 
 def _as_matrix(proba: np.ndarray) -> np.ndarray:
