@@ -168,7 +168,7 @@ class Isotonic:
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.x.size == 1:
             return np.full(np.shape(x), self.y[0])
-        return np.interp(x, self.x, self.y)
+        return np.asarray(np.interp(x, self.x, self.y), dtype=np.float64)
 
 
 def estimated_roc_auc(calibrated: np.ndarray, scores: np.ndarray) -> float:
