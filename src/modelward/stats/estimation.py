@@ -114,9 +114,11 @@ def needs_calibration(y_true: np.ndarray, proba: np.ndarray) -> bool:
         y_true, proba = y_true[picked], proba[picked]
     if np.unique(y_true).size < 2 or roc_auc_score(y_true, proba) > 0.999:
         return False
+    order = np.argsort(proba, kind="stable")  # sorted once: every training subset stays sorted
+    y_true, proba = y_true[order], proba[order]
     truth, raw, calibrated = [], [], []
     for train, test in _stratified_splits(y_true, rng):
-        model = Isotonic.fit(proba[train], y_true[train])
+        model = Isotonic.fit_sorted(proba[train], y_true[train])
         truth.append(y_true[test])
         raw.append(proba[test])
         calibrated.append(model.predict(proba[test]))
@@ -156,14 +158,19 @@ class Isotonic:
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray) -> Isotonic:
+        order = np.argsort(x, kind="stable")
+        return cls.fit_sorted(x[order], np.asarray(y, dtype=np.float64)[order])
+
+    @classmethod
+    def fit_sorted(cls, xs: np.ndarray, ys: np.ndarray) -> Isotonic:
+        """`fit` on x already sorted (no sort at all)."""
         from scipy.optimize import isotonic_regression
 
-        order = np.argsort(x, kind="stable")
-        xs, ys = x[order], np.asarray(y, dtype=np.float64)[order]
-        unique, starts, counts = np.unique(xs, return_index=True, return_counts=True)
-        means = np.add.reduceat(ys, starts) / counts
-        fitted = isotonic_regression(means, weights=counts.astype(np.float64)).x
-        return cls(unique, np.asarray(fitted, dtype=np.float64))
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(xs)) + 1])
+        counts = np.diff(np.append(starts, xs.size)).astype(np.float64)
+        means = np.add.reduceat(np.asarray(ys, dtype=np.float64), starts) / counts
+        fitted = isotonic_regression(means, weights=counts).x
+        return cls(xs[starts], np.asarray(fitted, dtype=np.float64))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         if self.x.size == 1:
