@@ -135,3 +135,30 @@ def test_the_ui_page_gets_both_early_warning_series() -> None:
     assert lines["estimated"]["estimated mae"]["y"] == [1.2]
     assert lines["estimated"]["realised mae"]["y"] == [1.25]
     assert lines["estimated"]["mae upper"]["x"] == [DAY1.isoformat()]
+
+
+def test_a_failing_figure_is_recorded_never_fatal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelward.monitoring import estimated, multivariate
+    from modelward.monitoring.reference import MonitoringReference
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(multivariate, "multivariate_drift", broken)
+    frame = pd.DataFrame({"in_x": range(200), "prediction": [0] * 200})
+    reference = MonitoringReference("r", ["x"], None, None, pd.DataFrame({"x": range(200)}))
+    early = early_warning.EarlyWarning(
+        reference, estimated.Estimator("none", None, (), "", "no labelled reference"), {}, 0.55,
+        0.05,
+    )  # fmt: skip
+    found = early_warning.compute(
+        early,
+        None,
+        frame,
+        deployment="d",
+        span=(DAY1, DAY2),
+        points=(),  # type: ignore[arg-type]
+    )
+    assert found["multivariate"] == {"status": "error", "drifted": None, "message": "boom"}
+    assert found["estimated"]["status"] == "unavailable"
+    assert found["estimated"]["message"] == "no labelled reference"

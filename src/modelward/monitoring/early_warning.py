@@ -15,6 +15,7 @@ estimation error join the stored estimate).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,8 @@ from modelward.domain.policy import Policy
 from modelward.domain.ports import UnitOfWork
 from modelward.monitoring import estimated, multivariate
 from modelward.monitoring.reference import MonitoringReference
+
+logger = logging.getLogger("modelward.monitoring")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,11 @@ def prepare(
     rows, source = estimated.reference_rows(
         reference, log, labels, deployment=deployment.name, window=reference_window
     )
-    estimator = estimated.fit(rows, source, list(reference.features), task)
+    try:
+        estimator = estimated.fit(rows, source, list(reference.features), task)
+    except Exception as exc:  # an optional figure never aborts a monitoring run
+        logger.warning("label-free estimation unavailable for %s: %r", deployment.name, exc)
+        estimator = estimated.Estimator("none", None, (), "", f"Estimation failed: {exc}")
     return EarlyWarning(
         reference, estimator, baseline, policy.drift_auc_threshold,
         policy.estimated_performance_margin,
@@ -86,25 +93,46 @@ def compute(
     span: tuple[datetime, datetime],
     points: Sequence[PerformancePoint],
 ) -> dict[str, Any]:
-    """The window summary's ``multivariate`` and ``estimated`` entries."""
-    inputs = multivariate.window_inputs(
-        early.reference, log, frame, deployment=deployment, span=span
-    )
-    found: dict[str, Any] = {
-        "multivariate": multivariate.multivariate_drift(
+    """The window summary's ``multivariate`` and ``estimated`` entries (an entry that fails
+    says so, ``status: error``; an optional figure never aborts a monitoring run)."""
+    found: dict[str, Any] = {}
+    try:
+        inputs = multivariate.window_inputs(
+            early.reference, log, frame, deployment=deployment, span=span
+        )
+        found["multivariate"] = multivariate.multivariate_drift(
             early.reference, inputs, threshold=early.auc_threshold
         )
-    }
-    if frame is None:  # too large to read whole: estimate on a uniform sample of the window
+    except Exception as exc:
+        logger.warning("domain classifier failed on %s %s: %r", deployment, span[0], exc)
+        found["multivariate"] = {"status": "error", "drifted": None, "message": str(exc)}
+    try:
+        found["estimated"] = _estimate(early, log, frame, deployment, span, points)
+    except Exception as exc:
+        logger.warning("estimation failed on %s %s: %r", deployment, span[0], exc)
+        found["estimated"] = {"status": "error", "message": str(exc)}
+    return found
+
+
+def _estimate(
+    early: EarlyWarning,
+    log: PredictionLog,
+    frame: pd.DataFrame | None,
+    deployment: str,
+    span: tuple[datetime, datetime],
+    points: Sequence[PerformancePoint],
+) -> dict[str, Any] | None:
+    if (
+        frame is None and early.estimator.model is not None
+    ):  # too large to read whole: estimate on a uniform sample of the window
         frame = multivariate.sample_window(
             log, deployment=deployment, span=span, columns=_log_columns(early), rows=100_000
         )
-    estimates = estimated.estimate(early.estimator, frame)
+    estimates = {} if frame is None else estimated.estimate(early.estimator, frame)
     summary = estimated.summarise(
         early.estimator, estimates, baseline=early.baseline, margin=early.margin
     )
-    found["estimated"] = estimated.with_realised(summary, points)
-    return found
+    return estimated.with_realised(summary, points)
 
 
 def _log_columns(early: EarlyWarning) -> list[str]:

@@ -251,7 +251,7 @@ def run_monitoring(
     early = early_warning.prepare(
         uow, predictions, deployment=dep, reference=reference,
         reference_window=opts.reference_window, baseline=baseline, task=task, policy=policy,
-    )  # fmt: skip
+    ) if spans else None  # fmt: skip
     ctx = _Context(dep, reference, baseline, task, opts, now, early)
     result = RunResult(deployment, reference=ctx.reference.description)
     for index, current in enumerate(spans):
