@@ -134,7 +134,9 @@ def ensure_peer(python: str) -> tuple[Path | None, str]:
 
 def run_worker(command: list[str]) -> dict[str, Any]:
     """Run a worker process; its last stdout line is its JSON result."""
-    env = {**os.environ, "PYTHONPATH": str(HERE)}
+    # the benchmarks folder first, then whatever source tree the caller put on the path
+    paths = [str(HERE), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1:] or ["exit " + str(done.returncode)]}
