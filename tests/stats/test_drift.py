@@ -343,3 +343,15 @@ def test_unknown_engine_is_invalid_input() -> None:
     reference, current = two_windows(300)
     with pytest.raises(InvalidInput, match="'spark'"):
         detect_drift(reference, current, engine="spark")
+
+
+def test_domain_classifier_auc_is_scikit_learns_with_ties() -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from modelward.stats.domain_classifier import _auc
+
+    rng = np.random.default_rng(9)
+    truth = rng.integers(0, 2, 3_000).astype(float)
+    scores = np.round(rng.random(3_000) + 0.3 * truth, 2)  # rounded: many ties
+    # the rank-sum form of the same statistic; only summation order differs
+    assert _auc(truth, scores) == pytest.approx(roc_auc_score(truth, scores), abs=1e-12)

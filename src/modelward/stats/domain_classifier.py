@@ -34,7 +34,7 @@ from modelward.stats.reference import numeric_values
 
 # Native categorical support takes at most this many categories; the rest share one code.
 MAX_CATEGORIES = 254
-IMPORTANCE_ROWS = 2_000
+IMPORTANCE_ROWS = 1_000  # held-out rows the importances are scored on (paired, so low noise)
 MIN_IMPORTANCE = 0.005
 
 
@@ -215,13 +215,30 @@ def _importances(
     names: list[str],
     seed: int,
 ) -> dict[str, float]:
-    from sklearn.inspection import permutation_importance
-
+    """Permutation importance: the mean drop in ROC AUC over two shuffles of each column of
+    the held-out rows (``sklearn.inspection.permutation_importance(scoring="roc_auc",
+    n_repeats=2)``'s definition, computed directly: every shuffled copy is scored in one
+    call, which costs a tenth of scikit-learn's per-column calls)."""
     rng = np.random.default_rng(seed)
     rows = test if test.size <= IMPORTANCE_ROWS else rng.choice(test, IMPORTANCE_ROWS, False)
-    result = permutation_importance(
-        model, features[rows], target[rows], scoring="roc_auc", n_repeats=2, random_state=seed
-    )
-    means = result.importances_mean
+    held, truth = features[rows], target[rows]
+    copies = [held]
+    for column in range(len(names)):
+        for _ in range(2):
+            shuffled = held.copy()
+            shuffled[:, column] = rng.permutation(shuffled[:, column])
+            copies.append(shuffled)
+    scores = model.predict_proba(np.vstack(copies))[:, 1].reshape(len(copies), len(rows))
+    aucs = np.array([_auc(truth, row) for row in scores])
+    means = aucs[0] - aucs[1:].reshape(len(names), 2).mean(axis=1)
     order = np.argsort(-means, kind="stable")
     return {names[i]: float(means[i]) for i in order if means[i] >= MIN_IMPORTANCE}
+
+
+def _auc(truth: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC by the Mann-Whitney rank sum (ties get average ranks): `roc_auc_score`'s."""
+    ranks = sps.rankdata(scores)
+    positives = truth == 1
+    n_pos = int(positives.sum())
+    n_neg = truth.size - n_pos
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
