@@ -12,12 +12,12 @@ from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
 
 from modelward.stats.estimation import (
     CBPE,
-    DLE,
     Isotonic,
     estimated_roc_auc,
     expected_calibration_error,
     needs_calibration,
 )
+from modelward.stats.loss_estimation import DLE
 from modelward.stats.synthetic import estimation_data
 
 FEATURES = ["x0", "x1", "x2", "c"]

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from sklearn.metrics import mean_absolute_error
 
-from modelward.stats.estimation import CBPE, DLE
+from modelward.stats.estimation import CBPE
+from modelward.stats.loss_estimation import DLE
 from modelward.stats.synthetic import estimation_data
 
 pytestmark = pytest.mark.slow

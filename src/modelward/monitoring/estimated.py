@@ -25,7 +25,8 @@ from modelward.domain.metrics import LOWER_IS_BETTER
 from modelward.domain.monitoring import Label, PerformancePoint, PredictionLog
 from modelward.monitoring import performance
 from modelward.monitoring.reference import INPUT_PREFIX, MonitoringReference
-from modelward.stats.estimation import CBPE, DLE, Estimate
+from modelward.stats.estimation import CBPE, Estimate
+from modelward.stats.loss_estimation import DLE
 
 MIN_ROWS = 100  # fewer rows in a window: no estimate (never an alert)
 
