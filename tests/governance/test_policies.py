@@ -438,8 +438,21 @@ def test_render_policy_lists_every_requirement() -> None:
     assert "1 validator, 2 risk_manager (distinct people; not the author)" in text
     assert "  monitoring:            every 1 day(s)" in lines
     assert "  personal data:         legal basis required" in lines
-    assert len(lines) == 16  # ten requirements, roles, thresholds, overlap, waivers, downstream
     assert "  downstream owners:     no rule" in lines
+    assert "  multivariate drift:    domain classifier ROC AUC >= 0.55" in lines
+    # ten requirements, evidence roles, thresholds, overlap, waivers, downstream, two monitoring
+    assert len(lines) == 18
+
+
+def test_a_policy_file_sets_the_monitoring_bounds(tmp_path: Path) -> None:
+    text = (
+        "policies:\n  high:\n    drift_auc_threshold: 0.6\n    estimated_performance_margin: 0.02\n"
+    )
+    policy = load_policies(write(tmp_path, text)).for_level(RiskLevel.HIGH)
+    assert (policy.drift_auc_threshold, policy.estimated_performance_margin) == (0.6, 0.02)
+    assert default_policies().for_level(RiskLevel.LOW).drift_auc_threshold == 0.55
+    with pytest.raises(InvalidInput, match="drift_auc_threshold"):
+        load_policies(write(tmp_path, "policies:\n  low:\n    drift_auc_threshold: 0.4\n"))
 
 
 def test_render_policies_shows_all_levels_in_order() -> None:

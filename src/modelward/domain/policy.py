@@ -121,6 +121,10 @@ class Policy:
     # Alert kind -> what runs by itself on a critical alert of that kind: notify, kill_switch
     # (with the deployment's fallback) or rollback (the previous champion); audited.
     alert_responses: Mapping[str, str] = field(default_factory=dict)
+    # Monitoring windows: the domain classifier's ROC AUC from which the inputs drifted as a
+    # whole, and how far an estimated (label-free) metric may fall below its baseline.
+    drift_auc_threshold: float = 0.55
+    estimated_performance_margin: float = 0.05
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -177,6 +181,18 @@ class Policy:
             raise InvalidInput(
                 f"max_train_overlap must be a share between 0 and 1, got {overlap!r}.",
                 field="max_train_overlap",
+            )
+        if not 0.5 < float(self.drift_auc_threshold) <= 1.0:
+            raise InvalidInput(
+                f"drift_auc_threshold must be above 0.5 and at most 1, got"
+                f" {self.drift_auc_threshold!r}.",
+                field="drift_auc_threshold",
+            )
+        if not 0.0 <= float(self.estimated_performance_margin) <= 1.0:
+            raise InvalidInput(
+                "estimated_performance_margin must be between 0 and 1, got"
+                f" {self.estimated_performance_margin!r}.",
+                field="estimated_performance_margin",
             )
 
 
@@ -240,6 +256,8 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
         "downstream_ack_required": policy.downstream_ack_required,
         # only when set, so the hash of a policy set without responses stays what it was
         **({"alert_responses": dict(policy.alert_responses)} if policy.alert_responses else {}),
+        "drift_auc_threshold": policy.drift_auc_threshold,
+        "estimated_performance_margin": policy.estimated_performance_margin,
     }
 
 

@@ -403,6 +403,10 @@ class MonitoringRepo(Protocol):
         self, window_id: int, points: Sequence[PerformancePoint], *, n_labels: int, at: datetime
     ) -> None: ...
 
+    def update_window_summary(self, window_id: int, summary: dict[str, Any]) -> None:
+        """Replace a stored window's summary (late labels complete its estimated figures)."""
+        ...
+
     def save_alert(self, alert: Alert) -> Alert | None:
         """Insert the alert; None (nothing written) when the same one exists already."""
         ...

@@ -247,6 +247,12 @@ def _share_or_null(node: Node, field: str, ctx: _Context) -> object:
     return float(value)
 
 
+def _number(node: Node, field: str, ctx: _Context) -> object:
+    value = ctx.scalar(node, field, ("int", "float"), "a number")
+    assert isinstance(value, int | float)
+    return float(value)
+
+
 _Reader = Callable[[Node, str, _Context], object]
 _READERS: dict[str, _Reader] = {
     "required_checks": _checks,
@@ -270,6 +276,8 @@ _READERS: dict[str, _Reader] = {
     "max_waiver_days": _days,
     "downstream_ack_required": _bool,
     "alert_responses": _responses,
+    "drift_auc_threshold": _number,
+    "estimated_performance_margin": _number,
 }
 
 
@@ -442,6 +450,8 @@ def render_policy(policy: Policy) -> str:
         ("train overlap", _overlap(policy.max_train_overlap)),
         ("findings, waivers", _waivers(policy)),
         ("downstream owners", "must acknowledge" if policy.downstream_ack_required else "no rule"),
+        ("multivariate drift", f"domain classifier ROC AUC >= {policy.drift_auc_threshold:g}"),
+        ("estimated drop", f"{policy.estimated_performance_margin:g} below the baseline"),
     ]
     if policy.alert_responses:
         rows.append(("alert responses", _responses_text(policy.alert_responses)))

@@ -35,6 +35,9 @@ class MonitoringReference:
     inputs: Reference | None  # None: nothing to compare with (no sample, no profile)
     outputs: Reference | None
     frame: pd.DataFrame | None  # reference rows, when known (for the report's histograms)
+    # Labelled reference rows laid out as the log joined with labels (in_<feature>, label,
+    # prediction, probabilities): what label-free estimation calibrates on (`estimated`).
+    labelled: pd.DataFrame | None = None
 
 
 def features_of(version: ModelVersion) -> list[str]:
@@ -100,7 +103,27 @@ def from_training(
         prepare_reference(sample, columns=features or None),
         None if outputs is None else prepare_reference(outputs),
         sample,
+        labelled_sample(model, sample, known),
     )
+
+
+def labelled_sample(model: Any, sample: pd.DataFrame, features: list[str]) -> pd.DataFrame | None:
+    """The training sample scored by the model, when it holds exactly one column that is not
+    an input (taken as the label); else None. Laid out as the log joined with labels."""
+    extra = [c for c in sample.columns if c not in features]
+    if len(extra) != 1 or not features:
+        return None
+    inputs = sample[features]
+    try:
+        frame = pd.DataFrame({INPUT_PREFIX + f: inputs[f].to_numpy() for f in features})
+        frame["prediction"] = np.asarray(model.predict(inputs))
+        if model.has_predict_proba:
+            proba = np.asarray(model.predict_proba(inputs), dtype=float)
+            frame["probabilities"] = list(proba)
+    except Exception:  # a model that cannot score its own sample: no labelled reference
+        return None
+    frame["label"] = sample[extra[0]].to_numpy()
+    return frame
 
 
 def from_window(

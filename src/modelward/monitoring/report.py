@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from modelward.domain.monitoring import Alert, MonitoringWindow, PredictionLog
 from modelward.domain.ports import ArtifactStore, UnitOfWork
-from modelward.monitoring import service
+from modelward.monitoring import early_warning, service
 from modelward.monitoring.reference import from_training, inputs_of
 
 MAX_POINTS = 20_000  # rows per side drawn in a histogram (a seeded sample beyond that)
@@ -92,6 +92,26 @@ def _performance(windows: list[MonitoringWindow]) -> go.Figure:
             )  # fmt: skip
     figure.update_layout(title="Performance on labelled rows over time")
     return figure
+
+
+def _early_warning(windows: list[MonitoringWindow]) -> list[go.Figure]:
+    """Multivariate drift and estimated (vs realised) performance over time."""
+    lines = early_warning.series(windows)
+    multi = go.Figure()
+    for name, line in lines["multivariate"].items():
+        dash = None if name.startswith("domain") else "dash"
+        multi.add_scatter(x=line["x"], y=line["y"], mode="lines+markers" if dash is None
+                          else "lines", name=name, line={"dash": dash})  # fmt: skip
+    multi.update_layout(title="Multivariate drift over time (domain classifier)",
+                        yaxis_title="ROC AUC")  # fmt: skip
+    estimated = go.Figure()
+    for name, line in lines["estimated"].items():
+        bound = name.endswith(("lower", "upper"))
+        estimated.add_scatter(x=line["x"], y=line["y"], name=name,
+                              mode="lines" if bound else "lines+markers",
+                              line={"dash": "dot"} if bound else None)  # fmt: skip
+    estimated.update_layout(title="Estimated performance (no labels) and realised, over time")
+    return [multi, estimated]
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -196,6 +216,7 @@ def build_report(
         figs.html(_over_time(windows, "input")),
         figs.html(_over_time(windows, "prediction")),
         figs.html(_performance(windows)),
+        *(figs.html(figure) for figure in _early_warning(windows)),
         "<h2>Windows</h2>",
         _table(
             ["start", "end", "status", "rows", "labels", "drifted"],

@@ -32,8 +32,8 @@ from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
 from modelward.governance.graph import upstream_changes
 from modelward.monitoring import alerts as alert_rules
+from modelward.monitoring import early_warning, obligations, performance, windows
 from modelward.monitoring import labels as label_rules
-from modelward.monitoring import obligations, performance, windows
 from modelward.monitoring import reference as references
 from modelward.monitoring.figures import FigureOptions
 from modelward.monitoring.windows_compute import (
@@ -149,6 +149,7 @@ class _Context:
     task: str | None
     options: MonitorOptions
     now: datetime
+    early: early_warning.EarlyWarning | None = None  # multivariate drift, estimates
 
 
 def _compute_window(
@@ -180,6 +181,10 @@ def _compute_window(
         "performance_status": perf_status,
         "min_rows": opts.drift.min_rows,
     }
+    if ctx.early is not None and not small:
+        summary.update(early_warning.compute(
+            ctx.early, predictions, frame, deployment=name, span=span, points=points
+        ))  # fmt: skip
     return MonitoringWindow(
         deployment=name, start=span[0], end=span[1], status=status, n_rows=n_rows,
         n_labels=n_labels, computed_at=ctx.now, champion_version=ctx.deployment.config.champion,
@@ -261,13 +266,20 @@ def run_monitoring(
         first=span[0], now=now, size=opts.window, after=last.end if last else None
     )  # fmt: skip
     baseline, task = _baseline(uow, dep)
-    ctx = _Context(
-        dep, _reference(uow, artifacts, predictions, dep, opts), baseline, task, opts, now
-    )
+    reference = _reference(uow, artifacts, predictions, dep, opts)
+    with uow:
+        policy = guard.policies.for_assessment(uow.governance.find_assessment(dep.model))
+    early = early_warning.prepare(
+        uow, predictions, deployment=dep, reference=reference,
+        reference_window=opts.reference_window, baseline=baseline, task=task, policy=policy,
+    ) if spans else None  # fmt: skip
+    ctx = _Context(dep, reference, baseline, task, opts, now, early)
     result = RunResult(deployment, reference=ctx.reference.description)
     for index, current in enumerate(spans):
         window = _compute_window(uow, predictions, ctx, current)
-        stored, saved = _store(uow, window, alert_rules.alerts_for(window, dep, now=now))
+        new_alerts = alert_rules.alerts_for(window, dep, now=now)
+        new_alerts += early_warning.alerts_for(window, dep, now=now)
+        stored, saved = _store(uow, window, new_alerts)
         if stored is not None:
             result.computed.append(stored)
             result.alerts.extend(_deliver(uow, saved, notify))
@@ -303,14 +315,18 @@ def _refresh_performance(
         points, n_labels, _ = window_performance(
             frame, labels, baseline=ctx.baseline, task=ctx.task, options=ctx.options
         )
+        summary = early_warning.refresh(window.summary, points)
         fresh = replace(
-            window, performance=tuple(points), n_labels=n_labels, performance_at=ctx.now
-        )
+            window, performance=tuple(points), n_labels=n_labels, performance_at=ctx.now,
+            summary=summary,
+        )  # fmt: skip
         new = [a for a in alert_rules.alerts_for(fresh, ctx.deployment, now=ctx.now)
                if a.kind == "performance"]  # fmt: skip
         with uow:
             assert window.id is not None
             uow.monitoring.replace_performance(window.id, points, n_labels=n_labels, at=ctx.now)
+            if summary != window.summary:
+                uow.monitoring.update_window_summary(window.id, summary)
             named = [_name_upstream(uow, alert) for alert in new]
             saved = [a for a in map(uow.monitoring.save_alert, named) if a is not None]
             uow.commit()

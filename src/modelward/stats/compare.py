@@ -22,7 +22,7 @@ TOP_CHANGES = 10
 def numeric_figures(
     reference: NumericReference, current: np.ndarray, *, ks_method: str = "asymp"
 ) -> Figures:
-    """KS, Wasserstein (raw and / reference std), PSI and JS for sorted finite `current`.
+    """KS, Wasserstein (raw and / reference population std), PSI, JS (base e) of sorted `current`.
 
     A sample reference gives scipy's exact figures; a profile reference the binned
     approximations described in `modelward.stats.reference`.
@@ -41,10 +41,8 @@ def numeric_figures(
         "ks_statistic": ks_statistic,
         "ks_p_value": ks_p_value,
         "wasserstein": distance,
-        # a spread that underflows to 0 (subnormal values) still means "no change" at distance 0
-        "wasserstein_normed": (
-            distance / reference.std if reference.std > 0 else (0.0 if distance == 0 else None)
-        ),
+        # / numpy.std(reference) (ddof=0), as Evidently; 0 spread and 0 distance mean no change
+        "wasserstein_normed": measures.normed_wasserstein(distance, reference.population_std),
         "psi": psi,
         "psi_noise": noise,
         "psi_excess": max(0.0, psi - noise),

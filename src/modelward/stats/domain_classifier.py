@@ -9,6 +9,12 @@ Hanley-McNeil standard error of an AUC under no difference). Permutation importa
 drop in AUC when one column is shuffled, on the first fold's held-out rows) names the
 columns that carry the drift; it is computed only when drift is found. Univariate figures
 belong in `compare`.
+
+**Sampling bounds the error.** With n rows a side the AUC's standard error is at most
+``sqrt(A (1 - A) / n) <= 0.5 / sqrt(n)`` (Bamber's bound on the Mann-Whitney variance), so
+the default 10,000 rows a side keep it under 0.005 (5,000: 0.0071) whatever the window's
+size, against a 0.05 margin between 0.5 and the default threshold. The cost is that of the
+sample, not of the window: a fixed price per window.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from modelward.stats.reference import numeric_values
 
 # Native categorical support takes at most this many categories; the rest share one code.
 MAX_CATEGORIES = 254
-IMPORTANCE_ROWS = 2_000
+IMPORTANCE_ROWS = 1_000  # held-out rows the importances are scored on (paired, so low noise)
 MIN_IMPORTANCE = 0.005
 
 
@@ -46,6 +52,10 @@ class DomainClassifierResult:
         n_reference: Reference rows used.
         n_current: Current rows used.
         message: One sentence saying why.
+        std_error: Hanley-McNeil standard error of the AUC under "no difference",
+            ``sqrt((n_ref + n_cur + 1) / (12 n_ref n_cur))``.
+        significance_bound: ``0.5 + z(1 - alpha) * std_error``: an AUC above it beats 0.5
+            at level alpha (what the window's sample size can tell apart).
     """
 
     auc: float | None
@@ -57,6 +67,8 @@ class DomainClassifierResult:
     n_reference: int = 0
     n_current: int = 0
     message: str = ""
+    std_error: float | None = None
+    significance_bound: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict."""
@@ -100,14 +112,16 @@ def run_domain_classifier(
     std_error = math.sqrt((n_ref + n_cur + 1) / (12 * n_ref * n_cur))
     p_value = float(sps.norm.sf((auc - 0.5) / std_error))
     drifted = auc >= threshold and p_value < alpha
+    bound = 0.5 + float(sps.norm.isf(alpha)) * std_error
     importances: dict[str, float] = {}
     if drifted:
         with threadpool_limits(limits=1, user_api="openmp"):
             importances = _importances(first_model, features, target, first_test, names, seed)
     message = _message(auc, threshold, p_value, drifted, importances)
     return DomainClassifierResult(
-        auc, threshold, p_value, drifted, "ok", importances, n_ref, n_cur, message
-    )
+        auc, threshold, p_value, drifted, "ok", importances, n_ref, n_cur, message,
+        std_error, bound,
+    )  # fmt: skip
 
 
 def _message(
@@ -201,13 +215,30 @@ def _importances(
     names: list[str],
     seed: int,
 ) -> dict[str, float]:
-    from sklearn.inspection import permutation_importance
-
+    """Permutation importance: the mean drop in ROC AUC over two shuffles of each column of
+    the held-out rows (``sklearn.inspection.permutation_importance(scoring="roc_auc",
+    n_repeats=2)``'s definition, computed directly: every shuffled copy is scored in one
+    call, which costs a tenth of scikit-learn's per-column calls)."""
     rng = np.random.default_rng(seed)
     rows = test if test.size <= IMPORTANCE_ROWS else rng.choice(test, IMPORTANCE_ROWS, False)
-    result = permutation_importance(
-        model, features[rows], target[rows], scoring="roc_auc", n_repeats=2, random_state=seed
-    )
-    means = result.importances_mean
+    held, truth = features[rows], target[rows]
+    copies = [held]
+    for column in range(len(names)):
+        for _ in range(2):
+            shuffled = held.copy()
+            shuffled[:, column] = rng.permutation(shuffled[:, column])
+            copies.append(shuffled)
+    scores = model.predict_proba(np.vstack(copies))[:, 1].reshape(len(copies), len(rows))
+    aucs = np.array([_auc(truth, row) for row in scores])
+    means = aucs[0] - aucs[1:].reshape(len(names), 2).mean(axis=1)
     order = np.argsort(-means, kind="stable")
     return {names[i]: float(means[i]) for i in order if means[i] >= MIN_IMPORTANCE}
+
+
+def _auc(truth: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC by the Mann-Whitney rank sum (ties get average ranks): `roc_auc_score`'s."""
+    ranks = sps.rankdata(scores)
+    positives = truth == 1
+    n_pos = int(positives.sum())
+    n_neg = truth.size - n_pos
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

@@ -10,12 +10,14 @@ Figures per column (all reported in ``details``, whatever the verdict rests on):
 - numeric: KS statistic (bit for bit `scipy.stats.ks_2samp`'s) and its asymptotic p-value
   (``ks_2samp(method="asymp")``; ``DriftOptions(ks_method="auto")`` reproduces scipy's
   default exact p-values up to 10,000 values a side, at 10-70 ms a column), Wasserstein
-  distance (equal to `scipy.stats.wasserstein_distance`) and divided by the reference
-  standard deviation (ddof=1), PSI and Jensen-Shannon distance (base 2, equal to
-  `scipy.spatial.distance.jensenshannon`) on bins cut at the reference quantiles
+  distance (equal to `scipy.stats.wasserstein_distance`) and divided by the reference's
+  population standard deviation (``/ numpy.std(ref)``, ddof=0, as Evidently's normed
+  Wasserstein), PSI and Jensen-Shannon distance (equal to
+  `scipy.spatial.distance.jensenshannon(p, q)` in scipy's default base e, as Evidently
+  computes it; at most sqrt(ln 2) ~ 0.83) on bins cut at the reference quantiles
   1, 5, 10, 25, 50, 75, 90, 95, 99 %; PSI replaces empty bins by 1e-4;
 - categorical and boolean: chi-square and p-value (equal to `scipy.stats.chi2_contingency`
-  on the 2 x k table), Cramer's V, PSI, Jensen-Shannon (base 2), the share of current rows
+  on the 2 x k table), Cramer's V, PSI, Jensen-Shannon (base e), the share of current rows
   in categories the reference never saw;
 - every column: missing rate in both windows and its change.
 
@@ -27,8 +29,8 @@ guards against noise in small samples:
 ======================  ==========================  =========  ==========================
 column                  effect size (method)        threshold  guard
 ======================  ==========================  =========  ==========================
-numeric, datetime       Wasserstein / ref. std      0.1        KS p-value < 0.01
-categorical, boolean    Jensen-Shannon (base 2)     0.1        chi-square p-value < 0.01
+numeric, datetime       Wasserstein / std(ddof=0)   0.1        KS p-value < 0.01
+categorical, boolean    Jensen-Shannon (base e)     0.1        chi-square p-value < 0.01
 constant reference      Jensen-Shannon on           0.1        chi-square p-value < 0.01
                         "equal to it / not"
 ======================  ==========================  =========  ==========================
@@ -38,8 +40,8 @@ significant, or when its missing rate changes by at least 0.05 (absolute) with a
 two-proportion p-value below 0.01. Below about 1,000 rows the guard is what binds (noise
 alone moves Wasserstein/std by about 1/sqrt(n)); above it the effect size decides, so the
 same columns are flagged at 10k, 100k and 1M rows. On the benchmark data this flags a
-+0.5 sd shift (effect 0.5), a x1.5 scale (0.4) and a category going 10% -> 30% (JS 0.22),
-and does not flag +0.05 sd (0.05) or 10% -> 12% (JS 0.03): both are real but small, and the
++0.5 sd shift (effect 0.5), a x1.5 scale (0.4) and a category going 10% -> 30% (JS 0.18),
+and does not flag +0.05 sd (0.05) or 10% -> 12% (JS 0.025): both are real but small, and the
 report gives their effect size so a user can lower a column's threshold.
 
 **Overrides.** ``thresholds={"income": {"method": "psi", "threshold": 0.2}}``. Methods:

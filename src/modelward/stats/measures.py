@@ -2,7 +2,8 @@
 
 These kernels are what `drift` and `quality` are built from. They take sorted float64 arrays
 or aligned count vectors, never DataFrames, and they reproduce scipy's figures:
-`ks_2samp`, `wasserstein_distance`, `jensenshannon` (base 2) and `chi2_contingency`.
+`ks_2samp`, `wasserstein_distance`, `jensenshannon` (scipy's default base e, as Evidently
+calls it) and `chi2_contingency`. Each function names the scipy call it equals.
 Choosing a method, thresholds and verdicts belongs in `drift`, not here.
 """
 
@@ -22,7 +23,6 @@ from scipy.spatial import distance as spd
 PSI_EPSILON = 1e-4
 # scipy's ks_2samp(method="auto") computes the exact p-value when both sizes are at most this.
 KS_EXACT_MAX_N = 10_000
-JS_BASE = 2.0
 
 
 def ks_statistic(reference: np.ndarray, current: np.ndarray) -> float:
@@ -127,6 +127,18 @@ def wasserstein(reference: np.ndarray, current: np.ndarray) -> float:
     return float(np.sum(widths * gaps) / (n_ref * n_cur))
 
 
+def normed_wasserstein(distance: float, population_std: float) -> float | None:
+    """Wasserstein distance divided by the reference's population standard deviation.
+
+    Equals ``scipy.stats.wasserstein_distance(ref, cur) / numpy.std(ref)`` (ddof=0), as
+    Evidently's "Wasserstein distance (normed)" computes it. A reference whose spread is 0
+    gives 0 when the distance is 0 (nothing moved) and None otherwise (undefined).
+    """
+    if population_std > 0:
+        return distance / population_std
+    return 0.0 if distance == 0 else None
+
+
 def quantile_cuts(sorted_values: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
     """Distinct interior bin edges at the given quantiles of a sorted sample."""
     if sorted_values.size == 0:
@@ -163,9 +175,14 @@ def psi_noise(n_bins: int, n_ref: int, n_cur: int) -> float:
 
 
 def js_distance(reference_counts: np.ndarray, current_counts: np.ndarray) -> float:
-    """Jensen-Shannon distance in base 2 (between 0 and 1), as `scipy...jensenshannon`."""
+    """Jensen-Shannon distance of two aligned count vectors, in the natural base (e).
+
+    Equals ``scipy.spatial.distance.jensenshannon(reference_counts, current_counts)`` with
+    scipy's default base, which is what Evidently computes: between 0 and sqrt(ln 2) ~ 0.833
+    (base 2 would be this divided by sqrt(ln 2)). Identical empty vectors give 0.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = spd.jensenshannon(reference_counts, current_counts, base=JS_BASE)
+        value = spd.jensenshannon(reference_counts, current_counts)
     return float(value) if math.isfinite(value) else 0.0
 
 

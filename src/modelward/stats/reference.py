@@ -19,6 +19,7 @@ distribution is only known through its 20-bin histogram and its top categories, 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -64,6 +65,13 @@ class NumericReference:
     def n_values(self) -> int:
         """Non-missing values."""
         return self.n_rows - self.n_missing
+
+    @property
+    def population_std(self) -> float:
+        """The standard deviation with ddof=0 (``numpy.std(values)``), from `std` (ddof=1):
+        what normed Wasserstein divides by, as Evidently does."""
+        n = self.values.size if self.values is not None else self.n_values
+        return self.std * math.sqrt((n - 1) / n) if n > 1 else 0.0
 
     @property
     def constant(self) -> bool:

@@ -214,7 +214,7 @@ def _numeric_figures(ref: NumericReference, acc: NumericAccumulator) -> dict[str
         "ks_statistic": ks,
         "ks_p_value": measures.ks_asymptotic_p_value(ks, ref.n_values, n_cur),
         "wasserstein": distance,
-        "wasserstein_normed": distance / ref.std if ref.std > 0 else None,
+        "wasserstein_normed": measures.normed_wasserstein(distance, ref.population_std),
         "wasserstein_error_bound": bound,
         "psi": psi,
         "psi_noise": noise,

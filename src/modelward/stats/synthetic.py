@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 # What the default drift rule flags on this data, at any size from 10k rows up: the large
-# shifts only. +0.05 sd (Wasserstein/std 0.05) and 10% -> 12% (JS 0.03) are real but small.
+# shifts only. +0.05 sd (Wasserstein/std 0.05) and 10% -> 12% (JS 0.025) are real but small.
 SHIFTED_COLUMNS = ("shift_0_5sd", "scale_1_5x", "shift_0_05sd", "cat_10_to_30", "cat_10_to_12")
 FLAGGED_BY_DEFAULT = ("shift_0_5sd", "scale_1_5x", "cat_10_to_30")
 UNCHANGED_NUMERIC = 17
@@ -86,3 +86,66 @@ def drift_benchmark_data(rows: int, *, seed: int = 0) -> tuple[pd.DataFrame, pd.
     """Reference and current windows of `rows` rows each, 25 columns, seeded."""
     rng = np.random.default_rng(seed)
     return _window(rows, rng, current=False), _window(rows, rng, current=True)
+
+
+def estimation_data(
+    rows: int, *, task: str = "binary", shift: str = "covariate", seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A labelled reference and an analysis period for performance estimation (CBPE / DLE).
+
+    Four inputs (three numeric, one categorical) drive the target through a fixed rule; the
+    "model" is that rule, slightly over-confident (classifiers) or blind to the noise's
+    dependence on ``x1`` (regressor). ``shift="covariate"`` moves the inputs (``x1`` +0.8 sd,
+    ``x2`` x1.5, category ``c`` 20% -> 50% ``b``) and keeps P(y | x): the case CBPE and DLE
+    are built for. ``shift="concept"`` keeps the inputs and changes P(y | x) (the sign of
+    ``x1``'s effect flips): the estimate is then wrong, by design. ``shift="none"``: both
+    periods alike. Columns: ``x0 x1 x2 c y_true y_pred`` and ``proba_<class>`` (binary: the
+    positive class's only, ``proba_1``).
+    """
+    rng = np.random.default_rng(seed)
+    reference = _estimation_period(rows, task, rng, moved=False, concept=False)
+    analysis = _estimation_period(
+        rows, task, rng, moved=shift == "covariate", concept=shift == "concept"
+    )
+    return reference, analysis
+
+
+def _estimation_period(
+    rows: int, task: str, rng: np.random.Generator, *, moved: bool, concept: bool
+) -> pd.DataFrame:
+    x0 = rng.normal(0, 1, rows)
+    x1 = rng.normal(0.8 if moved else 0.0, 1, rows)
+    x2 = rng.normal(0, 1.5 if moved else 1.0, rows)
+    c = rng.choice(["a", "b", "c"], rows, p=[0.3, 0.5, 0.2] if moved else [0.6, 0.2, 0.2])
+    effect = {"a": 0.0, "b": 0.7, "c": -0.5}
+    bump = np.array([effect[v] for v in c])
+    sign = -1.0 if concept else 1.0
+    frame = pd.DataFrame({"x0": x0, "x1": x1, "x2": x2, "c": c})
+    if task == "regression":
+        signal = 2 * x0 + np.sin(x2) + bump
+        noise = rng.normal(0, 1, rows) * (0.3 + np.abs(x1))
+        truth = signal + noise + (1.5 * x1 if concept else 0.0)
+        return frame.assign(y_true=truth, y_pred=signal)
+    if task == "binary":
+        logit_model = 1.2 * x0 + 0.8 * x1 - 0.6 * x2 + bump
+        logit_true = 1.2 * x0 + sign * 0.8 * x1 - 0.6 * x2 + bump
+        truth = (rng.random(rows) < 1 / (1 + np.exp(-logit_true))).astype(int)
+        proba = 1 / (1 + np.exp(-1.4 * logit_model))  # over-confident: calibration matters
+        return frame.assign(y_true=truth, y_pred=(proba >= 0.5).astype(int), proba_1=proba)
+    weights = np.array([[1.0, 0.5, -0.4], [-0.8, 0.9, 0.3], [0.2, -1.0, 0.6]])
+    inputs = np.column_stack([x0, x1, x2])
+    logits_model = inputs @ weights.T + np.column_stack([bump, 0 * bump, -bump])
+    true_weights = weights.copy()
+    true_weights[:, 1] *= sign
+    logits_true = inputs @ true_weights.T + np.column_stack([bump, 0 * bump, -bump])
+    truth_p = _softmax(logits_true)
+    cumulative = truth_p.cumsum(axis=1)
+    truth = (rng.random(rows)[:, None] > cumulative).sum(axis=1).clip(0, 2)
+    proba = _softmax(1.4 * logits_model)
+    columns = {f"proba_{k}": proba[:, k] for k in range(3)}
+    return frame.assign(y_true=truth, y_pred=proba.argmax(axis=1), **columns)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))

@@ -70,7 +70,9 @@ def _series(windows: list[Any]) -> dict[str, Any]:
             line = performance.setdefault(perf.metric, {"x": [], "y": []})
             line["x"].append(at)
             line["y"].append(perf.value)
-    return {"drift": drift, "performance": performance}
+    from modelward.monitoring.early_warning import series as early_series
+
+    return {"drift": drift, "performance": performance, **early_series(windows)}
 
 
 @router.get("/monitoring/{deployment}", response_class=HTMLResponse)

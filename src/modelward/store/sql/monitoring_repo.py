@@ -330,6 +330,9 @@ class SqlMonitoringRepo:
             update(W).where(W.c.id == window_id).values(n_labels=n_labels, performance_at=at)
         )
 
+    def update_window_summary(self, window_id: int, summary: dict[str, Any]) -> None:
+        self.conn.execute(update(W).where(W.c.id == window_id).values(summary=summary))
+
     # -- alerts ------------------------------------------------------------------------
 
     def save_alert(self, alert: Alert) -> Alert | None:
