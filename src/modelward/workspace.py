@@ -206,6 +206,14 @@ class Workspace:
         """Where prediction logs and labels are written and read."""
         return self.settings.resolved_predictions_dir()
 
+    def pseudonym_key(self) -> bytes:
+        """The secret key of the prediction log's pseudonyms (MODELWARD_PSEUDONYM_KEY_FILE,
+        else home/pseudonym.key; made on first use)."""
+        from modelward.store.secrets import pseudonym_key
+
+        path = self.settings.pseudonym_key_file or Path(self.settings.home) / "pseudonym.key"
+        return pseudonym_key(path)
+
 
 class OverWorkspace:
     """What a face's backend reads through to its `workspace` (the local client's backend and

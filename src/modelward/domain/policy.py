@@ -26,6 +26,7 @@ from modelward.domain.gate import (
     choose_evidence,
 )
 from modelward.domain.judging import bound_direction, policy_verdict
+from modelward.domain.privacy import ReproducibilityFacts, reproducibility_items
 from modelward.domain.risk import RiskAssessment, RiskLevel
 from modelward.domain.roles import DEFAULT_PERMISSIONS, Action, Permissions, Role, can
 from modelward.domain.signoff import (
@@ -110,6 +111,10 @@ class Policy:
     # require it with `required_checks`). They replace the report's thresholds at the gate.
     thresholds: tuple[CheckRequirement, ...] = ()
     max_train_overlap: float | None = None  # share of validation rows also in training data
+    # Reproducibility and data protection (issue 16)
+    data_snapshot_required: bool = False  # the training data stored whole, content-addressed
+    reproduction_required: bool = False  # a stored reproduction of the run that matched
+    personal_data_clear_text: bool = False  # log personal-data columns without pseudonyms
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -209,6 +214,9 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
             for req in policy.thresholds
         },
         "max_train_overlap": policy.max_train_overlap,
+        "data_snapshot_required": policy.data_snapshot_required,
+        "reproduction_required": policy.reproduction_required,
+        "personal_data_clear_text": policy.personal_data_clear_text,
     }
 
 
@@ -254,6 +262,7 @@ def evaluate_gate(
     monitoring_configured: bool | None = None,
     newest_report: ReportSummary | None = None,
     authors: Iterable[str] = (),
+    reproducibility: ReproducibilityFacts | None = None,
 ) -> GateDecision:
     """Check every requirement of `policy` for one version and list each unmet one.
 
@@ -282,6 +291,8 @@ def evaluate_gate(
         newest_report: A newer report than the evidence, stored by someone without an
             evidence role: named in the messages, never counted.
         authors: Authors besides `created_by` (the user of the run that trained the version).
+        reproducibility: The training run's data snapshot and newest reproduction, for
+            `reproducibility.data_snapshot` and `reproducibility.reproduced` when required.
     """
     latest = latest_sign_offs(sign_offs, model=version_info.model, version=version_info.version)
     evidence = report_summary if isinstance(report_summary, ReportSummary) else None
@@ -292,6 +303,11 @@ def evaluate_gate(
         *gate.sign_off_items(policy, version_info, latest, evidence_sha256=sha, authors=authors),
         *gate.card_items(policy, card_fields),
         *gate.personal_data_items(policy, datasets_personal_data),
+        *reproducibility_items(
+            reproducibility or ReproducibilityFacts(),
+            snapshot_required=policy.data_snapshot_required,
+            reproduction_required=policy.reproduction_required,
+        ),
     ]
     if policy.monitoring_required and monitoring_configured is not None:
         items.append(gate.monitoring_item(policy, monitoring_configured))

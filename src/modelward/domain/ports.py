@@ -23,6 +23,7 @@ from modelward.domain.governance import (
 )
 from modelward.domain.monitoring import Alert, Label, MonitoringWindow, PerformancePoint
 from modelward.domain.policy import PersonalDataUse, PolicySet, SignOff
+from modelward.domain.privacy_ports import PrivacyRepo
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.reports import ReportRecord
 from modelward.domain.risk import RiskAssessment
@@ -485,6 +486,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenRepo: ...
+
+    @property
+    def privacy(self) -> PrivacyRepo: ...
 
     def __enter__(self) -> Self: ...
 

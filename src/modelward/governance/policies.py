@@ -229,6 +229,9 @@ _READERS: dict[str, _Reader] = {
     "evidence_roles": _roles,
     "thresholds": _thresholds,
     "max_train_overlap": _share_or_null,
+    "data_snapshot_required": _bool,
+    "reproduction_required": _bool,
+    "personal_data_clear_text": _bool,
 }
 
 

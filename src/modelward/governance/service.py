@@ -34,6 +34,7 @@ from modelward.domain.registry import AliasEvent, ModelVersion
 from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, PolicyViolation
+from modelward.governance import privacy
 from modelward.governance.access import roles_of
 from modelward.registry import service as registry
 
@@ -231,6 +232,7 @@ def _decide(
         monitoring_configured=monitoring_configured,
         newest_report=newest,
         authors=_authors(uow, version),
+        reproducibility=privacy.reproducibility_facts(uow, version),
     )
     return policy, decision
 

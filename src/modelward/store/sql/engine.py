@@ -14,7 +14,7 @@ from modelward.store.private import create_private_file, restrict
 
 # The newest migrations this version of modelward knows (several when branches were written in
 # parallel off one parent; Alembic applies them all); tests/store/test_schema.py checks them.
-SCHEMA_HEADS = frozenset({"0005", "0007", "0009", "0010", "0011"})
+SCHEMA_HEADS = frozenset({"0005", "0007", "0009", "0010", "0017"})  # 0017 follows 0011
 SCHEMA_HEAD = "+".join(sorted(SCHEMA_HEADS))  # how a schema state is shown: heads joined by +
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -12,6 +12,7 @@ from modelward.store.sql.audit_log import SqlAuditLog
 from modelward.store.sql.deploy_repo import SqlDeploymentRepo
 from modelward.store.sql.governance_repo import SqlGovernanceRepo
 from modelward.store.sql.monitoring_repo import SqlMonitoringRepo
+from modelward.store.sql.privacy_repo import SqlPrivacyRepo
 from modelward.store.sql.registry_repo import SqlRegistryRepo
 from modelward.store.sql.token_repo import SqlTokenRepo
 from modelward.store.sql.tracking_repo import SqlTrackingRepo
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
     governance: SqlGovernanceRepo
     monitoring: SqlMonitoringRepo
     tokens: SqlTokenRepo
+    privacy: SqlPrivacyRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.governance = SqlGovernanceRepo(conn)
         self.monitoring = SqlMonitoringRepo(conn)
         self.tokens = SqlTokenRepo(conn)
+        self.privacy = SqlPrivacyRepo(conn)
         return self
 
     @property
