@@ -601,6 +601,10 @@ class ArtifactStore(Protocol):
 
     def exists(self, sha256: str) -> bool: ...
 
+    def delete(self, sha256: str) -> bool:
+        """Remove a blob (erasure, retention); False when it was absent."""
+        ...
+
     def size(self, sha256: str) -> int: ...
 
     def put_ref(self, name: str, sha256: str) -> None:

@@ -4,7 +4,7 @@ services need from the prediction-log files (erase rows, drop old rows, compact)
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from modelward.domain.privacy import DataProtection, Reproduction
@@ -29,6 +29,13 @@ class PrivacyRepo(Protocol):
     def dataset_samples(self) -> list[tuple[str, str, list[str]]]:
         """(dataset id, sample sha256, column names) of every dataset with a sample."""
         ...
+
+    def model_dataset_samples(self, model: str) -> list[tuple[str, str, datetime, int]]:
+        """(dataset id, sample sha256, recorded at, version) for the data sets of the runs
+        behind `model`'s versions."""
+        ...
+
+    def clear_dataset_sample(self, dataset_id: str) -> None: ...
 
     def set_dataset_sample(self, dataset_id: str, sha256: str) -> None: ...
 
@@ -69,6 +76,7 @@ class PredictionFiles(Protocol):
         """Drop every row logged before `before` (whole day folders when they can)."""
         ...
 
-    def compact(self, deployment: str) -> tuple[int, int]:
-        """Merge each day's per-process files into one; returns (days, files merged)."""
+    def compact(self, deployment: str, *, today: date) -> tuple[int, int]:
+        """Merge the per-process files of each day before `today` into one; returns (days,
+        files merged)."""
         ...

@@ -121,8 +121,7 @@ class ParquetPredictionFiles:
                         path.unlink()
         return removed
 
-    def compact(self, deployment: str, *, today: date | None = None) -> tuple[int, int]:
-        today = today or datetime.now(UTC).date()
+    def compact(self, deployment: str, *, today: date) -> tuple[int, int]:
         days = merged = 0
         for folder in self._days(deployment):
             day = _day(folder)

@@ -17,8 +17,11 @@ from modelward.store.sql.tables import (
     datasets,
     deployments,
     ground_truth_labels,
+    model_versions,
+    registered_models,
     reproductions,
     run_artifacts,
+    run_datasets,
 )
 
 SNAPSHOT_KIND = "dataset"  # run artifacts holding a full data set (reproducibility)
@@ -140,6 +143,26 @@ class SqlPrivacyRepo:
             )
         ).all()
         return [(r.id, r.sample_sha256, list((r.schema or {}).keys())) for r in rows]
+
+    def model_dataset_samples(self, model: str) -> list[tuple[str, str, datetime, int]]:
+        """(dataset id, sample sha256, dataset recorded at, version) of the samples of every
+        data set a run behind one of `model`'s versions used."""
+        rows = self.conn.execute(
+            select(
+                datasets.c.id, datasets.c.sample_sha256, datasets.c.created_at,
+                model_versions.c.version,
+            )  # fmt: skip
+            .join(run_datasets, run_datasets.c.dataset_id == datasets.c.id)
+            .join(model_versions, model_versions.c.run_id == run_datasets.c.run_id)
+            .join(registered_models, registered_models.c.id == model_versions.c.model_id)
+            .where(registered_models.c.name == model, datasets.c.sample_sha256.is_not(None))
+        ).all()
+        return [(r.id, r.sample_sha256, r.created_at, int(r.version)) for r in rows]
+
+    def clear_dataset_sample(self, dataset_id: str) -> None:
+        self.conn.execute(
+            update(datasets).where(datasets.c.id == dataset_id).values(sample_sha256=None)
+        )
 
     def set_dataset_sample(self, dataset_id: str, sha256: str) -> None:
         self.conn.execute(
