@@ -195,12 +195,12 @@ def _expire_samples(
     for dataset_id, sha, at, version in uow.privacy.model_dataset_samples(model):
         entry = by_dataset.setdefault(dataset_id, (sha, at, set()))
         entry[2].add(version)
-    dropped, old = 0, []
+    old: list[str] = []
     for dataset_id, (sha, at, versions) in by_dataset.items():
         if at < before and not versions & deployed:
             uow.privacy.clear_dataset_sample(dataset_id)
-            dropped, old = dropped + 1, [*old, sha]
-    return dropped, old
+            old.append(sha)
+    return len(old), old
 
 
 def run_maintenance(
