@@ -16,9 +16,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine
 
 from modelward.config import Settings
+from modelward.domain.privacy import Pseudonymiser
 from modelward.domain.policy import PolicySet
 from modelward.domain.ports import UnitOfWork
 from modelward.errors import NotFound
@@ -29,6 +32,9 @@ from modelward.store.artifacts import ArtifactStore
 from modelward.store.private import private_dir
 from modelward.store.sql import engine as sql_engine
 from modelward.store.sql.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from modelward.store.prediction_files import ParquetPredictionFiles
 
 DEFAULT_PROTECTED_ALIASES = ("champion",)
 DEFAULT_PROTECTED_ENVIRONMENTS = ("production", "prod")
@@ -205,6 +211,24 @@ class Workspace:
     def predictions_dir(self) -> Path:
         """Where prediction logs and labels are written and read."""
         return self.settings.resolved_predictions_dir()
+
+    def prediction_files(self) -> ParquetPredictionFiles:
+        """The prediction-log files, for erasure, retention and compaction."""
+        from modelward.store.prediction_files import ParquetPredictionFiles
+
+        return ParquetPredictionFiles(self.predictions_dir)
+
+    def pseudonymiser(self, deployment: str) -> Pseudonymiser | None:
+        """What the prediction log applies to `deployment`'s inputs before writing them
+        (None: nothing to pseudonymise)."""
+        from modelward.governance.privacy import logging_pseudonymiser
+
+        return logging_pseudonymiser(
+            self.uow(read_only=True),
+            deployment=deployment,
+            policies=self.policies,
+            key=self.pseudonym_key(),
+        )
 
     def pseudonym_key(self) -> bytes:
         """The secret key of the prediction log's pseudonyms (MODELWARD_PSEUDONYM_KEY_FILE,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelward.client.contract import (
     BackendAPI,
+    DataProtectionAPI,
     DeploymentsAPI,
     GovernanceAPI,
     MonitoringAPI,
@@ -23,15 +24,19 @@ from modelward.client.deploy import DeploymentClient
 from modelward.client.governance import GovernanceClient
 from modelward.client.local import LocalBackend
 from modelward.client.monitoring import MonitoringClient
+from modelward.client.privacy import DataProtectionClient
 from modelward.client.run import ActiveRun, current_run
 from modelward.client.validation import ValidationClient
 from modelward.config import Settings
+from modelward.domain.privacy import Reproduction
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
+from modelward.errors import NotFound
 from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metric, Run, RunStatus
 from modelward.registry import card
 from modelward.registry import service as registry_service
 from modelward.registry.flavors import LoadedModel
 from modelward.tracking import capture
+from modelward.tracking import reproduction
 from modelward.tracking import service as tracking_service
 
 if TYPE_CHECKING:
@@ -188,6 +193,19 @@ class TrackingClient:
     def diff_runs(self, run_a: str, run_b: str) -> tracking_service.RunDiff:
         return tracking_service.diff_runs(self._b.uow(read_only=True), run_a=run_a, run_b=run_b)
 
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        run = self.get_run(run_id)
+        found = next((a for a in run.artifacts if a.path == path), None)
+        if found is None:
+            raise NotFound(f"Run {run_id!r} has no artifact {path!r}.")
+        return self._b.artifacts.get_bytes(found.sha256)
+
+    def record_reproduction(self, result: Reproduction) -> Reproduction:
+        return reproduction.record_reproduction(self._b.uow(), guard=self._b.guard(), result=result)
+
+    def reproductions(self, run_id: str) -> list[Reproduction]:
+        return reproduction.list_reproductions(self._b.uow(read_only=True), run_id=run_id)
+
 
 class RegistryClient:
     """Registered models, versions and aliases."""
@@ -290,6 +308,7 @@ class Client:
     deployments: DeploymentsAPI
     governance: GovernanceAPI
     monitoring: MonitoringAPI
+    data: DataProtectionAPI
 
     def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
         self.settings = settings or Settings()
@@ -307,9 +326,10 @@ class Client:
         self.deployments = DeploymentClient(backend)
         self.governance = GovernanceClient(backend)
         self.monitoring = MonitoringClient(backend)
+        self.data = DataProtectionClient(backend)
 
     def _open_remote(self) -> None:
-        from modelward.client import http, http_governance, http_monitoring, http_ops
+        from modelward.client import http, http_governance, http_monitoring, http_ops, http_privacy
 
         backend = http.HttpBackend(self.settings)
         governance = http_governance.HttpGovernanceClient(backend)
@@ -320,6 +340,7 @@ class Client:
         self.deployments = http_ops.HttpDeploymentClient(backend)
         self.governance = governance
         self.monitoring = http_monitoring.HttpMonitoringClient(backend, governance)
+        self.data = http_privacy.HttpDataProtectionClient(backend)
 
     @property
     def actor(self) -> str:
@@ -333,14 +354,45 @@ class Client:
         parent_run_id: str | None = None,
         tags: dict[str, Any] | None = None,
         nested: bool = True,
+        capture_code: bool = True,
     ) -> ActiveRun:
-        """Start a run; inside another `with start_run()` it becomes that run's child."""
+        """Start a run; inside another `with start_run()` it becomes that run's child.
+
+        With `capture_code` (the default) the run stores its code state (commit and a patch
+        of uncommitted changes) and a lock of its environment, so it can be reproduced.
+        """
         if parent_run_id is None and nested and (outer := current_run()) is not None:
             parent_run_id = outer.id
         run = self.tracking.start_run(
             experiment=experiment, name=name, parent_run_id=parent_run_id, tags=tags
         )
+        if capture_code:
+            from modelward.client.reproduce import record_code_state
+
+            record_code_state(self, run.id)
         return ActiveRun(self, run, flush_interval=self.settings.flush_interval)
+
+    def reproduce_run(
+        self,
+        run_id: str,
+        *,
+        repo: str | None = None,
+        in_current_env: bool = False,
+        tolerance: float | None = None,
+        timeout: float = 1800.0,
+    ) -> Reproduction:
+        """Rebuild run `run_id` (code, environment, data), re-run its entry point here, and
+        store how it compared; see `client/reproduce.py`."""
+        from modelward.client.reproduce import reproduce
+
+        return reproduce(
+            self,
+            run_id,
+            repo=repo,
+            in_current_env=in_current_env,
+            tolerance=reproduction.DEFAULT_TOLERANCE if tolerance is None else tolerance,
+            timeout=timeout,
+        )
 
     def retrain(
         self,

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     )
     from modelward.domain.monitoring import Alert, MonitoringWindow
     from modelward.domain.policy import PolicySet, SignOff
+    from modelward.domain.privacy import DataProtection, ErasureResult, MaintenanceResult
+    from modelward.domain.privacy import Reproduction
     from modelward.domain.questionnaire import Suggestion
     from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
     from modelward.domain.reports import ReportRecord
@@ -71,6 +73,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BackendAPI",
+    "DataProtectionAPI",
     "DeploymentsAPI",
     "GovernanceAPI",
     "MonitoringAPI",
@@ -196,6 +199,18 @@ class TrackingAPI(Protocol):
 
     def diff_runs(self, run_a: str, run_b: str) -> RunDiff:
         """Two runs side by side."""
+        ...
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        """A run artifact's bytes, by its recorded path (verified against its hash)."""
+        ...
+
+    def record_reproduction(self, result: Reproduction) -> Reproduction:
+        """Store how a reproduction of a run compared (guarded: validate; audited)."""
+        ...
+
+    def reproductions(self, run_id: str) -> builtins.list[Reproduction]:
+        """A run's reproductions, newest first."""
         ...
 
 
@@ -649,4 +664,42 @@ class MonitoringAPI(Protocol):
         request_review: bool = False,
     ) -> Evidence:
         """Champion vs challenger on labelled live traffic (stored and audited)."""
+        ...
+
+
+class DataProtectionAPI(Protocol):
+    """`client.data`: retention, legal basis and personal columns per deployment; erasure of
+    a data subject; the maintenance pass."""
+
+    def protect(
+        self,
+        deployment: str,
+        *,
+        legal_basis: str | None = None,
+        retention_days: int | None = None,
+        personal_columns: Sequence[str] | None = None,
+        subject_column: str | None = None,
+        note: str = "",
+    ) -> DataProtection:
+        """Set a deployment's data-protection settings (they replace the previous ones)."""
+        ...
+
+    def protection(self, deployment: str) -> DataProtection:
+        """A deployment's settings (NotFound when none are recorded)."""
+        ...
+
+    def protections(self) -> builtins.list[DataProtection]:
+        """Every deployment's settings."""
+        ...
+
+    def pseudonymised_columns(self, deployment: str) -> builtins.list[str]:
+        """The input columns the prediction log pseudonymises for `deployment`."""
+        ...
+
+    def erase(self, subject: str, *, columns: Sequence[str] = ()) -> ErasureResult:
+        """Remove one person's rows from logs, labels, samples and snapshots (audited)."""
+        ...
+
+    def maintenance(self, *, compact: bool = True) -> MaintenanceResult:
+        """Enforce retention and compact the prediction log (audited)."""
         ...

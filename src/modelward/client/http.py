@@ -22,6 +22,8 @@ import httpx
 
 from modelward import errors
 from modelward.config import Settings
+from modelward.client import http_privacy
+from modelward.domain.privacy import Reproduction
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metric, Run, RunStatus
 from modelward.registry import flavors
@@ -337,6 +339,16 @@ class HttpTrackingClient:
             for k, v in found.sections.items()
         }
         return RunDiff(found.a.to_domain(), found.b.to_domain(), sections)
+
+    def read_artifact(self, run_id: str, path: str) -> bytes:
+        route = f"/runs/{segment(run_id)}/artifacts/{quote(path, safe='/')}"
+        return self._b.call("GET", route).content
+
+    def record_reproduction(self, result: Reproduction) -> Reproduction:
+        return http_privacy.record_reproduction(self._b, result)
+
+    def reproductions(self, run_id: str) -> list[Reproduction]:
+        return http_privacy.reproductions(self._b, run_id)
 
 
 def versions(found: Any) -> list[ModelVersion]:

@@ -27,7 +27,7 @@ from modelward.domain.registry import ModelVersion
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
 
-SNAPSHOT_KIND = "dataset"  # a run artifact holding a full data set (tracking.snapshots)
+SNAPSHOT_PREFIX = "modelward/data/"  # run artifacts holding a full data set (snapshot=True)
 
 
 def set_protection(
@@ -172,7 +172,7 @@ def reproducibility_facts(uow: UnitOfWork, version: ModelVersion) -> Reproducibi
     if not version.run_id:
         return ReproducibilityFacts()
     run = uow.tracking.get_run(version.run_id)
-    snapshot = any(a.kind == SNAPSHOT_KIND for a in run.artifacts)
+    snapshot = any(a.path.startswith(SNAPSHOT_PREFIX) for a in run.artifacts)
     latest = next(iter(uow.privacy.list_reproductions(run.id)), None)
     return ReproducibilityFacts(run.id, snapshot, latest)
 

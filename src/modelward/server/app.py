@@ -34,6 +34,7 @@ from modelward.server.api import (
     deployments,
     governance,
     monitoring,
+    privacy,
     registry,
     tokens,
     tracking,
@@ -169,7 +170,7 @@ async def _reap_periodically(platform: Platform) -> None:
 def _api() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     routers = (tracking, artifacts, registry, validation_api, governance, admin, tokens)
-    for module in (*routers, deployments, monitoring):
+    for module in (*routers, deployments, monitoring, privacy):
         api.include_router(module.router)
     return api
 

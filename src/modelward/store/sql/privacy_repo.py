@@ -24,7 +24,7 @@ from modelward.store.sql.tables import (
     run_datasets,
 )
 
-SNAPSHOT_KIND = "dataset"  # run artifacts holding a full data set (reproducibility)
+SNAPSHOT_PREFIX = "modelward/data/"  # run artifacts holding a full data set (reproducibility)
 
 _PROTECTION = select(data_protection, deployments.c.name.label("deployment")).join(
     deployments, deployments.c.id == data_protection.c.deployment_id
@@ -173,7 +173,7 @@ class SqlPrivacyRepo:
         """(run id, artifact path, sha256) of every stored full data set."""
         rows = self.conn.execute(
             select(run_artifacts.c.run_id, run_artifacts.c.path, run_artifacts.c.sha256).where(
-                run_artifacts.c.kind == SNAPSHOT_KIND
+                run_artifacts.c.path.startswith(SNAPSHOT_PREFIX, autoescape=True)
             )
         ).all()
         return [(r.run_id, r.path, r.sha256) for r in rows]
