@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from modelward.config import Settings
-from modelward.domain.privacy import Pseudonymiser
 from modelward.domain.policy import PolicySet
 from modelward.domain.ports import UnitOfWork
+from modelward.domain.privacy import Pseudonymiser
 from modelward.errors import NotFound
 from modelward.governance.guard import PolicyGuard
 from modelward.governance.policies import load_policies, policy_hash

@@ -30,13 +30,12 @@ from modelward.client.validation import ValidationClient
 from modelward.config import Settings
 from modelward.domain.privacy import Reproduction
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
-from modelward.errors import NotFound
 from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metric, Run, RunStatus
+from modelward.errors import NotFound
 from modelward.registry import card
 from modelward.registry import service as registry_service
 from modelward.registry.flavors import LoadedModel
-from modelward.tracking import capture
-from modelward.tracking import reproduction
+from modelward.tracking import capture, reproduction
 from modelward.tracking import service as tracking_service
 
 if TYPE_CHECKING:

@@ -41,8 +41,12 @@ if TYPE_CHECKING:
     )
     from modelward.domain.monitoring import Alert, MonitoringWindow
     from modelward.domain.policy import PolicySet, SignOff
-    from modelward.domain.privacy import DataProtection, ErasureResult, MaintenanceResult
-    from modelward.domain.privacy import Reproduction
+    from modelward.domain.privacy import (
+        DataProtection,
+        ErasureResult,
+        MaintenanceResult,
+        Reproduction,
+    )
     from modelward.domain.questionnaire import Suggestion
     from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
     from modelward.domain.reports import ReportRecord

@@ -21,8 +21,8 @@ from urllib.parse import quote
 import httpx
 
 from modelward import errors
-from modelward.config import Settings
 from modelward.client import http_privacy
+from modelward.config import Settings
 from modelward.domain.privacy import Reproduction
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metric, Run, RunStatus

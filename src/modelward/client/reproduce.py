@@ -280,4 +280,3 @@ def _result(
         created_at=client.backend.now(),
         detail=detail,
     )
-

@@ -48,7 +48,13 @@ class LegalBasis(enum.StrEnum):
         raw = text.strip().lower().replace("art.", "").replace("gdpr", "").strip()
         for basis in cls:
             letter = basis.value[-2]
-            if raw in (basis.value, letter, f"({letter})", basis.name.lower(), basis.name.lower().replace("_", " ")):
+            if raw in (
+                basis.value,
+                letter,
+                f"({letter})",
+                basis.name.lower(),
+                basis.name.lower().replace("_", " "),
+            ):
                 return basis
         choices = ", ".join(f"{b.value} ({b.name.lower()})" for b in cls)
         raise InvalidInput(
@@ -143,7 +149,9 @@ class MaintenanceResult:
 
     @property
     def removed_rows(self) -> int:
-        return sum(d.get("prediction_rows", 0) + d.get("labels", 0) for d in self.deployments.values())
+        return sum(
+            d.get("prediction_rows", 0) + d.get("labels", 0) for d in self.deployments.values()
+        )
 
 
 @dataclass(frozen=True)

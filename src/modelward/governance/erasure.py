@@ -235,7 +235,9 @@ def run_maintenance(
                 counts["labels"] = uow.privacy.delete_labels_before(name, before)
                 counts["samples"], old = _expire_samples(uow, dep.model, deployed, before)
             if compact:
-                counts["days_compacted"], counts["files_merged"] = files.compact(name, today=now.date())
+                counts["days_compacted"], counts["files_merged"] = files.compact(
+                    name, today=now.date()
+                )
             if any(counts.values()):
                 done[name] = counts
                 uow.audit.append(

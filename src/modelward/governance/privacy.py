@@ -175,4 +175,3 @@ def reproducibility_facts(uow: UnitOfWork, version: ModelVersion) -> Reproducibi
     snapshot = any(a.path.startswith(SNAPSHOT_PREFIX) for a in run.artifacts)
     latest = next(iter(uow.privacy.list_reproductions(run.id)), None)
     return ReproducibilityFacts(run.id, snapshot, latest)
-

@@ -26,6 +26,7 @@ from modelward.domain.monitoring import (
     PredictionLog,
     WindowStatus,
 )
+from modelward.domain.policy import PolicySet
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.roles import Action
 from modelward.errors import NotFound
@@ -128,8 +129,13 @@ def _reference(
     predictions: PredictionLog,
     deployment: Deployment,
     options: MonitorOptions,
+    policies: PolicySet,
 ) -> references.MonitoringReference:
     training = references.from_training(uow, artifacts, deployment)
+    if options.pseudonym_key is not None:
+        training = references.pseudonymised(
+            uow, deployment, training, key=options.pseudonym_key, policies=policies
+        )
     if options.reference_window is None:
         return training
     return references.from_window(
@@ -241,7 +247,12 @@ def run_monitoring(
     )  # fmt: skip
     baseline, task = _baseline(uow, dep)
     ctx = _Context(
-        dep, _reference(uow, artifacts, predictions, dep, opts), baseline, task, opts, now
+        dep,
+        _reference(uow, artifacts, predictions, dep, opts, guard.policies),
+        baseline,
+        task,
+        opts,
+        now,
     )
     result = RunResult(deployment, reference=ctx.reference.description)
     for index, current in enumerate(spans):

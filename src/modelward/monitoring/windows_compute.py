@@ -47,6 +47,9 @@ class MonitorOptions:
     drift: DriftOptions = field(default_factory=DriftOptions)
     max_rows_in_memory: int = 1_000_000
     reference_window: tuple[datetime, datetime] | None = None
+    # The prediction log's pseudonymisation key: the training reference of pseudonymised
+    # columns is pseudonymised with it, so drift compares like with like (never shown).
+    pseudonym_key: bytes | None = field(default=None, repr=False)
 
 
 def _point(col: ColumnDrift, target: str) -> DriftPoint:

@@ -55,9 +55,7 @@ class ParquetPredictionFiles:
         if not self.root.is_dir():
             return []
         return sorted(
-            p.name.removeprefix("deployment=")
-            for p in self.root.glob("deployment=*")
-            if p.is_dir()
+            p.name.removeprefix("deployment=") for p in self.root.glob("deployment=*") if p.is_dir()
         )
 
     def _days(self, deployment: str) -> list[Path]:

@@ -44,9 +44,7 @@ def compare_metrics(
     return match, diffs
 
 
-def record_reproduction(
-    uow: UnitOfWork, *, guard: Guard, result: Reproduction
-) -> Reproduction:
+def record_reproduction(uow: UnitOfWork, *, guard: Guard, result: Reproduction) -> Reproduction:
     """Store a reproduction of a run (it can then pass the gate's `reproducibility.reproduced`).
 
     Raises:

@@ -109,9 +109,7 @@ def maintenance(body: MaintenanceIn, ctx: CtxDep) -> dict[str, Any]:
 @router.post("/runs/{run_id}/reproductions")
 def record(run_id: str, body: ReproductionIn, ctx: CtxDep) -> dict[str, Any]:
     """Store how a reproduction of the run compared (the actor and time are the server's)."""
-    result = Reproduction(
-        run_id=run_id, actor=ctx.actor, created_at=ctx.now(), **body.model_dump()
-    )
+    result = Reproduction(run_id=run_id, actor=ctx.actor, created_at=ctx.now(), **body.model_dump())
     stored = reproduction.record_reproduction(ctx.uow(), guard=ctx.guard(), result=result)
     return wire.dump_obj(Reproduction, stored)
 

@@ -149,7 +149,9 @@ class SqlPrivacyRepo:
         data set a run behind one of `model`'s versions used."""
         rows = self.conn.execute(
             select(
-                datasets.c.id, datasets.c.sample_sha256, datasets.c.created_at,
+                datasets.c.id,
+                datasets.c.sample_sha256,
+                datasets.c.created_at,
                 model_versions.c.version,
             )  # fmt: skip
             .join(run_datasets, run_datasets.c.dataset_id == datasets.c.id)

@@ -59,9 +59,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=256), nullable=False),
         sa.Column("created_at", _TIME, nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["runs.id"], name=op.f("fk_reproductions_run_id_runs")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name=op.f("fk_reproductions_run_id_runs")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reproductions")),
     )
     op.create_index(op.f("ix_reproductions_run_id"), "reproductions", ["run_id"], unique=False)
