@@ -99,6 +99,33 @@ def show(
         )
 
 
+@data_app.command("inventory")
+def inventory(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+    """Deployments that hold personal data: columns, legal basis (GDPR Art. 6(1)), retention,
+    and whether the log keeps pseudonyms; a missing basis or retention is a gap to close."""
+    with exit_on_domain_error():
+        found = env_of(ctx).client.data.inventory()
+        if json_out:
+            print_json(found)
+            return
+        table(
+            f"{len(found)} deployment(s) holding personal data",
+            ["deployment", "model", "environment", "columns", "legal basis", "retention", "log"],
+            [
+                [
+                    h.deployment,
+                    h.model,
+                    h.environment,
+                    ", ".join(h.columns),
+                    h.legal_basis.label if h.legal_basis else "MISSING",
+                    f"{h.retention_days} d" if h.retention_days else "unlimited",
+                    "pseudonymised" if h.pseudonymised else "clear",
+                ]
+                for h in found
+            ],  # fmt: skip
+        )
+
+
 @data_app.command("erase")
 def erase(
     ctx: typer.Context,

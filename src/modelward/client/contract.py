@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         DataProtection,
         ErasureResult,
         MaintenanceResult,
+        PersonalDataHolding,
         Reproduction,
     )
     from modelward.domain.questionnaire import Suggestion
@@ -694,6 +695,10 @@ class DataProtectionAPI(Protocol):
 
     def protections(self) -> builtins.list[DataProtection]:
         """Every deployment's settings."""
+        ...
+
+    def inventory(self) -> builtins.list[PersonalDataHolding]:
+        """Every deployment holding personal data: columns, legal basis, retention."""
         ...
 
     def pseudonymised_columns(self, deployment: str) -> builtins.list[str]:

@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from modelward.domain.privacy import DataProtection, ErasureResult, MaintenanceResult, Reproduction
+from modelward.domain.privacy import (
+    DataProtection,
+    ErasureResult,
+    MaintenanceResult,
+    PersonalDataHolding,
+    Reproduction,
+)
 from modelward.schemas import domain as wire
 
 if TYPE_CHECKING:
@@ -49,6 +55,10 @@ class HttpDataProtectionClient:
 
     def protections(self) -> list[DataProtection]:
         return wire.load(list[DataProtection], self._b.json("GET", "/data-protection"))
+
+    def inventory(self) -> list[PersonalDataHolding]:
+        found = self._b.json("GET", "/data-protection/inventory")
+        return wire.load(list[PersonalDataHolding], found)
 
     def pseudonymised_columns(self, deployment: str) -> list[str]:
         path = f"/deployments/{_segment(deployment)}/pseudonymised-columns"

@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from modelward.client.local import LocalBackend
-from modelward.domain.privacy import DataProtection, ErasureResult, MaintenanceResult
+from modelward.domain.privacy import (
+    DataProtection,
+    ErasureResult,
+    MaintenanceResult,
+    PersonalDataHolding,
+)
 from modelward.governance import erasure, privacy
 
 
@@ -42,6 +47,11 @@ class DataProtectionClient:
 
     def protections(self) -> list[DataProtection]:
         return privacy.list_protection(self._b.uow(read_only=True))
+
+    def inventory(self) -> list[PersonalDataHolding]:
+        return privacy.personal_data_inventory(
+            self._b.uow(read_only=True), policies=self._b.workspace.policies
+        )
 
     def pseudonymised_columns(self, deployment: str) -> list[str]:
         found = self._b.workspace.pseudonymiser(deployment)

@@ -247,3 +247,17 @@ def reproducibility_items(
             detail, met = f"the newest reproduction of {run} did not match: {latest.detail}", False
         items.append(GateItem("reproducibility.reproduced", met, detail))
     return items
+
+
+@dataclass(frozen=True)
+class PersonalDataHolding:
+    """A deployment that holds personal data (GDPR Art. 30 record): which columns, on which
+    legal basis, for how long, and whether the log keeps them as pseudonyms."""
+
+    deployment: str
+    model: str
+    environment: str
+    columns: tuple[str, ...]
+    legal_basis: LegalBasis | None  # None: not recorded (a gap to close)
+    retention_days: int | None  # None: kept without limit
+    pseudonymised: bool

@@ -20,6 +20,7 @@ from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.privacy import (
     DataProtection,
     LegalBasis,
+    PersonalDataHolding,
     Pseudonymiser,
     ReproducibilityFacts,
 )
@@ -175,3 +176,32 @@ def reproducibility_facts(uow: UnitOfWork, version: ModelVersion) -> Reproducibi
     snapshot = any(a.path.startswith(SNAPSHOT_PREFIX) for a in run.artifacts)
     latest = next(iter(uow.privacy.list_reproductions(run.id)), None)
     return ReproducibilityFacts(run.id, snapshot, latest)
+
+
+def personal_data_inventory(uow: UnitOfWork, *, policies: PolicySet) -> list[PersonalDataHolding]:
+    """Every deployment that holds personal data (by its settings or by the tags of its
+    versions' training data), with its legal basis and retention."""
+    found = []
+    with uow:
+        for dep in uow.deployments.list_deployments():
+            settings = uow.privacy.find_protection(dep.name)
+            columns = dict.fromkeys(_tagged_columns(uow, dep))
+            if settings is not None:
+                columns.update(dict.fromkeys(settings.personal_columns))
+                if settings.subject_column:
+                    columns[settings.subject_column] = None
+            if not columns:
+                continue
+            hashed = pseudonymised_columns(uow, deployment=dep, policies=policies)
+            found.append(
+                PersonalDataHolding(
+                    deployment=dep.name,
+                    model=dep.model,
+                    environment=dep.environment,
+                    columns=tuple(columns),
+                    legal_basis=settings.legal_basis if settings else None,
+                    retention_days=settings.retention_days if settings else None,
+                    pseudonymised=bool(hashed),
+                )
+            )
+    return found

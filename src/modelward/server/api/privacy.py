@@ -12,7 +12,13 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from modelward.domain.privacy import DataProtection, ErasureResult, MaintenanceResult, Reproduction
+from modelward.domain.privacy import (
+    DataProtection,
+    ErasureResult,
+    MaintenanceResult,
+    PersonalDataHolding,
+    Reproduction,
+)
 from modelward.governance import erasure, privacy
 from modelward.schemas import domain as wire
 from modelward.server.deps import CtxDep
@@ -75,6 +81,13 @@ def pseudonymised(deployment: str, ctx: CtxDep) -> list[str]:
 def protections(ctx: CtxDep) -> list[dict[str, Any]]:
     """Every deployment's data-protection settings."""
     return wire.dump_list(DataProtection, privacy.list_protection(ctx.uow(read_only=True)))
+
+
+@router.get("/data-protection/inventory")
+def inventory(ctx: CtxDep) -> list[dict[str, Any]]:
+    """Every deployment holding personal data: columns, legal basis, retention."""
+    found = privacy.personal_data_inventory(ctx.uow(read_only=True), policies=ctx.policies)
+    return wire.dump_list(PersonalDataHolding, found)
 
 
 @router.post("/data/erase")
