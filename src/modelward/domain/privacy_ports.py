@@ -26,9 +26,13 @@ class PrivacyRepo(Protocol):
 
     def delete_labels_before(self, deployment: str, before: datetime) -> int: ...
 
-    def dataset_samples(self) -> list[tuple[str, str, list[str]]]:
-        """(dataset id, sample sha256, column names) of every dataset with a sample."""
+    def dataset_samples(self) -> list[tuple[str, str | None, list[str]]]:
+        """(dataset id, sample sha256 or None, column names) of every dataset."""
         ...
+
+    def dataset_profile(self, dataset_id: str) -> dict[str, Any]: ...
+
+    def set_dataset_profile(self, dataset_id: str, profile: dict[str, Any]) -> None: ...
 
     def model_dataset_samples(self, model: str) -> list[tuple[str, str, datetime, int]]:
         """(dataset id, sample sha256, recorded at, version) for the data sets of the runs

@@ -92,6 +92,23 @@ def _subject_columns(uow: UnitOfWork, columns: Sequence[str]) -> list[str]:
     return named
 
 
+def _scrub_profile(
+    uow: UnitOfWork, dataset_id: str, columns: list[str], targets: list[str]
+) -> None:
+    """Drop the subject from a data set profile's most frequent values (counted as other)."""
+    profile = uow.privacy.dataset_profile(dataset_id)
+    changed = False
+    for name in columns:
+        column = (profile.get("columns") or {}).get(name) or {}
+        top = column.get("top")
+        for value in targets:
+            if isinstance(top, dict) and value in top:
+                column["other_count"] = int(column.get("other_count", 0)) + int(top.pop(value))
+                changed = True
+    if changed:
+        uow.privacy.set_dataset_profile(dataset_id, profile)
+
+
 def _erase_blobs(
     uow: UnitOfWork, artifacts: ArtifactStore, columns: list[str], targets: list[str]
 ) -> tuple[int, int, list[str]]:
@@ -99,7 +116,10 @@ def _erase_blobs(
     sample_rows = snapshot_rows = 0
     old: list[str] = []
     for dataset_id, sha, names in uow.privacy.dataset_samples():
-        if set(names) & set(columns):
+        if not set(names) & set(columns):
+            continue
+        _scrub_profile(uow, dataset_id, columns, targets)
+        if sha is not None:
             data, removed = _filter_blob(artifacts.get_bytes(sha), columns, targets)
             if removed:
                 uow.privacy.set_dataset_sample(dataset_id, artifacts.put_bytes(data))

@@ -131,22 +131,26 @@ def pseudonymised(
 ) -> MonitoringReference:
     """The training reference with the columns the log pseudonymises pseudonymised alike (a
     categorical column keeps its distribution, so its drift is still measured); numeric ones
-    leave the drift checks (a keyed hash has no order or scale to compare)."""
+    leave the drift checks (a keyed hash has no order or scale to compare), and so does the
+    subject column."""
     from modelward.governance.privacy import pseudonymised_columns
 
     if training.frame is None:
         return training
     with uow:
         found = pseudonymised_columns(uow, deployment=deployment, policies=policies)
+        settings = uow.privacy.find_protection(deployment.name)
     columns = [c for c in found if c in training.frame.columns]
     if not columns:
         return training
     sample = training.frame.copy()
-    numeric = {c for c in columns if pd.api.types.is_numeric_dtype(sample[c])}
+    excluded = {c for c in columns if pd.api.types.is_numeric_dtype(sample[c])}
+    if settings is not None and settings.subject_column:
+        excluded.add(settings.subject_column)  # one value per person: no distribution to compare
     hasher = Pseudonymiser(columns, key)
     for column in columns:
         sample[column] = hasher.values(sample[column])
-    features = [f for f in training.features if f not in numeric]
+    features = [f for f in training.features if f not in excluded]
     return replace(
         training,
         features=features,

@@ -135,14 +135,23 @@ class SqlPrivacyRepo:
 
     # -- datasets and snapshots -----------------------------------------------------------
 
-    def dataset_samples(self) -> list[tuple[str, str, list[str]]]:
-        """(dataset id, sample sha256, column names) of every dataset with a sample."""
+    def dataset_samples(self) -> list[tuple[str, str | None, list[str]]]:
+        """(dataset id, sample sha256 or None, column names) of every dataset."""
         rows = self.conn.execute(
-            select(datasets.c.id, datasets.c.sample_sha256, datasets.c.schema).where(
-                datasets.c.sample_sha256.is_not(None)
-            )
+            select(datasets.c.id, datasets.c.sample_sha256, datasets.c.schema)
         ).all()
         return [(r.id, r.sample_sha256, list((r.schema or {}).keys())) for r in rows]
+
+    def dataset_profile(self, dataset_id: str) -> dict[str, Any]:
+        found = self.conn.execute(
+            select(datasets.c.profile).where(datasets.c.id == dataset_id)
+        ).scalar()
+        return dict(found or {})
+
+    def set_dataset_profile(self, dataset_id: str, profile: dict[str, Any]) -> None:
+        self.conn.execute(
+            update(datasets).where(datasets.c.id == dataset_id).values(profile=profile)
+        )
 
     def model_dataset_samples(self, model: str) -> list[tuple[str, str, datetime, int]]:
         """(dataset id, sample sha256, dataset recorded at, version) of the samples of every
