@@ -179,8 +179,12 @@ def _fresh_venv(root: Path, lock: str, timeout: float) -> Path:
     return python
 
 
-def _rerun(plan: _Plan, python: str, tree: Path, home: Path, data: Path, timeout: float) -> None:
+def _rerun(
+    plan: _Plan, python: str, tree: Path, home: Path, data: Path, *, fresh: bool, timeout: float
+) -> None:
     env = {k: v for k, v in os.environ.items() if k.removeprefix("MODELWARD_") not in _DROP_ENV}
+    if fresh:  # the rebuilt environment alone: nothing from this one's import path
+        env.pop("PYTHONPATH", None)
     env |= {"MODELWARD_HOME": str(home), REPRODUCE_DATA: str(data), "MODELWARD_USER": "reproducer"}
     workdir = tree / str(plan.state.get("cwd", "."))
     command = [python, str(tree / plan.state["entry_point"]), *plan.state.get("args", [])]
@@ -206,7 +210,7 @@ def _compare(client: Client, plan: _Plan, home: Path, tolerance: float) -> dict[
 
     other = LocalClient(Settings(home=home, user="reproducer"))
     try:
-        runs = other.tracking.search_runs(order_by=["start_time DESC"], limit=50)
+        runs = other.tracking.search_runs(order_by=["attributes.start_time DESC"], limit=50)
         same = [r for r in runs if r.name == plan.run.name] or runs
         if not same:
             raise InvalidInput("The re-run logged no run; does the entry point call start_run?")
@@ -249,7 +253,7 @@ def reproduce(
             _fresh_venv(root, plan.lock, timeout)
         )  # fmt: skip
         try:
-            _rerun(plan, python, tree, home, data, timeout)
+            _rerun(plan, python, tree, home, data, fresh=not in_current_env, timeout=timeout)
             found = _compare(client, plan, home, tolerance)
         except subprocess.TimeoutExpired as exc:
             raise InvalidInput(f"The re-run took longer than {timeout:g} s.") from exc

@@ -126,10 +126,22 @@ def code_state() -> tuple[dict[str, Any], bytes] | None:
     return state, patch
 
 
+ENV_LOCK_FILE = "MODELWARD_ENV_LOCK"
+
+
 @functools.cache
 def environment_lock() -> str:
     """A pip-freeze-like lock of the running environment: ``name==version`` per package, and
-    ``name @ file://...`` for packages installed from a local folder (editable or not)."""
+    ``name @ file://...`` for packages installed from a local folder (editable or not).
+
+    With MODELWARD_ENV_LOCK naming a requirements file (the project's own lock, e.g. from
+    ``pip freeze`` in its virtual environment or ``uv export``), that file is the lock.
+    """
+    import os
+
+    given = os.environ.get(ENV_LOCK_FILE)
+    if given:
+        return Path(given).read_text("utf-8")
     lines = []
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
