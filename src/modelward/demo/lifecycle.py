@@ -318,6 +318,16 @@ def step_deployment(lc: Lifecycle, *, requests: int) -> None:
         environment="production",
         reason="first release",
     )
+    champion = omar.registry.get_version(MODEL, omar.deployments.get(DEPLOYMENT).config.champion)
+    inputs = {str(c["name"]) for c in champion.signature.get("columns", [])}
+    omar.data.protect(
+        DEPLOYMENT,
+        legal_basis="6(1)(b)",
+        retention_days=365,
+        personal_columns=[c for c in ("gender", "age") if c in inputs],
+        note="income stays in clear in the log: its drift is monitored, and a keyed hash has"
+        " no scale to compare",
+    )
     kind = lc.facts["kinds"][0]
     challenger = _train(lc, kind, with_gender=False, experiment=f"credit-risk-{kind}", variant=True)
     version = lc.as_("dana").registry.register(challenger["run_id"], name=MODEL).version

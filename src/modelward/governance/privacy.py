@@ -2,10 +2,12 @@
 input columns the prediction log pseudonymises; and what the gate reads about a version's
 reproducibility.
 
-A deployment's personal-data columns are those its settings name, plus every column tagged
-as personal data (`governance.data.tag_column`) in the training data of its champion and
-challenger, plus its subject column. They are pseudonymised at logging (a keyed HMAC, see
-`modelward.domain.privacy`) unless the policy of the model's risk level sets
+The columns the prediction log pseudonymises (a keyed HMAC, see `modelward.domain.privacy`)
+are, for a deployment without settings, every column tagged as personal data
+(`governance.data.tag_column`) in the training data of its champion and challenger; once
+settings are recorded, their personal columns (by default those same tags; an owner may keep
+one in clear, with a reason in the audited note, e.g. a numeric column whose drift must be
+watched) and the subject column. None are when the policy of the model's risk level sets
 `personal_data_clear_text`.
 """
 
@@ -148,10 +150,11 @@ def pseudonymised_columns(
     if policies.for_assessment(assessment).personal_data_clear_text:
         return ()
     settings = uow.privacy.find_protection(deployment.name)
-    found: dict[str, None] = dict.fromkeys(settings.personal_columns if settings else ())
-    if settings is not None and settings.subject_column:
+    if settings is None:  # nothing decided for the deployment: every tagged column
+        return _tagged_columns(uow, deployment)
+    found: dict[str, None] = dict.fromkeys(settings.personal_columns)
+    if settings.subject_column:
         found[settings.subject_column] = None
-    found.update(dict.fromkeys(_tagged_columns(uow, deployment)))
     return tuple(found)
 
 
