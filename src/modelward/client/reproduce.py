@@ -214,7 +214,7 @@ def _compare(client: Client, plan: _Plan, home: Path, tolerance: float) -> dict[
         same = [r for r in runs if r.name == plan.run.name] or runs
         if not same:
             raise InvalidInput("The re-run logged no run; does the entry point call start_run?")
-        again = same[0]
+        again = other.tracking.get_run(same[0].id)  # with its artifacts
         match, diffs = compare_metrics(plan.run.metrics, again.metrics, tolerance=tolerance)
         before = _model_hashes(client.tracking.read_artifact, plan.run)
         after = _model_hashes(other.tracking.read_artifact, again)
