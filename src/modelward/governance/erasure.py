@@ -196,7 +196,7 @@ def erase_subject(
             )
         )
         uow.commit()
-        _drop_unused(uow, artifacts, old)
+    _drop_unused(uow, artifacts, old)
     return result
 
 

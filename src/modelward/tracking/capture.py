@@ -61,7 +61,8 @@ def source() -> Source:
     return Source(entry_point=entry, git_commit=commit, git_dirty=dirty)
 
 
-MAX_UNTRACKED_BYTES = 5 * 1024 * 1024  # untracked files bigger than this are left out
+MAX_UNTRACKED_BYTES = 5 * 1024 * 1024  # untracked files beyond this total are left out
+MAX_UNTRACKED_FILES = 200  # ... and beyond this many (one git call each)
 CODE_STATE = "modelward/code.json"
 CODE_PATCH = "modelward/code.patch"
 ENV_LOCK = "modelward/requirements.lock"
@@ -78,13 +79,13 @@ def _git_bytes(args: list[str], cwd: Path, ok: tuple[int, ...] = (0,)) -> bytes 
 
 def _untracked_patch(root: Path) -> tuple[bytes, list[str]]:
     listed = _git_bytes(["ls-files", "--others", "--exclude-standard", "-z"], root) or b""
-    patch, skipped, total = b"", [], 0
+    patch, skipped, total, included = b"", [], 0, 0
     for name in filter(None, listed.decode("utf-8", "replace").split("\0")):
         size = (root / name).stat().st_size if (root / name).is_file() else 0
-        if total + size > MAX_UNTRACKED_BYTES:
+        if total + size > MAX_UNTRACKED_BYTES or included >= MAX_UNTRACKED_FILES:
             skipped.append(name)
             continue
-        total += size
+        total, included = total + size, included + 1
         diff = _git_bytes(["diff", "--binary", "--no-index", "--", "/dev/null", name], root, (0, 1))
         patch += diff or b""
     return patch, skipped
