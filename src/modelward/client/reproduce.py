@@ -167,8 +167,8 @@ def _fresh_venv(root: Path, lock: str, timeout: float) -> Path:
     requirements = root / "requirements.txt"
     requirements.write_text("\n".join(_lock_lines(lock)) + "\n")
     done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--no-deps", "--disable-pip-version-check",
-         "-r", str(requirements)],
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-compile", "--no-input",
+         "--disable-pip-version-check", "-r", str(requirements)],
         capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
     if done.returncode != 0:
