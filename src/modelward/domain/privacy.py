@@ -63,7 +63,13 @@ class LegalBasis(enum.StrEnum):
 
 
 def pseudonym(value: Any, key: bytes) -> str:
-    """The keyed pseudonym of one value (its text form): ``p:`` + 32 hex digits."""
+    """The keyed pseudonym of one value (its text form): ``p:`` + 32 hex digits.
+
+    A whole float is written as an integer first (41.0 -> "41"), so a value keeps its
+    pseudonym whether a request sent it as an integer or a float.
+    """
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = value if isinstance(value, str) else str(value)
     digest = hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
     return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX]
