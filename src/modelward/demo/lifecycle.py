@@ -318,6 +318,90 @@ def step_deployment(lc: Lifecycle, *, requests: int) -> None:
         environment="production",
         reason="first release",
     )
+    omar.data.protect(
+        DEPLOYMENT,
+        legal_basis="6(1)(b)",
+        retention_days=365,
+        personal_columns=[],
+        note="the log feeds retraining and drift checks, so its inputs stay in clear (keyed"
+        " pseudonyms would train the model on hashes); kept one year",
+    )
+    kind = lc.facts["kinds"][0]
+    mitigated = _train(lc, kind, with_gender=False, experiment=f"credit-risk-{kind}")
+    version = lc.as_("dana").registry.register(mitigated["run_id"], name=MODEL).version
+    lc.facts["mitigated"] = version
+    fair = _validate(lc, version)
+    fair_parity = fair.find_check("fairness.demographic_parity_difference[gender]")
+    lc.facts["validation"] = {"biased_passed": biased.passed, "mitigated_passed": fair.passed}
+    lc.say(
+        f"[bold]4. Validation[/bold]: v{lc.facts['biased']} "
+        f"{'passes' if biased.passed else 'FAILS'} — demographic parity difference by gender"
+        f" {parity.value:.3f} (limit {parity.threshold}). dana retrains without gender:"
+        f" v{version} ROC AUC {mitigated['auc']:.3f}, parity difference {fair_parity.value:.3f},"
+        f" {'passes' if fair.passed else 'FAILS'}"
+        f" ({len(fair.checks)} checks: performance, slices, fairness, explanations,"
+        " robustness, data quality)."
+    )
+    if not fair.passed:
+        lc.say(f"   failed: {', '.join(c.name for c in fair.failed_checks)}")
+
+
+def step_approval(lc: Lifecycle) -> None:
+    """5. Card, review, sign-offs by a validator and a risk manager; promotion to champion."""
+    version = lc.facts["mitigated"]
+    dana = lc.as_("dana")
+    refused = _try_promote(lc, lc.facts["biased"])
+    for name, text in CARD.items():
+        dana.governance.set_card_field(MODEL, version, name, text)
+    dana.governance.request_review(MODEL, version, comment="Gender removed; fairness passes.")
+    lc.as_("victor").governance.approve(
+        MODEL, version, role="validator", comment="Validation report reviewed."
+    )
+    lc.as_("rita").governance.approve(
+        MODEL, version, role="risk_manager", comment="Within appetite for a high-risk model."
+    )
+    event = lc.as_("omar").registry.set_alias(
+        MODEL, "champion", version, reason="approved by validator and risk manager"
+    )
+    lc.say(
+        f"[bold]5. Approval[/bold]: promoting the biased v{lc.facts['biased']} is refused"
+        f" ({len(refused)} unmet: {', '.join(refused[:4])}...). For v{version} dana fills the"
+        " model card and asks for review; victor (validator) and rita (risk manager) approve;"
+        f" omar moves [bold]champion[/bold] to v{event.version} through the gate."
+    )
+
+
+def _try_promote(lc: Lifecycle, version: int) -> list[str]:
+    from modelward.errors import PolicyViolation
+
+    try:
+        lc.as_("omar").registry.set_alias(MODEL, "champion", version)
+    except PolicyViolation as exc:
+        missing = exc.details.get("missing")
+        return [str(item) for item in missing] if isinstance(missing, list | tuple) else []
+    raise AssertionError("the biased version was promoted")  # the gate must refuse it
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {str(k): v for k, v in row.items()} for row in frame[_features(False)].to_dict("records")
+    ]
+
+
+def step_deployment(lc: Lifecycle, *, requests: int) -> None:
+    """6. Production deployment with a canary challenger; traffic sent, predictions logged."""
+    import httpx
+
+    from modelward.server.inthread import serve_in_thread
+    from modelward.server.scoring import create_scoring_app
+
+    omar = lc.as_("omar")
+    omar.deployments.create(
+        DEPLOYMENT,
+        model_uri=f"models:/{MODEL}@champion",
+        environment="production",
+        reason="first release",
+    )
     champion = omar.registry.get_version(MODEL, omar.deployments.get(DEPLOYMENT).config.champion)
     inputs = {str(c["name"]) for c in champion.signature.get("columns", [])}
     omar.data.protect(
