@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Largest request body the platform server accepts (413 above it).",
     )
+    pseudonym_key_file: Path | None = Field(
+        default=None,
+        description="File holding the secret key of the keyed hash that pseudonymises personal"
+        " data in the prediction log (made, 0600, on first use); home/pseudonym.key if unset."
+        " Share it between the platform server and scoring replicas; never log it.",
+    )
     secret_key: str | None = Field(
         default=None,
         description="Signs web UI sessions; set the same value on every server replica"

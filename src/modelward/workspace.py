@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from modelward.config import Settings
 from modelward.domain.policy import PolicySet
 from modelward.domain.ports import UnitOfWork
+from modelward.domain.privacy import Pseudonymiser
 from modelward.errors import NotFound
 from modelward.governance.guard import PolicyGuard
 from modelward.governance.policies import load_policies, policy_hash
@@ -30,6 +32,9 @@ from modelward.store.objectstore import check_log_root
 from modelward.store.private import private_dir
 from modelward.store.sql import engine as sql_engine
 from modelward.store.sql.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    from modelward.store.prediction_files import ParquetPredictionFiles
 
 DEFAULT_PROTECTED_ALIASES = ("champion",)
 DEFAULT_PROTECTED_ENVIRONMENTS = ("production", "prod")
@@ -234,6 +239,32 @@ class Workspace:
     def predictions_root(self) -> str:
         """The prediction log root: the object-store URL if set, else the folder."""
         return self.settings.resolved_predictions_root()
+
+    def prediction_files(self) -> ParquetPredictionFiles:
+        """The prediction-log files, for erasure, retention and compaction."""
+        from modelward.store.prediction_files import ParquetPredictionFiles
+
+        return ParquetPredictionFiles(self.predictions_dir)
+
+    def pseudonymiser(self, deployment: str) -> Pseudonymiser | None:
+        """What the prediction log applies to `deployment`'s inputs before writing them
+        (None: nothing to pseudonymise)."""
+        from modelward.governance.privacy import logging_pseudonymiser
+
+        return logging_pseudonymiser(
+            self.uow(read_only=True),
+            deployment=deployment,
+            policies=self.policies,
+            key=self.pseudonym_key(),
+        )
+
+    def pseudonym_key(self) -> bytes:
+        """The secret key of the prediction log's pseudonyms (MODELWARD_PSEUDONYM_KEY_FILE,
+        else home/pseudonym.key; made on first use)."""
+        from modelward.store.secrets import pseudonym_key
+
+        path = self.settings.pseudonym_key_file or Path(self.settings.home) / "pseudonym.key"
+        return pseudonym_key(path)
 
 
 class OverWorkspace:

@@ -27,6 +27,7 @@ import pytest
 from modelward import errors
 from modelward.client import Client, contract
 from modelward.config import Settings
+from modelward.domain.privacy import Reproduction
 from modelward.domain.tracking import Metric
 from modelward.governance.policies import dump_policies
 from modelward.server.app import create_app
@@ -48,6 +49,7 @@ NAMESPACES: dict[str, type[Any]] = {
     "evidence": contract.EvidenceAPI,
     "graph": contract.GraphAPI,
     "guardrails": contract.GuardrailsAPI,
+    "data": contract.DataProtectionAPI,
 }
 # Values that differ between two workspaces by nature: ids, hashes of what holds ids or times,
 # tokens, durations. Timestamps are dropped by type (see `norm`).
@@ -494,6 +496,52 @@ def graph_scenario(w: World) -> dict[str, Any]:
     return result
 
 
+def data_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
+    """Data protection of `scoring` (its logs hold `income`, tagged personal), erasure,
+    maintenance, and a run's reproduction record."""
+    dp, t = w.as_("alice", "data"), w.as_("alice", "tracking")
+    run_id = out["runs"][0]
+    found = {
+        "default": outcome(lambda: dp.pseudonymised_columns("scoring")),
+        "bad_basis": outcome(lambda: dp.protect("scoring", legal_basis="because")),
+        "missing": outcome(lambda: dp.protection("scoring")),
+        "protect": outcome(
+            lambda: dp.protect(
+                "scoring", legal_basis="f", retention_days=400, subject_column="age", note="x"
+            )
+        ),
+        "protection": outcome(lambda: dp.protection("scoring")),
+        "protections": outcome(dp.protections),
+        "inventory": outcome(dp.inventory),
+        "pseudonymised": outcome(lambda: dp.pseudonymised_columns("scoring")),
+        "erase": outcome(lambda: dp.erase("no such person", columns=["age"])),
+        "maintenance": outcome(lambda: dp.maintenance(compact=False)),
+        "artifact": outcome(lambda: t.read_artifact(run_id, "notes.txt")),
+        "no_artifact": outcome(lambda: t.read_artifact(run_id, "nope.txt")),
+        "record": outcome(
+            lambda: t.record_reproduction(
+                Reproduction(
+                    run_id=run_id,
+                    reproduced_run_id=None,
+                    metrics_match=True,
+                    model_identical=True,
+                    metric_diffs={"auc": [0.75, 0.75]},
+                    tolerance=1e-9,
+                    environment="current",
+                    actor="alice",
+                    created_at=w.now,
+                    detail="same",
+                )
+            )
+        ),  # fmt: skip
+        "reproductions": outcome(lambda: t.reproductions(run_id)),
+    }
+    # later scenarios log as before: the tags alone decide again (nothing pseudonymised
+    # but the tagged income)
+    dp.protect("scoring", legal_basis="f", retention_days=400, personal_columns=["income"])
+    return found
+
+
 def by_design(w: World) -> dict[str, Any]:
     """What differs by design: custom metric callables run only in the caller's process."""
     v = w.as_("alice", "validation")
@@ -523,6 +571,7 @@ def scenario(w: World) -> dict[str, Any]:
         "governance": governance_scenario(w, out),
         "deployments": deployments_scenario(w, out),
         "monitoring": monitoring_scenario(w, out),
+        "data": data_scenario(w, out),
         "deployments_later": later_deployment_changes(w),
         "evidence": evidence_scenario(w),
         "graph": graph_scenario(w),

@@ -15,12 +15,14 @@ from modelward.client import (
     http_governance,
     http_monitoring,
     http_ops,
+    http_privacy,
 )
 from modelward.client.deploy import DeploymentClient
 from modelward.client.evidence import EvidenceClient
 from modelward.client.governance import GovernanceClient
 from modelward.client.http_evidence import HttpEvidenceClient
 from modelward.client.monitoring import MonitoringClient
+from modelward.client.privacy import DataProtectionClient
 from modelward.client.validation import ValidationClient
 
 # Public members outside the contract, each with the reason it is not part of it.
@@ -67,6 +69,11 @@ def public(cls: type) -> set[str]:
             contract.MonitoringAPI,
             [MonitoringClient, http_monitoring.HttpMonitoringClient],
             id="monitoring",
+        ),
+        pytest.param(
+            contract.DataProtectionAPI,
+            [DataProtectionClient, http_privacy.HttpDataProtectionClient],
+            id="data",
         ),
     ],
 )

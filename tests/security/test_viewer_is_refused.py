@@ -160,6 +160,20 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         },
         ("PUT", "/api/v1/deployments/{name}/guardrails"): {"json": {"spec": {"max_ood": 0.5}}},
         ("DELETE", "/api/v1/deployments/{name}/guardrails"): {},
+        # data protection and reproducibility (issue 16)
+        ("PUT", "/api/v1/deployments/{deployment}/data-protection"): {
+            "json": {"legal_basis": "6(1)(b)", "retention_days": 1}
+        },
+        ("POST", "/api/v1/data/erase"): {"json": {"subject": "C-1", "columns": ["income"]}},
+        ("POST", "/api/v1/data/maintenance"): {"json": {}},
+        ("POST", "/api/v1/runs/{run_id}/reproductions"): {
+            "json": {
+                "metrics_match": True,
+                "model_identical": True,
+                "tolerance": 0.0,
+                "environment": "current",
+            }
+        },
     }
     spec = dict(table[(method, path)])
     values = {

@@ -218,3 +218,32 @@ def test_a_model_logged_before_skops_still_loads_and_validates_locally(client: C
     assert np.array_equal(loaded.predict_proba(features), model.predict_proba(features))
     validated = client.validation.validate(uri, applicants(seed=3), target="default")
     assert validated.record.version == 1 and validated.report.checks
+
+
+def test_skops_bytes_are_the_same_in_every_process() -> None:
+    """Reproducibility compares model bytes: skops's memory addresses and zip times are
+    normalised, and the normalised file still loads to the same predictions."""
+    import hashlib
+    import subprocess
+    import sys
+
+    from modelward.registry import flavors
+    from tests.builders import fitted_classifier
+
+    code = (
+        "import hashlib\n"
+        "from modelward.registry import flavors\n"
+        "from tests.builders import fitted_classifier\n"
+        "model, _ = fitted_classifier()\n"
+        "print(hashlib.sha256(flavors.serialize(model, flavor='sklearn')).hexdigest())\n"
+    )
+    model, features = fitted_classifier()
+    data = flavors.serialize(model, flavor="sklearn")
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert hashlib.sha256(data).hexdigest() == other
+    meta = flavors.describe(model, input_example=features.head(3), model_bytes=data,
+                            flavor="sklearn", environment={})  # fmt: skip
+    loaded = flavors.load(meta, data, uri="x", allow_pickle=False)
+    assert (loaded.predict(features) == model.predict(features)).all()

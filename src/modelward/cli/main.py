@@ -9,6 +9,7 @@ import typer
 
 from modelward.cli import monitor_obligations as _monitor_obligations  # noqa: F401  (commands)
 from modelward.cli.audit import audit_app
+from modelward.cli.data import data_app, maintenance
 from modelward.cli.deploy import deploy_app, package, score, serve
 from modelward.cli.env import CliEnv, env_of
 from modelward.cli.errors import exit_on_domain_error
@@ -41,6 +42,8 @@ app.add_typer(deploy_app, name="deploy")
 register_graph_commands(models_app, deploy_app)
 app.add_typer(governance_app, name="governance")
 app.add_typer(audit_app, name="audit")
+app.add_typer(data_app, name="data")
+app.command("maintenance")(maintenance)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.command("inventory")(inventory)

@@ -183,3 +183,65 @@ def reap(
         typer.echo(f"Marked {len(reaped)} run(s) without a heartbeat as FAILED:")
         for run_id in reaped:
             typer.echo(f"  {run_id}")
+
+
+@runs_app.command("reproduce")
+def reproduce(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="The run to rebuild and re-run.")],
+    repo: Annotated[
+        str | None, typer.Option(help="The git repository holding the run's commit (default: .)")
+    ] = None,
+    in_current_env: Annotated[
+        bool,
+        typer.Option(
+            "--in-current-env",
+            help="Re-run in this Python environment instead of a fresh virtual environment"
+            " built from the run's lock (faster; proves less).",
+        ),
+    ] = False,
+    tolerance: Annotated[
+        float | None, typer.Option(help="Relative tolerance on metrics (default 1e-9).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds for each step.")] = 1800.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Rebuild a run's code, environment and data, re-run its entry point, and store whether
+    metrics match within tolerance and the model bytes are identical. Exit 10: they do not."""
+    from modelward.cli.errors import EXIT_CHECKS_FAILED
+
+    with exit_on_domain_error():
+        found = env_of(ctx).client.reproduce_run(
+            run_id, repo=repo, in_current_env=in_current_env, tolerance=tolerance, timeout=timeout
+        )
+        if json_out:
+            print_json(found.as_dict())
+        else:
+            verdict = "reproduced" if found.passed else "NOT reproduced"
+            console().print(f"Run {run_id[:12]} {verdict} ({found.environment}): {found.detail}")
+            table(
+                None,
+                ["metric", "original", "reproduced"],
+                [[k, fmt_num(a), fmt_num(b)] for k, (a, b) in found.metric_diffs.items()],
+            )
+    if not found.passed:
+        raise typer.Exit(EXIT_CHECKS_FAILED)
+
+
+@runs_app.command("reproductions")
+def reproductions(
+    ctx: typer.Context,
+    run_id: Annotated[str, typer.Argument(help="The run.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """A run's stored reproductions, newest first."""
+    with exit_on_domain_error():
+        found = env_of(ctx).client.tracking.reproductions(run_id)
+        if json_out:
+            print_json([r.as_dict() | {"at": r.created_at, "by": r.actor} for r in found])
+            return
+        table(
+            f"{len(found)} reproduction(s) of {run_id[:12]}",
+            ["at", "by", "environment", "passed", "detail"],
+            [[fmt_time(r.created_at), r.actor, r.environment, r.passed, r.detail] for r in found],
+        )

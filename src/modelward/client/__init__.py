@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelward.client.contract import (
     BackendAPI,
+    DataProtectionAPI,
     DeploymentsAPI,
     EvidenceAPI,
     GovernanceAPI,
@@ -28,15 +29,17 @@ from modelward.client.governance import GovernanceClient
 from modelward.client.graph import GraphClient, GuardrailsClient
 from modelward.client.local import LocalBackend
 from modelward.client.monitoring import MonitoringClient
+from modelward.client.privacy import DataProtectionClient
 from modelward.client.run import ActiveRun, current_run
 from modelward.client.validation import ValidationClient
 from modelward.config import Settings
+from modelward.domain.privacy import Reproduction
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metric, Run, RunStatus
 from modelward.registry import card
 from modelward.registry import service as registry_service
 from modelward.registry.flavors import LoadedModel
-from modelward.tracking import capture, uploads
+from modelward.tracking import capture, reproduction, uploads
 from modelward.tracking import service as tracking_service
 
 if TYPE_CHECKING:
@@ -197,6 +200,12 @@ class TrackingClient:
     def diff_runs(self, run_a: str, run_b: str) -> tracking_service.RunDiff:
         return tracking_service.diff_runs(self._b.uow(read_only=True), run_a=run_a, run_b=run_b)
 
+    def record_reproduction(self, result: Reproduction) -> Reproduction:
+        return reproduction.record_reproduction(self._b.uow(), guard=self._b.guard(), result=result)
+
+    def reproductions(self, run_id: str) -> list[Reproduction]:
+        return reproduction.list_reproductions(self._b.uow(read_only=True), run_id=run_id)
+
 
 class RegistryClient:
     """Registered models, versions and aliases."""
@@ -302,6 +311,7 @@ class Client:
     evidence: EvidenceAPI
     graph: GraphAPI
     guardrails: GuardrailsAPI
+    data: DataProtectionAPI
 
     def __init__(self, settings: Settings | None = None, *, create: bool = True) -> None:
         self.settings = settings or Settings()
@@ -322,6 +332,7 @@ class Client:
         self.evidence = EvidenceClient(backend)
         self.graph = GraphClient(backend)
         self.guardrails = GuardrailsClient(backend)
+        self.data = DataProtectionClient(backend)
 
     def _open_remote(self) -> None:
         from modelward.client import (
@@ -331,6 +342,7 @@ class Client:
             http_graph,
             http_monitoring,
             http_ops,
+            http_privacy,
         )
 
         backend = http.HttpBackend(self.settings)
@@ -345,6 +357,7 @@ class Client:
         self.evidence = http_evidence.HttpEvidenceClient(backend)
         self.graph = http_graph.HttpGraphClient(backend)
         self.guardrails = http_graph.HttpGuardrailsClient(backend)
+        self.data = http_privacy.HttpDataProtectionClient(backend)
 
     @property
     def actor(self) -> str:
@@ -358,14 +371,45 @@ class Client:
         parent_run_id: str | None = None,
         tags: dict[str, Any] | None = None,
         nested: bool = True,
+        capture_code: bool = True,
     ) -> ActiveRun:
-        """Start a run; inside another `with start_run()` it becomes that run's child."""
+        """Start a run; inside another `with start_run()` it becomes that run's child.
+
+        With `capture_code` (the default) the run stores its code state (commit and a patch
+        of uncommitted changes) and a lock of its environment, so it can be reproduced.
+        """
         if parent_run_id is None and nested and (outer := current_run()) is not None:
             parent_run_id = outer.id
         run = self.tracking.start_run(
             experiment=experiment, name=name, parent_run_id=parent_run_id, tags=tags
         )
+        if capture_code:
+            from modelward.client.reproduce import record_code_state
+
+            record_code_state(self, run.id)
         return ActiveRun(self, run, flush_interval=self.settings.flush_interval)
+
+    def reproduce_run(
+        self,
+        run_id: str,
+        *,
+        repo: str | None = None,
+        in_current_env: bool = False,
+        tolerance: float | None = None,
+        timeout: float = 1800.0,
+    ) -> Reproduction:
+        """Rebuild run `run_id` (code, environment, data), re-run its entry point here, and
+        store how it compared; see `client/reproduce.py`."""
+        from modelward.client.reproduce import reproduce
+
+        return reproduce(
+            self,
+            run_id,
+            repo=repo,
+            in_current_env=in_current_env,
+            tolerance=reproduction.DEFAULT_TOLERANCE if tolerance is None else tolerance,
+            timeout=timeout,
+        )
 
     def retrain(
         self,

@@ -45,6 +45,13 @@ if TYPE_CHECKING:
     from modelward.domain.monitoring import Alert, MonitoringWindow
     from modelward.domain.obligations import MonitoringDue, WebhookDelivery
     from modelward.domain.policy import PolicySet, SignOff
+    from modelward.domain.privacy import (
+        DataProtection,
+        ErasureResult,
+        MaintenanceResult,
+        PersonalDataHolding,
+        Reproduction,
+    )
     from modelward.domain.questionnaire import Suggestion
     from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
     from modelward.domain.reports import ReportRecord
@@ -80,6 +87,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BackendAPI",
+    "DataProtectionAPI",
     "DeploymentsAPI",
     "EvidenceAPI",
     "GovernanceAPI",
@@ -212,6 +220,14 @@ class TrackingAPI(Protocol):
 
     def diff_runs(self, run_a: str, run_b: str) -> RunDiff:
         """Two runs side by side."""
+        ...
+
+    def record_reproduction(self, result: Reproduction) -> Reproduction:
+        """Store how a reproduction of a run compared (guarded: validate; audited)."""
+        ...
+
+    def reproductions(self, run_id: str) -> builtins.list[Reproduction]:
+        """A run's reproductions, newest first."""
         ...
 
 
@@ -855,4 +871,46 @@ class GuardrailsAPI(Protocol):
 
     def clear(self, deployment: str, *, reason: str = "") -> None:
         """Remove the deployment's guardrails (Conflict when it has none)."""
+        ...
+
+
+class DataProtectionAPI(Protocol):
+    """`client.data`: retention, legal basis and personal columns per deployment; erasure of
+    a data subject; the maintenance pass."""
+
+    def protect(
+        self,
+        deployment: str,
+        *,
+        legal_basis: str | None = None,
+        retention_days: int | None = None,
+        personal_columns: Sequence[str] | None = None,
+        subject_column: str | None = None,
+        note: str = "",
+    ) -> DataProtection:
+        """Set a deployment's data-protection settings (they replace the previous ones)."""
+        ...
+
+    def protection(self, deployment: str) -> DataProtection:
+        """A deployment's settings (NotFound when none are recorded)."""
+        ...
+
+    def protections(self) -> builtins.list[DataProtection]:
+        """Every deployment's settings."""
+        ...
+
+    def inventory(self) -> builtins.list[PersonalDataHolding]:
+        """Every deployment holding personal data: columns, legal basis, retention."""
+        ...
+
+    def pseudonymised_columns(self, deployment: str) -> builtins.list[str]:
+        """The input columns the prediction log pseudonymises for `deployment`."""
+        ...
+
+    def erase(self, subject: str, *, columns: Sequence[str] = ()) -> ErasureResult:
+        """Remove one person's rows from logs, labels, samples and snapshots (audited)."""
+        ...
+
+    def maintenance(self, *, compact: bool = True) -> MaintenanceResult:
+        """Enforce retention and compact the prediction log (audited)."""
         ...

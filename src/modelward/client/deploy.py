@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +184,10 @@ class DeploymentClient:
             engine=engine,
             scheduler=scheduler,
             log=sink,
-            write_log=predictions.write_entries,
+            write_log=partial(
+                predictions.write_entries,
+                transform=self._b.workspace.pseudonymiser(sink.deployment) if sink else None,
+            ),
             entry=predictions.PredictionEntry,
             on_progress=on_progress,
             deployment=plan.deployment,  # its kill switch: the fallback answer, model not called

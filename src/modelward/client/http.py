@@ -21,7 +21,9 @@ from urllib.parse import quote
 import httpx
 
 from modelward import errors
+from modelward.client import http_privacy
 from modelward.config import Settings
+from modelward.domain.privacy import Reproduction
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.tracking import ArtifactRef, DatasetRef, Experiment, Metric, Run, RunStatus
 from modelward.registry import flavors
@@ -343,6 +345,12 @@ class HttpTrackingClient:
             for k, v in found.sections.items()
         }
         return RunDiff(found.a.to_domain(), found.b.to_domain(), sections)
+
+    def record_reproduction(self, result: Reproduction) -> Reproduction:
+        return http_privacy.record_reproduction(self._b, result)
+
+    def reproductions(self, run_id: str) -> list[Reproduction]:
+        return http_privacy.reproductions(self._b, run_id)
 
 
 def versions(found: Any) -> list[ModelVersion]:

@@ -22,6 +22,7 @@ Settings of the ``monitoring:`` section of ``modelward.yaml`` (every key optiona
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,6 +199,7 @@ class MonitoringClient:
     ) -> service.RunResult:
         """Compute every complete window since the last run of `deployment`."""
         opts = self.options(window=window, reference_window=reference_window, **overrides)
+        opts = replace(opts, pseudonym_key=self._b.workspace.pseudonym_key())
         return service.run_monitoring(
             self._b.uow(),
             self._b.artifacts,

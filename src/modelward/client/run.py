@@ -166,10 +166,27 @@ class ActiveRun:
         self._maybe_flush()
 
     def log_dataset(
-        self, data: Any, name: str, *, role: str = "training", source: str | None = None
+        self,
+        data: Any,
+        name: str,
+        *,
+        role: str = "training",
+        source: str | None = None,
+        snapshot: bool = False,
     ) -> DatasetRef:
-        """Fingerprint, profile and sample `data` and link it to this run (written at once)."""
-        return self.client.tracking.log_dataset(self.id, data, name=name, role=role, source=source)
+        """Fingerprint, profile and sample `data` and link it to this run (written at once).
+
+        With `snapshot`, the whole data set is stored too (content-addressed; a file's own
+        bytes), so `modelward runs reproduce` can re-run on it; a policy may require it.
+        """
+        ref = self.client.tracking.log_dataset(self.id, data, name=name, role=role, source=source)
+        if snapshot:
+            from modelward.client.reproduce import snapshot_bytes
+            from modelward.tracking.capture import DATA_PREFIX
+
+            content, suffix = snapshot_bytes(data)
+            self.client.tracking.log_artifact(self.id, f"{DATA_PREFIX}{name}{suffix}", content)
+        return ref
 
     def log_model(self, model: Any, name: str = "model", *, input_example: Any = None) -> Any:
         """Save `model` with its flavor, signature and environment (written at once)."""

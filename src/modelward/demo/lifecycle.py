@@ -319,6 +319,14 @@ def step_deployment(lc: Lifecycle, *, requests: int) -> None:
         environment="production",
         reason="first release",
     )
+    omar.data.protect(
+        DEPLOYMENT,
+        legal_basis="6(1)(b)",
+        retention_days=365,
+        personal_columns=[],
+        note="the log feeds retraining and drift checks, so its inputs stay in clear (keyed"
+        " pseudonyms would train the model on hashes); kept one year",
+    )
     kind = lc.facts["kinds"][0]
     challenger = _train(lc, kind, with_gender=False, experiment=f"credit-risk-{kind}", variant=True)
     version = lc.as_("dana").registry.register(challenger["run_id"], name=MODEL).version

@@ -27,6 +27,7 @@ from modelward.domain.gate import (
     choose_evidence,
 )
 from modelward.domain.judging import bound_direction, policy_verdict
+from modelward.domain.privacy import ReproducibilityFacts, reproducibility_items
 from modelward.domain.risk import RiskAssessment, RiskLevel
 from modelward.domain.roles import DEFAULT_PERMISSIONS, Action, Permissions, Role, can
 from modelward.domain.signoff import (
@@ -125,6 +126,10 @@ class Policy:
     # whole, and how far an estimated (label-free) metric may fall below its baseline.
     drift_auc_threshold: float = 0.55
     estimated_performance_margin: float = 0.05
+    # Reproducibility and data protection (issue 16)
+    data_snapshot_required: bool = False  # the training data stored whole, content-addressed
+    reproduction_required: bool = False  # a stored reproduction of the run that matched
+    personal_data_clear_text: bool = False  # log personal-data columns without pseudonyms
 
     def __post_init__(self) -> None:
         for role, count in self.sign_offs.items():
@@ -258,6 +263,9 @@ def policy_as_dict(policy: Policy) -> dict[str, Any]:
         **({"alert_responses": dict(policy.alert_responses)} if policy.alert_responses else {}),
         "drift_auc_threshold": policy.drift_auc_threshold,
         "estimated_performance_margin": policy.estimated_performance_margin,
+        "data_snapshot_required": policy.data_snapshot_required,
+        "reproduction_required": policy.reproduction_required,
+        "personal_data_clear_text": policy.personal_data_clear_text,
     }
 
 
@@ -306,6 +314,7 @@ def evaluate_gate(
     findings: Iterable[Finding] | None = None,
     waivers: Iterable[Waiver] = (),
     monitoring_overdue: Sequence[str] | None = None,
+    reproducibility: ReproducibilityFacts | None = None,
 ) -> GateDecision:
     """Check every requirement of `policy` for one version and list each unmet one.
 
@@ -340,6 +349,8 @@ def evaluate_gate(
         waivers: The version's waivers; only active ones count.
         monitoring_overdue: The model's production deployments whose monitoring is overdue
             (`obligations.monitoring_due`); None: not known (no item).
+        reproducibility: The training run's data snapshot and newest reproduction, for
+            `reproducibility.data_snapshot` and `reproducibility.reproduced` when required.
     """
     latest = latest_sign_offs(sign_offs, model=version_info.model, version=version_info.version)
     evidence = report_summary if isinstance(report_summary, ReportSummary) else None
@@ -350,6 +361,11 @@ def evaluate_gate(
         *gate.sign_off_items(policy, version_info, latest, evidence_sha256=sha, authors=authors),
         *gate.card_items(policy, card_fields),
         *gate.personal_data_items(policy, datasets_personal_data),
+        *reproducibility_items(
+            reproducibility or ReproducibilityFacts(),
+            snapshot_required=policy.data_snapshot_required,
+            reproduction_required=policy.reproduction_required,
+        ),
     ]
     if policy.monitoring_required and monitoring_configured is not None:
         items.append(gate.monitoring_item(policy, monitoring_configured))

@@ -26,6 +26,7 @@ from modelward.domain.graph import Acknowledgement, Dependency
 from modelward.domain.monitoring import Alert, Label, MonitoringWindow, PerformancePoint
 from modelward.domain.obligations import Annotation, WebhookDelivery, WindowFigure
 from modelward.domain.policy import PersonalDataUse, PolicySet, SignOff
+from modelward.domain.privacy_ports import PrivacyRepo
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.reports import ReportRecord
 from modelward.domain.risk import RiskAssessment
@@ -621,6 +622,9 @@ class UnitOfWork(Protocol):
     @property
     def obligations(self) -> ObligationsRepo: ...
 
+    @property
+    def privacy(self) -> PrivacyRepo: ...
+
     def __enter__(self) -> Self: ...
 
     def __exit__(self, *exc_info: object) -> None: ...
@@ -731,6 +735,10 @@ class ArtifactStore(Protocol):
         ...
 
     def exists(self, sha256: str) -> bool: ...
+
+    def delete(self, sha256: str) -> bool:
+        """Remove a blob (erasure, retention); False when it was absent."""
+        ...
 
     def size(self, sha256: str) -> int: ...
 

@@ -278,6 +278,9 @@ _READERS: dict[str, _Reader] = {
     "alert_responses": _responses,
     "drift_auc_threshold": _number,
     "estimated_performance_margin": _number,
+    "data_snapshot_required": _bool,
+    "reproduction_required": _bool,
+    "personal_data_clear_text": _bool,
 }
 
 

@@ -34,6 +34,7 @@ from modelward.domain.registry import AliasEvent, ModelVersion
 from modelward.domain.reports import ReportRecord
 from modelward.domain.roles import Action
 from modelward.errors import Conflict, InvalidInput, PolicyViolation
+from modelward.governance import privacy
 from modelward.governance.access import roles_of
 from modelward.governance.cadence import monitoring_overdue
 from modelward.governance.graph import ack_item
@@ -250,6 +251,7 @@ def _decide(
         findings=uow.findings.list_findings(model=name, version=number),
         waivers=uow.findings.list_waivers(model=name, version=number),
         monitoring_overdue=monitoring_overdue(uow, policy, name, now=now),
+        reproducibility=privacy.reproducibility_facts(uow, version),
     )
     acknowledged = ack_item(uow, policy, version)
     if acknowledged is not None:

@@ -9,7 +9,7 @@ With a reference window: the logged inputs and outputs of that span of the predi
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,9 @@ import pandas as pd
 
 from modelward.domain.deployment import Deployment
 from modelward.domain.monitoring import PredictionLog
+from modelward.domain.policy import PolicySet
 from modelward.domain.ports import ArtifactStore, UnitOfWork
+from modelward.domain.privacy import Pseudonymiser
 from modelward.domain.registry import ModelVersion
 from modelward.registry import service as registry
 from modelward.stats.reference import Reference, prepare_reference
@@ -139,4 +141,42 @@ def from_window(
         prepare_reference(inputs),
         prepare_reference(outputs_of(answered)),
         inputs,
+    )
+
+
+def pseudonymised(
+    uow: UnitOfWork,
+    deployment: Deployment,
+    training: MonitoringReference,
+    *,
+    key: bytes,
+    policies: PolicySet,
+) -> MonitoringReference:
+    """The training reference with the columns the log pseudonymises pseudonymised alike (a
+    categorical column keeps its distribution, so its drift is still measured); numeric ones
+    leave the drift checks (a keyed hash has no order or scale to compare), and so does the
+    subject column."""
+    from modelward.governance.privacy import pseudonymised_columns
+
+    if training.frame is None:
+        return training
+    with uow:
+        found = pseudonymised_columns(uow, deployment=deployment, policies=policies)
+        settings = uow.privacy.find_protection(deployment.name)
+    columns = [c for c in found if c in training.frame.columns]
+    if not columns:
+        return training
+    sample = training.frame.copy()
+    excluded = {c for c in columns if pd.api.types.is_numeric_dtype(sample[c])}
+    if settings is not None and settings.subject_column:
+        excluded.add(settings.subject_column)  # one value per person: no distribution to compare
+    hasher = Pseudonymiser(columns, key)
+    for column in columns:
+        sample[column] = hasher.values(sample[column])
+    features = [f for f in training.features if f not in excluded]
+    return replace(
+        training,
+        features=features,
+        inputs=prepare_reference(sample, columns=features or None),
+        frame=sample,
     )

@@ -27,6 +27,7 @@ from modelward.domain.monitoring import (
     PredictionLog,
     WindowStatus,
 )
+from modelward.domain.policy import PolicySet
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
@@ -132,8 +133,13 @@ def _reference(
     predictions: PredictionLog,
     deployment: Deployment,
     options: MonitorOptions,
+    policies: PolicySet,
 ) -> references.MonitoringReference:
     training = references.from_training(uow, artifacts, deployment)
+    if options.pseudonym_key is not None:
+        training = references.pseudonymised(
+            uow, deployment, training, key=options.pseudonym_key, policies=policies
+        )
     if options.reference_window is None:
         return training
     return references.from_window(
@@ -266,7 +272,7 @@ def run_monitoring(
         first=span[0], now=now, size=opts.window, after=last.end if last else None
     )  # fmt: skip
     baseline, task = _baseline(uow, dep)
-    reference = _reference(uow, artifacts, predictions, dep, opts)
+    reference = _reference(uow, artifacts, predictions, dep, opts, guard.policies)
     with uow:
         policy = guard.policies.for_assessment(uow.governance.find_assessment(dep.model))
     early = early_warning.prepare(

@@ -52,6 +52,9 @@ class MonitorOptions:
     reference_window: tuple[datetime, datetime] | None = None
     engine: str = "pandas"
     scheduler: str | None = None
+    # The prediction log's pseudonymisation key: the training reference of pseudonymised
+    # columns is pseudonymised with it, so drift compares like with like (never shown).
+    pseudonym_key: bytes | None = field(default=None, repr=False)
 
 
 def _point(col: ColumnDrift, target: str) -> DriftPoint:

@@ -109,9 +109,11 @@ def _skops_bytes(model: object) -> bytes | None:
     need a type we have not vetted (the caller falls back to a pickle)."""
     import skops.io
 
+    from modelward.registry import skops_canonical
+
     name = type(model).__name__
     try:
-        data = bytes(skops.io.dumps(model))
+        data = skops_canonical.canonical(bytes(skops.io.dumps(model)))
     except Exception as exc:  # skops refuses many objects, each with its own exception
         log.info("%s cannot be stored with skops (%s); storing it as a pickle.", name, exc)
         return None

@@ -37,6 +37,7 @@ from modelward.server.api import (
     governance,
     graph,
     monitoring,
+    privacy,
     registry,
     tokens,
     tracking,
@@ -181,6 +182,7 @@ def _api() -> APIRouter:
         evidence,
         graph,
         obligations_api,
+        privacy,
     ):
         api.include_router(module.router)
     return api

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -156,7 +157,10 @@ class Ctx:
         )
         return {
             "log": spec,
-            "write_log": predictions.write_entries,
+            "write_log": partial(
+                predictions.write_entries,
+                transform=self.platform.workspace.pseudonymiser(deployment),
+            ),
             "entry": predictions.PredictionEntry,
         }
 

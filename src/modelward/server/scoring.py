@@ -89,6 +89,12 @@ def _workspace_source(deployment: str, settings: Any) -> tuple[Any, ...]:
     return fetch, load, workspace.close, reference, workspace
 
 
+def _default_settings() -> Any:
+    from modelward.config import Settings
+
+    return Settings()
+
+
 def _build_engine(
     deployment: str | None, bundle: str | Path | None, settings: Any, poll_seconds: float | None
 ) -> tuple[ScoringEngine, str | Path, Callable[[], None], float, int]:
@@ -144,12 +150,19 @@ def create_scoring_app(
         raise RuntimeError("Set MODELWARD_DEPLOYMENT (a deployment name) or MODELWARD_BUNDLE.")
     engine, root, close, flush, rows = _build_engine(deployment, bundle, settings, poll_seconds)
     logger: PredictionLogger | None = None
+    transform = None  # a bundle has no workspace: no governance tags to pseudonymise by
+    if bundle is None and deployment is not None:
+        from modelward.server.scoring_privacy import workspace_pseudonymiser
+
+        transform = workspace_pseudonymiser(deployment, settings or _default_settings())
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         nonlocal logger
         if log_predictions:
-            logger = PredictionLogger(root, batch_rows=rows, flush_seconds=flush)
+            logger = PredictionLogger(
+                root, batch_rows=rows, flush_seconds=flush, transform=transform
+            )
             engine._sink, engine._entry = logger.log, PredictionEntry
         await run_in_threadpool(engine.start)
         yield

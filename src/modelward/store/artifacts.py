@@ -155,6 +155,22 @@ class ArtifactStore:
             return self._local_path(sha256).exists()
         return bool(self._fs.exists(self._remote_path(sha256)))
 
+    def delete(self, sha256: str) -> bool:
+        """Remove a blob (data-protection erasure and retention); False when it was absent."""
+        _check_sha(sha256)
+        try:
+            if self._local:
+                path = self._local_path(sha256)
+                existed = path.exists()
+                path.unlink(missing_ok=True)
+                return existed
+            if not self._fs.exists(self._remote_path(sha256)):
+                return False
+            self._fs.rm_file(self._remote_path(sha256))
+            return True
+        except OSError as exc:
+            raise self._unavailable(exc) from exc
+
     def size(self, sha256: str) -> int:
         _check_sha(sha256)
         if self._local:

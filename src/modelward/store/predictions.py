@@ -21,8 +21,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ from modelward.store import objectstore
 from modelward.store.private import FILE_MODE, private_dir, storage_error
 
 INPUT_PREFIX = "in_"
+# Applied to each entry's inputs before a write (the data-protection pseudonymiser).
+InputTransform = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -138,16 +140,25 @@ def _unify(chunks: list[pa.Array]) -> pa.ChunkedArray:
     return pa.chunked_array([c.cast(target) for c in chunks], target)
 
 
-def write_entries(root: str | Path, entries: Sequence[PredictionEntry], *, stem: str) -> list[str]:
+def write_entries(
+    root: str | Path,
+    entries: Sequence[PredictionEntry],
+    *,
+    stem: str,
+    transform: InputTransform | None = None,
+) -> list[str]:
     """Write entries as one Parquet file per deployment and day (atomically); returns where.
 
     Folders are made 0700 and files 0600: the log holds the scored inputs. A `root` URL
-    (``s3://bucket/predictions``) writes to object storage (see `objectstore`).
+    (``s3://bucket/predictions``) writes to object storage (see `objectstore`). `transform`
+    (the pseudonymiser) is applied to every entry's inputs first.
 
     Raises:
         InsufficientStorage: the disk is full.
         BackendUnavailable: the log folder cannot be written.
     """
+    if transform is not None:
+        entries = [replace(e, inputs=transform(e.inputs)) for e in entries]
     groups: dict[tuple[str, date], list[PredictionEntry]] = {}
     for entry in entries:
         groups.setdefault((entry.deployment, entry.ts.date()), []).append(entry)
@@ -177,9 +188,15 @@ class PredictionLogger:
     """Queue entries on the request path (non-blocking); a daemon thread writes the batches."""
 
     def __init__(
-        self, root: str | Path, *, batch_rows: int = 10_000, flush_seconds: float = 1.0
+        self,
+        root: str | Path,
+        *,
+        batch_rows: int = 10_000,
+        flush_seconds: float = 1.0,
+        transform: InputTransform | None = None,
     ) -> None:
         self.root = root if objectstore.is_remote(root) else Path(root)
+        self.transform = transform  # off the request path: applied by the writer thread
         self.batch_rows = batch_rows
         self.flush_seconds = flush_seconds
         self._queue: queue.SimpleQueue[PredictionEntry | None] = queue.SimpleQueue()
@@ -220,9 +237,11 @@ class PredictionLogger:
             return
         self._seq += 1
         try:
-            write_entries(self.root, pending, stem=f"{self._prefix}-{self._seq:06d}")
+            stem = f"{self._prefix}-{self._seq:06d}"
+            write_entries(self.root, pending, stem=stem, transform=self.transform)
             self.rows_written += sum(len(e.predictions) for e in pending)
-        except Exception:  # a full disk must not stop serving; the metric shows it
+        except Exception:  # a full disk (or a failed pseudonymiser: never write in clear)
+            # must not stop serving; the metric shows it
             self.errors += 1
 
     def close(self, timeout: float = 30.0) -> None:

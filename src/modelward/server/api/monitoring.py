@@ -112,6 +112,7 @@ def run_monitoring(deployment: str, body: MonitorRunIn, ctx: CtxDep) -> dict[str
             if body.reference_start is not None and body.reference_end is not None
             else None
         ),
+        pseudonym_key=ctx.platform.workspace.pseudonym_key(),
     )
     found = service.run_monitoring(
         ctx.uow(),

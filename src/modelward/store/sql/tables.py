@@ -617,6 +617,20 @@ deployment_guardrails = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# Data protection (issue 16): a deployment's legal basis, retention and personal-data columns.
+data_protection = Table(
+    "data_protection",
+    metadata,
+    Column("deployment_id", Integer, ForeignKey("deployments.id"), primary_key=True),
+    Column("legal_basis", String(16), nullable=True),
+    Column("retention_days", Integer, nullable=True),
+    Column("personal_columns", Json, nullable=False),
+    Column("subject_column", String(256), nullable=True),
+    Column("note", Text, nullable=False, default=""),
+    Column("updated_by", String(256), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # Obligations (issue 14, parts 3-5): records' protected context (sensitive attributes, never
 # given to the model, kept apart from its inputs with their own retention) and business
 # outcomes, both joined to logged records by request id and row; per-window fairness,
@@ -679,4 +693,21 @@ webhook_deliveries = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_attempt_at", UTCDateTime, nullable=False),
     Index("ix_webhook_deliveries_status", "status", "created_at"),
+)
+
+# Reproducibility (issue 16): each re-run of a run's entry point and how it compared.
+reproductions = Table(
+    "reproductions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", String(32), ForeignKey("runs.id"), nullable=False, index=True),
+    Column("reproduced_run_id", String(32), nullable=True),
+    Column("metrics_match", Boolean, nullable=False),
+    Column("model_identical", Boolean, nullable=True),
+    Column("metric_diffs", Json, nullable=False),
+    Column("tolerance", Float, nullable=False),
+    Column("environment", String(16), nullable=False),
+    Column("actor", String(256), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("detail", Text, nullable=False, default=""),
 )

@@ -15,6 +15,7 @@ from modelward.store.sql.governance_repo import SqlGovernanceRepo
 from modelward.store.sql.graph_repo import SqlGraphRepo
 from modelward.store.sql.monitoring_repo import SqlMonitoringRepo
 from modelward.store.sql.obligations_repo import SqlObligationsRepo
+from modelward.store.sql.privacy_repo import SqlPrivacyRepo
 from modelward.store.sql.registry_repo import SqlRegistryRepo
 from modelward.store.sql.token_repo import SqlTokenRepo
 from modelward.store.sql.tracking_repo import SqlTrackingRepo
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
     findings: SqlFindingsRepo
     graph: SqlGraphRepo
     obligations: SqlObligationsRepo
+    privacy: SqlPrivacyRepo
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
@@ -65,6 +67,7 @@ class SqlUnitOfWork:
         self.findings = SqlFindingsRepo(conn)
         self.graph = SqlGraphRepo(conn)
         self.obligations = SqlObligationsRepo(conn)
+        self.privacy = SqlPrivacyRepo(conn)
         return self
 
     @property
