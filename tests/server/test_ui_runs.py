@@ -49,6 +49,9 @@ def test_run_page_shows_what_the_run_recorded(ui) -> None:
     for child in seeded.children:
         assert f'href="/runs/{child}"' in page
     assert 'data-testid="environment"' in page
+    child = client.get(f"/runs/{seeded.children[0]}").text
+    assert "No version was registered from this run." in child
+    assert f'href="/runs/{seeded.parent}"' in child  # the link back to the parent
 
 
 def test_artifact_download_returns_the_recorded_bytes(ui) -> None:

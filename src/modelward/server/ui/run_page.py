@@ -11,8 +11,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from modelward.domain.registry import ModelVersion
 from modelward.domain.tracking import DatasetRef, Run
+from modelward.registry import service as registry
 from modelward.server.deps import Ctx, CtxDep
 from modelward.server.ui.render import render
 from modelward.tracking import service, uploads
@@ -34,7 +34,6 @@ PALETTE = (
     "#17becf",
 )
 MAX_CHARTS = 24
-MAX_MODELS_SCANNED = 10_000
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -100,17 +99,6 @@ def dataset_summary(ref: DatasetRef) -> list[dict[str, Any]]:
     return rows
 
 
-def produced_versions(ctx: Ctx, run_id: str) -> list[ModelVersion]:
-    """The registered versions whose model came from this run (scans the registry)."""
-    from modelward.registry import service as registry
-
-    found = []
-    for model in registry.list_models(ctx.uow(read_only=True), limit=MAX_MODELS_SCANNED):
-        versions = registry.list_versions(ctx.uow(read_only=True), name=model.name)
-        found += [v for v in versions if v.run_id == run_id]
-    return found
-
-
 @router.get("/experiments", response_class=HTMLResponse)
 def experiments(request: Request, ctx: CtxDep) -> HTMLResponse:
     """Every experiment, with a link to its runs."""
@@ -139,7 +127,7 @@ def run_page(request: Request, ctx: CtxDep, run_id: str) -> HTMLResponse:
         charts=metric_curves(ctx, run),
         datasets=[(ref, dataset_summary(ref)) for ref in run.datasets],
         environment=service.run_environment(ctx.uow(read_only=True), run_id=run.id),
-        versions=produced_versions(ctx, run.id),
+        versions=registry.versions_of_run(ctx.uow(read_only=True), run_id=run.id),
         children=children,
         quote=quote,
     )
