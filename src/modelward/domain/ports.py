@@ -160,6 +160,10 @@ class RegistryRepo(Protocol):
 
     def list_versions(self, name: str) -> list[ModelVersion]: ...
 
+    def versions_of_run(self, run_id: str) -> list[ModelVersion]:
+        """The versions registered from one run, by model name and version ([] if none)."""
+        ...
+
     def find_alias(self, name: str, alias: str) -> int | None: ...
 
     def find_version_by_alias(self, name: str, alias: str) -> ModelVersion | None:

@@ -357,6 +357,12 @@ def list_versions(uow: UnitOfWork, *, name: str) -> list[ModelVersion]:
         return uow.registry.list_versions(name)
 
 
+def versions_of_run(uow: UnitOfWork, *, run_id: str) -> list[ModelVersion]:
+    """The versions registered from run `run_id` (its lineage forward); [] if none."""
+    with uow:
+        return uow.registry.versions_of_run(run_id)
+
+
 def get_version(uow: UnitOfWork, *, name: str, version: int) -> ModelVersion:
     with uow:
         return uow.registry.get_version(name, check_version(version))

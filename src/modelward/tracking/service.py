@@ -264,6 +264,19 @@ def metric_history(uow: UnitOfWork, *, run_id: str, key: str) -> list[Metric]:
         return uow.tracking.metric_history(run_id, key)
 
 
+def run_environment(uow: UnitOfWork, *, run_id: str) -> dict[str, Any]:
+    """The environment a run recorded (Python, platform, packages); {} when none was captured.
+
+    Raises:
+        NotFound: no such run.
+    """
+    with uow:
+        run = uow.tracking.get_run(run_id)
+        if not run.environment_id:
+            return {}
+        return uow.tracking.get_environment(run.environment_id)
+
+
 def search_runs(
     uow: UnitOfWork,
     *,

@@ -213,6 +213,16 @@ class SqlRegistryRepo:
     def list_versions(self, name: str) -> list[ModelVersion]:
         return self._versions(name)
 
+    def versions_of_run(self, run_id: str) -> list[ModelVersion]:
+        """The versions registered from run `run_id` (model_versions.run_id is indexed)."""
+        rows = self.conn.execute(
+            select(registered_models.c.name, model_versions.c.version)
+            .join(registered_models, registered_models.c.id == model_versions.c.model_id)
+            .where(model_versions.c.run_id == run_id)
+            .order_by(registered_models.c.name, model_versions.c.version)
+        ).all()
+        return [self._versions(row.name, row.version)[0] for row in rows]
+
     def find_version_by_alias(self, name: str, alias: str) -> ModelVersion | None:
         """The version holding `alias` in one query; None if no version holds it."""
         found = self._versions(name, alias=alias)

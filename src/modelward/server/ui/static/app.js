@@ -8,13 +8,18 @@
       ? spec.lines
       : Object.keys(spec.lines).map(function (k) { return Object.assign({ name: k }, spec.lines[k]); });
     var traces = lines.map(function (l) {
-      return { x: l.x, y: l.y, name: l.name, type: "scatter", mode: "lines+markers" };
+      var trace = { x: l.x, y: l.y, name: l.name, type: "scatter", mode: "lines+markers" };
+      if (l.color) { trace.line = { color: l.color }; trace.marker = { color: l.color }; }
+      return trace;
     });
     Plotly.newPlot(el, traces, {
       title: { text: spec.title, font: { size: 14 } },
-      margin: { t: 40, r: 10, b: 40, l: 50 },
+      margin: { t: 40, r: 10, b: 50, l: 60 },
       height: 300,
-      legend: { orientation: "h" }
+      legend: { orientation: "h" },
+      showlegend: true,
+      xaxis: { title: { text: spec.xlabel || "" } },
+      yaxis: { title: { text: spec.ylabel || "" } }
     }, { displaylogo: false, responsive: true });
   });
 })();
