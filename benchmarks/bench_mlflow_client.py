@@ -19,7 +19,11 @@ against the count computed locally) and a mismatch is an error, not a slow resul
 the alias (one sklearn model logged and registered) is not timed.
 
 Prints one JSON object: seconds per workload per server, and mlflow/modelward ratios (the
-target is at least 3, modelward three times faster, on each workload). `--scale` shrinks the
+target is at least 3, modelward three times faster, on each workload). It also runs the
+``metrics`` and ``aliases`` loops against a *floor* server, an ASGI app that answers every call
+with a fixed body and does no work at all, and prints ``mlflow_over_floor``: the largest ratio
+any server could reach on those workloads with this client, whose own per-call work (building
+and parsing protobuf messages, `requests`) is the same whatever answers. `--scale` shrinks the
 counts for a quick check. The modelward server runs with an admin token issued locally (the
 MLflow client sends it as MLFLOW_TRACKING_TOKEN); the MLflow server runs without auth.
 """
@@ -221,6 +225,48 @@ def _check(
     assert len(matched) == expected, f"search found {len(matched)}, expected {expected}"
 
 
+FLOOR_APP = """
+ALIAS = b'{"model_version": {"name": "bench-model", "version": "1", "current_stage": "None"}}'
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    body = ALIAS if scope["path"].endswith("/alias") else b"{}"
+    headers = [(b"content-type", b"application/json")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+"""
+
+
+def floor(root: Path, scale: float) -> dict[str, float]:
+    """The metrics and aliases loops against a server that does nothing (see the docstring)."""
+    (root / "floor_app.py").write_text(FLOOR_APP)
+    port = _port()
+    command = [sys.executable, "-m", "uvicorn", "floor_app:app", "--app-dir", str(root)]
+    command += ["--port", str(port), "--log-level", "warning"]
+    url = f"http://127.0.0.1:{port}"
+    counts = (max(1, int(METRICS * scale)), max(1, int(ALIASES * scale)))
+    with _process(command, dict(os.environ), url + "/health", root / "floor.log"):
+        code = (
+            "import json, sys, time\n"
+            "from mlflow import MlflowClient\n"
+            f"c = MlflowClient(tracking_uri={url!r}); n, a = {counts!r}\n"
+            "t = time.perf_counter()\n"
+            "for i in range(n): c.log_metric('r', 'loss', 1.0, step=i)\n"
+            "m = time.perf_counter() - t; t = time.perf_counter()\n"
+            "for _ in range(a): c.get_model_version_by_alias('bench-model', 'challenger')\n"
+            "print(json.dumps({'metrics': m, 'aliases': time.perf_counter() - t}))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 def run_against(server: str, root: Path, scale: float) -> dict[str, Any]:
     counts = (max(1, int(RUNS * scale)), max(1, int(METRICS * scale)), max(1, int(ALIASES * scale)))
     starter = mlflow_server if server == "mlflow" else modelward_server
@@ -239,6 +285,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--only", choices=["mlflow", "modelward"])
     parser.add_argument("--script", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-floor", dest="floor", action="store_false", help="Skip the do-nothing server."
+    )
     args = parser.parse_args()
     if args.script:  # the client half, in its own process with the server's environment
         warnings.simplefilter("ignore")
@@ -256,6 +305,12 @@ def main() -> None:
     if "error" not in ours and "error" not in theirs and ours and theirs:
         result["mlflow_over_modelward"] = {k: round(theirs[k] / ours[k], 2) for k in ours}
         result["target_met"] = all(v >= 3 for v in result["mlflow_over_modelward"].values())
+    if args.floor and theirs and "error" not in theirs:
+        with tempfile.TemporaryDirectory(prefix="bench-floor-") as root:
+            result["floor"] = floor(Path(root), args.scale)
+        result["mlflow_over_floor"] = {
+            k: round(theirs[k] / v, 2) for k, v in result["floor"].items()
+        }
     print(json.dumps(result, indent=2))
 
 

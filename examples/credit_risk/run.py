@@ -220,6 +220,14 @@ def deploy_and_score(
         environment=deployment["environment"],
         reason="first release",
     )
+    omar.data.protect(
+        deployment["name"],
+        legal_basis="6(1)(b)",
+        retention_days=365,
+        personal_columns=[],
+        note="the log feeds retraining and drift checks, so its inputs stay in clear (keyed"
+        " pseudonyms would train the model on hashes); kept one year",
+    )
     per_day = min(len(frames["holdout"]), len(frames["later"]), 600)
     days = {"day-1": frames["holdout"].head(per_day), "day-2": frames["later"].head(per_day)}
     features = list(project.get("features"))

@@ -55,6 +55,7 @@ NAMESPACES: dict[str, type[Any]] = {
 # tokens, durations. Timestamps are dropped by type (see `norm`).
 VOLATILE = {
     "id",
+    "subject_ref",  # a keyed hash: each workspace has its own key
     "run_id",
     "job_id",
     "experiment_id",
@@ -303,7 +304,8 @@ def governance_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
         "card_html": "<html" in g.model_card("credit-risk", 2, html=True).lower(),
     }
     review, moved = g.request_review("credit-risk", 2, comment="please")
-    g.request_review("credit-risk", 1)
+    # v1 has no validation report: a review of it is refused the same way on both faces
+    result["review_without_report"] = outcome(lambda: g.request_review("credit-risk", 1))
     result["review"] = (norm(review), norm(moved))
     result["auto_promote"] = norm(g.auto_promote("credit-risk", 2))
     result["approve"] = norm(vera.approve("credit-risk", 2, role="validator", comment="fine"))
@@ -353,6 +355,10 @@ def deployments_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
         reason="go",
     )
     challenger = d.set_challenger("scoring", 2, strategy="canary", share=0.5, reason="try")
+    out["explanations"] = {
+        "set": outcome(lambda: d.set_explanations("scoring", top=3, reason="reasons")),
+        "unknown_request": outcome(lambda: d.explain("no-such-request", deployment="scoring")),
+    }
     source = w.root / "to-score.parquet"
     applicants(50, seed=9)[FEATURES].to_parquet(source)
     scored = d.score(
@@ -434,6 +440,24 @@ def monitoring_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
         "status": norm(m.status("scoring")),
         "report": ("scoring" in report, (w.root / "report.html").exists()),
         "evidence": norm(evidence),
+        "explanations": out.get("explanations"),
+        "context": outcome(
+            lambda: m.ingest_context(
+                "scoring", pd.DataFrame({"request_id": ids1[:4], "gender": ["f", "m", "f", "m"]})
+            )
+        ),
+        "outcomes": outcome(
+            lambda: m.ingest_outcomes(
+                "scoring", pd.DataFrame({"request_id": ids1[:4], "clicked": [1, 0, 1, 1]})
+            )
+        ),
+        "figures": outcome(lambda: m.figures("scoring")),
+        "purged": outcome(lambda: m.purge_context("scoring", retention_days=3_650)),
+        "purge_bound": outcome(lambda: m.purge_context("scoring", retention_days=100_000)),
+        "webhooks": outcome(lambda: m.webhooks(failed_only=True)),
+        # no webhook configured: both faces refuse (a server never replays; see the docs)
+        "replay": outcome(lambda: m.replay_webhooks()),
+        "obligations": outcome(lambda: m.obligations("credit-risk")),
     }
 
 

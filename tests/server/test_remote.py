@@ -166,6 +166,11 @@ def test_remote_governance_enforces_the_same_rules(settings: Settings, served) -
     with alice.start_run("credit") as run:
         run.log_model(model, "model", input_example=features.head(5))
     alice.registry.register(run.id, name="gov")
+    vera = remote_client(settings, url, team.tokens["vera"])
+    vera.validation.validate(  # reviews and approvals rest on a validator's report
+        "models:/gov/1", applicants(200, seed=5), target="default",
+        config={"metrics": {"min_roc_auc": 0.0}, "slice_gap": 1.0},
+    )  # fmt: skip
     alice.governance.request_review("gov", 1, comment="please")
     viewer = remote_client(settings, url, team.tokens["victor"])
     with pytest.raises(errors.PermissionDenied):

@@ -174,9 +174,10 @@ def test_inventory_columns_sorting_and_csv(as_user) -> None:
     page = rita.get("/").text
     row = re.search(rf'data-testid="row-{MODEL}">(.*?)</tr>', page, re.S).group(1)
     assert "Retail credit" in row and "likelihood × severity" in row  # owner, score
-    # v2 (the newest) was rejected: no sign-off is pending; it was never validated, so the
-    # validation of v1 is not shown as if it were v2's
-    assert "rejected" in row and "risk_manager" not in row and "passed" not in row
+    # v2 (the newest) was rejected: no sign-off is pending; the validation shown is v2's own
+    # (the seed validates v2 before its review is asked), never v1's
+    assert "rejected" in row and "risk_manager" not in row
+    assert re.search(r"<td>v2 \d{4}-\d{2}-\d{2}", row) and "<td>v1 " not in row
     # unassessed sorts above severe (the severe policy applies to it): high comes first
     ordered = rita.get("/", params={"sort": "risk"}).text
     assert ordered.index(f"row-{MODEL}") < ordered.index("row-churn-0")

@@ -67,7 +67,8 @@ class HttpGraphClient:
         return graph_from(self._b.json("GET", f"/graph/models/{segment(model)}"))
 
     def impact(self, model: str) -> Impact:
-        return Impact(model, **self._b.json("GET", f"/graph/models/{segment(model)}/impact"))
+        found = self._b.json("GET", f"/graph/models/{segment(model)}/impact")
+        return Impact(**{**found, "model": model})
 
     def acknowledge(
         self, upstream: str, version: int, *, downstream: str, comment: str = ""

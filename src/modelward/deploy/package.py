@@ -35,6 +35,7 @@ RUNTIME_MODULES = (
     "errors.py",
     "domain/__init__.py",
     "domain/deployment.py",
+    "domain/guardrails.py",
     "registry/__init__.py",
     "registry/flavors.py",
     "registry/signature.py",
@@ -44,6 +45,8 @@ RUNTIME_MODULES = (
     "serving/explain.py",  # explanations (shap, when a bundle's venv has it, is optional)
     "serving/explain_methods.py",
     "serving/fastpath.py",
+    "serving/guardrail_hook.py",  # guardrails (a bundle serves without specs: never attached)
+    "serving/guardrails.py",
     "serving/metrics.py",
     "serving/payload.py",
     "serving/routing.py",

@@ -130,12 +130,6 @@ def record_sign_off(
         policy = policies.for_assessment(uow.governance.find_assessment(model))
         # Bound to the report the gate relies on now: a newer report needs a new sign-off.
         evidence = _evidence(uow, policy, model, version)[0]
-        if evidence is None and new.decision == Decision.APPROVE:
-            raise Conflict(
-                f"{model} v{version} has no validation report an approval could rest on"
-                f" (stored by {', '.join(policy.evidence_roles) or 'anyone'}). Validate it"
-                " first; a rejection needs no report."
-            )
         new = replace(new, evidence_sha256=evidence.sha256 if evidence else None)
         check_sign_off(
             new,
@@ -145,6 +139,12 @@ def record_sign_off(
             user_roles=roles_of(uow, actor, policies.permissions),
             permissions=policies.permissions,
         )
+        if evidence is None and new.decision == Decision.APPROVE:  # after the role checks
+            raise Conflict(
+                f"{model} v{version} has no validation report an approval could rest on"
+                f" (stored by {', '.join(policy.evidence_roles) or 'anyone'}). Validate it"
+                " first; a rejection needs no report."
+            )
         uow.governance.save_sign_off(new)
         uow.audit.append(
             _event(

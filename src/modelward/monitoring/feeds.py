@@ -145,11 +145,13 @@ def purge_context(uow: UnitOfWork, *, deployment: str, retention_days: int, guar
 
     Raises:
         NotFound: no such deployment.
-        InvalidInput: a retention below one day.
+        InvalidInput: a retention below one day or above 36,500 days.
         PermissionDenied: the actor lacks ``protected_data``.
     """
-    if retention_days < 1:
-        raise InvalidInput(f"Retention must be at least 1 day, got {retention_days}.")
+    if not 1 <= retention_days <= 36_500:  # the same bounds on every face (REST: PurgeIn)
+        raise InvalidInput(
+            f"Retention must be between 1 day and 100 years (36,500 days), got {retention_days}."
+        )
     now = guard.now()
     with uow:
         uow.deployments.get_deployment(deployment)
