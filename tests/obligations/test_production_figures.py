@@ -142,7 +142,7 @@ def test_protected_context_needs_its_own_permission_and_is_purged(governed: Clie
     )
     client.backend.clock = lambda: DAY3 + pd.Timedelta(days=40)
     assert client.monitoring.purge_context("credit-scoring", retention_days=30) == 10
-    with pytest.raises(InvalidInput, match="at least 1 day"):
+    with pytest.raises(InvalidInput, match="between 1 day and 100 years"):
         client.monitoring.purge_context("credit-scoring", retention_days=0)
 
 
