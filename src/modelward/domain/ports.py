@@ -70,6 +70,11 @@ class TrackingRepo(Protocol):
         """The run's status. Raises NotFound naming the run."""
         ...
 
+    def get_run_info(self, run_id: str) -> Run:
+        """The run's own fields (status, times, source) without its logged values, in one
+        query. Raises NotFound naming the run."""
+        ...
+
     def run_owner(self, run_id: str) -> tuple[str, RunStatus]:
         """The run's user and status. Raises NotFound naming the run."""
         ...

@@ -201,6 +201,9 @@ class SqlTrackingRepo:
         arts = self.list_artifacts(run_id)
         return _run(row, **values[run_id], datasets=tuple(ds), artifacts=tuple(arts))
 
+    def get_run_info(self, run_id: str) -> Run:
+        return _run(self._run_row(run_id))
+
     def run_status(self, run_id: str) -> RunStatus:
         status = self.conn.execute(_RUN_STATUS, {"b_run_id": run_id}).scalar()
         if status is None:
