@@ -32,9 +32,9 @@ def site(sqlite_settings: Settings) -> Iterator[tuple[str, dict[str, str]]]:
         yield url, team.tokens
 
 
-def sign_out(page) -> None:
-    page.click("form.signout button")
-    page.wait_for_url("**/login")
+def sign_out(tab) -> None:
+    tab.click("form.signout button")
+    tab.wait_for_url("**/login")
 
 
 def test_finding_waiver_approval_erasure_and_reproduction(page, site, tmp_path: Path) -> None:  # noqa: F811
