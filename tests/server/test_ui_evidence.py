@@ -296,3 +296,38 @@ def test_viewer_sees_no_form_and_is_refused(as_user) -> None:
         assert victor.post(path, data=data | {"csrf": csrf}).status_code == 403, path
     # and a forged post (no CSRF token) is refused for a user who may
     assert as_user("rita").post("/data-protection/erase", data={"subject": "x"}).status_code == 403
+
+
+def test_past_its_expiry_a_waiver_shows_expired_and_the_gate_fails_again(as_user, world) -> None:
+    vera, alice, rita = as_user("vera"), as_user("alice"), as_user("rita")
+    url = f"/models/{MODEL}"
+    vera.post(
+        f"{url}/versions/1/findings",
+        data={"title": "Leaky feature", "severity": "critical", "owner": "alice",
+              "due": _in_days(5), "csrf": csrf_of(vera.get(url).text)},
+    )  # fmt: skip
+    finding_id = int(re.findall(r'data-testid="finding-(\d+)"', vera.get(url).text)[-1])
+    alice.post(
+        f"{url}/versions/1/waivers",
+        data={"item": "findings", "reason": "until the retrain", "approver_role": "risk_manager",
+              "expires": _in_days(10), "csrf": csrf_of(alice.get(url).text)},
+    )  # fmt: skip
+    waiver_id = int(re.findall(r'data-testid="waiver-(\d+)"', alice.get(url).text)[-1])
+    rita.post(
+        f"{url}/waivers/{waiver_id}/approve",
+        data={"version": "1", "csrf": csrf_of(rita.get(url).text)},
+    )
+    # a month later (the server's clock moved): the finding is overdue, the waiver expired
+    settings, team = world
+    later = datetime.now(UTC) + timedelta(days=30)
+    with TestClient(create_app(settings), follow_redirects=False) as future:
+        future.app.state.platform.clock = lambda: later
+        sign_in(future, "rita", team.tokens["rita"])
+        page = future.get(url).text
+    assert f'data-testid="overdue-{finding_id}">overdue' in page
+    assert f'data-testid="expired-{waiver_id}">expired' in page
+    assert f'data-testid="waiver-state-{waiver_id}">expired' in page
+    checklist = re.search(r'data-testid="checklist-1">(.*?)</ul>', page, re.S).group(1)
+    findings_item = re.search(r"<b>findings</b>:(.*?)</li>", checklist, re.S).group(1)
+    assert "waived" not in findings_item and "open high/critical finding" in findings_item
+    assert f'approve-waiver-{waiver_id}"' not in page and f'reject-waiver-{waiver_id}"' not in page

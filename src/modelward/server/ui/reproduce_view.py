@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from modelward.domain.tracking import ArtifactRef, Run
+from modelward.errors import ModelwardError
 from modelward.server.deps import Ctx
 from modelward.tracking import capture, reproduction, uploads
 
@@ -22,7 +23,10 @@ MAX_SHOWN_BYTES = 256 * 1024  # a lock or code state bigger than this is only li
 def _text(ctx: Ctx, ref: ArtifactRef | None) -> str | None:
     if ref is None or ref.size > MAX_SHOWN_BYTES:
         return None
-    data = b"".join(uploads.read_blob(ctx.artifacts, sha256=ref.sha256))
+    try:
+        data = b"".join(uploads.read_blob(ctx.artifacts, sha256=ref.sha256))
+    except ModelwardError:  # a lost or altered blob: the link says so when followed
+        return None
     return data.decode("utf-8", errors="replace")
 
 
