@@ -187,6 +187,44 @@ def estimated_roc_auc(calibrated: np.ndarray, scores: np.ndarray) -> float:
     return float(np.trapezoid(tps / tps[-1], fps / fps[-1]))
 
 
+def _sort(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(order, sorted values, whether any value is tied). The introsort is twice as fast as
+    the stable sort on a million floats; with ties the stable order is taken instead, so
+    that what depends on the order within a tie (`_auc_components`) stays as it was."""
+    order = np.argsort(values)
+    ordered = values[order]
+    tied = bool(ordered.size > 1 and np.any(ordered[1:] == ordered[:-1]))
+    if tied:
+        order = np.argsort(values, kind="stable")
+        ordered = values[order]
+    return order, ordered, tied
+
+
+def _placements(ordered: np.ndarray) -> tuple[float, float]:
+    """`_auc_components` of labels already ordered by increasing score (no ties)."""
+    if ordered.mean() > 0.5:  # the smaller class as positive: reversed order, untied scores
+        ordered = (1.0 - ordered)[::-1]
+    positions = np.flatnonzero(ordered)
+    n_pos = positions.size
+    n_neg = ordered.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return math.nan, 0.0
+    placements = (positions - np.arange(n_pos)) / n_neg
+    return float(np.std(placements)), n_pos / ordered.size
+
+
+def _sorted_roc_auc(positive: np.ndarray) -> float:
+    """`estimated_roc_auc` of calibrated probabilities already ordered by decreasing score:
+    the trapezoids under the curve in one pass (the false positives after row i are
+    ``i - tps_i``, each trapezoid ``(1 - p_i)(tps_i - p_i / 2)``)."""
+    tps = np.cumsum(positive)
+    total_pos = float(tps[-1]) if tps.size else 0.0
+    total_neg = positive.size - total_pos
+    if total_pos <= 0 or total_neg <= 0:
+        return math.nan
+    return float(np.dot(1.0 - positive, tps - 0.5 * positive) / (total_pos * total_neg))
+
+
 def _auc_components(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     """(std of the positives' placements, positive share): NannyML's AUROC sampling error."""
     if y_true.mean() > 0.5:  # NannyML takes the smaller class as positive
@@ -212,8 +250,13 @@ class _ClassCalibration:
 
 
 def _calibrate_one(y_true: np.ndarray, scores: np.ndarray) -> _ClassCalibration:
-    fitted = Isotonic.fit(scores, y_true) if needs_calibration(y_true, scores) else None
-    return _ClassCalibration(fitted, *_auc_components(y_true, scores))
+    """Calibrator and sampling-error components of one class, the scores sorted once."""
+    scores = np.asarray(scores, dtype=np.float64)
+    order, ordered, tied = _sort(scores)
+    truth = np.asarray(y_true, dtype=np.float64)[order]
+    fitted = Isotonic.fit_sorted(ordered, truth) if needs_calibration(y_true, scores) else None
+    components = _auc_components(y_true, scores) if tied else _placements(truth)
+    return _ClassCalibration(fitted, *components)
 
 
 @dataclass(frozen=True)
@@ -273,6 +316,8 @@ class CBPE:
 
     def estimate(self, proba: np.ndarray, y_pred: ArrayLike) -> dict[str, Estimate]:
         """Estimated ``roc_auc`` and ``accuracy`` of unlabelled rows."""
+        if self.binary:
+            return self._estimate_binary(proba, y_pred)
         matrix = _as_matrix(proba)
         n = matrix.shape[0]
         calibrated = self.calibrated(matrix)
@@ -293,6 +338,33 @@ class CBPE:
         known = predicted >= 0
         hits = calibrated[np.flatnonzero(known), predicted[known]]
         accuracy = float(hits.sum() / n) if n else math.nan
+        return {
+            "roc_auc": band("roc_auc", "cbpe", auc, float(error), n, 1.0),
+            "accuracy": band(
+                "accuracy", "cbpe", accuracy, self.accuracy_std / math.sqrt(max(n, 1)), n, 1.0
+            ),
+        }
+
+    def _estimate_binary(self, proba: np.ndarray, y_pred: ArrayLike) -> dict[str, Estimate]:
+        """`estimate` for two classes, on the scores sorted once: calibrating sorted scores
+        (np.interp walks the calibrator's table in step, 20x faster than random lookups on a
+        million rows), the ROC AUC from the sorted calibrated values, and the accuracy as a
+        sum, which does not depend on the order. Same figures as the general path (ties in
+        the scores have tied calibrated values, so their order within a tie is immaterial)."""
+        array = np.asarray(proba, dtype=np.float64)
+        scores = array if array.ndim == 1 else array[:, 1]
+        n = scores.size
+        cal = self.calibrations[0]
+        order = np.argsort(scores)
+        positive = cal.apply(scores[order])
+        auc = _sorted_roc_auc(positive[::-1])
+        error = cal.auc_std / math.sqrt(n * cal.positive_share) if cal.positive_share else 0
+        codes = np.asarray(pd.Categorical(_plain(y_pred), categories=self.classes).codes)[order]
+        # predicted positive: p; predicted negative: 1 - p; an unknown class: 0
+        hits = np.dot(positive, (codes == 1).astype(np.float64)) + np.dot(
+            1.0 - positive, (codes == 0).astype(np.float64)
+        )
+        accuracy = float(hits / n) if n else math.nan
         return {
             "roc_auc": band("roc_auc", "cbpe", auc, float(error), n, 1.0),
             "accuracy": band(
