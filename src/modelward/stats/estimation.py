@@ -203,17 +203,19 @@ def estimated_roc_auc(calibrated: np.ndarray, scores: np.ndarray) -> float:
     return float(np.trapezoid(tps / tps[-1], fps / fps[-1]))
 
 
-def _sort(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
-    """(order, sorted values, whether any value is tied). The introsort is twice as fast as
-    the stable sort on a million floats; with ties the stable order is taken instead, so
-    that what depends on the order within a tie (`_auc_components`) stays as it was."""
-    order = np.argsort(values)
-    ordered = values[order]
+def _sort_by_class(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(sorted scores, labels (0/1) in that order, whether any score is tied). Each class's
+    scores are sorted apart (two sorts of half the rows cost less than one argsort of all)
+    and merged by a stable argsort of the two sorted runs, which timsort does in one linear
+    pass. With ties the caller keeps the original stable-order path (`_auc_components`),
+    whose placements depend on the order within a tie."""
+    negatives, positives = np.sort(scores[~positive]), np.sort(scores[positive])
+    merged = np.concatenate([negatives, positives])
+    order = np.argsort(merged, kind="stable")
+    ordered = merged[order]
+    labels = (order >= negatives.size).astype(np.float64)
     tied = bool(ordered.size > 1 and np.any(ordered[1:] == ordered[:-1]))
-    if tied:
-        order = np.argsort(values, kind="stable")
-        ordered = values[order]
-    return order, ordered, tied
+    return ordered, labels, tied
 
 
 def _placements(ordered: np.ndarray) -> tuple[float, float]:
@@ -268,8 +270,7 @@ class _ClassCalibration:
 def _calibrate_one(y_true: np.ndarray, scores: np.ndarray) -> _ClassCalibration:
     """Calibrator and sampling-error components of one class, the scores sorted once."""
     scores = np.asarray(scores, dtype=np.float64)
-    order, ordered, tied = _sort(scores)
-    truth = np.asarray(y_true, dtype=np.float64)[order]
+    ordered, truth, tied = _sort_by_class(scores, np.asarray(y_true) == 1)
     fitted = Isotonic.fit_sorted(ordered, truth) if needs_calibration(y_true, scores) else None
     components = _auc_components(y_true, scores) if tied else _placements(truth)
     return _ClassCalibration(fitted, *components)
@@ -362,24 +363,23 @@ class CBPE:
         }
 
     def _estimate_binary(self, proba: np.ndarray, y_pred: ArrayLike) -> dict[str, Estimate]:
-        """`estimate` for two classes, on the scores sorted once: calibrating sorted scores
+        """`estimate` for two classes without sorting the rows as a whole: the scores of the
+        rows predicted negative, positive and neither are sorted apart and calibrated sorted
         (np.interp walks the calibrator's table in step, 20x faster than random lookups on a
-        million rows), the ROC AUC from the sorted calibrated values, and the accuracy as a
-        sum, which does not depend on the order. Same figures as the general path (ties in
-        the scores have tied calibrated values, so their order within a tie is immaterial)."""
+        million rows); the accuracy is a sum per group, and the calibrated values, which do
+        not decrease with the score, sorted together (a linear merge of sorted runs) are the
+        curve's order for the ROC AUC. Same figures as the general path (tied scores have
+        tied calibrated values, so the order within a tie is immaterial)."""
         array = np.asarray(proba, dtype=np.float64)
         scores = array if array.ndim == 1 else array[:, 1]
         n = scores.size
         cal = self.calibrations[0]
-        order = np.argsort(scores)
-        positive = cal.apply(scores[order])
+        codes = _codes(_plain(y_pred), self.classes)
+        groups = [cal.apply(np.sort(scores[codes == code])) for code in (0, 1, -1)]
+        hits = (groups[0].size - groups[0].sum()) + groups[1].sum()
+        positive = np.sort(np.concatenate(groups), kind="stable")
         auc = _sorted_roc_auc(positive[::-1])
         error = cal.auc_std / math.sqrt(n * cal.positive_share) if cal.positive_share else 0
-        codes = _codes(_plain(y_pred), self.classes)[order]
-        # predicted positive: p; predicted negative: 1 - p; an unknown class: 0
-        hits = np.dot(positive, (codes == 1).astype(np.float64)) + np.dot(
-            1.0 - positive, (codes == 0).astype(np.float64)
-        )
         accuracy = float(hits / n) if n else math.nan
         return {
             "roc_auc": band("roc_auc", "cbpe", auc, float(error), n, 1.0),
