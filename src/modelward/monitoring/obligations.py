@@ -192,7 +192,7 @@ def window_figures(
     uow: UnitOfWork, predictions: PredictionLog, window: MonitoringWindow, *,
     policy: Policy, options: figures.FigureOptions, now: datetime,
 ) -> list[WindowFigure]:  # fmt: skip
-    """Fairness, business and ranking figures of one stored window."""
+    """Fairness, business, ranking and stability (PSI/CSI) figures of one stored window."""
     labelled, with_context, with_outcomes = _window_frames(uow, predictions, window)
     found = figures.fairness_figures(
         with_context, policy=policy, sensitive=options.sensitive, min_rows=options.min_rows
@@ -200,6 +200,7 @@ def window_figures(
     found += figures.business_figures(with_outcomes, options.business)
     if len(labelled) >= options.min_rows:
         found += figures.ranking_figures(labelled, options.ranking_k)
+    found += figures.stability_figures(window.summary.get("stability") or {})
     return [replace(f, computed_at=now) for f in found]
 
 
@@ -209,8 +210,8 @@ def figure_alerts(
     """A fairness breach is critical; a business breach has its metric's severity."""
     alerts = []
     for fig in found:
-        if not fig.breached:
-            continue
+        if not fig.breached or fig.family == figures.STABILITY:
+            continue  # a PSI/CSI shift is the drift alert's business (same columns, own test)
         fair = fig.family == "fairness"
         severity = Severity.CRITICAL if fair or fig.details.get("severity") == "critical" \
             else Severity.WARNING  # fmt: skip
@@ -291,7 +292,7 @@ def monitoring_overdue(
 
 
 def list_figures(uow: UnitOfWork, *, deployment: str) -> dict[int, list[WindowFigure]]:
-    """Window id -> its fairness, business and ranking figures."""
+    """Window id -> its fairness, business, ranking and stability (PSI/CSI) figures."""
     with uow:
         uow.deployments.get_deployment(deployment)
         return uow.obligations.list_figures(deployment)
