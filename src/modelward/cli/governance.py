@@ -246,7 +246,13 @@ def tag_data(
     personal: Annotated[
         bool, typer.Option("--personal/--not-personal", help="Personal data?")
     ] = True,
-    legal_basis: Annotated[str | None, typer.Option(help="e.g. consent, contract.")] = None,
+    legal_basis: Annotated[
+        str | None,
+        typer.Option(
+            help="GDPR Art. 6(1): consent, contract, legal_obligation, vital_interests,"
+            " public_task or legitimate_interests (or 6(1)(a)-(f)); the purpose goes in --note."
+        ),
+    ] = None,
     note: Annotated[str, typer.Option(help="Kept with the tag.")] = "",
 ) -> None:
     """Tag COLUMN of DATASET as personal data (with its legal basis) or not."""

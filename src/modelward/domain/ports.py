@@ -337,8 +337,15 @@ class GovernanceRepo(Protocol):
 
     def list_column_tags(self, dataset_id: str | None = None) -> list[ColumnTag]: ...
 
+    def inherited_column_tags(self, dataset_id: str) -> list[ColumnTag]:
+        """Tags the dataset inherits, by column: the newest tag on a column of the same name
+        in another dataset used by a version of a model whose versions used this one."""
+        ...
+
     def personal_data_uses(self, model: str, version: int) -> list[PersonalDataUse]:
-        """Personal-data columns of the datasets the version's source run used."""
+        """Personal-data columns of the datasets the version's source run used: each
+        dataset's own tags, else the tags its columns inherit from the model's other datasets
+        (the newest tag on a column of that name)."""
         ...
 
     def lineage(self, *, dataset_id: str | None, column: str | None) -> list[LineageEntry]:
