@@ -585,8 +585,17 @@ class ObligationsRepo(Protocol):
     def save_delivery(self, delivery: WebhookDelivery) -> int: ...
 
     def update_delivery(
-        self, delivery_id: int, *, status: str, attempts: int, last_error: str, at: datetime
-    ) -> None: ...
+        self,
+        delivery_id: int,
+        *,
+        status: str,
+        attempts: int,
+        last_error: str,
+        at: datetime,
+        target: str | None = None,
+    ) -> None:
+        """Record a new attempt's outcome (and, when given, the URL it went to)."""
+        ...
 
     def list_deliveries(
         self, *, status: str | None = None, deployment: str | None = None, limit: int = 1000
