@@ -174,9 +174,17 @@ def test_a_delivery_kept_without_a_target_goes_only_to_a_configured_fallback(
     bad = "file:///etc/passwd"  # not a web URL: never sent
     assert obligations.replay_webhooks(client.backend.uow(), up, guard=guard, fallback=bad) == []
     assert sent == [] and len(client.monitoring.webhooks(failed_only=True)) == 1
+    # a newer delivery with a target: the one left behind does not use up the limit
+    targeted = obligations.kept_notifier(
+        lambda p: ("failed", "HTTP 503"), client.backend.uow, guard=guard,
+        target="https://other.example.com/x", retries=1,
+    )  # fmt: skip
+    targeted({"deployment": "credit-scoring", "alerts": []})
+    [first] = obligations.replay_webhooks(client.backend.uow(), up, guard=guard, limit=1)
+    assert sent == ["https://other.example.com/x"] and first.target == "https://other.example.com"
     fallback = "http://hooks.example.com/configured"
     [done] = obligations.replay_webhooks(client.backend.uow(), up, guard=guard, fallback=fallback)
-    assert sent == [fallback] and (done.status, done.target) == (
+    assert sent[1:] == [fallback] and (done.status, done.target) == (
         "delivered", "http://hooks.example.com",
     )  # fmt: skip
     # the target it went to is recorded with it from now on

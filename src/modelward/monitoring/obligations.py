@@ -140,14 +140,16 @@ def replay_webhooks(
     """
     with uow:
         guard.require(uow, Action.MONITOR, subject=f"webhooks of {deployment or 'all'}")
-        failed = uow.obligations.list_deliveries(
-            status="failed", deployment=deployment, limit=limit
-        )
+        failed = uow.obligations.list_deliveries(status="failed", deployment=deployment)
+    # those with somewhere to go (deliveries without a target and no fallback, or with a
+    # target that is not a web URL, are left as they are and do not use up the limit)
+    sendable = [
+        (item, target)
+        for item in failed
+        if urlsplit(target := item.target or fallback or "").scheme in WEBHOOK_SCHEMES
+    ]
     done = []
-    for item in failed:
-        target = item.target or fallback or ""
-        if urlsplit(target).scheme not in WEBHOOK_SCHEMES:
-            continue  # nowhere recorded to send it (or not a web URL): left as it was
+    for item, target in sendable[:limit]:
         status, detail, tries = _attempt(
             partial(send, target), item.payload, retries=retries, backoff=backoff, sleep=sleep
         )
