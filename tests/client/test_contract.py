@@ -348,6 +348,10 @@ def governance_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
     dataset = out["dataset"].dataset_id
     result["tag"] = norm(g.tag_column(dataset, "income", personal=True, legal_basis="contract"))
     result["tags"] = norm(g.column_tags(dataset))
+    # the closed list of GDPR Art. 6(1) bases, worded alike by both faces
+    result["bad_basis"] = refusal(
+        lambda: g.tag_column(dataset, "age", personal=True, legal_basis="because we can")
+    )
     result["lineage"] = norm(g.lineage(dataset=dataset))
     result["checkpoint"] = norm(g.checkpoint_audit())
     result["checkpoints"] = len(g.checkpoints())
@@ -708,6 +712,8 @@ def test_local_and_remote_give_the_same_results(results: dict[str, Any]) -> None
     assert {d["target"] for d in hooks["kept"]} == {origin}  # no secret path shown
     assert hooks["received"] == ["/hook/s3cret?token=t0ken"] * len(hooks["failed"])
     assert hooks["again"] == ("ok", [])
+    assert local["governance"]["bad_basis"][0] == "InvalidInput"
+    assert "legal_obligation (6(1)(c))" in local["governance"]["bad_basis"][1]
     assert local["governance"]["verify"]["ok"] is True
     assert local["evidence"]["check"][0] is True and local["evidence"]["pack"][3] is True
     assert [a["kind"] for a in local["evidence"]["alerts"]] == [

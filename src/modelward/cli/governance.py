@@ -271,7 +271,8 @@ def tags(
     dataset: Annotated[str | None, typer.Argument(help="Only this dataset.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """List dataset column tags."""
+    """List dataset column tags (with DATASET: its own, then those its columns inherit from
+    its model's other data sets; the dataset column names where each was set)."""
     with exit_on_domain_error():
         found = env_of(ctx).client.governance.column_tags(dataset)
         if json_out:
