@@ -206,8 +206,9 @@ def step_risk(lc: Lifecycle) -> None:
     for dataset in run.datasets:
         for column in ("gender", "age", "income"):
             rita.governance.tag_column(
-                dataset.dataset_id, column, personal=True, legal_basis="contract, GDPR Art. 6(1)(b)"
-            )
+                dataset.dataset_id, column, personal=True, legal_basis="contract",
+                note="GDPR Art. 6(1)(b): assessing a credit application the applicant made",
+            )  # fmt: skip
     lc.facts["risk"] = assessment
     lc.say(
         f"[bold]3. Risk[/bold]: rita assesses likelihood {int(assessment.likelihood)} x"
