@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from modelward.domain.tracking import ArtifactRef, Run
 from modelward.errors import InvalidInput, NotFound
@@ -52,16 +52,22 @@ async def upload(path: str, request: Request, ctx: CtxDep) -> dict[str, Any]:
         raise InvalidInput("Upload to a file path under the artifacts directory.")
     service.check_writable(ctx.uow(), guard=ctx.guard(), run_id=run_id)  # before reading
     async with spooled_body(request) as spooled:
-        data = Path(spooled).read_bytes()
+        await run_in_threadpool(land, ctx, path, spooled)
+    return {}
+
+
+def land(ctx: Ctx, path: str, file: str) -> None:
+    """Record an uploaded file (on the server's disk) at mlflow-artifacts path `path`: a run's
+    artifact or a logged model's file, content-addressed."""
+    run_id, model_id, inside = _locate(path)
     if model_id is not None:
         mlflow_models.store_model_file(
-            ctx.uow(), ctx.artifacts, guard=ctx.guard(), model_id=model_id, path=inside, data=data
+            ctx.uow(), ctx.artifacts, guard=ctx.guard(), model_id=model_id, path=inside, file=file
         )
     else:
-        service.log_artifact_bytes(
-            ctx.uow(), ctx.artifacts, guard=ctx.guard(), run_id=run_id, path=inside, data=data
+        service.log_artifact_file(
+            ctx.uow(), ctx.artifacts, guard=ctx.guard(), run_id=run_id, path=inside, file=file
         )
-    return {}
 
 
 def _files(ctx: Ctx, run_id: str, model_id: str | None) -> dict[str, ArtifactRef]:
