@@ -154,9 +154,7 @@ def request_for(method: str, path: str, seeded: dict[str, str]) -> dict[str, Any
         ("PATCH", f"{API}/model-versions/update"): {
             "json": {"name": "sec-model", "version": "1", "description": "stolen"}
         },
-        ("DELETE", f"{API}/model-versions/delete"): {
-            "json": {"name": "sec-model", "version": "1"}
-        },
+        ("DELETE", f"{API}/model-versions/delete"): {"json": {"name": "sec-model", "version": "1"}},
         ("POST", f"{API}/model-versions/set-tag"): {
             "json": {"name": "sec-model", "version": "1", "key": "k", "value": "v"}
         },
