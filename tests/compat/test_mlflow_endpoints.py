@@ -255,3 +255,43 @@ def test_multipart_part_urls_need_their_signature(served: Served) -> None:
         assert answer.status_code == 403, answer.text
         assert answer.json()["error_code"] == "PERMISSION_DENIED"
     assert not (served.settings.home / "mlflow-uploads" / ("u" * 32)).exists()
+
+
+def test_basic_auth_takes_the_user_and_token_as_sign_in_does(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MLFLOW_TRACKING_USERNAME/PASSWORD: modelward users have no passwords; the password is
+    the user's API token, and it must be that user's."""
+    import httpx
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", served.url)
+    mlflow.set_tracking_uri(served.url)
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", served.team.tokens["alice"])
+    made = MlflowClient().create_experiment("basic-auth")
+    run = MlflowClient().create_run(made)
+    assert run.info.user_id == "alice"
+
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "victor")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", served.team.tokens["victor"])
+    assert MlflowClient().get_experiment(made).name == "basic-auth"
+    with pytest.raises(MlflowException) as viewer:
+        MlflowClient().create_experiment("basic-auth-2")
+    assert viewer.value.error_code == "PERMISSION_DENIED"
+
+    url = f"{served.url}{API}/experiments/get?experiment_id={made}"
+    for user, token in (
+        ("victor", served.team.tokens["alice"]),  # another user's token
+        ("alice", "not-a-token"),
+        ("alice", ""),
+    ):
+        answer = httpx.get(url, auth=(user, token))
+        assert answer.status_code == 401, (user, answer.text)
+        assert answer.json()["error_code"] == "UNAUTHENTICATED"
+    garbled = httpx.get(url, headers={"Authorization": "Basic %%%"})
+    assert garbled.status_code == 401
