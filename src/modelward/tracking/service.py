@@ -629,15 +629,15 @@ def _audit(
 
 
 def _check_experiment_owners(uow: UnitOfWork, guard: Guard, experiment: Experiment) -> None:
-    """Deleting or restoring an experiment deletes or restores its runs: only someone who owns
-    every run in it may (anyone else gets an audited refusal naming an owner)."""
+    """Deleting an experiment deletes its active runs, restoring it restores the runs deleted
+    with it: only someone who owns every such run may (anyone else gets an audited refusal
+    naming an owner)."""
+    view = ViewType.DELETED_ONLY if experiment.deleted else ViewType.ACTIVE_ONLY
     for run in uow.tracking.search_runs(
-        experiment_ids=[experiment.id],
-        filter=None,
-        order_by=[],
-        limit=MAX_SEARCH,
-        view=ViewType.ALL,
+        experiment_ids=[experiment.id], filter=None, order_by=[], limit=MAX_SEARCH, view=view
     ):
+        if experiment.deleted and run.deleted_at != experiment.deleted_at:
+            continue  # deleted before the experiment was: stays deleted
         if run.user != guard.actor:
             guard.require_owner(
                 uow, owner=run.user, subject=f"run {run.id} in experiment {experiment.name}"
