@@ -106,6 +106,21 @@ _PLAIN = {
     "promotion.gate_passed": "passed the gate of {version}",
     "bundle.built": "built a deployment bundle of {version}",
     "monitoring.live_comparison": "compared {version} live against the champion",
+    "model.updated": "changed the description of model {id}",
+    "model.tag_set": "tagged model {id}",
+    "model.tag_deleted": "removed a tag of model {id}",
+    "model.deleted": "deleted model {id}",
+    "version.updated": "changed the description of {version}",
+    "version.tag_set": "tagged {version}",
+    "version.tag_deleted": "removed a tag of {version}",
+    "version.deleted": "deleted {version}",
+    "run.deleted": "deleted run {id}",
+    "run.restored": "restored run {id}",
+    "experiment.renamed": "renamed experiment {id}",
+    "experiment.deleted": "deleted experiment {id}",
+    "experiment.restored": "restored experiment {id}",
+    "experiment.tag_set": "tagged experiment {id}",
+    "experiment.tag_deleted": "removed a tag of experiment {id}",
 }
 
 
