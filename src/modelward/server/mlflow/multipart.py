@@ -33,9 +33,9 @@ from starlette.concurrency import run_in_threadpool
 
 from modelward.errors import InvalidInput, NotFound, PermissionDenied
 from modelward.server.deps import Ctx, CtxDep, Platform, PlatformDep
-from modelward.server.mlflow.artifacts import _locate, land
+from modelward.server.mlflow.artifacts import land, locate
 from modelward.server.mlflow.protocol import MlflowRoute, number, request_fields, text
-from modelward.server.uploads import _spool_error
+from modelward.server.uploads import _spool_error as spool_error
 from modelward.store.private import private_dir
 from modelward.tracking import service
 
@@ -98,7 +98,7 @@ def _sweep(root: Path, now: float) -> None:
 @router.post("/mpu/create/{path:path}")
 def create(path: str, fields: Fields, request: Request, ctx: CtxDep) -> dict[str, Any]:
     target = _target(path, text(fields, "path"))
-    run_id, _, _ = _locate(target)
+    run_id, _, _ = locate(target)
     parts = number(fields, "num_parts", default=1)
     if not 1 <= parts <= MAX_PARTS:
         raise InvalidInput(f"num_parts must be between 1 and {MAX_PARTS}, got {parts}.")
@@ -153,7 +153,7 @@ async def upload_part(
         os.replace(partial, folder / f"part-{part}")
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise _spool_error(exc) from exc
+        raise spool_error(exc) from exc
     return Response(b"{}", media_type="application/json", headers={"ETag": digest.hexdigest()})
 
 
@@ -178,7 +178,7 @@ def _assemble(ctx: Ctx, folder: Path, manifest: dict[str, Any], listed: Any) -> 
 def _pending(ctx: Ctx, path: str, fields: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
     """The upload to complete or abort, once the caller is known to be the run's writer."""
     target = _target(path, text(fields, "path"))
-    run_id, _, _ = _locate(target)
+    run_id, _, _ = locate(target)
     service.check_writable(ctx.uow(), guard=ctx.guard(), run_id=run_id)
     folder, manifest = _folder(ctx.platform, text(fields, "upload_id"))
     if manifest["target"] != target:
