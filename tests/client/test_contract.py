@@ -232,7 +232,14 @@ def tracking_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
         t.end_run(run.id, metrics=[Metric("auc", 0.7 + c / 10, 0, 0)])
         runs.append(run.id)
     out["runs"], out["model"], out["features"] = runs, model, features
+    scratch = t.start_run(experiment="credit", name="scratch")
+    t.delete_run(scratch.id)
+    hidden = "scratch" not in [r.name for r in t.search_runs()]
+    t.restore_run(scratch.id)
+    shown = "scratch" in [r.name for r in t.search_runs()]
+    t.delete_run(scratch.id)  # left deleted: the other scenarios never see it
     return {
+        "deleted_run": (hidden, shown, t.get_run(scratch.id).deleted_at is not None),
         "run": norm(t.get_run(runs[1])),
         "model_ref": norm(model_ref),
         "notes": norm(notes),
@@ -257,7 +264,12 @@ def registry_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
     loaded = r.load_model("models:/credit-risk@champion")
     card = r.model_card("credit-risk", 1)
     meta = r.version_meta("credit-risk", 1)
+    r.create_model("scratch", description="tried and dropped")
+    r.register(out["runs"][1], name="scratch")
+    r.delete_version("scratch", 1, reason="not needed")
+    r.delete_model("scratch", reason="not needed")
     return {
+        "scratch_left": [m.name for m in r.list_models(search="scratch")],
         "made": norm(made),
         "v1": norm(v1),
         "model": norm(r.get_model("credit-risk")),

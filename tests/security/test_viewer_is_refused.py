@@ -62,6 +62,10 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         ("POST", "/api/v1/models/{name}/versions"): {"json": {"run_id": run}},
         ("PUT", "/api/v1/models/{name}/aliases/{alias}"): {"json": {"version": 2}},
         ("POST", "/api/v1/models/{name}/aliases/{alias}/delete"): {"json": {"reason": "because"}},
+        ("POST", "/api/v1/runs/{run_id}/delete"): {},
+        ("POST", "/api/v1/runs/{run_id}/restore"): {},
+        ("POST", "/api/v1/models/{name}/delete"): {"json": {"reason": "because"}},
+        ("POST", "/api/v1/models/{name}/versions/{version}/delete"): {"json": {"reason": "x"}},
         ("POST", "/api/v1/validations"): {
             "files": {"file": ("v.parquet", PARQUET, "application/octet-stream")},
             "data": {"model_uri": "models:/credit-risk/1", "target": "default"},
@@ -259,6 +263,8 @@ def test_the_same_writes_are_refused_from_the_cli(served: Served) -> None:
         ["deploy", "create", "rogue", "--model", "models:/credit-risk/2", "--env", "production"],
         ["deploy", "promote", "scoring"],
         ["deploy", "kill", "scoring"],
+        ["models", "delete", "credit-risk", "--version", "1"],
+        ["models", "delete", "credit-risk"],
     ]
     runner = CliRunner()
     for command in commands:

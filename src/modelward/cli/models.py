@@ -125,6 +125,28 @@ def card(
             typer.echo(text)
 
 
+@models_app.command("delete")
+def delete(
+    ctx: typer.Context,
+    name: str,
+    version: Annotated[
+        int | None, typer.Option("--version", "-v", help="Only this version of the model.")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit trail).")] = "",
+) -> None:
+    """Delete model NAME with its versions, or one --version. The records stay for the audit
+    trail and governance (a deleted model's name stays reserved); refused while a version
+    holds a protected alias such as champion or a deployment serves it."""
+    with exit_on_domain_error():
+        registry = env_of(ctx).client.registry
+        if version is None:
+            registry.delete_model(name, reason=reason)
+            typer.echo(f"Model {name} deleted.")
+        else:
+            registry.delete_version(name, version, reason=reason)
+            typer.echo(f"{name} v{version} deleted.")
+
+
 @alias_app.command("set")
 def alias_set(
     ctx: typer.Context,

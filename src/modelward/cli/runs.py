@@ -11,7 +11,9 @@ from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.output import console, fmt_num, fmt_time, print_json, table
 
-runs_app = typer.Typer(help="Tracked runs: list, show, diff, reap.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="Tracked runs: list, show, diff, reap, delete, restore.", no_args_is_help=True
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -114,6 +116,24 @@ def show(ctx: typer.Context, run_id: str, json_out: JsonOpt = False) -> None:
         )
         if run.tags:
             table("tags", ["key", "value"], [[k, v] for k, v in sorted(run.tags.items())])
+
+
+@runs_app.command("delete")
+def delete_run(ctx: typer.Context, run_id: str) -> None:
+    """Delete a run of yours: hidden from 'runs list', kept as a record (versions registered
+    from it keep their lineage); 'runs restore' brings it back."""
+    with exit_on_domain_error():
+        full = _resolve_run_id(ctx, run_id)
+        env_of(ctx).client.tracking.delete_run(full)
+        typer.echo(f"Run {full} deleted; 'modelward runs restore {full}' brings it back.")
+
+
+@runs_app.command("restore")
+def restore_run(ctx: typer.Context, run_id: str) -> None:
+    """Bring a deleted run back."""
+    with exit_on_domain_error():
+        env_of(ctx).client.tracking.restore_run(run_id)
+        typer.echo(f"Run {run_id} restored.")
 
 
 @runs_app.command("diff")

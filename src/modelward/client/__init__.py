@@ -206,6 +206,16 @@ class TrackingClient:
     def reproductions(self, run_id: str) -> list[Reproduction]:
         return reproduction.list_reproductions(self._b.uow(read_only=True), run_id=run_id)
 
+    def delete_run(self, run_id: str) -> None:
+        tracking_service.set_run_deleted(
+            self._b.uow(), guard=self._b.guard(), run_id=run_id, deleted=True
+        )
+
+    def restore_run(self, run_id: str) -> None:
+        tracking_service.set_run_deleted(
+            self._b.uow(), guard=self._b.guard(), run_id=run_id, deleted=False
+        )
+
 
 class RegistryClient:
     """Registered models, versions and aliases."""
@@ -292,6 +302,16 @@ class RegistryClient:
 
     def version_meta(self, name: str, version: int) -> dict[str, Any]:
         return registry_service.version_meta(self._b.artifacts, self.get_version(name, version))
+
+    def delete_version(self, name: str, version: int, *, reason: str = "") -> None:
+        registry_service.delete_version(
+            self._b.uow(), guard=self._b.guard(), name=name, version=version, reason=reason
+        )
+
+    def delete_model(self, name: str, *, reason: str = "") -> None:
+        registry_service.delete_model(
+            self._b.uow(), guard=self._b.guard(), name=name, reason=reason
+        )
 
 
 class Client:

@@ -230,6 +230,14 @@ class TrackingAPI(Protocol):
         """A run's reproductions, newest first."""
         ...
 
+    def delete_run(self, run_id: str) -> None:
+        """Delete a run (soft: hidden from searches, kept as a record; its owner only)."""
+        ...
+
+    def restore_run(self, run_id: str) -> None:
+        """Bring a deleted run back."""
+        ...
+
 
 class RegistryAPI(Protocol):
     """`client.registry`: registered models, versions and aliases."""
@@ -294,6 +302,15 @@ class RegistryAPI(Protocol):
 
     def version_meta(self, name: str, version: int) -> dict[str, Any]:
         """The model's description: flavor, signature, requirements, input example."""
+        ...
+
+    def delete_version(self, name: str, version: int, *, reason: str = "") -> None:
+        """Delete a version (soft: its governance records stay); refused while it holds a
+        protected alias or a deployment serves it."""
+        ...
+
+    def delete_model(self, name: str, *, reason: str = "") -> None:
+        """Delete a model and its versions (soft); its name stays reserved."""
         ...
 
 

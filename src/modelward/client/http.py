@@ -352,6 +352,12 @@ class HttpTrackingClient:
     def reproductions(self, run_id: str) -> list[Reproduction]:
         return http_privacy.reproductions(self._b, run_id)
 
+    def delete_run(self, run_id: str) -> None:
+        self._b.call("POST", f"/runs/{segment(run_id)}/delete")
+
+    def restore_run(self, run_id: str) -> None:
+        self._b.call("POST", f"/runs/{segment(run_id)}/restore")
+
 
 def versions(found: Any) -> list[ModelVersion]:
     return [core.VersionOut.model_validate(v).to_domain() for v in found]
@@ -429,6 +435,13 @@ class HttpRegistryClient:
         return dict(
             self._b.json("GET", f"/models/{segment(name)}/versions/{segment(version)}/meta")
         )
+
+    def delete_version(self, name: str, version: int, *, reason: str = "") -> None:
+        path = f"/models/{segment(name)}/versions/{segment(version)}/delete"
+        self._b.call("POST", path, json={"reason": reason})
+
+    def delete_model(self, name: str, *, reason: str = "") -> None:
+        self._b.call("POST", f"/models/{segment(name)}/delete", json={"reason": reason})
 
     def load_model(self, uri: str) -> LoadedModel:
         """Resolve, download the description and the bytes, verify both hashes here, load."""

@@ -40,6 +40,7 @@ from modelward.domain.tracking import (
     Metric,
     Run,
     RunStatus,
+    ViewType,
 )
 from modelward.errors import ModelwardError
 
@@ -55,7 +56,42 @@ class TrackingRepo(Protocol):
         """Raises NotFound naming the experiment."""
         ...
 
-    def list_experiments(self) -> list[Experiment]: ...
+    def list_experiments(self, view: ViewType = ViewType.ALL) -> list[Experiment]:
+        """Experiments by id, with their tags; deleted ones only as `view` asks."""
+        ...
+
+    def get_experiment_by_id(self, experiment_id: int) -> Experiment:
+        """The experiment with its tags. Raises NotFound."""
+        ...
+
+    def experiment_tags(self, experiment_id: int) -> dict[str, str]: ...
+
+    def rename_experiment(self, experiment_id: int, name: str) -> None:
+        """Raises AlreadyExists if another experiment has the name."""
+        ...
+
+    def set_experiment_deleted(self, experiment_id: int, at: datetime | None) -> None:
+        """Mark deleted at `at` with its active runs; None restores it and the runs deleted
+        with it."""
+        ...
+
+    def set_experiment_tag(self, experiment_id: int, key: str, value: str) -> None: ...
+
+    def delete_experiment_tag(self, experiment_id: int, key: str) -> bool:
+        """False when there was no such tag."""
+        ...
+
+    def run_state(self, run_id: str) -> tuple[str, RunStatus, bool]:
+        """The run's user, status and whether it is deleted. Raises NotFound."""
+        ...
+
+    def set_run_deleted(self, run_id: str, at: datetime | None) -> None:
+        """Mark the run deleted at `at` (None: active again)."""
+        ...
+
+    def delete_run_tag(self, run_id: str, key: str) -> bool:
+        """False when there was no such tag."""
+        ...
 
     def insert_run(self, run: Run) -> None: ...
 
@@ -133,6 +169,7 @@ class TrackingRepo(Protocol):
         order_by: Sequence[OrderBy],
         limit: int,
         offset: int = 0,
+        view: ViewType = ViewType.ACTIVE_ONLY,
     ) -> list[Run]: ...
 
 
@@ -152,6 +189,34 @@ class RegistryRepo(Protocol):
     def list_models(
         self, *, name_like: str | None, limit: int, offset: int
     ) -> list[RegisteredModel]: ...
+
+    def model_deleted(self, name: str) -> bool:
+        """True when a model of that name was deleted (its name stays reserved)."""
+        ...
+
+    def update_model(self, name: str, *, description: str, at: datetime) -> None: ...
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None: ...
+
+    def delete_model_tag(self, name: str, key: str) -> bool:
+        """False when there was no such tag."""
+        ...
+
+    def delete_model(self, name: str, *, at: datetime) -> None:
+        """Mark the model and its versions deleted (rows stay for governance records)."""
+        ...
+
+    def update_version(self, name: str, version: int, *, description: str) -> None: ...
+
+    def set_version_tag(self, name: str, version: int, key: str, value: str) -> None: ...
+
+    def delete_version_tag(self, name: str, version: int, key: str) -> bool:
+        """False when there was no such tag."""
+        ...
+
+    def delete_version(self, name: str, version: int, *, at: datetime) -> None:
+        """Mark the version deleted (the row stays for governance records)."""
+        ...
 
     def next_version_number(self, name: str) -> int:
         """The number the next version of this model gets (locks the model row where possible)."""

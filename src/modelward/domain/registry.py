@@ -35,6 +35,7 @@ class ModelVersion:
     created_at: datetime
     description: str = ""
     aliases: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
 
     @property
     def uri(self) -> str:

@@ -8,6 +8,14 @@ from datetime import datetime
 from typing import Any
 
 
+class ViewType(enum.StrEnum):
+    """Which runs or experiments a search returns, by lifecycle (MLflow's ViewType)."""
+
+    ACTIVE_ONLY = "ACTIVE_ONLY"
+    DELETED_ONLY = "DELETED_ONLY"
+    ALL = "ALL"
+
+
 class RunStatus(enum.StrEnum):
     """Life of a run: RUNNING until it ends as FINISHED, FAILED or KILLED."""
 
@@ -27,6 +35,12 @@ class Experiment:
     name: str
     created_at: datetime
     description: str = ""
+    deleted_at: datetime | None = None  # soft-deleted (MLflow's lifecycle_stage "deleted")
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,12 @@ class Run:
     tags: dict[str, str] = field(default_factory=dict)
     datasets: tuple[DatasetRef, ...] = ()
     artifacts: tuple[ArtifactRef, ...] = ()
+    # soft-deleted (MLflow's lifecycle_stage "deleted"): hidden from searches, still a record
+    deleted_at: datetime | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
 
     def _repr_html_(self) -> str:
         """A table for notebooks: status, timing, params, latest metrics, tags, artifacts."""

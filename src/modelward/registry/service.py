@@ -16,7 +16,7 @@ from modelward.domain.names import check_alias, check_key, check_name, check_ver
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel, parse_model_uri
 from modelward.domain.roles import Action
-from modelward.errors import Conflict, InvalidInput, NotFound
+from modelward.errors import Conflict, InvalidInput, InvalidTransition, NotFound
 from modelward.registry import flavors
 
 
@@ -168,6 +168,11 @@ def _register_once(
                 + (f"; it has {names}." if names else "; log one with run.log_model(model, ...).")
             )
         meta = _read_meta(artifacts, ref.sha256)
+        if uow.registry.model_deleted(name):
+            raise InvalidTransition(
+                f"Model {name!r} was deleted; its name stays reserved because its audit trail"
+                " and governance records name it. Register under another name."
+            )
         if not uow.registry.has_model(name):
             uow.registry.create_model(RegisteredModel(name=name, created_at=now, owner=actor))
             uow.audit.append(
@@ -420,3 +425,254 @@ def load_model(
         )
     model_bytes = artifacts.get_bytes(version.artifact_sha256)
     return flavors.load(meta, model_bytes, uri=version.uri, allow_pickle=allow_pickle)
+
+
+# changes and soft deletion -----------------------------------------------------------------
+def update_model(uow: UnitOfWork, *, guard: Guard, name: str, description: str) -> None:
+    """Replace a registered model's description.
+
+    Raises:
+        NotFound: no such model.
+        PermissionDenied: the actor may not register models.
+    """
+    with uow:
+        guard.require(uow, Action.REGISTER, subject=name)
+        before = uow.registry.get_model(name).description
+        uow.registry.update_model(name, description=description, at=guard.now())
+        uow.audit.append(
+            _event(
+                "model.updated",
+                name,
+                actor=guard.actor,
+                at=guard.now(),
+                before={"description": before},
+                after={"description": description},
+            )
+        )
+        uow.commit()
+
+
+def set_model_tag(uow: UnitOfWork, *, guard: Guard, name: str, key: str, value: str | None) -> None:
+    """Set (`value` not None) or delete a registered model's tag.
+
+    Raises:
+        InvalidInput: a bad key.
+        NotFound: no such model, or (deleting) no such tag.
+        PermissionDenied: the actor may not register models.
+    """
+    check_key(key, what="tag")
+    with uow:
+        guard.require(uow, Action.REGISTER, subject=name)
+        before = uow.registry.get_model(name).tags.get(key)
+        if value is None:
+            if not uow.registry.delete_model_tag(name, key):
+                raise NotFound(f"Model {name!r} has no tag {key!r}.")
+        else:
+            uow.registry.set_model_tag(name, key, str(value))
+        uow.audit.append(
+            _event(
+                "model.tag_set" if value is not None else "model.tag_deleted",
+                name,
+                actor=guard.actor,
+                at=guard.now(),
+                before={"key": key, "value": before},
+                after={"key": key, "value": value},
+            )
+        )
+        uow.commit()
+
+
+def update_version(
+    uow: UnitOfWork, *, guard: Guard, name: str, version: int, description: str
+) -> None:
+    """Replace a model version's description (what it is, not what was registered: the
+    artifact, signature and lineage never change).
+
+    Raises:
+        NotFound: no such model or version.
+        PermissionDenied: the actor may not register models.
+    """
+    number = check_version(version)
+    with uow:
+        guard.require(uow, Action.REGISTER, subject=f"{name}/{number}")
+        before = uow.registry.get_version(name, number).description
+        uow.registry.update_version(name, number, description=description)
+        uow.audit.append(
+            _event(
+                "version.updated",
+                f"{name}/{number}",
+                actor=guard.actor,
+                at=guard.now(),
+                entity_type="model_version",
+                before={"description": before},
+                after={"description": description},
+            )
+        )
+        uow.commit()
+
+
+def set_version_tag(
+    uow: UnitOfWork, *, guard: Guard, name: str, version: int, key: str, value: str | None
+) -> None:
+    """Set (`value` not None) or delete a model version's tag.
+
+    Raises:
+        InvalidInput: a bad key or version.
+        NotFound: no such model or version, or (deleting) no such tag.
+        PermissionDenied: the actor may not register models.
+    """
+    check_key(key, what="tag")
+    number = check_version(version)
+    with uow:
+        guard.require(uow, Action.REGISTER, subject=f"{name}/{number}")
+        before = uow.registry.get_version(name, number).tags.get(key)
+        if value is None:
+            if not uow.registry.delete_version_tag(name, number, key):
+                raise NotFound(f"Version {number} of model {name!r} has no tag {key!r}.")
+        else:
+            uow.registry.set_version_tag(name, number, key, str(value))
+        uow.audit.append(
+            _event(
+                "version.tag_set" if value is not None else "version.tag_deleted",
+                f"{name}/{number}",
+                actor=guard.actor,
+                at=guard.now(),
+                entity_type="model_version",
+                before={"key": key, "value": before},
+                after={"key": key, "value": value},
+            )
+        )
+        uow.commit()
+
+
+def _deletion_blockers(
+    uow: UnitOfWork, guard: Guard, name: str, versions: list[ModelVersion]
+) -> list[str]:
+    """Why these versions may not be deleted: protected aliases they hold, deployments that
+    serve them (live configuration, killed or not: a killed deployment can be revived)."""
+    numbers = {v.version for v in versions}
+    problems = [
+        f"version {v.version} holds protected alias {alias!r}"
+        for v in versions
+        for alias in v.aliases
+        if guard.is_protected(alias, kind="alias")
+    ]
+    for deployment in uow.deployments.list_deployments():
+        if deployment.model != name:
+            continue
+        served = {deployment.config.champion, deployment.config.challenger or 0} & numbers
+        problems += [
+            f"version {n} is served by deployment {deployment.name!r}" for n in sorted(served)
+        ]
+    return problems
+
+
+def _check_deletable(
+    uow: UnitOfWork, guard: Guard, name: str, versions: list[ModelVersion], what: str
+) -> None:
+    problems = _deletion_blockers(uow, guard, name, versions)
+    if problems:
+        raise InvalidTransition(
+            f"{what} cannot be deleted: {'; '.join(problems)}. Move the protected alias to"
+            " another version and retire the deployment first.",
+            missing=problems,
+        )
+
+
+def delete_version(
+    uow: UnitOfWork, *, guard: Guard, name: str, version: int, reason: str = ""
+) -> ModelVersion:
+    """Delete a model version (soft: it is no longer listed, resolved or aliased; its sign-offs,
+    reports, findings and audit trail stay, pointing at it). Its unprotected aliases are
+    removed (kept in the alias history). Only the model's owner or the version's author may.
+
+    Raises:
+        NotFound: no such model or version.
+        PermissionDenied: the actor may not register models, or owns neither.
+        InvalidTransition: it holds a protected alias (champion) or a deployment serves it.
+    """
+    number = check_version(version)
+    actor, now = guard.actor, guard.now()
+    with uow:
+        guard.require(uow, Action.REGISTER, subject=f"{name}/{number}")
+        model = uow.registry.get_model(name)
+        target = uow.registry.get_version(name, number)
+        if actor != model.owner:
+            guard.require_owner(uow, owner=target.created_by, subject=f"{name}/{number}")
+        _check_deletable(uow, guard, name, [target], f"Version {number} of model {name!r}")
+        _drop_aliases(uow, target, actor=actor, at=now)
+        uow.registry.delete_version(name, number, at=now)
+        uow.audit.append(
+            _event(
+                "version.deleted",
+                f"{name}/{number}",
+                actor=actor,
+                at=now,
+                entity_type="model_version",
+                before={"aliases": list(target.aliases), "run_id": target.run_id},
+                reason=reason,
+            )
+        )
+        uow.commit()
+    return target
+
+
+def _drop_aliases(uow: UnitOfWork, version: ModelVersion, *, actor: str, at: datetime) -> None:
+    for alias in version.aliases:
+        event = AliasEvent(version.model, alias, None, version.version, at, actor)
+        uow.registry.set_alias(event)
+        uow.audit.append(
+            _event(
+                "alias.deleted",
+                f"{version.model}@{alias}",
+                actor=actor,
+                at=at,
+                entity_type="alias",
+                before={"version": version.version},
+                after={"version": None, "protected": False},
+                reason=f"version {version.version} was deleted",
+            )
+        )
+
+
+def delete_model(uow: UnitOfWork, *, guard: Guard, name: str, reason: str = "") -> None:
+    """Delete a registered model and its versions (soft, like `delete_version`); its name stays
+    reserved, since the audit trail and governance records name it. Only its owner may.
+
+    Raises:
+        NotFound: no such model.
+        PermissionDenied: the actor may not register models, or does not own it.
+        InvalidTransition: a version holds a protected alias or a deployment serves one.
+    """
+    actor, now = guard.actor, guard.now()
+    with uow:
+        guard.require(uow, Action.REGISTER, subject=name)
+        model = uow.registry.get_model(name)
+        guard.require_owner(uow, owner=model.owner, subject=f"model {name}")
+        versions = uow.registry.list_versions(name)
+        _check_deletable(uow, guard, name, versions, f"Model {name!r}")
+        for version in versions:
+            _drop_aliases(uow, version, actor=actor, at=now)
+        uow.registry.delete_model(name, at=now)
+        uow.audit.append(
+            _event(
+                "model.deleted",
+                name,
+                actor=actor,
+                at=now,
+                before={"versions": [v.version for v in versions], "owner": model.owner},
+                reason=reason,
+            )
+        )
+        uow.commit()
+
+
+def check_may_register(uow: UnitOfWork, *, guard: Guard, subject: str) -> None:
+    """Check, without changing anything, that the actor may register models (an audited
+    refusal otherwise): for requests refused on other grounds only after the permission.
+
+    Raises:
+        PermissionDenied: the actor may not register models.
+    """
+    with uow:
+        guard.require(uow, Action.REGISTER, subject=subject)

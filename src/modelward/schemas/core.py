@@ -154,6 +154,7 @@ class RunOut(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict)
     datasets: list[DatasetOut] = Field(default_factory=list)
     artifacts: list[ArtifactOut] = Field(default_factory=list)
+    deleted_at: datetime | None = None  # soft-deleted: hidden from searches
 
     def to_domain(self) -> Run:
         src = self.source
@@ -174,6 +175,7 @@ class RunOut(BaseModel):
             tags=dict(self.tags),
             datasets=tuple(d.to_domain() for d in self.datasets),
             artifacts=tuple(a.to_domain() for a in self.artifacts),
+            deleted_at=self.deleted_at,
         )
 
 

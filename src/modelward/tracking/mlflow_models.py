@@ -83,10 +83,12 @@ def store_model_file(
     guard: Guard,
     model_id: str,
     path: str,
-    data: bytes,
+    data: bytes | None = None,
+    file: str | None = None,
 ) -> ArtifactRef:
-    """Record one uploaded file of a logged model as run artifact ``NAME/path``; once the
-    ``MLmodel`` file and the model file it names are both in, record the model itself.
+    """Record one uploaded file of a logged model (its bytes, or a file on the server's disk)
+    as run artifact ``NAME/path``; once the ``MLmodel`` file and the model file it names are
+    both in, record the model itself.
 
     Raises:
         NotFound: an unknown model id or run.
@@ -97,9 +99,15 @@ def store_model_file(
     """
     run_id, name = parse_logged_model_id(model_id)
     check_key(path, what="artifact path")
-    stored = service.log_artifact_bytes(
-        uow, artifacts, guard=guard, run_id=run_id, path=f"{name}/{path}", data=data
-    )
+    inside = f"{name}/{path}"
+    if file is not None:  # an upload on the server's disk (`data` is None)
+        stored = service.log_artifact_file(
+            uow, artifacts, guard=guard, run_id=run_id, path=inside, file=file
+        )
+    else:
+        stored = service.log_artifact_bytes(
+            uow, artifacts, guard=guard, run_id=run_id, path=inside, data=data or b""
+        )
     files = model_files(uow, run_id=run_id, name=name)
     if name not in _artifacts(uow, run_id) and MLMODEL in files:
         meta = describe(artifacts, model_id=model_id, files=files)

@@ -10,10 +10,11 @@ import json
 import os
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from modelward.domain.audit import AuditEvent
 from modelward.domain.names import check_key, check_metric_value, check_name, check_param_value
 from modelward.domain.ports import ArtifactStore, Guard, UnitOfWork
 from modelward.domain.roles import Action
@@ -26,6 +27,7 @@ from modelward.domain.tracking import (
     Run,
     RunStatus,
     Source,
+    ViewType,
 )
 from modelward.errors import AlreadyExists, InvalidInput, InvalidTransition, NotFound
 from modelward.registry import flavors
@@ -62,8 +64,12 @@ def _writable(uow: UnitOfWork, guard: Guard, run_id: str) -> None:
         PermissionDenied: the run belongs to someone else (audited).
         InvalidTransition: the run has ended.
     """
-    owner, status = uow.tracking.run_owner(run_id)
+    owner, status, deleted = uow.tracking.run_state(run_id)
     guard.require_owner(uow, owner=owner, subject=f"run {run_id}")
+    if deleted:
+        raise InvalidTransition(
+            f"Run {run_id!r} is deleted; restore it first ('modelward runs restore {run_id}')."
+        )
     if status is not RunStatus.RUNNING:
         raise InvalidTransition(
             f"Run {run_id!r} is {status.value}; an ended run is a record and takes no more"
@@ -99,6 +105,11 @@ def start_run(
         exp = uow.tracking.find_experiment(experiment)
         if exp is None:
             exp = uow.tracking.create_experiment(experiment, at=now)
+        elif exp.deleted:
+            raise InvalidTransition(
+                f"Experiment {experiment!r} is deleted; restore it (MLflow's"
+                " restore_experiment) or log into another experiment."
+            )
         if parent_run_id is not None:
             uow.tracking.run_status(parent_run_id)
         env_id = None
@@ -295,8 +306,10 @@ def search_runs(
     order_by: Sequence[str] | None = None,
     limit: int = 1000,
     offset: int = 0,
+    view: ViewType = ViewType.ACTIVE_ONLY,
 ) -> list[Run]:
-    """Runs matching a filter expression, ordered (see ``modelward.domain.search``).
+    """Runs matching a filter expression, ordered (see ``modelward.domain.search``); deleted
+    runs only when `view` asks for them.
 
     Raises:
         InvalidInput: the filter or ordering cannot be parsed, or limit is out of range.
@@ -311,13 +324,14 @@ def search_runs(
         if experiments:
             ids = [uow.tracking.get_experiment(name).id for name in experiments]
         return uow.tracking.search_runs(
-            experiment_ids=ids, filter=tree, order_by=order, limit=limit, offset=offset
+            experiment_ids=ids, filter=tree, order_by=order, limit=limit, offset=offset, view=view
         )
 
 
-def list_experiments(uow: UnitOfWork) -> list[Any]:
+def list_experiments(uow: UnitOfWork, *, view: ViewType = ViewType.ACTIVE_ONLY) -> list[Any]:
+    """Experiments by id with their tags; deleted ones only when `view` asks for them."""
     with uow:
-        return uow.tracking.list_experiments()
+        return uow.tracking.list_experiments(view)
 
 
 TRAINING_ROLE = "training"
@@ -377,8 +391,6 @@ def log_dataset(
     Raises:
         NotFound: no such run.
     """
-    from dataclasses import replace
-
     sample_sha = artifacts.put_bytes(prepared.sample_parquet)
     hashes_sha = None
     if prepared.row_hashes_npy is not None:
@@ -415,12 +427,42 @@ def log_artifact_bytes(
     with uow:
         _writable(uow, guard, run_id)
     sha = artifacts.put_bytes(data)
-    ref = ArtifactRef(path=path, sha256=sha, size=len(data), kind=kind)
+    return _record_artifact(uow, guard, run_id, ArtifactRef(path, sha, len(data), kind))
+
+
+def _record_artifact(uow: UnitOfWork, guard: Guard, run_id: str, ref: ArtifactRef) -> ArtifactRef:
     with uow:
         _writable(uow, guard, run_id)
         uow.tracking.add_artifact(run_id, ref)
         uow.commit()
     return ref
+
+
+def log_artifact_file(
+    uow: UnitOfWork,
+    artifacts: ArtifactStore,
+    *,
+    guard: Guard,
+    run_id: str,
+    path: str,
+    file: str | os.PathLike[str],
+) -> ArtifactRef:
+    """Like `log_artifact_bytes`, from a file on the server's disk (an upload spooled or
+    assembled there), never read into memory whole.
+
+    Raises:
+        NotFound: no such run.
+        AlreadyExists: the run already has an artifact at `path`.
+        InvalidInput: a bad path.
+        PermissionDenied: the run is someone else's.
+        InvalidTransition: the run has ended or is deleted.
+    """
+    check_key(path, what="artifact path")
+    with uow:
+        _writable(uow, guard, run_id)
+    sha = artifacts.put_file(str(file))
+    ref = ArtifactRef(path=path, sha256=sha, size=os.path.getsize(file), kind="file")
+    return _record_artifact(uow, guard, run_id, ref)
 
 
 def log_model(
@@ -538,11 +580,11 @@ def get_experiment(
     """
     with uow:
         if name is not None:
-            return uow.tracking.get_experiment(name)
-        found = [e for e in uow.tracking.list_experiments() if e.id == id]
-    if not found:
-        raise NotFound(f"Experiment with id {id} does not exist.")
-    return found[0]
+            found = uow.tracking.get_experiment(name)
+            return replace(found, tags=uow.tracking.experiment_tags(found.id))
+        if id is None:
+            raise InvalidInput("Give an experiment's name or id.")
+        return uow.tracking.get_experiment_by_id(id)
 
 
 def log_dataset_description(
@@ -568,3 +610,190 @@ def log_dataset_description(
         )
         uow.commit()
     return ref
+
+
+# lifecycle: soft deletion, restore, renames and tags ----------------------------------------
+def _audit(
+    uow: UnitOfWork,
+    guard: Guard,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    uow.audit.append(
+        AuditEvent(action, entity_type, entity_id, guard.actor, guard.now(), before, after)
+    )
+
+
+def _check_experiment_owners(uow: UnitOfWork, guard: Guard, experiment: Experiment) -> None:
+    """Deleting an experiment deletes its active runs, restoring it restores the runs deleted
+    with it: only someone who owns every such run may (anyone else gets an audited refusal
+    naming an owner)."""
+    view = ViewType.DELETED_ONLY if experiment.deleted else ViewType.ACTIVE_ONLY
+    for run in uow.tracking.search_runs(
+        experiment_ids=[experiment.id], filter=None, order_by=[], limit=MAX_SEARCH, view=view
+    ):
+        if experiment.deleted and run.deleted_at != experiment.deleted_at:
+            continue  # deleted before the experiment was: stays deleted
+        if run.user != guard.actor:
+            guard.require_owner(
+                uow, owner=run.user, subject=f"run {run.id} in experiment {experiment.name}"
+            )
+
+
+def _changeable_experiment(uow: UnitOfWork, guard: Guard, experiment_id: int) -> Experiment:
+    found = uow.tracking.get_experiment_by_id(experiment_id)
+    guard.require(uow, Action.REGISTER, subject=f"experiment {found.name}")
+    return found
+
+
+def rename_experiment(
+    uow: UnitOfWork, *, guard: Guard, experiment_id: int, new_name: str
+) -> Experiment:
+    """Give an experiment a new name (its runs follow: they refer to it by id).
+
+    Raises:
+        InvalidInput: a bad name, or the default experiment.
+        NotFound: no such experiment.
+        AlreadyExists: another experiment has that name.
+        PermissionDenied: the actor may not register runs and models.
+    """
+    check_name(new_name, what="experiment")
+    with uow:
+        found = _changeable_experiment(uow, guard, experiment_id)
+        if found.name == DEFAULT_EXPERIMENT:
+            raise InvalidInput(f"The {DEFAULT_EXPERIMENT!r} experiment keeps its name.")
+        uow.tracking.rename_experiment(experiment_id, new_name)
+        _audit(
+            uow,
+            guard,
+            "experiment.renamed",
+            "experiment",
+            str(experiment_id),
+            before={"name": found.name},
+            after={"name": new_name},
+        )
+        uow.commit()
+    return replace(found, name=new_name)
+
+
+def set_experiment_deleted(
+    uow: UnitOfWork, *, guard: Guard, experiment_id: int, deleted: bool
+) -> Experiment:
+    """Delete (soft: MLflow's lifecycle_stage "deleted") or restore an experiment with its
+    runs. A deleted experiment and its runs are hidden from searches unless asked for, take no
+    new runs, and stay records: versions registered from its runs keep their lineage.
+
+    Raises:
+        InvalidInput: the default experiment.
+        NotFound: no such experiment.
+        InvalidTransition: it is already deleted (or, restoring, active).
+        PermissionDenied: the actor may not register runs, or does not own every run in it.
+    """
+    with uow:
+        found = _changeable_experiment(uow, guard, experiment_id)
+        if found.name == DEFAULT_EXPERIMENT and deleted:
+            raise InvalidInput(f"The {DEFAULT_EXPERIMENT!r} experiment cannot be deleted.")
+        if found.deleted == deleted:
+            state = "deleted" if deleted else "active"
+            raise InvalidTransition(f"Experiment {found.name!r} is already {state}.")
+        _check_experiment_owners(uow, guard, found)
+        at = guard.now() if deleted else None
+        uow.tracking.set_experiment_deleted(experiment_id, at)
+        _audit(
+            uow,
+            guard,
+            "experiment.deleted" if deleted else "experiment.restored",
+            "experiment",
+            str(experiment_id),
+            after={"name": found.name},
+        )
+        uow.commit()
+    return replace(found, deleted_at=at)
+
+
+def set_experiment_tag(
+    uow: UnitOfWork, *, guard: Guard, experiment_id: int, key: str, value: str | None
+) -> None:
+    """Set (`value` not None) or delete an experiment's tag.
+
+    Raises:
+        InvalidInput: a bad key.
+        NotFound: no such experiment, or (deleting) no such tag.
+        PermissionDenied: the actor may not register runs and models.
+    """
+    check_key(key, what="tag")
+    with uow:
+        found = _changeable_experiment(uow, guard, experiment_id)
+        before = uow.tracking.experiment_tags(experiment_id).get(key)
+        if value is None:
+            if not uow.tracking.delete_experiment_tag(experiment_id, key):
+                raise NotFound(f"Experiment {found.name!r} has no tag {key!r}.")
+        else:
+            uow.tracking.set_experiment_tag(experiment_id, key, str(value))
+        _audit(
+            uow,
+            guard,
+            "experiment.tag_set" if value is not None else "experiment.tag_deleted",
+            "experiment",
+            str(experiment_id),
+            before={"key": key, "value": before},
+            after={"key": key, "value": value},
+        )
+        uow.commit()
+
+
+def set_run_deleted(uow: UnitOfWork, *, guard: Guard, run_id: str, deleted: bool) -> Run:
+    """Delete (soft: MLflow's lifecycle_stage "deleted") or restore a run. A deleted run is
+    hidden from searches unless asked for and takes no more values; it stays a record, and
+    versions registered from it keep their lineage.
+
+    Raises:
+        NotFound: no such run.
+        InvalidTransition: already deleted (or, restoring, active), or restoring a run whose
+            experiment is deleted.
+        PermissionDenied: the run is someone else's, or the actor may not register runs.
+    """
+    with uow:
+        owner, _, was_deleted = uow.tracking.run_state(run_id)
+        guard.require(uow, Action.REGISTER, subject=f"run {run_id}")
+        guard.require_owner(uow, owner=owner, subject=f"run {run_id}")
+        if was_deleted == deleted:
+            state = "deleted" if deleted else "active"
+            raise InvalidTransition(f"Run {run_id!r} is already {state}.")
+        run = uow.tracking.get_run_info(run_id)
+        if not deleted and uow.tracking.get_experiment_by_id(run.experiment_id).deleted:
+            raise InvalidTransition(
+                f"Run {run_id!r} is in deleted experiment {run.experiment!r}; restore the"
+                " experiment first."
+            )
+        at = guard.now() if deleted else None
+        uow.tracking.set_run_deleted(run_id, at)
+        _audit(
+            uow,
+            guard,
+            "run.deleted" if deleted else "run.restored",
+            "run",
+            run_id,
+            after={"experiment": run.experiment, "name": run.name},
+        )
+        uow.commit()
+    return replace(run, deleted_at=at)
+
+
+def delete_run_tag(uow: UnitOfWork, *, guard: Guard, run_id: str, key: str) -> None:
+    """Remove a tag from a RUNNING run (the run's owner only, like every write to it).
+
+    Raises:
+        NotFound: no such run or tag.
+        PermissionDenied: the run is someone else's.
+        InvalidTransition: the run has ended or is deleted.
+    """
+    with uow:
+        _writable(uow, guard, run_id)
+        if not uow.tracking.delete_run_tag(run_id, key):
+            raise NotFound(f"Run {run_id!r} has no tag {key!r}.")
+        uow.commit()

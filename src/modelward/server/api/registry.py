@@ -129,6 +129,22 @@ def delete_alias(name: str, alias: str, body: ReasonOnlyIn, ctx: CtxDep) -> Alia
     return AliasEventOut.model_validate(event)
 
 
+@router.post("/{name}/delete", status_code=204)
+def delete_model(name: str, body: ReasonOnlyIn, ctx: CtxDep) -> None:
+    """Delete a model and its versions (soft: governance records stay; the name stays
+    reserved). Refused while a version holds a protected alias or is deployed."""
+    registry.delete_model(ctx.uow(), guard=ctx.guard(), name=name, reason=body.reason)
+
+
+@router.post("/{name}/versions/{version}/delete", status_code=204)
+def delete_version(name: str, version: VersionPath, body: ReasonOnlyIn, ctx: CtxDep) -> None:
+    """Delete a version (soft: governance records stay). Refused while it holds a protected
+    alias or is deployed."""
+    registry.delete_version(
+        ctx.uow(), guard=ctx.guard(), name=name, version=version, reason=body.reason
+    )
+
+
 @router.get("/{name}/aliases")
 def alias_history(
     name: str, ctx: CtxDep, alias: Annotated[str | None, Query(max_length=64)] = None

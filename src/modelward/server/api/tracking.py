@@ -80,6 +80,18 @@ def heartbeat(run_id: str, ctx: CtxDep) -> None:
     service.record_heartbeat(ctx.uow(), guard=ctx.guard(), run_id=run_id)
 
 
+@router.post("/runs/{run_id}/delete", status_code=204)
+def delete_run(run_id: str, ctx: CtxDep) -> None:
+    """Delete a run (soft: hidden from searches, kept as a record; its owner only)."""
+    service.set_run_deleted(ctx.uow(), guard=ctx.guard(), run_id=run_id, deleted=True)
+
+
+@router.post("/runs/{run_id}/restore", status_code=204)
+def restore_run(run_id: str, ctx: CtxDep) -> None:
+    """Bring a deleted run back."""
+    service.set_run_deleted(ctx.uow(), guard=ctx.guard(), run_id=run_id, deleted=False)
+
+
 @router.post("/runs/reap")
 def reap_stale_runs(ctx: CtxDep) -> list[str]:
     """Mark RUNNING runs without a heartbeat for the server's MODELWARD_RUN_HEARTBEAT_TIMEOUT

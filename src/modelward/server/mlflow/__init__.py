@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from modelward.server.mlflow import artifacts, registry, tracking
+from modelward.server.mlflow import artifacts, multipart, registry, tracking
 from modelward.server.mlflow.protocol import MlflowRoute, not_supported
 
 PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
@@ -38,6 +38,7 @@ def build_router() -> APIRouter:
         router.include_router(artifacts.models, prefix=prefix)
         router.include_router(registry.router, prefix=prefix)
     router.include_router(artifacts.proxy, prefix=ARTIFACTS_PREFIX)
+    router.include_router(multipart.router, prefix=ARTIFACTS_PREFIX)
     for prefix in (*PREFIXES, ARTIFACTS_PREFIX):
         router.include_router(_unsupported(prefix))
     return router

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from modelward.domain.tracking import ArtifactRef, Run
 from modelward.errors import InvalidInput, NotFound
@@ -30,7 +30,7 @@ models = APIRouter(route_class=MlflowRoute, include_in_schema=False)
 ARTIFACTS = "artifacts"
 
 
-def _locate(path: str) -> tuple[str, str | None, str]:
+def locate(path: str) -> tuple[str, str | None, str]:
     """(run id, logged model id or None, path inside) of an mlflow-artifacts path.
 
     Raises:
@@ -47,21 +47,27 @@ def _locate(path: str) -> tuple[str, str | None, str]:
 
 @proxy.put("/artifacts/{path:path}")
 async def upload(path: str, request: Request, ctx: CtxDep) -> dict[str, Any]:
-    run_id, model_id, inside = _locate(path)
+    run_id, model_id, inside = locate(path)
     if not inside:
         raise InvalidInput("Upload to a file path under the artifacts directory.")
     service.check_writable(ctx.uow(), guard=ctx.guard(), run_id=run_id)  # before reading
     async with spooled_body(request) as spooled:
-        data = Path(spooled).read_bytes()
+        await run_in_threadpool(land, ctx, path, spooled)
+    return {}
+
+
+def land(ctx: Ctx, path: str, file: str) -> None:
+    """Record an uploaded file (on the server's disk) at mlflow-artifacts path `path`: a run's
+    artifact or a logged model's file, content-addressed."""
+    run_id, model_id, inside = locate(path)
     if model_id is not None:
         mlflow_models.store_model_file(
-            ctx.uow(), ctx.artifacts, guard=ctx.guard(), model_id=model_id, path=inside, data=data
+            ctx.uow(), ctx.artifacts, guard=ctx.guard(), model_id=model_id, path=inside, file=file
         )
     else:
-        service.log_artifact_bytes(
-            ctx.uow(), ctx.artifacts, guard=ctx.guard(), run_id=run_id, path=inside, data=data
+        service.log_artifact_file(
+            ctx.uow(), ctx.artifacts, guard=ctx.guard(), run_id=run_id, path=inside, file=file
         )
-    return {}
 
 
 def _files(ctx: Ctx, run_id: str, model_id: str | None) -> dict[str, ArtifactRef]:
@@ -76,7 +82,7 @@ def _files(ctx: Ctx, run_id: str, model_id: str | None) -> dict[str, ArtifactRef
 
 @proxy.get("/artifacts/{path:path}")
 def download(path: str, ctx: CtxDep) -> Response:
-    run_id, model_id, inside = _locate(path)
+    run_id, model_id, inside = locate(path)
     found = _files(ctx, run_id, model_id).get(inside)
     if found is None:
         raise NotFound(f"Run {run_id!r} has no artifact {inside!r}.")
@@ -86,7 +92,7 @@ def download(path: str, ctx: CtxDep) -> Response:
 
 @proxy.get("/artifacts")
 def list_artifacts(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
-    run_id, model_id, inside = _locate(text(fields, "path"))
+    run_id, model_id, inside = locate(text(fields, "path"))
     return {"files": _listing(_files(ctx, run_id, model_id), inside, full=False)}
 
 

@@ -9,6 +9,8 @@ translated here, and never reaches the app's modelward-shaped handlers.
 
 from __future__ import annotations
 
+import base64
+import hmac
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -16,6 +18,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from modelward import errors
@@ -89,11 +92,46 @@ class MlflowRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             try:
+                if request.headers.get("authorization", "")[:6].lower() == "basic ":
+                    request = await basic_as_bearer(request)
                 return await handler(request)
             except (errors.ModelwardError, RequestValidationError, HTTPException) as exc:
                 return answer_error(exc)
 
         return handle
+
+
+_BASIC_REFUSED = (
+    "Unknown user or token: with MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, the"
+    " password is the user's modelward API token ('modelward users token'), as at sign-in."
+)
+
+
+async def basic_as_bearer(request: Request) -> Request:
+    """The request with HTTP Basic credentials (what the MLflow client sends for
+    MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD) turned into the bearer token they
+    carry. modelward users have no passwords: the password is the user's API token, and it
+    must belong to that user, the check the web UI's sign-in makes (user name and token).
+
+    Raises:
+        Unauthenticated: malformed credentials, an unknown, expired or revoked token, or a
+            token of another user.
+    """
+    _, _, value = request.headers["authorization"].partition(" ")
+    try:
+        user, colon, token = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise errors.Unauthenticated(_BASIC_REFUSED) from None
+    if not colon or not token.strip():
+        raise errors.Unauthenticated(_BASIC_REFUSED)
+    token = token.strip()
+    platform = request.app.state.platform
+    found = platform.cached_token(token) or await run_in_threadpool(platform.token_of, token)
+    if not hmac.compare_digest(found.user.encode(), user.strip().encode()):
+        raise errors.Unauthenticated(_BASIC_REFUSED)
+    headers = [(k, v) for k, v in request.scope["headers"] if k != b"authorization"]
+    headers.append((b"authorization", b"Bearer " + token.encode()))
+    return Request({**request.scope, "headers": headers}, request.receive)
 
 
 def field(body: dict[str, Any], name: str, *, required: bool = True, default: Any = None) -> Any:

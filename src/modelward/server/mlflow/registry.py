@@ -205,3 +205,115 @@ def delete_alias(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 def get_by_alias(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     uri = f"models:/{text(fields, 'name')}@{text(fields, 'alias')}"
     return {"model_version": _version(ctx, service.resolve(ctx.uow(read_only=True), uri))}
+
+
+# changes and deletion -----------------------------------------------------------------------
+@router.patch("/registered-models/update")
+def update_registered_model(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    name = text(fields, "name")
+    service.update_model(
+        ctx.uow(),
+        guard=ctx.guard(),
+        name=name,
+        description=text(fields, "description", required=False),
+    )
+    return {"registered_model": _registered(ctx, name)}
+
+
+@router.delete("/registered-models/delete")
+def delete_registered_model(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.delete_model(
+        ctx.uow(), guard=ctx.guard(), name=text(fields, "name"), reason="deleted through MLflow"
+    )
+    return {}
+
+
+@router.post("/registered-models/set-tag")
+def set_registered_model_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.set_model_tag(
+        ctx.uow(),
+        guard=ctx.guard(),
+        name=text(fields, "name"),
+        key=text(fields, "key"),
+        value=str(fields.get("value") or ""),
+    )
+    return {}
+
+
+@router.delete("/registered-models/delete-tag")
+def delete_registered_model_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.set_model_tag(
+        ctx.uow(), guard=ctx.guard(), name=text(fields, "name"), key=text(fields, "key"), value=None
+    )
+    return {}
+
+
+@router.patch("/model-versions/update")
+def update_model_version(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    name, number = text(fields, "name"), number_of(fields)
+    service.update_version(
+        ctx.uow(),
+        guard=ctx.guard(),
+        name=name,
+        version=number,
+        description=text(fields, "description", required=False),
+    )
+    return {"model_version": _version(ctx, _get_version(ctx, fields))}
+
+
+def number_of(fields: dict[str, Any]) -> int:
+    return number(fields, "version")
+
+
+@router.delete("/model-versions/delete")
+def delete_model_version(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.delete_version(
+        ctx.uow(),
+        guard=ctx.guard(),
+        name=text(fields, "name"),
+        version=number_of(fields),
+        reason="deleted through MLflow",
+    )
+    return {}
+
+
+@router.post("/model-versions/set-tag")
+def set_model_version_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.set_version_tag(
+        ctx.uow(),
+        guard=ctx.guard(),
+        name=text(fields, "name"),
+        version=number_of(fields),
+        key=text(fields, "key"),
+        value=str(fields.get("value") or ""),
+    )
+    return {}
+
+
+@router.delete("/model-versions/delete-tag")
+def delete_model_version_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.set_version_tag(
+        ctx.uow(),
+        guard=ctx.guard(),
+        name=text(fields, "name"),
+        version=number_of(fields),
+        key=text(fields, "key"),
+        value=None,
+    )
+    return {}
+
+
+STAGES_ARE_ALIASES = (
+    "MLflow's model version stages are deprecated and modelward does not keep them; point an"
+    " alias at the version instead (MlflowClient.set_registered_model_alias(name, 'champion',"
+    " version)): protected aliases such as 'champion' pass the governance gate."
+)
+
+
+@router.post("/model-versions/transition-stage")
+def transition_stage(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    """Refused for every caller: stages are replaced by aliases (see STAGES_ARE_ALIASES). The
+    caller's permission is checked first, so a viewer still gets PERMISSION_DENIED."""
+    name, number = text(fields, "name"), number_of(fields)
+    service.check_may_register(ctx.uow(), guard=ctx.guard(), subject=f"{name}/{number}")
+    raise InvalidInput(STAGES_ARE_ALIASES)

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from modelward.domain.registry import ModelVersion, RegisteredModel
-from modelward.domain.tracking import DatasetRef, Experiment, Metric, Run
+from modelward.domain.tracking import DatasetRef, Experiment, Metric, Run, ViewType
+from modelward.errors import InvalidInput
 
 DEFAULT_EXPERIMENT_ID = "0"  # MLflow's default experiment; ours is called "Default"
 CONTEXT_TAG = "mlflow.data.context"
@@ -20,18 +21,43 @@ def millis(when: datetime | None) -> int | None:
     return None if when is None else int(when.timestamp() * 1000)
 
 
+NOTE_TAG = "mlflow.note.content"
+_VIEW_TYPES = {"1": ViewType.ACTIVE_ONLY, "2": ViewType.DELETED_ONLY, "3": ViewType.ALL}
+
+
+def lifecycle(deleted: bool) -> str:
+    """MLflow's lifecycle_stage."""
+    return "deleted" if deleted else "active"
+
+
+def view_type(value: Any) -> ViewType:
+    """MLflow's ViewType, sent by name (JSON) or number (proto enum).
+
+    Raises:
+        InvalidInput: neither.
+    """
+    if value is None or value == "":
+        return ViewType.ACTIVE_ONLY
+    text = str(value).upper()
+    found = _VIEW_TYPES.get(text) or (ViewType(text) if text in set(ViewType) else None)
+    if found is None:
+        raise InvalidInput(f"Unknown view type {value!r}; use ACTIVE_ONLY, DELETED_ONLY or ALL.")
+    return found
+
+
 def experiment_json(experiment: Experiment) -> dict[str, Any]:
     created = millis(experiment.created_at)
+    tags = dict(experiment.tags)
+    if experiment.description:
+        tags.setdefault(NOTE_TAG, experiment.description)
     return {
         "experiment_id": str(experiment.id),
         "name": experiment.name,
         "artifact_location": f"mlflow-artifacts:/{experiment.id}",
-        "lifecycle_stage": "active",
+        "lifecycle_stage": lifecycle(experiment.deleted),
         "creation_time": created,
-        "last_update_time": created,
-        "tags": [{"key": "mlflow.note.content", "value": experiment.description}]
-        if experiment.description
-        else [],
+        "last_update_time": millis(experiment.deleted_at) or created,
+        "tags": [{"key": k, "value": v} for k, v in sorted(tags.items())],
     }
 
 
@@ -51,7 +77,7 @@ def run_info(run: Run) -> dict[str, Any]:
         "start_time": millis(run.start_time),
         "end_time": millis(run.end_time),
         "artifact_uri": artifact_uri(run),
-        "lifecycle_stage": "active",
+        "lifecycle_stage": lifecycle(run.deleted),
     }
 
 
@@ -188,7 +214,7 @@ def version_json(version: ModelVersion, *, source: str = "") -> dict[str, Any]:
         "source": source,
         "run_id": version.run_id or "",
         "status": "READY",
-        "tags": [],
+        "tags": [{"key": k, "value": v} for k, v in sorted(version.tags.items())],
         "aliases": list(version.aliases),
     }
     return found

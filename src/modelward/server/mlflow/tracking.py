@@ -38,6 +38,17 @@ def experiment_name(ctx: Ctx, experiment_id: str) -> str:
     return service.get_experiment(ctx.uow(read_only=True), id=wanted).name
 
 
+def experiment_id(ctx: Ctx, mlflow_id: str) -> int:
+    """Our experiment's id for an MLflow experiment id (``0``: the default experiment)."""
+    if str(mlflow_id) == shapes.DEFAULT_EXPERIMENT_ID:
+        name = service.DEFAULT_EXPERIMENT
+        return service.get_experiment(ctx.uow(read_only=True), name=name).id
+    try:
+        return int(mlflow_id)
+    except ValueError:
+        raise InvalidInput(f"Experiment id {mlflow_id!r} is not a number.") from None
+
+
 # experiments ------------------------------------------------------------------------------
 @router.post("/experiments/create")
 def create_experiment(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
@@ -63,8 +74,60 @@ def search_experiments(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     wanted = text(fields, "filter", required=False)
     if wanted:
         raise InvalidInput("modelward does not filter experiments; search without a filter string.")
-    found = service.list_experiments(ctx.uow(read_only=True))
+    view = shapes.view_type(fields.get("view_type"))
+    found = service.list_experiments(ctx.uow(read_only=True), view=view)
     return {"experiments": [shapes.experiment_json(e) for e in found]}
+
+
+@router.post("/experiments/update")
+def rename_experiment(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.rename_experiment(
+        ctx.uow(),
+        guard=ctx.guard(),
+        experiment_id=experiment_id(ctx, text(fields, "experiment_id")),
+        new_name=text(fields, "new_name"),
+    )
+    return {}
+
+
+@router.post("/experiments/delete")
+def delete_experiment(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    wanted = experiment_id(ctx, text(fields, "experiment_id"))
+    service.set_experiment_deleted(ctx.uow(), guard=ctx.guard(), experiment_id=wanted, deleted=True)
+    return {}
+
+
+@router.post("/experiments/restore")
+def restore_experiment(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    wanted = experiment_id(ctx, text(fields, "experiment_id"))
+    service.set_experiment_deleted(
+        ctx.uow(), guard=ctx.guard(), experiment_id=wanted, deleted=False
+    )
+    return {}
+
+
+@router.post("/experiments/set-experiment-tag")
+def set_experiment_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.set_experiment_tag(
+        ctx.uow(),
+        guard=ctx.guard(),
+        experiment_id=experiment_id(ctx, text(fields, "experiment_id")),
+        key=text(fields, "key"),
+        value=str(field(fields, "value", required=False, default="")),
+    )
+    return {}
+
+
+@router.post("/experiments/delete-experiment-tag")
+def delete_experiment_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.set_experiment_tag(
+        ctx.uow(),
+        guard=ctx.guard(),
+        experiment_id=experiment_id(ctx, text(fields, "experiment_id")),
+        key=text(fields, "key"),
+        value=None,
+    )
+    return {}
 
 
 # runs ---------------------------------------------------------------------------------------
@@ -150,6 +213,26 @@ def set_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     return {}
 
 
+@router.post("/runs/delete-tag")
+def delete_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.delete_run_tag(
+        ctx.uow(), guard=ctx.guard(), run_id=_run_id(fields), key=text(fields, "key")
+    )
+    return {}
+
+
+@router.post("/runs/delete")
+def delete_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.set_run_deleted(ctx.uow(), guard=ctx.guard(), run_id=_run_id(fields), deleted=True)
+    return {}
+
+
+@router.post("/runs/restore")
+def restore_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
+    service.set_run_deleted(ctx.uow(), guard=ctx.guard(), run_id=_run_id(fields), deleted=False)
+    return {}
+
+
 @router.post("/runs/log-batch")
 def log_batch(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     service.log_batch(
@@ -189,6 +272,7 @@ def search_runs(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
         order_by=[o if "." in o.split()[0] else f"attributes.{o}" for o in order if o.strip()],
         limit=limit,
         offset=offset,
+        view=shapes.view_type(fields.get("run_view_type")),
     )
     answer: dict[str, Any] = {"runs": [shapes.run_json(r) for r in found]}
     if len(found) == limit:

@@ -128,6 +128,21 @@ _PLAIN = {
     "data.protection_set": "set the data protection of deployment {id}",
     "data.maintenance": "enforced retention and compacted the log of deployment {id}",
     "data.subject_erased": "erased data subject {id} (a keyed hash, not the key)",
+    "model.updated": "changed the description of model {id}",
+    "model.tag_set": "tagged model {id}",
+    "model.tag_deleted": "removed a tag of model {id}",
+    "model.deleted": "deleted model {id}",
+    "version.updated": "changed the description of {version}",
+    "version.tag_set": "tagged {version}",
+    "version.tag_deleted": "removed a tag of {version}",
+    "version.deleted": "deleted {version}",
+    "run.deleted": "deleted run {id}",
+    "run.restored": "restored run {id}",
+    "experiment.renamed": "renamed experiment {id}",
+    "experiment.deleted": "deleted experiment {id}",
+    "experiment.restored": "restored experiment {id}",
+    "experiment.tag_set": "tagged experiment {id}",
+    "experiment.tag_deleted": "removed a tag of experiment {id}",
 }
 
 

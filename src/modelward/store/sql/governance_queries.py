@@ -188,6 +188,7 @@ def _version_rows(
             model_versions.c.model_id,
             ids,
         )
+        .where(model_versions.c.deleted_at.is_(None))  # deleted versions are records only
         .group_by(model_versions.c.model_id)
         .subquery()
     )
@@ -312,9 +313,11 @@ def inventory_facts(
 ) -> list[ModelFacts]:
     """Every model (or those `names`) with its current assessment, newest version and
     production version."""
-    query = select(
-        registered_models.c.id, registered_models.c.name, registered_models.c.owner
-    ).order_by(registered_models.c.name)
+    query = (
+        select(registered_models.c.id, registered_models.c.name, registered_models.c.owner)
+        .where(registered_models.c.deleted_at.is_(None))
+        .order_by(registered_models.c.name)
+    )
     if names is not None:
         query = query.where(registered_models.c.name.in_(list(names)))
     models = conn.execute(query).all()
@@ -363,7 +366,7 @@ def model_names(
 ) -> tuple[list[str], int]:
     """One page of model names (by name, optionally matching `search` and `owner`) and the
     total: the inventory's fast path when no filter needs derived facts."""
-    where: list[ColumnElement[bool]] = []
+    where: list[ColumnElement[bool]] = [registered_models.c.deleted_at.is_(None)]
     if search:
         where.append(func.lower(registered_models.c.name).like(f"%{search.lower()}%"))
     if owner:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.errors import AlreadyExists, NotFound
@@ -14,13 +15,17 @@ from modelward.store.sql.tables import (
     alias_events,
     model_aliases,
     model_tags,
+    model_version_tags,
     model_versions,
     registered_models,
 )
 
 # Read paths are built once (statement construction dominates a SQLite lookup): versions with
 # their model, and left-joined with every alias they hold.
-_MODEL_ID = select(registered_models.c.id).where(registered_models.c.name == bindparam("b_name"))
+# deleted models and versions (soft: governance records point at them) are not found
+_MODEL_ID = select(registered_models.c.id).where(
+    registered_models.c.name == bindparam("b_name"), registered_models.c.deleted_at.is_(None)
+)
 _held = model_aliases.alias("held")
 _VERSIONS = (
     select(model_versions, _held.c.alias)
@@ -30,7 +35,11 @@ _VERSIONS = (
         (_held.c.model_id == model_versions.c.model_id)
         & (_held.c.version == model_versions.c.version),
     )
-    .where(registered_models.c.name == bindparam("b_name"))
+    .where(
+        registered_models.c.name == bindparam("b_name"),
+        registered_models.c.deleted_at.is_(None),
+        model_versions.c.deleted_at.is_(None),
+    )
     .order_by(model_versions.c.version, _held.c.alias)
 )
 _ALL_VERSIONS = _VERSIONS
@@ -64,6 +73,11 @@ class SqlRegistryRepo:
         return int(model_id)
 
     def create_model(self, model: RegisteredModel) -> None:
+        if self.model_deleted(model.name):
+            raise AlreadyExists(
+                f"Model {model.name!r} was deleted; its name stays reserved because its audit"
+                " trail and governance records name it. Register under another name."
+            )
         if self.find_model(model.name) is not None:
             raise AlreadyExists(f"Model {model.name!r} already exists.")
         result = self.conn.execute(
@@ -103,7 +117,7 @@ class SqlRegistryRepo:
             aliases[mid][alias] = version
         for mid, version in self.conn.execute(
             select(model_versions.c.model_id, func.max(model_versions.c.version))
-            .where(model_versions.c.model_id.in_(ids))
+            .where(model_versions.c.model_id.in_(ids), model_versions.c.deleted_at.is_(None))
             .group_by(model_versions.c.model_id)
         ):
             latest[mid] = version
@@ -122,7 +136,9 @@ class SqlRegistryRepo:
 
     def find_model(self, name: str) -> RegisteredModel | None:
         rows = self.conn.execute(
-            select(registered_models).where(registered_models.c.name == name)
+            select(registered_models).where(
+                registered_models.c.name == name, registered_models.c.deleted_at.is_(None)
+            )
         ).all()
         found = self._models(list(rows))
         return found[0] if found else None
@@ -138,11 +154,106 @@ class SqlRegistryRepo:
     def list_models(
         self, *, name_like: str | None = None, limit: int = 100, offset: int = 0
     ) -> list[RegisteredModel]:
-        query = select(registered_models).order_by(registered_models.c.name)
+        query = (
+            select(registered_models)
+            .where(registered_models.c.deleted_at.is_(None))
+            .order_by(registered_models.c.name)
+        )
         if name_like:
             query = query.where(func.lower(registered_models.c.name).like(name_like.lower()))
         rows = self.conn.execute(query.limit(limit).offset(offset)).all()
         return self._models(list(rows))
+
+    def model_deleted(self, name: str) -> bool:
+        query = select(registered_models.c.id).where(
+            registered_models.c.name == name, registered_models.c.deleted_at.is_not(None)
+        )
+        return self.conn.execute(query).first() is not None
+
+    def update_model(self, name: str, *, description: str, at: datetime) -> None:
+        model_id = self._model_id(name)
+        self.conn.execute(
+            update(registered_models)
+            .where(registered_models.c.id == model_id)
+            .values(description=description, updated_at=at)
+        )
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        stmt = upsert(self.conn, model_tags)
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["model_id", "key"], set_={"value": stmt.excluded.value}
+            ),
+            {"model_id": self._model_id(name), "key": key, "value": value},
+        )
+
+    def delete_model_tag(self, name: str, key: str) -> bool:
+        result = self.conn.execute(
+            delete(model_tags).where(
+                model_tags.c.model_id == self._model_id(name), model_tags.c.key == key
+            )
+        )
+        return bool(result.rowcount)
+
+    def delete_model(self, name: str, *, at: datetime) -> None:
+        model_id = self._model_id(name)
+        self.conn.execute(
+            update(model_versions)
+            .where(model_versions.c.model_id == model_id, model_versions.c.deleted_at.is_(None))
+            .values(deleted_at=at)
+        )
+        self.conn.execute(
+            update(registered_models)
+            .where(registered_models.c.id == model_id)
+            .values(deleted_at=at, updated_at=at)
+        )
+
+    def _version_id(self, name: str, version: int) -> int:
+        found = self.conn.execute(
+            select(model_versions.c.id).where(
+                model_versions.c.model_id == self._model_id(name),
+                model_versions.c.version == version,
+                model_versions.c.deleted_at.is_(None),
+            )
+        ).scalar()
+        if found is None:
+            raise NotFound(
+                f"Model {name!r} has no version {version}; 'modelward models versions {name}'"
+                " lists them."
+            )
+        return int(found)
+
+    def update_version(self, name: str, version: int, *, description: str) -> None:
+        self.conn.execute(
+            update(model_versions)
+            .where(model_versions.c.id == self._version_id(name, version))
+            .values(description=description)
+        )
+
+    def set_version_tag(self, name: str, version: int, key: str, value: str) -> None:
+        stmt = upsert(self.conn, model_version_tags)
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["version_id", "key"], set_={"value": stmt.excluded.value}
+            ),
+            {"version_id": self._version_id(name, version), "key": key, "value": value},
+        )
+
+    def delete_version_tag(self, name: str, version: int, key: str) -> bool:
+        result = self.conn.execute(
+            delete(model_version_tags).where(
+                model_version_tags.c.version_id == self._version_id(name, version),
+                model_version_tags.c.key == key,
+            )
+        )
+        return bool(result.rowcount)
+
+    def delete_version(self, name: str, version: int, *, at: datetime) -> None:
+        self.conn.execute(
+            update(model_versions)
+            .where(model_versions.c.id == self._version_id(name, version))
+            .values(deleted_at=at)
+        )
 
     def next_version_number(self, name: str) -> int:
         model_id = self._model_id(name, for_update=True)
@@ -181,6 +292,16 @@ class SqlRegistryRepo:
         rows = self.conn.execute(query, params).all()
         if not rows:
             self._model_id(name)  # NotFound for an unknown model
+        tags: dict[int, dict[str, str]] = {row.id: {} for row in rows}
+        if rows:
+            for version_id, key, value in self.conn.execute(
+                select(
+                    model_version_tags.c.version_id,
+                    model_version_tags.c.key,
+                    model_version_tags.c.value,
+                ).where(model_version_tags.c.version_id.in_(list(tags)))
+            ):
+                tags[version_id][key] = value
         found: dict[int, ModelVersion] = {}
         for row in rows:
             current = found.get(row.version)
@@ -196,6 +317,7 @@ class SqlRegistryRepo:
                     created_by=row.created_by,
                     created_at=row.created_at,
                     description=row.description,
+                    tags=tags[row.id],
                 )
             if row.alias is not None:
                 found[row.version] = replace(current, aliases=(*current.aliases, row.alias))
@@ -218,7 +340,8 @@ class SqlRegistryRepo:
         rows = self.conn.execute(
             select(registered_models.c.name, model_versions.c.version)
             .join(registered_models, registered_models.c.id == model_versions.c.model_id)
-            .where(model_versions.c.run_id == run_id)
+            .where(model_versions.c.run_id == run_id, model_versions.c.deleted_at.is_(None))
+            .where(registered_models.c.deleted_at.is_(None))
             .order_by(registered_models.c.name, model_versions.c.version)
         ).all()
         return [self._versions(row.name, row.version)[0] for row in rows]

@@ -35,6 +35,21 @@ experiments = Table(
     Column("name", String(256), nullable=False, unique=True),
     Column("description", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # soft delete (MLflow's lifecycle_stage "deleted"); its runs and their lineage stay (0023)
+    Column("deleted_at", UTCDateTime, nullable=True),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        Integer,
+        ForeignKey("experiments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 environments = Table(
@@ -61,6 +76,8 @@ runs = Table(
     Column("environment_id", String(64), ForeignKey("environments.id"), nullable=True),
     # set by the logging process every ~30 s; a RUNNING run without one for long has died
     Column("last_heartbeat_at", UTCDateTime, nullable=True),
+    # soft delete (MLflow's lifecycle_stage "deleted"): hidden from searches, kept as a record
+    Column("deleted_at", UTCDateTime, nullable=True),
     Index("ix_runs_experiment_start", "experiment_id", "start_time"),
     Index("ix_runs_status", "status"),
 )
@@ -148,6 +165,8 @@ registered_models = Table(
     Column("owner", String(256), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # soft delete: the name stays reserved, governance records keep naming it (0023)
+    Column("deleted_at", UTCDateTime, nullable=True),
 )
 
 model_tags = Table(
@@ -172,7 +191,22 @@ model_versions = Table(
     Column("description", Text, nullable=False, default=""),
     Column("created_by", String(256), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # soft delete: sign-offs, reports and the audit trail keep pointing at the row (0023)
+    Column("deleted_at", UTCDateTime, nullable=True),
     UniqueConstraint("model_id", "version", name="uq_model_versions_model_version"),
+)
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column(
+        "version_id",
+        Integer,
+        ForeignKey("model_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 model_aliases = Table(

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
+    delete,
     func,
     insert,
     literal,
@@ -32,6 +33,7 @@ from modelward.domain.tracking import (
     Run,
     RunStatus,
     Source,
+    ViewType,
 )
 from modelward.errors import AlreadyExists, Conflict, NotFound
 from modelward.store.sql import search_sql
@@ -39,6 +41,7 @@ from modelward.store.sql._util import chunks, upsert
 from modelward.store.sql.tables import (
     datasets,
     environments,
+    experiment_tags,
     experiments,
     latest_metrics,
     metrics,
@@ -53,6 +56,9 @@ from modelward.store.sql.tables import (
 # executing them on SQLite, and the compiled form is cached by statement identity.
 _RUN_STATUS = select(runs.c.status).where(runs.c.id == bindparam("b_run_id"))
 _RUN_OWNER = select(runs.c.user, runs.c.status).where(runs.c.id == bindparam("b_run_id"))
+_RUN_STATE = select(runs.c.user, runs.c.status, runs.c.deleted_at).where(
+    runs.c.id == bindparam("b_run_id")
+)
 _END_RUNNING = (
     update(runs)
     .where(runs.c.id == bindparam("b_run_id"), runs.c.status == RunStatus.RUNNING.value)
@@ -96,8 +102,17 @@ def _tags_upsert(conn: Connection) -> Any:
     return _UPSERTS[key]
 
 
-def _experiment(row: Any) -> Experiment:
-    return Experiment(row.id, row.name, row.created_at, row.description)
+def _experiment(row: Any, tags: dict[str, str] | None = None) -> Experiment:
+    return Experiment(row.id, row.name, row.created_at, row.description, row.deleted_at, tags or {})
+
+
+def _lifecycle(column: Any, view: ViewType) -> Any:
+    """The condition on a `deleted_at` column for a view (None: no condition)."""
+    if view is ViewType.ACTIVE_ONLY:
+        return column.is_(None)
+    if view is ViewType.DELETED_ONLY:
+        return column.is_not(None)
+    return None
 
 
 def _run(row: Any, **extra: Any) -> Run:
@@ -113,6 +128,7 @@ def _run(row: Any, **extra: Any) -> Run:
         parent_run_id=row.parent_run_id,
         source=Source(row.entry_point, row.git_commit, row.git_dirty),
         environment_id=row.environment_id,
+        deleted_at=row.deleted_at,
         **extra,
     )
 
@@ -148,9 +164,84 @@ class SqlTrackingRepo:
             raise NotFound(f"Experiment {name!r} does not exist; 'modelward runs list' shows runs.")
         return found
 
-    def list_experiments(self) -> list[Experiment]:
-        rows = self.conn.execute(select(experiments).order_by(experiments.c.id))
-        return [_experiment(row) for row in rows]
+    def get_experiment_by_id(self, experiment_id: int) -> Experiment:
+        row = self.conn.execute(
+            select(experiments).where(experiments.c.id == experiment_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"Experiment with id {experiment_id} does not exist.")
+        return _experiment(row, self.experiment_tags(experiment_id))
+
+    def list_experiments(self, view: ViewType = ViewType.ALL) -> list[Experiment]:
+        query = select(experiments).order_by(experiments.c.id)
+        condition = _lifecycle(experiments.c.deleted_at, view)
+        if condition is not None:
+            query = query.where(condition)
+        rows = self.conn.execute(query).all()
+        tags: dict[int, dict[str, str]] = {row.id: {} for row in rows}
+        for experiment_id, key, value in self.conn.execute(
+            select(experiment_tags.c.experiment_id, experiment_tags.c.key, experiment_tags.c.value)
+        ):
+            if experiment_id in tags:
+                tags[experiment_id][key] = value
+        return [_experiment(row, tags[row.id]) for row in rows]
+
+    def experiment_tags(self, experiment_id: int) -> dict[str, str]:
+        rows = self.conn.execute(
+            select(experiment_tags.c.key, experiment_tags.c.value).where(
+                experiment_tags.c.experiment_id == experiment_id
+            )
+        )
+        return {str(row.key): str(row.value) for row in rows}
+
+    def rename_experiment(self, experiment_id: int, name: str) -> None:
+        try:
+            with self.conn.begin_nested():
+                self.conn.execute(
+                    update(experiments).where(experiments.c.id == experiment_id).values(name=name)
+                )
+        except IntegrityError as exc:
+            raise AlreadyExists(f"Experiment {name!r} already exists; pick another name.") from exc
+
+    def set_experiment_deleted(self, experiment_id: int, at: datetime | None) -> None:
+        """Mark the experiment deleted at `at` with its active runs (None: restore it and the
+        runs deleted with it)."""
+        if at is not None:
+            self.conn.execute(
+                update(runs)
+                .where(runs.c.experiment_id == experiment_id, runs.c.deleted_at.is_(None))
+                .values(deleted_at=at)
+            )
+        else:
+            when = self.conn.execute(
+                select(experiments.c.deleted_at).where(experiments.c.id == experiment_id)
+            ).scalar()
+            if when is not None:
+                self.conn.execute(
+                    update(runs)
+                    .where(runs.c.experiment_id == experiment_id, runs.c.deleted_at == when)
+                    .values(deleted_at=None)
+                )
+        self.conn.execute(
+            update(experiments).where(experiments.c.id == experiment_id).values(deleted_at=at)
+        )
+
+    def set_experiment_tag(self, experiment_id: int, key: str, value: str) -> None:
+        stmt = upsert(self.conn, experiment_tags)
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}
+            ),
+            {"experiment_id": experiment_id, "key": key, "value": value},
+        )
+
+    def delete_experiment_tag(self, experiment_id: int, key: str) -> bool:
+        result = self.conn.execute(
+            delete(experiment_tags).where(
+                experiment_tags.c.experiment_id == experiment_id, experiment_tags.c.key == key
+            )
+        )
+        return bool(result.rowcount)
 
     # runs --------------------------------------------------------------------------------
     def insert_run(self, run: Run) -> None:
@@ -228,6 +319,21 @@ class SqlTrackingRepo:
         if row is None:
             raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
         return str(row[0]), RunStatus(row[1])
+
+    def run_state(self, run_id: str) -> tuple[str, RunStatus, bool]:
+        row = self.conn.execute(_RUN_STATE, {"b_run_id": run_id}).first()
+        if row is None:
+            raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
+        return str(row[0]), RunStatus(row[1]), row[2] is not None
+
+    def set_run_deleted(self, run_id: str, at: datetime | None) -> None:
+        self.conn.execute(update(runs).where(runs.c.id == run_id).values(deleted_at=at))
+
+    def delete_run_tag(self, run_id: str, key: str) -> bool:
+        result = self.conn.execute(
+            delete(run_tags).where(run_tags.c.run_id == run_id, run_tags.c.key == key)
+        )
+        return bool(result.rowcount)
 
     def end_if_running(self, run_id: str, status: RunStatus, *, end_time: datetime) -> bool:
         result = self.conn.execute(
@@ -464,8 +570,12 @@ class SqlTrackingRepo:
         order_by: Sequence[OrderBy],
         limit: int,
         offset: int = 0,
+        view: ViewType = ViewType.ACTIVE_ONLY,
     ) -> list[Run]:
         query = search_sql.base_query()
+        condition = _lifecycle(runs.c.deleted_at, view)
+        if condition is not None:
+            query = query.where(condition)
         if experiment_ids is not None:
             query = query.where(runs.c.experiment_id.in_(list(experiment_ids)))
         if filter is not None:
