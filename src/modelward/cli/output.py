@@ -1,18 +1,39 @@
-"""Rendering for people (Rich tables) and for scripts (--json)."""
+"""Rendering for people (Rich tables) and for scripts (--json).
+
+Tables fit the terminal: each command names a compact set of columns shown by default and
+`--wide` shows them all; a table whose rows still cannot fit without cutting values is printed
+as one `key: value` block per row. Piped output is not squeezed to Rich's 80-column default:
+it uses COLUMNS when set, else as much width as the values need, so `| grep` sees whole values.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
 import json
+import os
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+
+PIPE_WIDTH = 100_000  # piped without COLUMNS: no line is wrapped or cut
+MIN_WRAP_WIDTH = 16  # a free-text column (message, reason ...) may wrap down to this width
+_settings = {"wide": False}
+
+WideOpt = Annotated[
+    bool, typer.Option("--wide", help="Show every column (default: the ones that fit 80 columns).")
+]
+
+
+def set_wide(wide: bool) -> None:
+    """Show every column of every table (the global `modelward --wide`; set on every call)."""
+    _settings["wide"] = wide
 
 
 def jsonable(value: Any) -> Any:
@@ -34,31 +55,113 @@ def print_json(value: Any) -> None:
     typer.echo(json.dumps(jsonable(value), indent=2, default=str))
 
 
+def output_width() -> int | None:
+    """The width to render at: the terminal's (None: Rich asks it); when piped, COLUMNS if
+    set, else `PIPE_WIDTH` (values are never wrapped or cut for the next program)."""
+    if Console().is_terminal:
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return PIPE_WIDTH
+
+
 def console() -> Console:
-    # Piped output is read by people too (CI logs): do not squeeze tables to 80 columns.
-    probe = Console()
-    width = None if probe.is_terminal else max(probe.width, 160)
-    return Console(highlight=False, soft_wrap=False, width=width)
+    return Console(highlight=False, soft_wrap=False, width=output_width())
 
 
-def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
-    out = Table(title=title, show_lines=False)
-    for col in columns:
-        out.add_column(col, overflow="fold")
-    for row in rows:
-        # Values are data, not markup: "fairness.gap[gender]" must print as written.
-        out.add_row(*[_cell(v) for v in row])
-    console().print(out)
+def say(text: str | Text) -> None:
+    """A sentence for people, wrapped at word boundaries to the output width (never markup)."""
+    console().print(text if isinstance(text, Text) else Text(text))
 
 
-def _cell(value: Any) -> Text | str:
+def table(
+    title: str | None,
+    columns: list[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    compact: Sequence[str] | None = None,
+    wrap: Sequence[str] = (),
+    empty: str | None = None,
+    wide: bool = False,
+) -> None:
+    """Print `rows` under `columns`.
+
+    Args:
+        title: Shown above the table (None: no title).
+        compact: The columns shown without --wide (default: all).
+        wrap: Free-text columns that may wrap at word boundaries; other columns keep each
+            value on one line (a table that cannot fit them is printed vertically).
+        empty: The sentence printed instead of an empty table (default: the title, else
+            "Nothing to show.").
+        wide: This command's --wide.
+    """
+    if not rows:
+        say(empty or (f"{title}." if title else "Nothing to show."))
+        return
+    shown = list(range(len(columns)))
+    hidden = 0
+    if compact is not None and not (wide or _settings["wide"]):
+        shown = [i for i, col in enumerate(columns) if col in compact]
+        hidden = len(columns) - len(shown)
+    names = [columns[i] for i in shown]
+    cells = [[_cell(row[i]) for i in shown] for row in rows]
+    out = console()
+    if _fits(names, cells, out.width, wrap):
+        grid = Table(title=title, show_lines=False)
+        for name in names:
+            free = name in wrap
+            grid.add_column(name, overflow="fold", no_wrap=not free)
+        for row_cells in cells:
+            grid.add_row(*row_cells)
+        out.print(grid)
+    else:
+        _vertical(out, title, names, cells)
+    if hidden:
+        out.print(Text(f"{hidden} more column(s) with --wide.", style="dim"))
+
+
+def _fits(names: list[str], cells: list[list[Text]], width: int, wrap: Sequence[str]) -> bool:
+    """Whether a boxed table of these cells fits `width` keeping non-wrap values whole."""
+    needed = len(names) * 3 + 1  # a border and one space of padding on each side per column
+    for i, name in enumerate(names):
+        longest = max([cell_len(name), *(cell_len(row[i].plain) for row in cells)])
+        if name in wrap:  # free text wraps at word boundaries down to a readable width
+            longest = min(longest, max(MIN_WRAP_WIDTH, cell_len(name)))
+        needed += longest
+    return needed <= width
+
+
+def _vertical(out: Console, title: str | None, names: list[str], cells: list[list[Text]]) -> None:
+    """One `key: value` block per row, values wrapped under themselves."""
+    if title:
+        out.print(Text(title, style="bold"))
+    key_width = max(cell_len(n) for n in names) + 1
+    for index, row_cells in enumerate(cells):
+        if index:
+            out.print()
+        block = Table.grid(padding=(0, 1))
+        block.add_column(no_wrap=True, width=key_width)
+        block.add_column(overflow="fold")
+        for name, value in zip(names, row_cells, strict=True):
+            block.add_row(Text(f"{name}:", style="bold"), value)
+        out.print(block)
+
+
+def _cell(value: Any) -> Text:
+    # Values are data, not markup: "fairness.gap[gender]" must print as written.
     if isinstance(value, Text):
         return value
-    return escape("" if value is None else str(value))
+    return Text("" if value is None else str(value))
 
 
 def fmt_time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+def fmt_day(value: datetime | None) -> str:
+    """A date and minute, for compact columns: 2026-12-01 09:30."""
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def fmt_num(value: Any) -> str:

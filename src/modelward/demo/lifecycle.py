@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from modelward.client import Client
@@ -415,8 +416,12 @@ def step_monitoring(lc: Lifecycle, *, requests: int) -> None:
         f" {ingested.stored} labels arrive late. The run over {len(result.computed)} windows"
         f" flags drift in {', '.join(flagged) or 'nothing'} (largest effects:"
         f" {', '.join(f'{k} {v:.2f}' for k, v in top)}; alarm at 0.10) and raises"
-        f" {len(result.alerts)} alert(s). Report: {report}."
+        f" {len(result.alerts)} alert(s){':' if result.alerts else '.'}"
     )
+    for alert in result.alerts:
+        severity = str(getattr(alert.severity, "value", alert.severity))
+        lc.say(f"   {escape(f'[{severity}]')} {escape(alert.message)}")
+    lc.say(f"   Report: {report}.")
 
 
 def retrain_model(frame: pd.DataFrame, *, target: str, params: dict[str, Any]) -> Any:
@@ -505,6 +510,7 @@ def step_weeks(lc: Lifecycle) -> None:
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1%}"
 
+    alerts = ", ".join(f"{n} {kind}" for kind, n in sorted(facts.get("alerts", {}).items()))
     lc.say(
         f"[bold]8b. Six weeks[/bold]: {WEEKS_DEPLOYMENT} logs one dated batch a day for"
         f" {facts['windows']} days while the recession drifts in; drift is first flagged on day"
@@ -512,8 +518,8 @@ def step_weeks(lc: Lifecycle) -> None:
         f" (week 1) to {pct(facts['accuracy_before_retrain'])} (week 5) and the retrained"
         f" version recovers {pct(facts['accuracy_retrained'])}; the newest"
         f" {facts['unlabelled_days']} days wait for their labels. Gender came in the protected"
-        f" context feed, repayments in the outcome feed: fairness and business figures per day."
-        f" Report: {facts['report']}."
+        f" context feed, repayments in the outcome feed: fairness and business figures per day;"
+        f" {alerts or 'no'} alert(s) raised along the way. Report: {facts['report']}."
     )
 
 
