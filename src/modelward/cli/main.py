@@ -92,7 +92,7 @@ def root(
     wide: Annotated[
         bool,
         typer.Option(
-            "--wide", help="Tables show every column (default: the ones that fit 80 columns)."
+            "--wide", help="Tables show every column, even when they do not all fit the width."
         ),
     ] = False,
 ) -> None:

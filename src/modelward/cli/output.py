@@ -1,8 +1,8 @@
 """Rendering for people (Rich tables) and for scripts (--json).
 
-Tables fit the terminal: each command names a compact set of columns shown by default and
-`--wide` shows them all; a table whose rows still cannot fit without cutting values is printed
-as one `key: value` block per row. Piped output is not squeezed to Rich's 80-column default:
+Tables fit the terminal: when a table's columns do not all fit, each command names the
+compact set it keeps (`--wide` shows them all anyway); a table whose rows still cannot fit
+without cutting values is printed as one `key: value` block per row. Piped output is not squeezed to Rich's 80-column default:
 it uses COLUMNS when set, else as much width as the values need, so `| grep` sees whole values.
 """
 
@@ -27,7 +27,7 @@ MIN_WRAP_WIDTH = 16  # a free-text column (message, reason ...) may wrap down to
 _settings = {"wide": False}
 
 WideOpt = Annotated[
-    bool, typer.Option("--wide", help="Show every column (default: the ones that fit 80 columns).")
+    bool, typer.Option("--wide", help="Show every column, even when they do not all fit the width.")
 ]
 
 
@@ -89,7 +89,7 @@ def table(
 
     Args:
         title: Shown above the table (None: no title).
-        compact: The columns shown without --wide (default: all).
+        compact: The columns kept when not all fit the width (and no --wide).
         wrap: Free-text columns that may wrap at word boundaries; other columns keep each
             value on one line (a table that cannot fit them is printed vertically).
         empty: The sentence printed instead of an empty table (default: the title, else
@@ -99,14 +99,18 @@ def table(
     if not rows:
         say(empty or (f"{title}." if title else "Nothing to show."))
         return
-    shown = list(range(len(columns)))
-    hidden = 0
-    if compact is not None and not (wide or _settings["wide"]):
-        shown = [i for i, col in enumerate(columns) if col in compact]
-        hidden = len(columns) - len(shown)
-    names = [columns[i] for i in shown]
-    cells = [[_cell(row[i]) for i in shown] for row in rows]
     out = console()
+    every = [[_cell(v) for v in row] for row in rows]
+    shown = list(range(len(columns)))
+    if (
+        compact is not None
+        and not (wide or _settings["wide"])
+        and not _fits(columns, every, out.width, wrap)
+    ):
+        shown = [i for i, col in enumerate(columns) if col in compact]
+    hidden = len(columns) - len(shown)
+    names = [columns[i] for i in shown]
+    cells = [[row[i] for i in shown] for row in every]
     if _fits(names, cells, out.width, wrap):
         grid = Table(title=title, show_lines=False)
         for name in names:
