@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import click
 import typer
 
 from modelward import errors
@@ -55,7 +54,11 @@ def exit_code_for(exc: errors.ModelwardError) -> int:
 
 def _wants_json() -> bool:
     """The running command was given --json (its `json_out` parameter)."""
-    ctx = click.get_current_context(silent=True)
+    try:  # recent Typer vendors Click; older Typer runs on Click itself
+        from typer._click.globals import get_current_context as current
+    except ImportError:  # pragma: no cover - depends on the installed Typer
+        from click import get_current_context as current  # type: ignore[no-redef]
+    ctx = current(silent=True)
     return bool(ctx is not None and ctx.params.get("json_out"))
 
 
