@@ -243,7 +243,7 @@ def test_monitor_run_says_when_the_first_window_closes(sqlite_settings: Settings
     log_traffic(client, model, traffic(20, seed=1), at=now, prefix="n")
     client.close()
     code, out, _ = invoke(home, "monitor", "run", "credit-scoring", "--window", "1d")
-    closes = (now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1))
+    closes = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     assert code == 0, out
     assert " ".join(out.split()) == (
         "credit-scoring: no window has closed yet: the first closes at"

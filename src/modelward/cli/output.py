@@ -2,8 +2,9 @@
 
 Tables fit the terminal: when a table's columns do not all fit, each command names the
 compact set it keeps (`--wide` shows them all anyway); a table whose rows still cannot fit
-without cutting values is printed as one `key: value` block per row. Piped output is not squeezed to Rich's 80-column default:
-it uses COLUMNS when set, else as much width as the values need, so `| grep` sees whole values.
+without cutting values is printed as one `key: value` block per row. Piped output is not
+squeezed to Rich's 80-column default: it uses COLUMNS when set, else as much width as the
+values need, so `| grep` sees whole values.
 """
 
 from __future__ import annotations
