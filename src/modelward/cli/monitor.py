@@ -10,7 +10,16 @@ import typer
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import EXIT_CHECKS_FAILED, exit_on_domain_error
-from modelward.cli.output import WideOpt, console, fmt_day, fmt_num, print_json, say, table
+from modelward.cli.output import (
+    WideOpt,
+    console,
+    fmt_day,
+    fmt_num,
+    fmt_window,
+    print_json,
+    say,
+    table,
+)
 from modelward.errors import InvalidInput
 
 monitor_app = typer.Typer(
@@ -155,6 +164,7 @@ def run_sentence(result: Any) -> str:
 
 
 def _alerts_table(alerts: list[Any], *, wide: bool, empty: str = "No alerts.") -> None:
+    when = fmt_window([a.window_start for a in alerts])
     table(
         f"{len(alerts)} alert(s)",
         ["id", "deployment", "version", "window", "kind", "severity", "subject", "message"]
@@ -164,7 +174,7 @@ def _alerts_table(alerts: list[Any], *, wide: bool, empty: str = "No alerts.") -
                 a.id,
                 a.deployment,
                 f"v{a.version}" if a.version else "-",
-                fmt_day(a.window_start),
+                when(a.window_start),
                 a.kind.value,
                 a.severity.value,
                 a.subject,
@@ -174,7 +184,7 @@ def _alerts_table(alerts: list[Any], *, wide: bool, empty: str = "No alerts.") -
             ]  # fmt: skip
             for a in alerts
         ],
-        compact=["id", "window", "kind", "severity", "message"],
+        compact=["id", "window", "severity", "message"],
         wrap=["message", "subject", "acknowledged"],
         wide=wide,
         empty=empty,
@@ -241,7 +251,7 @@ def status(
             print_json(info | {"summary": summary})
             return
         for line in status_lines(deployment, summary, info["alerts"]):
-            say(line)
+            say(line, whole=line.startswith("  modelward "))
         if windows:
             _windows_table(windows[-10:], wide)
 
@@ -297,8 +307,8 @@ def status_lines(deployment: str, summary: dict[str, Any], alerts: list[Any]) ->
     """The sentences `monitor status` prints."""
     if not summary["windows"]:
         return [
-            f"{deployment}: not monitored yet (no window computed);"
-            f" 'modelward monitor run {deployment}' computes the closed windows."
+            f"{deployment}: not monitored yet (no window computed); to compute the closed ones:",
+            f"  modelward monitor run {deployment}",
         ]
     lines = [
         f"{deployment}: {summary['windows']} window(s) from {_utc(summary['first_start'])} to"
@@ -342,23 +352,22 @@ def status_lines(deployment: str, summary: dict[str, Any], alerts: list[Any]) ->
         for alert in alerts:
             kinds[alert.kind.value] = kinds.get(alert.kind.value, 0) + 1
         counted = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        lines.append(
-            f"Open alerts: {len(alerts)} ({counted});"
-            f" 'modelward monitor alerts --deployment {deployment} --open' lists them."
-        )
+        lines.append(f"Open alerts: {len(alerts)} ({counted}); to list them:")
+        lines.append(f"  modelward monitor alerts --deployment {deployment} --open")
     else:
         lines.append("Open alerts: none.")
     return lines
 
 
 def _windows_table(windows: list[Any], wide: bool) -> None:
+    when = fmt_window([w.start for w in windows])
     table(
         f"Latest {len(windows)} window(s)",
         ["start", "end", "status", "rows", "labels", "drifted", "performance", "estimated"],
         [
             [
-                fmt_day(w.start),
-                fmt_day(w.end),
+                when(w.start),
+                when(w.end),
                 w.status.value,
                 w.n_rows,
                 w.n_labels,

@@ -11,7 +11,7 @@ import typer
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.monitor import JsonOpt, monitor_app
-from modelward.cli.output import WideOpt, fmt_day, fmt_num, print_json, table
+from modelward.cli.output import WideOpt, fmt_day, fmt_num, fmt_window, print_json, table
 
 IdOpt = Annotated[str, typer.Option(help="Column holding the request id.")]
 RowOpt = Annotated[str | None, typer.Option(help="Row within the request (multi-row requests).")]
@@ -80,13 +80,14 @@ def figures(
         if json_out:
             print_json(rows)
             return
+        when = fmt_window([r["window_start"] for r in rows])
         table(
             f"{deployment}: figures per window",
             ["window", "family", "figure", "value", "limit", "breached", "rows"],
-            [[str(r["window_start"])[:16], r["family"], r["name"], fmt_num(r["value"]),
+            [[when(r["window_start"]), r["family"], r["name"], fmt_num(r["value"]),
               fmt_num(r["threshold"]), {True: "YES", False: "no"}.get(r["breached"], "-"),
               r["n_rows"]] for r in rows],
-            compact=["window", "figure", "value", "limit", "breached"], wrap=["figure"],
+            compact=["window", "figure", "value", "breached"],
             wide=wide, empty=f"No figures for {deployment} yet (fairness, business or ranking"
             " figures need their feeds and a monitoring run).",
         )  # fmt: skip

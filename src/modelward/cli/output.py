@@ -13,18 +13,20 @@ import dataclasses
 import enum
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 PIPE_WIDTH = 100_000  # piped without COLUMNS: no line is wrapped or cut
-MIN_WRAP_WIDTH = 16  # a free-text column (message, reason ...) may wrap down to this width
+GAP = 2  # between two columns: one space of padding and the (blank) column divider
+MIN_WRAP_WIDTH = 16  # a free-text column (message, reason ...) wraps no narrower than this
 _settings = {"wide": False}
 
 WideOpt = Annotated[
@@ -71,9 +73,10 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=output_width())
 
 
-def say(text: str | Text) -> None:
-    """A sentence for people, wrapped at word boundaries to the output width (never markup)."""
-    console().print(text if isinstance(text, Text) else Text(text))
+def say(text: str | Text, *, whole: bool = False) -> None:
+    """A sentence for people, wrapped at word boundaries to the output width (never markup);
+    `whole`: never wrapped (a command to copy and paste)."""
+    console().print(text if isinstance(text, Text) else Text(text), soft_wrap=whole)
 
 
 def table(
@@ -106,35 +109,61 @@ def table(
     if (
         compact is not None
         and not (wide or _settings["wide"])
-        and not _fits(columns, every, out.width, wrap)
+        and _widths(columns, every, out.width, wrap) is None
     ):
         shown = [i for i, col in enumerate(columns) if col in compact]
     hidden = len(columns) - len(shown)
     names = [columns[i] for i in shown]
     cells = [[row[i] for i in shown] for row in every]
-    if _fits(names, cells, out.width, wrap):
-        grid = Table(title=title, show_lines=False)
-        for name in names:
-            free = name in wrap
-            grid.add_column(name, overflow="fold", no_wrap=not free)
+    widths = _widths(names, cells, out.width, wrap)
+    if widths is None:
+        _vertical(out, title, names, cells)
+    else:
+        # Light lines (a rule under the header, spaces between columns) leave the width to
+        # the values and keep rows easy to grep and cut.
+        grid = Table(
+            title=title,
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1, 0, 0),
+        )
+        for name, width in zip(names, widths, strict=True):
+            grid.add_column(name, overflow="fold", no_wrap=name not in wrap, width=width)
         for row_cells in cells:
             grid.add_row(*row_cells)
         out.print(grid)
-    else:
-        _vertical(out, title, names, cells)
     if hidden:
         out.print(Text(f"{hidden} more column(s) with --wide.", style="dim"))
 
 
-def _fits(names: list[str], cells: list[list[Text]], width: int, wrap: Sequence[str]) -> bool:
-    """Whether a boxed table of these cells fits `width` keeping non-wrap values whole."""
-    needed = len(names) * 3 + 1  # a border and one space of padding on each side per column
+def _widths(
+    names: list[str], cells: list[list[Text]], width: int, wrap: Sequence[str]
+) -> list[int] | None:
+    """Each column's width in a table at most `width` wide, or None when none fits.
+
+    A column keeps its values on one line, except free-text (`wrap`) columns, which may
+    narrow down to their longest word (at least `MIN_WRAP_WIDTH`): words are never cut.
+    """
+    natural, least = [], []
     for i, name in enumerate(names):
-        longest = max([cell_len(name), *(cell_len(row[i].plain) for row in cells)])
-        if name in wrap:  # free text wraps at word boundaries down to a readable width
-            longest = min(longest, max(MIN_WRAP_WIDTH, cell_len(name)))
-        needed += longest
-    return needed <= width
+        values = [row[i].plain for row in cells]
+        longest = max([cell_len(name), *(cell_len(v) for v in values)])
+        natural.append(longest)
+        if name in wrap:
+            words = [cell_len(w) for v in values for w in v.split()]
+            least.append(min(longest, max([MIN_WRAP_WIDTH, cell_len(name), *words])))
+        else:
+            least.append(longest)
+    room = width - GAP * (len(names) - 1)  # no outer edges; GAP characters between columns
+    if sum(natural) <= room:
+        return natural
+    if sum(least) > room:
+        return None
+    # Share the spare room among the free-text columns, in proportion to what they lack.
+    spare, lacking = room - sum(least), [n - m for n, m in zip(natural, least, strict=True)]
+    total = sum(lacking)
+    return [m + (spare * lack) // total for m, lack in zip(least, lacking, strict=True)]
 
 
 def _vertical(out: Console, title: str | None, names: list[str], cells: list[list[Text]]) -> None:
@@ -167,6 +196,24 @@ def fmt_time(value: datetime | None) -> str:
 def fmt_day(value: datetime | None) -> str:
     """A date and minute, for compact columns: 2026-12-01 09:30."""
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def as_time(value: datetime | str | None) -> datetime | None:
+    """A datetime from itself or its ISO text (JSON over HTTP carries text)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def fmt_window(starts: Sequence[datetime | str | None]) -> Callable[[Any], str]:
+    """How to show window starts: the date alone when every one is at midnight (daily or
+    weekly windows), else the date and minute."""
+    times = [as_time(t) for t in starts]
+    daily = all(t is None or (t.hour, t.minute, t.second) == (0, 0, 0) for t in times)
+
+    def show(value: Any) -> str:
+        text = fmt_day(as_time(value))
+        return text[:10] if daily else text
+
+    return show
 
 
 def fmt_num(value: Any) -> str:
