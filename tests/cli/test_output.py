@@ -253,3 +253,15 @@ def test_monitor_run_says_when_the_first_window_closes(sqlite_settings: Settings
     found = json.loads(out)["runs"][0]
     assert found["next_window_end"].startswith(closes.strftime("%Y-%m-%dT%H:%M"))
     assert found["last_window_end"] is None and found["window_seconds"] == 86400
+
+
+def test_runs_show_and_diff_fit_80_columns(home: Path) -> None:
+    code, out, _ = invoke(home, "runs", "list", "--json")
+    first, second = (run["id"] for run in json.loads(out)[:2])
+    for args in (["runs", "show", first], ["runs", "diff", first, second, "--all"]):
+        code, out, err = invoke(home, *args)
+        assert code == 0, err
+        too_long = [line for line in out.splitlines() if len(line) > 80]
+        assert too_long == [], "\n".join(too_long)
+    code, out, _ = invoke(home, "runs", "diff", first, second, columns=None)
+    assert "identical row(s) hidden" in out and "name" in out  # names differ: shown

@@ -27,6 +27,7 @@ from rich.text import Text
 PIPE_WIDTH = 100_000  # piped without COLUMNS: no line is wrapped or cut
 GAP = 2  # between two columns: one space of padding and the (blank) column divider
 MIN_WRAP_WIDTH = 16  # a free-text column (message, reason ...) wraps no narrower than this
+MAX_WHOLE_WORD = 48  # ... nor than its longest word up to this; longer ones (lists) may fold
 _settings = {"wide": False}
 
 WideOpt = Annotated[
@@ -123,6 +124,7 @@ def table(
         # the values and keep rows easy to grep and cut.
         grid = Table(
             title=title,
+            min_width=min(cell_len(title or ""), out.width),  # a title is not wrapped
             box=box.SIMPLE_HEAD,
             show_edge=False,
             pad_edge=False,
@@ -143,7 +145,8 @@ def _widths(
     """Each column's width in a table at most `width` wide, or None when none fits.
 
     A column keeps its values on one line, except free-text (`wrap`) columns, which may
-    narrow down to their longest word (at least `MIN_WRAP_WIDTH`): words are never cut.
+    narrow down to their longest word (at least `MIN_WRAP_WIDTH`): words are not cut, unless
+    longer than `MAX_WHOLE_WORD` (a comma-separated list, a path), which fold.
     """
     natural, least = [], []
     for i, name in enumerate(names):
@@ -151,7 +154,7 @@ def _widths(
         longest = max([cell_len(name), *(cell_len(v) for v in values)])
         natural.append(longest)
         if name in wrap:
-            words = [cell_len(w) for v in values for w in v.split()]
+            words = [min(cell_len(w), MAX_WHOLE_WORD) for v in values for w in v.split()]
             least.append(min(longest, max([MIN_WRAP_WIDTH, cell_len(name), *words])))
         else:
             least.append(longest)
