@@ -99,9 +99,13 @@ class Lifecycle:
         """The team's policy file (written by `write_policy_file`)."""
         return self.home / POLICY_FILE
 
-    def say(self, text: str) -> None:
-        self.console.print(text)
-        self.facts.setdefault("narrative", []).append(Text.from_markup(text).plain)
+    def say(self, text: str, *, indent: int = 0) -> None:
+        """Print a line of the story (Rich markup), wrapped under its `indent`, and keep it."""
+        from rich.padding import Padding
+
+        self.console.print(Padding(Text.from_markup(text), (0, 0, 0, indent)) if indent else text)
+        line = Text.from_markup(text).plain
+        self.facts.setdefault("narrative", []).append(" " * indent + line)
 
     def close(self) -> None:
         for client in self.clients.values():
@@ -420,8 +424,8 @@ def step_monitoring(lc: Lifecycle, *, requests: int) -> None:
     )
     for alert in result.alerts:
         severity = str(getattr(alert.severity, "value", alert.severity))
-        lc.say(f"   {escape(f'[{severity}]')} {escape(alert.message)}")
-    lc.say(f"   Report: {report}.")
+        lc.say(f"{escape(f'[{severity}]')} {escape(alert.message)}", indent=3)
+    lc.say(f"Report: {report}.", indent=3)
 
 
 def retrain_model(frame: pd.DataFrame, *, target: str, params: dict[str, Any]) -> Any:
