@@ -140,17 +140,22 @@ def status(ctx: typer.Context, model: str, version: int, json_out: JsonOpt = Fal
             }
         )
     else:
+        from rich.table import Table
         from rich.text import Text
 
         level = found.level or "not assessed (severe policy applies)"
-        console().print(
+        out = console()
+        out.print(
             f"[bold]{escape(model)} v{version}[/bold]: risk {level}, stage {found.stage.value}"
         )
+        checklist = Table.grid(padding=(0, 1, 0, 0))
+        checklist.add_column(no_wrap=True)
+        checklist.add_column()  # wraps under itself, not under the mark
         for item in found.decision.items:
             # Text, never markup: a subject such as slices.gap[employment=retired] stays whole.
-            line = Text("[x] ", style="green") if item.met else Text("[ ] ", style="red")
-            line.append(f"{item.name}: {item.detail}")
-            say(line)
+            mark = Text("[x]", style="green") if item.met else Text("[ ]", style="red")
+            checklist.add_row(mark, Text(f"{item.name}: {item.detail}"))
+        out.print(checklist)
         verdict = "may be promoted" if found.decision.allowed else "may not be promoted yet"
         say(f"{model} v{version} {verdict}.")
     if not found.decision.allowed:
