@@ -11,7 +11,7 @@ import typer
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.monitor import JsonOpt, monitor_app
-from modelward.cli.output import WideOpt, fmt_day, fmt_num, fmt_window, print_json, table
+from modelward.cli.output import WideOpt, fmt_day, fmt_num, fmt_time, fmt_window, print_json, table
 
 IdOpt = Annotated[str, typer.Option(help="Column holding the request id.")]
 RowOpt = Annotated[str | None, typer.Option(help="Row within the request (multi-row requests).")]
@@ -99,7 +99,6 @@ def webhooks(
     replay: Annotated[bool, typer.Option("--replay", help="Send failed deliveries again.")] = False,
     failed: Annotated[bool, typer.Option("--failed", help="Only failed deliveries.")] = False,
     webhook: Annotated[str | None, typer.Option(help="Replay to this URL.")] = None,
-    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Kept webhook deliveries; with --replay, send the failed ones again (retried)."""
@@ -116,11 +115,8 @@ def webhooks(
         table(
             "Webhook deliveries",
             ["id", "deployment", "status", "attempts", "last attempt", "error"],
-            [[d.id, d.deployment, d.status, d.attempts, fmt_day(d.last_attempt_at),
+            [[d.id, d.deployment, d.status, d.attempts, fmt_time(d.last_attempt_at),
               d.last_error] for d in found],
-            compact=["id", "deployment", "status", "attempts", "last attempt"],
-            wrap=["error"], wide=wide,
-            empty="No failed webhook deliveries." if failed or replay else "No webhook deliveries.",
         )  # fmt: skip
 
 

@@ -97,12 +97,12 @@ def table(
         compact: The columns kept when not all fit the width (and no --wide).
         wrap: Free-text columns that may wrap at word boundaries; other columns keep each
             value on one line (a table that cannot fit them is printed vertically).
-        empty: The sentence printed instead of an empty table (default: the title, else
+        empty: The sentence printed instead of an empty table (default: "No <title>.", else
             "Nothing to show.").
         wide: This command's --wide.
     """
     if not rows:
-        say(empty or (f"{title}." if title else "Nothing to show."))
+        say(empty or (f"No {title[:1].lower()}{title[1:]}." if title else "Nothing to show."))
         return
     out = console()
     every = [[_cell(v) for v in row] for row in rows]

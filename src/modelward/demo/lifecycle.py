@@ -510,11 +510,11 @@ def step_weeks(lc: Lifecycle) -> None:
 
     facts = simulate(lc)
     lc.facts["weeks"] = facts
+    raised = _alert_counts(lc.as_("omar").monitoring.alerts(deployment=WEEKS_DEPLOYMENT))
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1%}"
 
-    alerts = ", ".join(f"{n} {kind}" for kind, n in sorted(facts.get("alerts", {}).items()))
     lc.say(
         f"[bold]8b. Six weeks[/bold]: {WEEKS_DEPLOYMENT} logs one dated batch a day for"
         f" {facts['windows']} days while the recession drifts in; drift is first flagged on day"
@@ -522,9 +522,19 @@ def step_weeks(lc: Lifecycle) -> None:
         f" (week 1) to {pct(facts['accuracy_before_retrain'])} (week 5) and the retrained"
         f" version recovers {pct(facts['accuracy_retrained'])}; the newest"
         f" {facts['unlabelled_days']} days wait for their labels. Gender came in the protected"
-        f" context feed, repayments in the outcome feed: fairness and business figures per day;"
-        f" {alerts or 'no'} alert(s) raised along the way. Report: {facts['report']}."
+        f" context feed, repayments in the outcome feed: fairness and business figures per day."
+        f" Report: {facts['report']}."
     )
+    lc.say(f"Alerts over the six weeks: {raised or 'none'}.", indent=3)
+
+
+def _alert_counts(alerts: list[Any]) -> str:
+    """How many alerts of each kind, e.g. "106 drift, 39 fairness, 14 performance"."""
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        kind = str(getattr(alert.kind, "value", alert.kind))
+        counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
 
 
 def step_audit(lc: Lifecycle) -> None:

@@ -77,16 +77,7 @@ def simulate(lc: Any, *, rows_per_day: int = 120) -> dict[str, Any]:
     result = omar.monitoring.run(WEEKS_DEPLOYMENT, window="1d")
     report = lc.home.parent / "monitoring-weeks.html"
     omar.monitoring.report(WEEKS_DEPLOYMENT, report)
-    return _facts(result.computed, report) | {"alerts": alert_counts(result.alerts)}
-
-
-def alert_counts(alerts: list[Any]) -> dict[str, int]:
-    """How many alerts of each kind ("drift", "performance" ...), for the narration."""
-    counts: dict[str, int] = {}
-    for alert in alerts:
-        kind = str(getattr(alert.kind, "value", alert.kind))
-        counts[kind] = counts.get(kind, 0) + 1
-    return counts
+    return _facts(result.computed, report)
 
 
 def _facts(windows: list[Any], report: Any) -> dict[str, Any]:
