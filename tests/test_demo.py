@@ -1,5 +1,6 @@
 """The demo runs the lifecycle end to end (small size) and leaves a workspace to explore."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,15 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     # step 6: 40; step 7: 200; step 8: 200 answered by the champion and scored in shadow
     assert len(stored) == 40 + 200 + 200 * 2, "every prediction was logged"
     assert "FAILS" in text and "champion" in text
+    # step 7 narrates each alert it raised, one line each, before the report
+    step7 = text[text.index("7. Monitoring") : text.index("8. Retraining")]
+    assert "[warning]" in step7 and "drifted" in step7 and "Report:" in step7
+    narrated = re.findall(r"^   \[(?:info|warning|critical)\] ", step7, flags=re.MULTILINE)
+    assert len(narrated) == len(facts["alerts"])
+    # the closing hint: whole lines, whatever their length
+    home = tmp_path / ".modelward"
+    assert f"  export MODELWARD_HOME={home}" in text.splitlines()
+    assert "modelward audit verify" in text
     weeks = facts["weeks"]  # six weeks of dated traffic: a trend in every over-time chart
     assert weeks["windows"] == 42 and weeks["first_drift_day"] is not None
     assert weeks["accuracy_before_retrain"] < weeks["accuracy_first_week"]

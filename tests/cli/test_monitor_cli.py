@@ -45,7 +45,7 @@ def test_monitor_commands(home: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     result = _run(home, "monitor", "alerts", "--open")
     assert result.exit_code == 0 and "income" in result.output  # type: ignore[attr-defined]
     result = _run(home, "monitor", "status", "credit-scoring")
-    assert result.exit_code == 0 and "open alerts" in result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 0 and "Open alerts: 3" in result.output  # type: ignore[attr-defined]
     result = _run(home, "monitor", "report", "credit-scoring", "-o", str(tmp_path / "r.html"))
     assert result.exit_code == 0 and (tmp_path / "r.html").exists()  # type: ignore[attr-defined]
 

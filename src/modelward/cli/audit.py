@@ -9,7 +9,7 @@ import typer
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import EXIT_INTEGRITY_VIOLATION, exit_on_domain_error
-from modelward.cli.output import fmt_time, print_json, table
+from modelward.cli.output import fmt_day, print_json, table
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -82,7 +82,8 @@ def checkpoints(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         table(
             f"{len(found)} checkpoint(s)",
             ["event", "hash", "when", "address", "by"],
-            [[c.seq, c.hash[:12], fmt_time(c.at), c.address[:12], c.created_by] for c in found],
+            [[c.seq, c.hash[:12], fmt_day(c.at), c.address[:12], c.created_by] for c in found],
+            empty="No checkpoints yet ('modelward audit checkpoint' writes one).",
         )
 
 

@@ -9,7 +9,7 @@ import typer
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
-from modelward.cli.output import console, print_json, table
+from modelward.cli.output import WideOpt, console, print_json, table
 
 data_app = typer.Typer(
     help="Data protection: legal basis, retention and personal columns per deployment;"
@@ -72,6 +72,7 @@ def protect(
 def show(
     ctx: typer.Context,
     deployment: Annotated[str | None, typer.Argument(help="One deployment (default: all).")] = None,
+    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Data-protection settings, and the columns the prediction log pseudonymises."""
@@ -96,11 +97,15 @@ def show(
                 ]
                 for p, cols in rows
             ],  # fmt: skip
+            compact=["deployment", "legal basis", "retention", "personal"],
+            wrap=["legal basis", "personal", "pseudonymised"],
+            wide=wide,
+            empty="No deployment has data-protection settings ('modelward data protect').",
         )
 
 
 @data_app.command("inventory")
-def inventory(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+def inventory(ctx: typer.Context, wide: WideOpt = False, json_out: JsonOpt = False) -> None:
     """Deployments that hold personal data: columns, legal basis (GDPR Art. 6(1)), retention,
     and whether the log keeps pseudonyms; a missing basis or retention is a gap to close."""
     with exit_on_domain_error():
@@ -123,6 +128,10 @@ def inventory(ctx: typer.Context, json_out: JsonOpt = False) -> None:
                 ]
                 for h in found
             ],  # fmt: skip
+            compact=["deployment", "columns", "legal basis", "retention", "log"],
+            wrap=["columns", "legal basis"],
+            wide=wide,
+            empty="No deployment holds personal data.",
         )
 
 

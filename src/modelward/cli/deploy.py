@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
-from modelward.cli.output import console, fmt_time, print_json, table
+from modelward.cli.output import WideOpt, console, fmt_day, print_json, table
 from modelward.domain.deployment import Deployment, DeploymentConfig, Strategy, UnseenCategories
 from modelward.errors import InvalidInput
 
@@ -39,8 +40,9 @@ def _show(deployment: Deployment, json_out: bool, message: str | None = None) ->
         return
     state = "DISABLED (kill switch)" if deployment.killed else "enabled"
     console().print(
-        f"[bold]{deployment.name}[/bold] ({deployment.environment}) serves {deployment.model}"
-        f" {_arms(deployment.config)}; {state}; config #{deployment.config.seq}."
+        f"[bold]{escape(deployment.name)}[/bold] ({escape(deployment.environment)}) serves"
+        f" {escape(deployment.model)} {_arms(deployment.config)}; {state}; config"
+        f" #{deployment.config.seq}."
     )
     if deployment.killed:
         fallback = json.dumps(deployment.fallback) if deployment.fallback is not None else "503"
@@ -91,7 +93,7 @@ def create(
 
 
 @deploy_app.command("list")
-def list_deployments(ctx: typer.Context, json_out: JsonOpt = False) -> None:
+def list_deployments(ctx: typer.Context, wide: WideOpt = False, json_out: JsonOpt = False) -> None:
     """List deployments."""
     with exit_on_domain_error():
         found = env_of(ctx).client.deployments.list()
@@ -109,10 +111,14 @@ def list_deployments(ctx: typer.Context, json_out: JsonOpt = False) -> None:
                     _arms(d.config),
                     "disabled" if d.killed else "enabled",
                     f"#{d.config.seq}",
-                    fmt_time(d.updated_at),
+                    fmt_day(d.updated_at),
                 ]
                 for d in found
             ],
+            compact=["deployment", "env", "serving", "state"],
+            wrap=["serving"],
+            wide=wide,
+            empty="No deployments yet ('modelward deploy create' makes one).",
         )
 
 
@@ -124,8 +130,11 @@ def show(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
 
 
 @deploy_app.command("history")
-def history(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
-    """Every configuration of a deployment, oldest first (rollback returns to the previous)."""
+def history(
+    ctx: typer.Context, name: str, wide: WideOpt = False, json_out: JsonOpt = False
+) -> None:
+    """Every configuration of a deployment, oldest first (rollback returns to the previous),
+    with each kill and revive."""
     with exit_on_domain_error():
         configs = env_of(ctx).client.deployments.history(name)
         if json_out:
@@ -135,9 +144,13 @@ def history(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
             f"configurations of {name}",
             ["#", "when", "action", "serving", "by", "reason"],
             [
-                [c.seq, fmt_time(c.created_at), c.action, _arms(c), c.created_by, c.reason]
+                [c.seq, fmt_day(c.created_at), c.action, _arms(c), c.created_by, c.reason]
                 for c in configs
             ],
+            compact=["#", "when", "action", "serving", "by"],
+            wrap=["serving", "reason"],
+            wide=wide,
+            empty=f"{name} has no configuration yet.",
         )
 
 

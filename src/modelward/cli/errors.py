@@ -7,6 +7,7 @@ modelward), never an outcome a user should act on.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -51,23 +52,55 @@ def exit_code_for(exc: errors.ModelwardError) -> int:
     return next(EXIT_CODE[cls] for cls in type(exc).__mro__ if cls in EXIT_CODE)
 
 
+def _wants_json() -> bool:
+    """The running command was given --json (its `json_out` parameter)."""
+    try:  # recent Typer vendors Click; older Typer runs on Click itself
+        from typer._click.globals import get_current_context as current
+    except ImportError:  # pragma: no cover - depends on the installed Typer
+        from click import get_current_context as current  # type: ignore[no-redef]
+    ctx = current(silent=True)
+    return bool(ctx is not None and ctx.params.get("json_out"))
+
+
+def _json_error(
+    kind: str, message: str, code: int, details: object = None, *, slug: str = "internal_error"
+) -> None:
+    from modelward.cli.output import jsonable
+
+    body: dict[str, object] = {"type": kind, "code": slug, "message": message, "exit_code": code}
+    if details:
+        body["details"] = jsonable(details)
+    typer.echo(json.dumps({"error": body}, default=str), err=True)
+
+
 @contextmanager
 def exit_on_domain_error() -> Iterator[None]:
-    """One line on stderr, mapped exit code, no traceback (MODELWARD_DEBUG=1 shows it)."""
+    """One line on stderr, mapped exit code, no traceback (MODELWARD_DEBUG=1 shows it).
+
+    With --json the line is a JSON object for scripts:
+    {"error": {"type": "NotFound", "message": "...", "exit_code": 3}}.
+    """
     try:
         yield
     except errors.ModelwardError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
+        code = exit_code_for(exc)
+        if _wants_json():
+            _json_error(type(exc).__name__, str(exc), code, exc.details, slug=exc.code)
+        else:
+            typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code) from exc
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except Exception as exc:
         if os.environ.get("MODELWARD_DEBUG"):
             raise
-        typer.echo(
+        message = (
             f"Internal error: {type(exc).__name__}: {exc}. This is a bug in modelward; rerun"
-            " with MODELWARD_DEBUG=1 for the traceback and report it.",
-            err=True,
+            " with MODELWARD_DEBUG=1 for the traceback and report it."
         )
+        if _wants_json():
+            _json_error("InternalError", message, EXIT_INTERNAL)
+        else:
+            typer.echo(message, err=True)
         sys.stderr.flush()
         raise typer.Exit(EXIT_INTERNAL) from exc

@@ -10,7 +10,7 @@ import typer
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import EXIT_CHECKS_FAILED, exit_on_domain_error
-from modelward.cli.output import fmt_time, print_json, table
+from modelward.cli.output import WideOpt, fmt_day, fmt_time, print_json, table
 from modelward.cli.timeparse import parse_when
 
 findings_app = typer.Typer(
@@ -93,6 +93,7 @@ def list_findings(
     model: ModelArg = None,
     version: VersionArg = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only open findings.")] = False,
+    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Findings, oldest first (of a version, a model, or every model)."""
@@ -114,11 +115,17 @@ def list_findings(
                 f.severity.value,
                 f.status.value + (" (overdue)" if f.is_overdue(now) else ""),
                 f.owner,
-                fmt_time(f.due_at),
+                fmt_day(f.due_at)[:10],
                 f.title,
             ]
             for f in found
         ],
+        compact=["id", "v", "severity", "status", "due", "title"],
+        wrap=["title", "status"],
+        wide=wide,
+        empty=f"No {'open ' if open_only else ''}findings"
+        + (f" on {model}" + (f" v{version}" if version else "") if model else "")
+        + ".",
     )
 
 
@@ -211,6 +218,7 @@ def list_waivers(
     ctx: typer.Context,
     model: ModelArg = None,
     version: VersionArg = None,
+    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Waivers, oldest first, with their state now."""
@@ -231,12 +239,18 @@ def list_waivers(
                 w.version,
                 w.item,
                 w.state(now).value,
-                fmt_time(w.expires_at),
+                fmt_day(w.expires_at),
                 w.requested_by,
                 w.approved_by or f"({w.approver_role})",
             ]
             for w in found
         ],
+        compact=["id", "v", "item", "state", "expires", "approver"],
+        wrap=["item"],
+        wide=wide,
+        empty="No waivers"
+        + (f" on {model}" + (f" v{version}" if version else "") if model else "")
+        + ".",
     )
 
 

@@ -12,7 +12,7 @@ from rich.markup import escape
 from modelward.cli.env import env_of
 from modelward.cli.errors import EXIT_POLICY_VIOLATION, exit_on_domain_error
 from modelward.cli.findings import evidence, findings_app, waive_app
-from modelward.cli.output import console, fmt_time, print_json, table
+from modelward.cli.output import WideOpt, console, fmt_day, print_json, say, table
 from modelward.errors import InvalidInput
 
 governance_app = typer.Typer(
@@ -98,7 +98,9 @@ def matrix(
 
 
 @governance_app.command("history")
-def history(ctx: typer.Context, model: str, json_out: JsonOpt = False) -> None:
+def history(
+    ctx: typer.Context, model: str, wide: WideOpt = False, json_out: JsonOpt = False
+) -> None:
     """Every risk assessment of MODEL, newest first."""
     with exit_on_domain_error():
         found = env_of(ctx).client.governance.assessment_history(model)
@@ -109,10 +111,14 @@ def history(ctx: typer.Context, model: str, json_out: JsonOpt = False) -> None:
             f"risk assessments of {model}",
             ["when", "by", "likelihood", "severity", "score", "level", "expires", "rationale"],
             [
-                [fmt_time(a.assessed_at), a.assessed_by, int(a.likelihood), int(a.severity)]
-                + [a.score, a.level.value, fmt_time(a.expires_at), a.rationale]
+                [fmt_day(a.assessed_at), a.assessed_by, int(a.likelihood), int(a.severity)]
+                + [a.score, a.level.value, fmt_day(a.expires_at), a.rationale]
                 for a in found
             ],
+            compact=["when", "by", "score", "level", "expires"],
+            wrap=["rationale"],
+            wide=wide,
+            empty=f"{model} has no risk assessment yet.",
         )
 
 
@@ -134,13 +140,24 @@ def status(ctx: typer.Context, model: str, version: int, json_out: JsonOpt = Fal
             }
         )
     else:
+        from rich.table import Table
+        from rich.text import Text
+
         level = found.level or "not assessed (severe policy applies)"
-        console().print(f"[bold]{model} v{version}[/bold]: risk {level}, stage {found.stage.value}")
+        out = console()
+        out.print(
+            f"[bold]{escape(model)} v{version}[/bold]: risk {level}, stage {found.stage.value}"
+        )
+        checklist = Table.grid(padding=(0, 1, 0, 0))
+        checklist.add_column(no_wrap=True)
+        checklist.add_column()  # wraps under itself, not under the mark
         for item in found.decision.items:
-            mark = "[green]\\[x][/green]" if item.met else "[red]\\[ ][/red]"
-            console().print(f"{mark} {escape(item.name)}: {escape(item.detail)}")
+            # Text, never markup: a subject such as slices.gap[employment=retired] stays whole.
+            mark = Text("[x]", style="green") if item.met else Text("[ ]", style="red")
+            checklist.add_row(mark, Text(f"{item.name}: {item.detail}"))
+        out.print(checklist)
         verdict = "may be promoted" if found.decision.allowed else "may not be promoted yet"
-        console().print(f"{model} v{version} {verdict}.")
+        say(f"{model} v{version} {verdict}.")
     if not found.decision.allowed:
         raise typer.Exit(EXIT_POLICY_VIOLATION)
 
@@ -269,6 +286,7 @@ def tag_data(
 def tags(
     ctx: typer.Context,
     dataset: Annotated[str | None, typer.Argument(help="Only this dataset.")] = None,
+    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """List dataset column tags (with DATASET: its own, then those its columns inherit from
@@ -283,9 +301,13 @@ def tags(
             ["dataset", "column", "personal", "legal basis", "by", "when"],
             [
                 [t.dataset_id[:12], t.column, "yes" if t.personal_data else "no"]
-                + [t.legal_basis or "-", t.tagged_by, fmt_time(t.tagged_at)]
+                + [t.legal_basis or "-", t.tagged_by, fmt_day(t.tagged_at)]
                 for t in found
             ],
+            compact=["dataset", "column", "personal", "legal basis", "by"],
+            wrap=["legal basis"],
+            wide=wide,
+            empty="No column tags" + (f" on dataset {dataset}." if dataset else "."),
         )
 
 
@@ -294,6 +316,7 @@ def lineage(
     ctx: typer.Context,
     dataset: Annotated[str | None, typer.Option(help="Dataset fingerprint or prefix.")] = None,
     column: Annotated[str | None, typer.Option(help="A column name.")] = None,
+    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Which model versions were trained on a dataset, or on a column."""
@@ -309,6 +332,15 @@ def lineage(
                 [e.model, e.version, e.run_id[:12], e.dataset_id[:12], e.dataset_name, e.role]
                 for e in found
             ],
+            wide=wide,
+            empty="No model version was trained on "
+            + (
+                f"column {column!r}."
+                if column
+                else f"dataset {dataset}."
+                if dataset
+                else "a recorded dataset yet."
+            ),
         )
 
 

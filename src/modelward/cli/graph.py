@@ -12,7 +12,7 @@ import yaml
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
-from modelward.cli.output import console, print_json, table
+from modelward.cli.output import WideOpt, console, print_json, table
 from modelward.errors import InvalidInput
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -25,7 +25,7 @@ def _where(distance: int) -> str:
     return f"{'upstream' if distance < 0 else 'downstream'} {abs(distance)}"
 
 
-def graph(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
+def graph(ctx: typer.Context, name: str, wide: WideOpt = False, json_out: JsonOpt = False) -> None:
     """The models upstream and downstream of NAME, with risk level, stage and health."""
     with exit_on_domain_error():
         found = env_of(ctx).client.graph.graph(name)
@@ -40,6 +40,9 @@ def graph(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
                 + [", ".join(n.deployments) or "-"]
                 for n in found.nodes
             ],
+            compact=["model", "where", "risk", "stage", "health"],
+            wrap=["deployments", "health"],
+            wide=wide,
         )
         if found.dependencies:
             table(
@@ -50,6 +53,9 @@ def graph(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
                     + [d.created_by]
                     for d in found.dependencies
                 ],
+                compact=["id", "consumer", "consumes", "kind"],
+                wrap=["consumes", "data set"],
+                wide=wide,
             )
 
 

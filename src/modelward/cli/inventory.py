@@ -9,7 +9,7 @@ import typer
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
-from modelward.cli.output import fmt_time, print_json, table
+from modelward.cli.output import WideOpt, fmt_day, print_json, table
 
 
 def inventory(
@@ -30,6 +30,7 @@ def inventory(
     ] = False,
     owner: Annotated[str | None, typer.Option(help="Only this owner's models.")] = None,
     search: Annotated[str | None, typer.Option(help="Only names containing this.")] = None,
+    wide: WideOpt = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """The model inventory, with filters."""
@@ -40,6 +41,7 @@ def inventory(
         if json_out:
             print_json([{**_as_dict(row), "overdue": row.overdue} for row in rows])
             return
+        filtered = any((risk, stage, overdue, pending, owner, search))
         table(
             f"{len(rows)} model(s)",
             ["model", "owner", "risk", "stage", "production", "latest", "last validation"]
@@ -50,6 +52,10 @@ def inventory(
                 + [", ".join(row.pending_sign_offs) or "-", _overdue(row), row.dependents]
                 for row in rows
             ],
+            compact=["model", "risk", "stage", "production", "pending sign-offs", "overdue"],
+            wrap=["pending sign-offs", "overdue", "last validation", "latest"],
+            wide=wide,
+            empty="No models match these filters." if filtered else "No registered models.",
         )
 
 
@@ -69,7 +75,7 @@ def _validation(row: Any) -> str:
     if row.last_validation is None:
         return "-"
     return (
-        f"{fmt_time(row.last_validation)} ({'passed' if row.last_validation_passed else 'failed'})"
+        f"{fmt_day(row.last_validation)} ({'passed' if row.last_validation_passed else 'failed'})"
     )
 
 

@@ -89,10 +89,18 @@ def root(
         str | None,
         typer.Option("--db-url", envvar="MODELWARD_DB_URL", help="Metadata database URL."),
     ] = None,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide", help="Tables show every column, even when they do not all fit the width."
+        ),
+    ] = False,
 ) -> None:
     """Build the settings once; commands get a client over the workspace from them."""
+    from modelward.cli.output import set_wide
     from modelward.config import Settings
 
+    set_wide(wide)
     with exit_on_domain_error():
         overrides: dict[str, object] = {}
         if home is not None:

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
-from modelward.cli.output import console, fmt_time, print_json, table
+from modelward.cli.output import WideOpt, console, fmt_day, print_json, table
 
 models_app = typer.Typer(help="Registered models, versions, aliases, cards.", no_args_is_help=True)
 alias_app = typer.Typer(help="Aliases: set, delete, history.", no_args_is_help=True)
@@ -23,6 +23,7 @@ def list_models(
     ctx: typer.Context,
     search: Annotated[str | None, typer.Option(help="Only names containing this.")] = None,
     limit: int = 100,
+    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """List registered models."""
@@ -40,15 +41,19 @@ def list_models(
                     m.owner,
                     m.latest_version or "-",
                     ", ".join(f"{a}=v{v}" for a, v in sorted(m.aliases.items())),
-                    fmt_time(m.created_at),
+                    fmt_day(m.created_at),
                 ]
                 for m in models
             ],
+            compact=["model", "owner", "latest", "aliases"],
+            wrap=["aliases"],
+            wide=wide,
+            empty=f"No models match {search!r}." if search else "No registered models.",
         )
 
 
 @models_app.command("show")
-def show(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
+def show(ctx: typer.Context, name: str, wide: WideOpt = False, json_out: JsonOpt = False) -> None:
     """Show a model and its versions."""
     with exit_on_domain_error():
         client = env_of(ctx).client
@@ -58,14 +63,15 @@ def show(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
             print_json({"model": model, "versions": versions})
             return
         console().print(
-            f"[bold]{escape(model.name)}[/bold], owner {model.owner}. {escape(model.description)}"
+            f"[bold]{escape(model.name)}[/bold], owner {escape(model.owner)}."
+            f" {escape(model.description)}"
         )
-        _versions_table(versions)
+        _versions_table(name, versions, wide)
 
 
-def _versions_table(versions: list) -> None:  # type: ignore[type-arg]
+def _versions_table(name: str, versions: list, wide: bool) -> None:  # type: ignore[type-arg]
     table(
-        "versions",
+        f"versions of {name}",
         ["version", "aliases", "flavor", "run", "created by", "created"],
         [
             [
@@ -74,22 +80,28 @@ def _versions_table(versions: list) -> None:  # type: ignore[type-arg]
                 v.flavor,
                 (v.run_id or "")[:12],
                 v.created_by,
-                fmt_time(v.created_at),
+                fmt_day(v.created_at),
             ]
             for v in versions
         ],
+        compact=["version", "aliases", "created by", "created"],
+        wrap=["aliases"],
+        wide=wide,
+        empty=f"{name} has no versions yet.",
     )
 
 
 @models_app.command("versions")
-def versions(ctx: typer.Context, name: str, json_out: JsonOpt = False) -> None:
+def versions(
+    ctx: typer.Context, name: str, wide: WideOpt = False, json_out: JsonOpt = False
+) -> None:
     """List the versions of a model."""
     with exit_on_domain_error():
         found = env_of(ctx).client.registry.list_versions(name)
         if json_out:
             print_json(found)
             return
-        _versions_table(found)
+        _versions_table(name, found, wide)
 
 
 @models_app.command("resolve")
@@ -207,6 +219,7 @@ def alias_history(
                 f"aliases of {name} at {when.isoformat()}",
                 ["alias", "version"],
                 [[a, f"v{v}" if v else "-"] for a, v in sorted(held.items())],
+                empty=f"{name} had no alias at {when.isoformat()}.",
             )
             return
         if json_out:
@@ -217,7 +230,7 @@ def alias_history(
             ["when", "alias", "version", "previous", "by"],
             [
                 [
-                    fmt_time(e.at),
+                    fmt_day(e.at),
                     e.alias,
                     f"v{e.version}" if e.version else "(deleted)",
                     f"v{e.previous_version}" if e.previous_version else "-",
@@ -225,4 +238,5 @@ def alias_history(
                 ]
                 for e in events
             ],
+            empty=f"{name}@{alias} was never set." if alias else f"No alias of {name} was set.",
         )

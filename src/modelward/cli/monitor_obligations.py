@@ -11,7 +11,7 @@ import typer
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
 from modelward.cli.monitor import JsonOpt, monitor_app
-from modelward.cli.output import fmt_num, fmt_time, print_json, table
+from modelward.cli.output import WideOpt, fmt_day, fmt_num, fmt_time, fmt_window, print_json, table
 
 IdOpt = Annotated[str, typer.Option(help="Column holding the request id.")]
 RowOpt = Annotated[str | None, typer.Option(help="Row within the request (multi-row requests).")]
@@ -71,19 +71,25 @@ def purge_context(
 
 
 @monitor_app.command("figures")
-def figures(ctx: typer.Context, deployment: str, json_out: JsonOpt = False) -> None:
+def figures(
+    ctx: typer.Context, deployment: str, wide: WideOpt = False, json_out: JsonOpt = False
+) -> None:
     """Per-window fairness, business and ranking figures."""
     with exit_on_domain_error():
         rows = env_of(ctx).client.monitoring.figures(deployment)
         if json_out:
             print_json(rows)
             return
+        when = fmt_window([r["window_start"] for r in rows])
         table(
             f"{deployment}: figures per window",
             ["window", "family", "figure", "value", "limit", "breached", "rows"],
-            [[str(r["window_start"])[:19], r["family"], r["name"], fmt_num(r["value"]),
+            [[when(r["window_start"]), r["family"], r["name"], fmt_num(r["value"]),
               fmt_num(r["threshold"]), {True: "YES", False: "no"}.get(r["breached"], "-"),
               r["n_rows"]] for r in rows],
+            compact=["window", "figure", "value", "breached"],
+            wide=wide, empty=f"No figures for {deployment} yet (fairness, business or ranking"
+            " figures need their feeds and a monitoring run).",
         )  # fmt: skip
 
 
@@ -121,6 +127,7 @@ def webhooks(
 def obligations(
     ctx: typer.Context,
     model: Annotated[str | None, typer.Argument(help="Only this model's deployments.")] = None,
+    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Production deployments and whether monitoring keeps the policy's cadence."""
@@ -132,6 +139,7 @@ def obligations(
         table(
             "Monitoring obligations",
             ["deployment", "every (days)", "last run", "due", "state"],
-            [[d.deployment, d.cadence_days or "-", fmt_time(d.last_run_at), fmt_time(d.due_at),
+            [[d.deployment, d.cadence_days or "-", fmt_day(d.last_run_at), fmt_day(d.due_at),
               "OVERDUE" if d.overdue else "on time"] for d in found],
+            wide=wide, empty="No production deployment has a monitoring obligation.",
         )  # fmt: skip

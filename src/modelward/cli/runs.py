@@ -9,7 +9,16 @@ from rich.markup import escape
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
-from modelward.cli.output import console, fmt_num, fmt_time, print_json, table
+from modelward.cli.output import (
+    WideOpt,
+    console,
+    fmt_day,
+    fmt_num,
+    fmt_time,
+    print_json,
+    say,
+    table,
+)
 
 runs_app = typer.Typer(
     help="Tracked runs: list, show, diff, reap, delete, restore.", no_args_is_help=True
@@ -33,6 +42,7 @@ def list_runs(
         typer.Option("--order-by", "-o", help="e.g. 'metrics.auc DESC' (repeatable)"),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many runs.")] = 50,
+    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """List runs, newest first, optionally filtered and ordered."""
@@ -54,12 +64,24 @@ def list_runs(
                     r.name,
                     r.status.value,
                     r.user,
-                    fmt_time(r.start_time),
+                    fmt_day(r.start_time),
                     *[fmt_num(r.metrics.get(k)) for k in metric_keys],
                 ]
                 for r in runs
             ],
+            compact=["run", "name", "status", "started", *metric_keys[:2]],
+            wrap=["name"],
+            wide=wide,
+            empty=_no_runs(experiment, filter),
         )
+
+
+def _no_runs(experiments: list[str] | None, filter: str | None) -> str:
+    where = ""
+    if experiments:
+        where = " in experiment" + ("s " if len(experiments) > 1 else " ")
+        where += ", ".join(repr(e) for e in experiments)
+    return f"No runs{where}" + (f" match {filter!r}." if filter else ".")
 
 
 def _resolve_run_id(ctx: typer.Context, prefix: str) -> str:
@@ -89,7 +111,7 @@ def show(ctx: typer.Context, run_id: str, json_out: JsonOpt = False) -> None:
             print_json(run)
             return
         console().print(
-            f"[bold]Run {run.id}[/bold] ({run.name}) in {run.experiment!r}: "
+            f"[bold]Run {run.id}[/bold] ({escape(run.name)}) in {escape(repr(run.experiment))}: "
             f"{run.status.value}, by {run.user}, {fmt_time(run.start_time)}"
             f" .. {fmt_time(run.end_time)}"
         )
@@ -98,24 +120,29 @@ def show(ctx: typer.Context, run_id: str, json_out: JsonOpt = False) -> None:
             console().print(
                 f"git {run.source.git_commit}{dirty}, entry point {run.source.entry_point}"
             )
-        table("params", ["key", "value"], [[k, v] for k, v in sorted(run.params.items())])
+        params = [[k, v] for k, v in sorted(run.params.items())]
+        table("params", ["key", "value"], params, wrap=["value"], empty="No params.")
         table(
             "metrics (latest)",
             ["key", "value"],
             [[k, fmt_num(v)] for k, v in sorted(run.metrics.items())],
+            empty="No metrics.",
         )
         table(
             "datasets",
             ["name", "role", "rows", "columns", "fingerprint"],
             [[d.name, d.role, d.row_count, len(d.schema), d.dataset_id[:16]] for d in run.datasets],
+            empty="No datasets.",
         )
         table(
             "artifacts",
             ["path", "kind", "size", "sha256"],
             [[a.path, a.kind, a.size, a.sha256[:16]] for a in run.artifacts],
+            empty="No artifacts.",
         )
         if run.tags:
-            table("tags", ["key", "value"], [[k, v] for k, v in sorted(run.tags.items())])
+            tags = [[k, v] for k, v in sorted(run.tags.items())]
+            table("tags", ["key", "value"], tags, wrap=["value"])
 
 
 @runs_app.command("delete")
@@ -157,26 +184,30 @@ def diff(
                 }
             )
             return
-        from rich.table import Table
+        from rich.text import Text
 
         hidden = 0
+        a_col, b_col = f"A {result.a.id[:8]}", f"B {result.b.id[:8]}"
         for name, rows in result.sections.items():
             shown = [r for r in rows if all_rows or r[3]]
             hidden += len(rows) - len(shown)
             if not shown:
                 if rows:
-                    console().print(f"{name}: identical")
+                    say(f"{name}: identical")
                 continue
-            out = Table(title=name)
-            out.add_column("key")
-            out.add_column(f"A {result.a.id[:8]}")
-            out.add_column(f"B {result.b.id[:8]}")
-            for key, a, b, differs in shown:
-                style = "bold red" if differs else ""
-                out.add_row(escape(key), escape(fmt_num(a)), escape(fmt_num(b)), style=style)
-            console().print(out)
+            table(
+                name,
+                ["key", a_col, b_col],
+                [
+                    [Text(key, style=style), Text(fmt_num(a), style=style)]
+                    + [Text(fmt_num(b), style=style)]
+                    for key, a, b, differs in shown
+                    for style in ["bold red" if differs else ""]
+                ],
+                wrap=[a_col, b_col],
+            )
         if hidden:
-            console().print(f"{hidden} identical row(s) hidden; --all shows them.")
+            say(f"{hidden} identical row(s) hidden; --all shows them.")
 
 
 @runs_app.command("reap")
@@ -243,6 +274,7 @@ def reproduce(
                 None,
                 ["metric", "original", "reproduced"],
                 [[k, fmt_num(a), fmt_num(b)] for k, (a, b) in found.metric_diffs.items()],
+                empty="No metrics to compare.",
             )
     if not found.passed:
         raise typer.Exit(EXIT_CHECKS_FAILED)
@@ -263,5 +295,7 @@ def reproductions(
         table(
             f"{len(found)} reproduction(s) of {run_id[:12]}",
             ["at", "by", "environment", "passed", "detail"],
-            [[fmt_time(r.created_at), r.actor, r.environment, r.passed, r.detail] for r in found],
+            [[fmt_day(r.created_at), r.actor, r.environment, r.passed, r.detail] for r in found],
+            wrap=["detail"],
+            empty=f"No reproductions of {run_id[:12]}.",
         )

@@ -12,7 +12,7 @@ import typer
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
-from modelward.cli.output import fmt_time, print_json, table
+from modelward.cli.output import WideOpt, fmt_day, print_json, table
 
 tokens_app = typer.Typer(help="API tokens: list and revoke.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -22,6 +22,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 def list_tokens(
     ctx: typer.Context,
     user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    wide: WideOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """API tokens: id, user, label, created, expires, last used, revoked (never the secret).
@@ -34,7 +35,7 @@ def list_tokens(
             print_json([{k: v for k, v in vars(t).items() if k != "token_hash"} for t in found])
             return
         if not found:
-            typer.echo("No API token.")
+            typer.echo(f"No API tokens{' of ' + user if user else ''}.")
             return
         table(
             f"{len(found)} token(s)",
@@ -44,14 +45,17 @@ def list_tokens(
                     str(t.id),
                     t.user,
                     t.label,
-                    fmt_time(t.created_at),
+                    fmt_day(t.created_at),
                     t.created_by,
-                    fmt_time(t.expires_at) or "never",
-                    fmt_time(t.last_used_at),
-                    f"{fmt_time(t.revoked_at)} by {t.revoked_by}" if t.revoked_at else "",
+                    fmt_day(t.expires_at) or "never",
+                    fmt_day(t.last_used_at),
+                    f"{fmt_day(t.revoked_at)} by {t.revoked_by}" if t.revoked_at else "",
                 ]
                 for t in found
             ],
+            compact=["id", "user", "label", "expires", "revoked"],
+            wrap=["label", "revoked"],
+            wide=wide,
         )
 
 

@@ -13,7 +13,7 @@ import typer
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import exit_on_domain_error
-from modelward.cli.output import fmt_time, print_json, table
+from modelward.cli.output import fmt_day, print_json, table
 from modelward.domain.tokens import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
@@ -50,7 +50,8 @@ def list_users(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         table(
             f"{len(found)} user(s)",
             ["user", "roles", "added", "by"],
-            [[u.name, ", ".join(u.roles), fmt_time(u.created_at), u.created_by] for u in found],
+            [[u.name, ", ".join(u.roles), fmt_day(u.created_at), u.created_by] for u in found],
+            wrap=["roles"],
         )
 
 

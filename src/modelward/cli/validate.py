@@ -11,7 +11,7 @@ from rich.text import Text
 
 from modelward.cli.env import env_of
 from modelward.cli.errors import EXIT_CHECKS_FAILED, exit_on_domain_error
-from modelward.cli.output import console, fmt_num, fmt_time, print_json, table
+from modelward.cli.output import WideOpt, console, fmt_day, fmt_num, fmt_time, print_json, table
 
 reports_app = typer.Typer(help="Stored validation reports.", no_args_is_help=True)
 
@@ -28,7 +28,7 @@ def _print_checks(report: object) -> None:
         if check.threshold is not None:
             bound = {"min": ">= ", "max": "<= "}.get(check.direction, "") + fmt_num(check.threshold)
         rows.append([check.name, fmt_num(check.value), bound, verdict])
-    table(None, ["check", "value", "threshold", "result"], rows)
+    table(None, ["check", "value", "threshold", "result"], rows, empty="No checks ran.")
     for warning in report.warnings:  # type: ignore[attr-defined]
         console().print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
@@ -123,6 +123,7 @@ def list_reports(
     ctx: typer.Context,
     model: str,
     version: Annotated[int | None, typer.Argument()] = None,
+    wide: WideOpt = False,
     json_out: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Stored validations of a model (or one version), newest first."""
@@ -137,7 +138,7 @@ def list_reports(
             [
                 [
                     r.version,
-                    fmt_time(r.created_at),
+                    fmt_day(r.created_at),
                     r.created_by,
                     "yes" if r.passed else "NO",
                     r.against or "",
@@ -145,6 +146,10 @@ def list_reports(
                 ]
                 for r in records
             ],
+            wide=wide,
+            empty=f"No validation reports of {model}"
+            + (f" v{version}." if version else ".")
+            + f" 'modelward validate models:/{model}/VERSION --data FILE' makes one.",
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from modelward.client import Client
@@ -98,9 +99,13 @@ class Lifecycle:
         """The team's policy file (written by `write_policy_file`)."""
         return self.home / POLICY_FILE
 
-    def say(self, text: str) -> None:
-        self.console.print(text)
-        self.facts.setdefault("narrative", []).append(Text.from_markup(text).plain)
+    def say(self, text: str, *, indent: int = 0) -> None:
+        """Print a line of the story (Rich markup), wrapped under its `indent`, and keep it."""
+        from rich.padding import Padding
+
+        self.console.print(Padding(Text.from_markup(text), (0, 0, 0, indent)) if indent else text)
+        line = Text.from_markup(text).plain
+        self.facts.setdefault("narrative", []).append(" " * indent + line)
 
     def close(self) -> None:
         for client in self.clients.values():
@@ -416,8 +421,12 @@ def step_monitoring(lc: Lifecycle, *, requests: int) -> None:
         f" {ingested.stored} labels arrive late. The run over {len(result.computed)} windows"
         f" flags drift in {', '.join(flagged) or 'nothing'} (largest effects:"
         f" {', '.join(f'{k} {v:.2f}' for k, v in top)}; alarm at 0.10) and raises"
-        f" {len(result.alerts)} alert(s). Report: {report}."
+        f" {len(result.alerts)} alert(s){':' if result.alerts else '.'}"
     )
+    for alert in result.alerts:
+        severity = str(getattr(alert.severity, "value", alert.severity))
+        lc.say(f"{escape(f'[{severity}]')} {escape(alert.message)}", indent=3)
+    lc.say(f"Report: {report}.", indent=3)
 
 
 def retrain_model(frame: pd.DataFrame, *, target: str, params: dict[str, Any]) -> Any:
@@ -502,6 +511,7 @@ def step_weeks(lc: Lifecycle) -> None:
 
     facts = simulate(lc)
     lc.facts["weeks"] = facts
+    raised = _alert_counts(lc.as_("omar").monitoring.alerts(deployment=WEEKS_DEPLOYMENT))
 
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1%}"
@@ -516,6 +526,16 @@ def step_weeks(lc: Lifecycle) -> None:
         f" context feed, repayments in the outcome feed: fairness and business figures per day."
         f" {describe_estimates(facts['estimated_by_week'])} Report: {facts['report']}."
     )
+    lc.say(f"Alerts over the six weeks: {raised or 'none'}.", indent=3)
+
+
+def _alert_counts(alerts: list[Any]) -> str:
+    """How many alerts of each kind, e.g. "106 drift, 39 fairness, 14 performance"."""
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        kind = str(getattr(alert.kind, "value", alert.kind))
+        counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
 
 
 def step_audit(lc: Lifecycle) -> None:

@@ -286,6 +286,17 @@ def _category_item(policy: Policy, category: str, checks: Sequence[CheckLike]) -
         return GateItem(
             category, False, f"{len(failed)} of {len(found)} {category} checks failed: {shown}"
         )
+    # The policy's bounds decide, but a check the report failed by its own (stricter)
+    # threshold is named: "none failed" would hide it from whoever reads the checklist.
+    flagged = [check.name for check in found if check.passed is False]
+    if flagged:
+        shown = ", ".join(flagged[:5]) + (f" and {len(flagged) - 5} more" if flagged[5:] else "")
+        return GateItem(
+            category,
+            True,
+            f"{len(found)} {category} check(s) within the {policy.level} policy's bounds, but"
+            f" the report's own thresholds failed {len(flagged)}: {shown}",
+        )
     return GateItem(category, True, f"{len(found)} {category} check(s), none failed")
 
 

@@ -58,6 +58,9 @@ class RunResult:
     alerts: list[Alert] = field(default_factory=list)
     reference: str = ""
     responses: list[dict[str, Any]] = field(default_factory=list)  # the policy's, see responses
+    window_seconds: float | None = None  # the window size of this run
+    last_window_end: datetime | None = None  # end of the newest computed window (None: none)
+    next_window_end: datetime | None = None  # when the next window closes (None: no traffic)
 
 
 def ingest_labels(
@@ -298,7 +301,9 @@ def run_monitoring(
         reference_window=opts.reference_window, baseline=baseline, task=task, policy=policy,
     ) if spans else None  # fmt: skip
     ctx = _Context(dep, reference, baseline, task, opts, now, early)
-    result = RunResult(deployment, reference=ctx.reference.description)
+    result = RunResult(
+        deployment, reference=ctx.reference.description, **_next_window(span, spans, last, opts)
+    )
     for index, current in enumerate(spans):
         window = _compute_window(uow, predictions, ctx, current)
         new_alerts = alert_rules.alerts_for(window, dep, now=now)
@@ -318,6 +323,26 @@ def run_monitoring(
     result.alerts.extend(owed.alerts)
     result.responses.extend(owed.responses)
     return result
+
+
+def _next_window(
+    logged: tuple[datetime, datetime] | None,
+    spans: list[tuple[datetime, datetime]],
+    last: MonitoringWindow | None,
+    opts: MonitorOptions,
+) -> dict[str, Any]:
+    """The window size, the end of the newest window computed, and when the next closes
+    (what `monitor run` tells when no new window closed yet)."""
+    size = opts.window
+    done = spans[-1][1] if spans else (last.end if last else None)
+    first = None if logged is None else windows.floor_time(logged[0], size)
+    known = [t for t in (done, first) if t is not None]
+    start = spans[-1][1] if spans else max(known, default=None)
+    return {
+        "window_seconds": size.total_seconds(),
+        "last_window_end": done,
+        "next_window_end": None if start is None else start + size,
+    }
 
 
 def _refresh_performance(
