@@ -276,7 +276,8 @@ def report_items(
 
 
 def _category_item(policy: Policy, category: str, checks: Sequence[CheckLike]) -> GateItem:
-    """Met when the report holds checks of `category` and none of them fails by the policy."""
+    """Met when the report holds checks of `category` and none of them fails, by the policy's
+    bounds or by the report's own (stricter) thresholds."""
     found = [check for check in checks if check.category == category]
     if not found:
         return GateItem(category, False, f"the validation report has no {category} checks")
@@ -286,16 +287,17 @@ def _category_item(policy: Policy, category: str, checks: Sequence[CheckLike]) -
         return GateItem(
             category, False, f"{len(failed)} of {len(found)} {category} checks failed: {shown}"
         )
-    # The policy's bounds decide, but a check the report failed by its own (stricter)
-    # threshold is named: "none failed" would hide it from whoever reads the checklist.
+    # A check the validator failed by the report's own, stricter threshold is a failure the
+    # checklist must not show as met: the validator's judgement stands until it is fixed or
+    # a waiver names this item.
     flagged = [check.name for check in found if check.passed is False]
     if flagged:
         shown = ", ".join(flagged[:5]) + (f" and {len(flagged) - 5} more" if flagged[5:] else "")
         return GateItem(
             category,
-            True,
-            f"{len(found)} {category} check(s) within the {policy.level} policy's bounds, but"
-            f" the report's own thresholds failed {len(flagged)}: {shown}",
+            False,
+            f"{len(flagged)} of {len(found)} {category} checks failed by the report's own"
+            f" thresholds (within the {policy.level} policy's bounds): {shown}",
         )
     return GateItem(category, True, f"{len(found)} {category} check(s), none failed")
 
