@@ -165,3 +165,41 @@ def test_hook_rolls_back_a_challenger_once() -> None:
     hook.compile(_Deployment(spec, challenger=None, seq=4), {})
     assert hook.watch is None
     hook.close()
+
+
+@pytest.mark.parametrize("max_ood", [0.5, 0.9, 0.99, 0.998, 1.0])
+def test_compiled_ood_limit_flags_exactly_the_rows_whose_score_passes(max_ood: float) -> None:
+    guard = compiled(max_ood=max_ood, check_ranges=False)
+    assert guard.ood is not None
+    rng = np.random.default_rng(3)
+    ref = sample()[["income", "debt"]].to_numpy()
+    rows = np.vstack([ref, rng.normal([50_000, 10_000], [20_000, 6_000], (500, 2))])
+    expected = guard.ood.score(rows) > max_ood  # the definition: searchsorted share
+    far = guard.ood.far(rows)
+    assert (np.zeros(len(rows), bool) if far is None else far).tolist() == expected.tolist()
+    # one row at a time (the single-row path) agrees with the batch
+    single = [guard.ood.far(rows[i : i + 1]) is not None for i in range(len(rows))]
+    assert single == expected.tolist()
+    missing = guard.ood.far(np.array([[np.nan, 10_000.0]]))
+    assert (missing is not None) == (max_ood < 1.0)  # a missing value is as far as can be
+
+
+def test_dataframe_rows_are_read_without_pandas_per_column_and_agree() -> None:
+    ref = sample()
+    guard = compiled(max_ood=0.999)
+    inside = (float(ref.income.median()), float(ref.debt.median()), "north")
+    high = (float(ref.income.max()) + 1.0, float(ref.debt.median()), "west")
+    rows = frame(inside, high)
+    verdict = guard.check(rows, np.array([0, 1]))
+    assert verdict is not None and verdict.rows == [1]
+    assert verdict.counts == {"input_range": 1, "input_ood": 1, "input_category:region": 1}
+    assert verdict.ood is not None and verdict.ood.shape == (2,)
+    # columns in another order: read by name, same verdict
+    shuffled = guard.check(rows[["region", "debt", "income"]], np.array([0, 1]))
+    assert shuffled is not None and shuffled.counts == verdict.counts
+    # None in a numeric column (allow_missing): the pandas way, the row is far (OOD)
+    holes = frame(inside).astype(object)
+    holes.loc[0, "debt"] = None
+    found = guard.check(holes, np.array([0]))
+    assert found is not None and found.counts == {"input_ood": 1}
+    assert guard.check(frame(inside), np.array([0])) is None
