@@ -37,6 +37,18 @@ from modelward.domain.guardrails import GuardrailSpec, OnViolation
 log = logging.getLogger("modelward.guardrails")
 
 NUMERIC_KINDS = frozenset({"float", "integer"})
+SMALL = 32  # rows a request counts class by class in Python; larger ones through np.unique
+
+
+def _class_counts(predictions: np.ndarray) -> dict[Any, int]:
+    """Rows per predicted class, keys as Python scalars (`tolist()`'s)."""
+    if len(predictions) <= SMALL or predictions.dtype == object:
+        found: dict[Any, int] = {}
+        for value in predictions.tolist():
+            found[value] = found.get(value, 0) + 1
+        return found
+    values, counts = np.unique(predictions, return_counts=True)
+    return dict(zip(values.tolist(), counts.tolist(), strict=True))
 
 
 @dataclass(frozen=True)
@@ -282,35 +294,36 @@ class Guardrails:
             if bad.any():
                 flags["output_bounds"] = bad
         if self.allowed is not None:
-            listed = predictions.tolist()
-            if not self.allowed.issuperset(listed):
+            seen = predictions.tolist() if len(predictions) <= SMALL else _class_counts(predictions)
+            if not self.allowed.issuperset(seen):
+                listed = predictions.tolist()
                 flags["output_class"] = np.array([p not in self.allowed for p in listed])
 
     def _count(self, predictions: np.ndarray, flags: dict[str, np.ndarray]) -> None:
         """Add the request to the current minute; flag rows of a class past its share.
 
-        O(1) per row: each row adds one to its class's count, and only the request's own
-        classes are compared with the limit."""
+        O(1) per row: the request's classes are counted once (a batch by `np.unique`), each
+        adds to its minute count, and only the request's own classes meet the limit."""
         share = self.spec.max_class_share
         now = time.time()
+        classes = None if share is None else _class_counts(predictions)
         with self._lock:
             minute = self._minute
             if now - minute.start >= 60:
                 self.closed, minute = minute, _Minute(now // 60 * 60)
                 self._minute = minute
             minute.rows += len(predictions)
-            if share is None:
+            if share is None or classes is None:
                 return
             counts = minute.classes
-            values = predictions.tolist()
-            for value in values:
-                counts[value] = counts.get(value, 0) + 1
+            for value, count in classes.items():
+                counts[value] = counts.get(value, 0) + count
             if minute.rows < self.spec.min_rows_for_share:
                 return
             limit = share * minute.rows
-            over = {value for value in set(values) if counts[value] > limit}
+            over = [value for value in classes if counts[value] > limit]
         if over:
-            flags["output_class_share"] = np.array([v in over for v in values])
+            flags["output_class_share"] = np.array([v in over for v in predictions.tolist()])
 
     def tally(self, verdict: Verdict | None) -> _Minute | None:
         """Add the verdict to the current minute; return the minute that just closed when
