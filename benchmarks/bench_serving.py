@@ -451,10 +451,19 @@ def main() -> None:
             ),
         }
         guarded_ratio = result["ratios"]["p50_single_row_ours_predict_guardrails_over_mlflow"]
-        result["targets"] = {"guardrails_p50_at_most_a_third_of_mlflow": guarded_ratio <= 1 / 3}
+        result["targets"] = {
+            "guardrails_p50_at_most_a_third_of_mlflow": bool(guarded_ratio <= 1 / 3)
+        }
     added = result["modelward"]["guardrails_added_p50_ms"]
-    result.setdefault("targets", {})["guardrails_add_at_most_0_2_ms_p50"] = added <= 0.2
-    print(json.dumps(result, indent=2))
+    result.setdefault("targets", {})["guardrails_add_at_most_0_2_ms_p50"] = bool(added <= 0.2)
+    print(json.dumps(result, indent=2, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (percentiles, their ratios and comparisons) as JSON numbers and booleans."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 if __name__ == "__main__":
