@@ -37,4 +37,10 @@ def test_demo_runs_the_lifecycle(tmp_path: Path) -> None:
     assert weeks["accuracy_before_retrain"] < weeks["accuracy_first_week"]
     assert weeks["accuracy_retrained"] > weeks["accuracy_before_retrain"]
     assert weeks["unlabelled_days"] == 3 and weeks["report"].exists()
+    # the first week is the reference period: CBPE estimates every week, labels confirm
+    # all but the newest days
+    by_week = weeks["estimated_by_week"]
+    assert len(by_week) == 6 and all(w["estimated"] is not None for w in by_week)
+    assert by_week[0]["realised"] is not None and by_week[-1]["days_labelled"] < 7
+    assert "CBPE" in text  # the narration gives the weekly estimates
     client.close()

@@ -38,7 +38,7 @@ DAY_SECONDS = 2  # one simulated day = one monitoring window of this many second
 PEOPLE = {"dana": "data_scientist", "victor": "validator", "rita": "risk_manager",
           "omar": "operations"}  # fmt: skip
 PERSONAL = ("gender", "age", "income")  # personal data in the training set, with a legal basis
-LEGAL_BASIS = "contract, GDPR Art. 6(1)(b)"
+LEGAL_BASIS = "contract"  # GDPR Art. 6(1)(b): one of the closed list of Art. 6 bases
 CARD = {
     "intended_use": "Probability that a consumer loan application defaults within its term;"
     " used to approve, price or refer applications to a human underwriter.",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -257,6 +257,14 @@ class Workspace:
             policies=self.policies,
             key=self.pseudonym_key(),
         )
+
+    def webhook_sender(
+        self, *, timeout: float = 5.0
+    ) -> Callable[[str, dict[str, Any]], tuple[str, str]]:
+        """What posts a webhook delivery to its URL (redirects not followed)."""
+        from modelward.store.webhooks import http_sender
+
+        return http_sender(timeout=timeout)
 
     def pseudonym_key(self) -> bytes:
         """The secret key of the prediction log's pseudonyms (MODELWARD_PSEUDONYM_KEY_FILE,

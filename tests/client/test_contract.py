@@ -33,6 +33,7 @@ from modelward.governance.policies import dump_policies
 from modelward.server.app import create_app
 from tests.builders import applicants, fitted_classifier
 from tests.monitoring.helpers import DAY1, DAY2, DAY3, FEATURES, log_traffic, traffic
+from tests.obligations.receiver import Receiver, receiver
 from tests.server.conftest import make_team
 from tests.serving.server import serve_in_thread
 
@@ -128,6 +129,15 @@ def norm(value: Any) -> Any:
     return value
 
 
+def refusal(call: Callable[[], Any]) -> tuple[str, str]:
+    """The error class and its whole message (for rules both faces must word alike)."""
+    try:
+        call()
+    except errors.ModelwardError as exc:
+        return type(exc).__name__, str(exc)
+    return "ok", ""
+
+
 def outcome(call: Callable[[], Any]) -> Any:
     """The normalized result, or the error class and its details (errors are results too)."""
     try:
@@ -170,6 +180,7 @@ class World:
             self.app = create_app(self.settings)
             self.url = self._stack.enter_context(serve_in_thread(self.app))
         self.now = DAY3
+        self.receiver: Receiver = Receiver(url="")
 
     def client(self, user: str = "alice") -> Client:
         if user not in self._clients:
@@ -182,6 +193,15 @@ class World:
                 made.backend.clock = lambda: self.now  # type: ignore[attr-defined]
             self._clients[user] = made
         return self._clients[user]
+
+    def job(self) -> Client:
+        """A monitoring job on the workspace's own machine (a local client, as alice), where
+        the webhook is configured: it runs monitoring and posts the alerts."""
+        if "job" not in self._clients:
+            made = Client(self.settings)
+            made.backend.clock = lambda: self.now  # type: ignore[attr-defined]
+            self._clients["job"] = made
+        return self._clients["job"]
 
     def as_(self, user: str, namespace: str) -> Any:
         return Recorder(getattr(self.client(user), namespace), namespace, self.seen)
@@ -328,6 +348,10 @@ def governance_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
     dataset = out["dataset"].dataset_id
     result["tag"] = norm(g.tag_column(dataset, "income", personal=True, legal_basis="contract"))
     result["tags"] = norm(g.column_tags(dataset))
+    # the closed list of GDPR Art. 6(1) bases, worded alike by both faces
+    result["bad_basis"] = refusal(
+        lambda: g.tag_column(dataset, "age", personal=True, legal_basis="because we can")
+    )
     result["lineage"] = norm(g.lineage(dataset=dataset))
     result["checkpoint"] = norm(g.checkpoint_audit())
     result["checkpoints"] = len(g.checkpoints())
@@ -454,11 +478,34 @@ def monitoring_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
         "figures": outcome(lambda: m.figures("scoring")),
         "purged": outcome(lambda: m.purge_context("scoring", retention_days=3_650)),
         "purge_bound": outcome(lambda: m.purge_context("scoring", retention_days=100_000)),
-        "webhooks": outcome(lambda: m.webhooks(failed_only=True)),
-        # no webhook configured: both faces refuse (a server never replays; see the docs)
-        "replay": outcome(lambda: m.replay_webhooks()),
         "obligations": outcome(lambda: m.obligations("credit-risk")),
+        "webhooks": webhook_scenario(w, out),
     }
+
+
+def webhook_scenario(w: World, out: dict[str, Any]) -> dict[str, Any]:
+    """The monitoring job posts a new window's alerts to a webhook that is down; the
+    deliveries are kept with their target; once it is back, the face replays them: locally,
+    and through the server, to the stored target only (a client names no URL)."""
+    m, job, hook = w.as_("alice", "monitoring"), w.job(), w.receiver
+    w.freeze(DAY3 + timedelta(days=2))
+    drifted = traffic(150, seed=4, income_shift=40_000)
+    log_traffic(job, out["model"], drifted, at=DAY3, prefix="d", deployment="scoring")
+    hook.status = 503
+    ran = job.monitoring.run("scoring", window="1d", webhook=hook.url)
+    failed = m.webhooks(failed_only=True)
+    hook.status, hook.received[:] = 204, []
+    replayed = m.replay_webhooks(deployment="scoring")
+    found = {
+        "alerted": len(ran.alerts),
+        "failed": norm(failed),
+        "replayed": norm(replayed),
+        "received": [path for path, _ in hook.received],
+        "again": outcome(lambda: m.replay_webhooks()),  # nothing failed is left
+        "kept": norm(m.webhooks()),
+    }
+    w.freeze(DAY3)
+    return found
 
 
 def evidence_scenario(w: World) -> dict[str, Any]:
@@ -493,6 +540,7 @@ def evidence_scenario(w: World) -> dict[str, Any]:
         "open": norm(alice.findings(open_only=True)),
         "waivers": norm(alice.waivers("credit-risk", 2)),
         "alerts": alerts,
+        "alerts_bound": refusal(lambda: alice.alerts(within_days=-1)),
         "pack": (pack.model, pack.version, pack.parts, pack.anchored),
         "check": (check.ok, check.problems, check.model, check.version),
     }
@@ -615,14 +663,17 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         patch.chdir(root)  # no modelward.yaml: both read the same (empty) project
         for name in [k for k in os.environ if k.startswith("MODELWARD_")]:
             patch.delenv(name)
-        for mode in ("local", "remote"):
-            seen: set[tuple[str, str]] = set()
-            world = World(mode, root / mode, seen)
-            try:
-                found[mode] = scenario(world)
-            finally:
-                world.close()
-            found[f"{mode}_seen"] = seen
+        with receiver() as hook:  # one webhook for both: the same target on both sides
+            found["receiver_origin"] = hook.origin
+            for mode in ("local", "remote"):
+                seen: set[tuple[str, str]] = set()
+                world = World(mode, root / mode, seen)
+                world.receiver = hook
+                try:
+                    found[mode] = scenario(world)
+                finally:
+                    world.close()
+                found[f"{mode}_seen"] = seen
     yield found
 
 
@@ -654,12 +705,25 @@ def test_local_and_remote_give_the_same_results(results: dict[str, Any]) -> None
     assert local["monitoring"]["run"]["computed"] and local["monitoring"]["alerts"]
     assert local["monitoring"]["acknowledged"]["acknowledged_by"] == "alice"
     assert local["monitoring"]["evidence"]["rows"] > 0
+    hooks = local["monitoring"]["webhooks"]
+    assert hooks["alerted"] and len(hooks["failed"]) >= 1
+    assert {(d["status"], d["attempts"]) for d in hooks["replayed"]} == {("delivered", 4)}
+    origin = results["receiver_origin"]
+    assert {d["target"] for d in hooks["kept"]} == {origin}  # no secret path shown
+    assert hooks["received"] == ["/hook/s3cret?token=t0ken"] * len(hooks["failed"])
+    assert hooks["again"] == ("ok", [])
+    assert local["governance"]["bad_basis"][0] == "InvalidInput"
+    assert "legal_obligation (6(1)(c))" in local["governance"]["bad_basis"][1]
     assert local["governance"]["verify"]["ok"] is True
     assert local["evidence"]["check"][0] is True and local["evidence"]["pack"][3] is True
     assert [a["kind"] for a in local["evidence"]["alerts"]] == [
         "finding_overdue",
         "waiver_expiring",
     ]
+    assert local["evidence"]["alerts_bound"] == (
+        "InvalidInput",
+        "within_days must be between 0 and 3650 (days ahead to warn of expiring waivers), got -1.",
+    )
     assert local["graph"]["impact"]["models"] == ["pricing"]
     assert local["graph"]["cycle"][:2] == ("error", "Conflict")
     # every Protocol member was used in both modes

@@ -206,6 +206,8 @@ def test_alerts_for_overdue_findings_and_expiring_waivers(team: Client, clock: C
     kinds = [(a.kind, a.subject_id) for a in team.evidence.alerts(version.model)]
     assert sorted(kinds) == [("finding_overdue", 1), ("waiver_expiring", asked.id)]
     assert team.evidence.alerts(within_days=5)[0].kind == "finding_overdue"
+    with pytest.raises(InvalidInput, match=r"^within_days must be between 0 and 3650 .* got -1\.$"):
+        team.evidence.alerts(within_days=-1)
     assert [f.id for f in team.evidence.findings(open_only=True)] == [1]
     row = team.governance.inventory()[0]
     assert (row.open_findings, row.overdue_findings, row.active_waivers) == (1, 1, 1)

@@ -114,6 +114,7 @@ def test_failed_webhooks_are_retried_kept_and_replayed(governed: Client) -> None
     client = governed
     deploy_model(client, rows=300)
     calls: list[int] = []
+    hook = "https://hooks.example.com/mw/s3cret?token=t0ken"
 
     def down(payload: dict[str, object]) -> tuple[str, str]:
         calls.append(1)
@@ -121,17 +122,73 @@ def test_failed_webhooks_are_retried_kept_and_replayed(governed: Client) -> None
 
     waits: list[float] = []
     kept = obligations.kept_notifier(
-        down, client.backend.uow, guard=client.backend.guard(), retries=3, sleep=waits.append
-    )
+        down, client.backend.uow, guard=client.backend.guard(), target=hook, retries=3,
+        sleep=waits.append,
+    )  # fmt: skip
     assert kept({"deployment": "credit-scoring", "alerts": []}) == ("failed", "HTTP 503")
     assert len(calls) == 3 and waits == [0.5, 1.0]  # exponential backoff between attempts
     [failed] = client.monitoring.webhooks(failed_only=True)
     assert failed.attempts == 3 and failed.last_error == "HTTP 503"
-    replayed = obligations.replay_webhooks(
-        client.backend.uow(), lambda p: ("delivered", "HTTP 200"), guard=client.backend.guard()
-    )
-    assert [d.status for d in replayed] == ["delivered"]
+    assert failed.target == "https://hooks.example.com"  # the secret path is never shown
+    sent: list[str] = []
+
+    def up(url: str, payload: dict[str, object]) -> tuple[str, str]:
+        sent.append(url)
+        return "delivered", "HTTP 200"
+
+    replayed = obligations.replay_webhooks(client.backend.uow(), up, guard=client.backend.guard())
+    assert sent == [hook]  # to the stored target, whole
+    assert [(d.status, d.attempts, d.target) for d in replayed] == [
+        ("delivered", 4, "https://hooks.example.com")
+    ]
     assert client.monitoring.webhooks(failed_only=True) == []
+    events = client.governance.audit_events(entity_type="deployment", entity_id="credit-scoring")
+    [event] = [e for e in events if e.action == "monitoring.webhook_replayed"]
+    assert event.after == {
+        "delivery": failed.id, "status": "delivered", "attempts": 4,
+        "target": "https://hooks.example.com",
+    }  # fmt: skip
+
+
+def test_a_delivery_kept_without_a_target_goes_only_to_a_configured_fallback(
+    governed: Client,
+) -> None:
+    """Deliveries kept before targets were recorded: the server cannot replay them (it has
+    no URL for them and takes none from a client); a local replay sends them to the
+    project's configured webhook."""
+    client = governed
+    deploy_model(client, rows=300)
+    kept = obligations.kept_notifier(
+        lambda p: ("failed", "HTTP 503"), client.backend.uow, guard=client.backend.guard(),
+        retries=1,
+    )  # fmt: skip
+    kept({"deployment": "credit-scoring", "alerts": []})
+    sent: list[str] = []
+
+    def up(url: str, payload: dict[str, object]) -> tuple[str, str]:
+        sent.append(url)
+        return "delivered", "HTTP 200"
+
+    guard = client.backend.guard()
+    assert obligations.replay_webhooks(client.backend.uow(), up, guard=guard) == []
+    bad = "file:///etc/passwd"  # not a web URL: never sent
+    assert obligations.replay_webhooks(client.backend.uow(), up, guard=guard, fallback=bad) == []
+    assert sent == [] and len(client.monitoring.webhooks(failed_only=True)) == 1
+    # a newer delivery with a target: the one left behind does not use up the limit
+    targeted = obligations.kept_notifier(
+        lambda p: ("failed", "HTTP 503"), client.backend.uow, guard=guard,
+        target="https://other.example.com/x", retries=1,
+    )  # fmt: skip
+    targeted({"deployment": "credit-scoring", "alerts": []})
+    [first] = obligations.replay_webhooks(client.backend.uow(), up, guard=guard, limit=1)
+    assert sent == ["https://other.example.com/x"] and first.target == "https://other.example.com"
+    fallback = "http://hooks.example.com/configured"
+    [done] = obligations.replay_webhooks(client.backend.uow(), up, guard=guard, fallback=fallback)
+    assert sent[1:] == [fallback] and (done.status, done.target) == (
+        "delivered", "http://hooks.example.com",
+    )  # fmt: skip
+    # the target it went to is recorded with it from now on
+    assert client.monitoring.webhooks()[0].target == "http://hooks.example.com"
 
 
 def test_protected_context_needs_its_own_permission_and_is_purged(governed: Client) -> None:

@@ -128,6 +128,7 @@ def request_for(method: str, path: str, served: Served) -> dict[str, Any]:
         },
         ("POST", "/api/v1/monitoring/alerts/{alert_id}/acknowledge"): {"json": {"comment": "x"}},
         ("POST", "/api/v1/monitoring/deployments/{deployment}/comparisons"): {"json": {}},
+        ("POST", "/api/v1/monitoring/webhooks/replay"): {"json": {"deployment": "scoring"}},
         # findings, waivers and evidence (governance/findings.py)
         ("POST", "/api/v1/governance/models/{model}/versions/{version}/findings"): {
             "json": {

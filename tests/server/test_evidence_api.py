@@ -67,6 +67,14 @@ def test_findings_and_waivers_over_rest(api: Any) -> None:
     assert [w["id"] for w in listed.json()] == [waiver]
     alerts = client.get("/api/v1/governance/alerts", params={"within_days": 30}, headers=rita)
     assert [a["kind"] for a in alerts.json()] == ["waiver_expiring"]
+    # the service answers the bound (one message for both faces), not the route
+    for days in (-1, 3651):
+        bad = client.get("/api/v1/governance/alerts", params={"within_days": days}, headers=rita)
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "within_days"
+        assert bad.json()["error"]["message"] == (
+            "within_days must be between 0 and 3650 (days ahead to warn of expiring waivers),"
+            f" got {days}."
+        )
     assert client.get("/api/v1/governance/waivers/999/approve", headers=rita).status_code == 405
     missing = client.post("/api/v1/governance/waivers/999/approve", json={}, headers=rita)
     assert missing.status_code == 404

@@ -119,3 +119,16 @@ def test_isotonic_fit_is_scikit_learns() -> None:
     probe = np.concatenate([rng.random(500) * 1.2 - 0.1, scores[:200]])  # outside the range too
     # the same PAV solution; only the rounding of the interpolation differs
     np.testing.assert_allclose(ours.predict(probe), theirs.predict(probe), rtol=0, atol=1e-12)
+
+
+def test_calibration_checks_rank_auc_is_scikit_learns_with_ties() -> None:
+    from modelward.stats.estimation import _sorted_rank_auc
+
+    rng = np.random.default_rng(4)
+    scores = np.round(rng.random(5_000), 2)  # many ties: mean ranks matter
+    truth = (rng.random(5_000) < scores).astype(float)
+    order = np.argsort(scores, kind="stable")
+    # two float paths (rank sums vs trapezoids): agree to rounding
+    assert _sorted_rank_auc(truth[order], scores[order]) == pytest.approx(
+        roc_auc_score(truth, scores), abs=1e-12
+    )

@@ -246,7 +246,13 @@ def tag_data(
     personal: Annotated[
         bool, typer.Option("--personal/--not-personal", help="Personal data?")
     ] = True,
-    legal_basis: Annotated[str | None, typer.Option(help="e.g. consent, contract.")] = None,
+    legal_basis: Annotated[
+        str | None,
+        typer.Option(
+            help="GDPR Art. 6(1): consent, contract, legal_obligation, vital_interests,"
+            " public_task or legitimate_interests (or 6(1)(a)-(f)); the purpose goes in --note."
+        ),
+    ] = None,
     note: Annotated[str, typer.Option(help="Kept with the tag.")] = "",
 ) -> None:
     """Tag COLUMN of DATASET as personal data (with its legal basis) or not."""
@@ -265,7 +271,8 @@ def tags(
     dataset: Annotated[str | None, typer.Argument(help="Only this dataset.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """List dataset column tags."""
+    """List dataset column tags (with DATASET: its own, then those its columns inherit from
+    its model's other data sets; the dataset column names where each was set)."""
     with exit_on_domain_error():
         found = env_of(ctx).client.governance.column_tags(dataset)
         if json_out:

@@ -92,14 +92,17 @@ def webhooks(
     ctx: typer.Context,
     replay: Annotated[bool, typer.Option("--replay", help="Send failed deliveries again.")] = False,
     failed: Annotated[bool, typer.Option("--failed", help="Only failed deliveries.")] = False,
-    webhook: Annotated[str | None, typer.Option(help="Replay to this URL.")] = None,
+    deployment: Annotated[
+        str | None, typer.Option(help="Replay only this deployment's deliveries.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Kept webhook deliveries; with --replay, send the failed ones again (retried)."""
+    """Kept webhook deliveries; with --replay, send the failed ones again (retried), each to
+    the URL it was first sent to (also through the server)."""
     with exit_on_domain_error():
         monitoring = env_of(ctx).client.monitoring
         found = (
-            monitoring.replay_webhooks(webhook=webhook)
+            monitoring.replay_webhooks(deployment=deployment)
             if replay
             else monitoring.webhooks(failed_only=failed)
         )
@@ -108,9 +111,9 @@ def webhooks(
             return
         table(
             "Webhook deliveries",
-            ["id", "deployment", "status", "attempts", "last attempt", "error"],
-            [[d.id, d.deployment, d.status, d.attempts, fmt_time(d.last_attempt_at),
-              d.last_error] for d in found],
+            ["id", "deployment", "target", "status", "attempts", "last attempt", "error"],
+            [[d.id, d.deployment, d.target or "-", d.status, d.attempts,
+              fmt_time(d.last_attempt_at), d.last_error] for d in found],
         )  # fmt: skip
 
 

@@ -751,8 +751,9 @@ class MonitoringAPI(Protocol):
         """Kept webhook deliveries."""
         ...
 
-    def replay_webhooks(self, *, webhook: str | None = None) -> builtins.list[WebhookDelivery]:
-        """Send failed webhook deliveries again."""
+    def replay_webhooks(self, *, deployment: str | None = None) -> builtins.list[WebhookDelivery]:
+        """Send failed webhook deliveries (of one deployment) again, each to the URL it was
+        first sent to and nowhere else (remotely, the server sends them)."""
         ...
 
     def obligations(self, model: str | None = None) -> builtins.list[MonitoringDue]:

@@ -3,7 +3,7 @@ packs. `verify_pack` is also a plain function: checking a pack needs no workspac
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from modelward.client.local import LocalBackend
@@ -34,17 +34,6 @@ def write_pack(pack: EvidencePack, output: str | Path | None) -> EvidencePack:
     if output is not None:
         Path(output).write_bytes(pack.data)
     return pack
-
-
-def within(days: int) -> timedelta:
-    """`days` as the alerts' look-ahead.
-
-    Raises:
-        InvalidInput: a negative number of days.
-    """
-    if days < 0:
-        raise InvalidInput(f"within_days must be 0 or more, got {days}.", field="within_days")
-    return timedelta(days=days)
 
 
 class EvidenceClient:
@@ -148,7 +137,7 @@ class EvidenceClient:
     def alerts(self, model: str | None = None, *, within_days: int = 14) -> list[GovernanceAlert]:
         """Overdue findings and waivers expiring within `within_days`."""
         return service.alerts(
-            self._b.uow(read_only=True), now=self._b.now(), model=model, within=within(within_days)
+            self._b.uow(read_only=True), now=self._b.now(), model=model, within_days=within_days
         )
 
     def pack(self, model: str, version: int, output: str | Path | None = None) -> EvidencePack:

@@ -179,12 +179,11 @@ class HttpMonitoringClient:
         found = self._b.json("GET", "/monitoring/webhooks", params={"failed_only": failed_only})
         return wire.load(builtins.list[WebhookDelivery], found)
 
-    def replay_webhooks(self, *, webhook: str | None = None) -> builtins.list[WebhookDelivery]:
-        """Replaying needs the job that holds the webhook's configuration (a local workspace)."""
-        raise errors.InvalidInput(
-            "Replay failed webhooks from the monitoring job's machine, where the webhook is"
-            " configured: 'modelward monitor webhooks --replay' without MODELWARD_SERVER_URL."
-        )
+    def replay_webhooks(self, *, deployment: str | None = None) -> builtins.list[WebhookDelivery]:
+        """The server sends failed deliveries again, each to the URL it was first sent to
+        (a client names no URL: the server posts only to targets it stored)."""
+        found = self._b.json("POST", "/monitoring/webhooks/replay", json={"deployment": deployment})
+        return wire.load(builtins.list[WebhookDelivery], found)
 
     def obligations(self, model: str | None = None) -> builtins.list[MonitoringDue]:
         """Production deployments and whether monitoring keeps the policy's cadence."""

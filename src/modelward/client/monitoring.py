@@ -24,12 +24,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelward.client.local import LocalBackend
 from modelward.domain.monitoring import Alert, MonitoringWindow
-from modelward.domain.obligations import MonitoringDue, WebhookDelivery
+from modelward.domain.obligations import MonitoringDue, WebhookDelivery, check_webhook_url
 from modelward.errors import InvalidInput
 from modelward.monitoring import comparison, feeds, obligations, service
 from modelward.monitoring.distributed import check_engine
@@ -39,6 +40,7 @@ from modelward.monitoring.windows import parse_window
 from modelward.monitoring.windows_compute import MonitorOptions
 from modelward.project import Project, load_project
 from modelward.store.prediction_log import ParquetPredictionLog
+from modelward.store.webhooks import http_sender
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -91,19 +93,8 @@ def options_from(section: Mapping[str, Any], **overrides: Any) -> MonitorOptions
 
 
 def http_notifier(url: str, *, timeout: float = 5.0) -> service.Notify:
-    """POST the payload as JSON; (status, detail) for the alerts' delivery record."""
-    import httpx
-
-    def notify(payload: dict[str, Any]) -> tuple[str, str]:
-        try:
-            response = httpx.post(url, json=payload, timeout=timeout)
-        except httpx.HTTPError as exc:
-            return "failed", f"{type(exc).__name__}: {exc}"
-        if response.is_success:
-            return "delivered", f"HTTP {response.status_code}"
-        return "failed", f"HTTP {response.status_code}"
-
-    return notify
+    """POST the payload as JSON to `url`; (status, detail) for the alerts' delivery record."""
+    return partial(http_sender(timeout=timeout), check_webhook_url(url))
 
 
 def status_of(
@@ -184,6 +175,7 @@ class MonitoringClient:
             plain,
             self._b.uow,
             guard=self._b.guard(),
+            target=str(url).strip(),  # kept with each delivery: a replay goes there again
             retries=int(section.get("webhook_retries", 3)),
         )
 
@@ -323,19 +315,20 @@ class MonitoringClient:
             self._b.uow(read_only=True), status="failed" if failed_only else None
         )
 
-    def replay_webhooks(self, *, webhook: str | None = None) -> list[WebhookDelivery]:
-        """Send failed webhook deliveries again (retried with backoff; audited)."""
+    def replay_webhooks(self, *, deployment: str | None = None) -> list[WebhookDelivery]:
+        """Send failed webhook deliveries (of one deployment) again, each to the URL it was
+        first sent to (retried with backoff; audited). Deliveries kept before targets were
+        recorded go to the project's configured webhook, if any."""
         section = monitoring_section(self.project)
-        url = webhook or section.get("webhook")
-        if not url:
-            raise InvalidInput(
-                "No webhook to replay to; set monitoring.webhook in modelward.yaml or pass one."
-            )
-        plain = http_notifier(str(url), timeout=float(section.get("webhook_timeout", 5.0)))
+        fallback = section.get("webhook")
         return obligations.replay_webhooks(
-            self._b.uow(), plain, guard=self._b.guard(),
+            self._b.uow(),
+            http_sender(timeout=float(section.get("webhook_timeout", 5.0))),
+            guard=self._b.guard(),
+            deployment=deployment,
+            fallback=str(fallback) if fallback else None,
             retries=int(section.get("webhook_retries", 3)),
-        )  # fmt: skip
+        )
 
     def obligations(self, model: str | None = None) -> list[MonitoringDue]:
         """Production deployments and whether monitoring keeps the policy's cadence."""

@@ -206,8 +206,9 @@ def step_risk(lc: Lifecycle) -> None:
     for dataset in run.datasets:
         for column in ("gender", "age", "income"):
             rita.governance.tag_column(
-                dataset.dataset_id, column, personal=True, legal_basis="contract, GDPR Art. 6(1)(b)"
-            )
+                dataset.dataset_id, column, personal=True, legal_basis="contract",
+                note="GDPR Art. 6(1)(b): assessing a credit application the applicant made",
+            )  # fmt: skip
     lc.facts["risk"] = assessment
     lc.say(
         f"[bold]3. Risk[/bold]: rita assesses likelihood {int(assessment.likelihood)} x"
@@ -497,7 +498,7 @@ def _auc_text(row: dict[str, Any]) -> str:
 
 def step_weeks(lc: Lifecycle) -> None:
     """8b. Six weeks of dated traffic: drift builds, accuracy falls, the retrained recovers."""
-    from modelward.demo.weeks import WEEKS_DEPLOYMENT, simulate
+    from modelward.demo.weeks import WEEKS_DEPLOYMENT, describe_estimates, simulate
 
     facts = simulate(lc)
     lc.facts["weeks"] = facts
@@ -513,7 +514,7 @@ def step_weeks(lc: Lifecycle) -> None:
         f" version recovers {pct(facts['accuracy_retrained'])}; the newest"
         f" {facts['unlabelled_days']} days wait for their labels. Gender came in the protected"
         f" context feed, repayments in the outcome feed: fairness and business figures per day."
-        f" Report: {facts['report']}."
+        f" {describe_estimates(facts['estimated_by_week'])} Report: {facts['report']}."
     )
 
 

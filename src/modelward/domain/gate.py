@@ -136,11 +136,17 @@ def choose_evidence(
 
 @dataclass(frozen=True)
 class PersonalDataUse:
-    """A personal-data column of a dataset the version was trained on, and its legal basis."""
+    """A personal-data column of a dataset the version was trained on, and its legal basis.
+
+    `inherited_from` is the dataset id the tag was recorded on when it is not this dataset's
+    own: a tag follows its column to the other data sets of the same model (retraining on new
+    data keeps it); None when the dataset itself carries the tag.
+    """
 
     dataset: str
     column: str
     legal_basis: str | None = None
+    inherited_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,13 @@ class ReviewRequest:
 
 @dataclass(frozen=True)
 class ColumnTag:
-    """A dataset column marked as personal data (or not), with the legal basis to use it."""
+    """A dataset column marked as personal data (or not), with the legal basis to use it
+    (one of GDPR Art. 6(1), recorded by its key: "consent", "contract", "legal_obligation",
+    "vital_interests", "public_task", "legitimate_interests"; tags recorded before the closed
+    list may hold free text).
+
+    The tag follows the column: the other data sets of a model whose versions used this one
+    inherit it for a column of the same name, unless they carry their own tag on it."""
 
     dataset_id: str
     column: str

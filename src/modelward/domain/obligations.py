@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from modelward.errors import InvalidInput
 
@@ -106,7 +107,13 @@ def monitoring_due(
 
 @dataclass(frozen=True)
 class WebhookDelivery:
-    """One webhook POST, kept: delivered, or failed after its retries (replayable)."""
+    """One webhook POST, kept: delivered, or failed after its retries (replayable).
+
+    `target` is where it was sent. The store keeps the whole URL (a replay re-sends to it and
+    nowhere else); what services hand out is only its origin (`target_origin`), since a
+    webhook URL often carries its secret in the path or the query. Empty: a delivery kept
+    before targets were recorded.
+    """
 
     deployment: str
     payload: dict[str, Any]
@@ -116,3 +123,34 @@ class WebhookDelivery:
     created_at: datetime
     last_attempt_at: datetime
     id: int | None = None
+    target: str = ""
+
+
+WEBHOOK_SCHEMES = ("http", "https")
+
+
+def target_origin(url: str) -> str:
+    """The scheme, host and port of a webhook URL: what may be shown of it (no path, query,
+    user or password, where secrets live)."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.hostname:
+        return ""
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def check_webhook_url(url: str) -> str:
+    """`url` if it is an http(s) URL with a host.
+
+    Raises:
+        InvalidInput: anything else (the message shows only the URL's scheme).
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in WEBHOOK_SCHEMES or not parts.hostname:
+        raise InvalidInput(
+            f"A webhook must be an http:// or https:// URL with a host, got a"
+            f" {parts.scheme or 'scheme-less'} URL.",
+            field="webhook",
+        )
+    return url.strip()

@@ -70,6 +70,11 @@ class TrackingRepo(Protocol):
         """The run's status. Raises NotFound naming the run."""
         ...
 
+    def get_run_info(self, run_id: str) -> Run:
+        """The run's own fields (status, times, source) without its logged values, in one
+        query. Raises NotFound naming the run."""
+        ...
+
     def run_owner(self, run_id: str) -> tuple[str, RunStatus]:
         """The run's user and status. Raises NotFound naming the run."""
         ...
@@ -337,8 +342,15 @@ class GovernanceRepo(Protocol):
 
     def list_column_tags(self, dataset_id: str | None = None) -> list[ColumnTag]: ...
 
+    def inherited_column_tags(self, dataset_id: str) -> list[ColumnTag]:
+        """Tags the dataset inherits, by column: the newest tag on a column of the same name
+        in another dataset used by a version of a model whose versions used this one."""
+        ...
+
     def personal_data_uses(self, model: str, version: int) -> list[PersonalDataUse]:
-        """Personal-data columns of the datasets the version's source run used."""
+        """Personal-data columns of the datasets the version's source run used: each
+        dataset's own tags, else the tags its columns inherit from the model's other datasets
+        (the newest tag on a column of that name)."""
         ...
 
     def lineage(self, *, dataset_id: str | None, column: str | None) -> list[LineageEntry]:
@@ -586,8 +598,17 @@ class ObligationsRepo(Protocol):
     def save_delivery(self, delivery: WebhookDelivery) -> int: ...
 
     def update_delivery(
-        self, delivery_id: int, *, status: str, attempts: int, last_error: str, at: datetime
-    ) -> None: ...
+        self,
+        delivery_id: int,
+        *,
+        status: str,
+        attempts: int,
+        last_error: str,
+        at: datetime,
+        target: str | None = None,
+    ) -> None:
+        """Record a new attempt's outcome (and, when given, the URL it went to)."""
+        ...
 
     def list_deliveries(
         self, *, status: str | None = None, deployment: str | None = None, limit: int = 1000

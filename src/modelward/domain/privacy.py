@@ -35,31 +35,44 @@ class LegalBasis(enum.StrEnum):
     LEGITIMATE_INTERESTS = "6(1)(f)"
 
     @property
+    def key(self) -> str:
+        """The basis's name as recorded on a column tag: "consent", "legal_obligation" ..."""
+        return self.name.lower()
+
+    @property
     def label(self) -> str:
         return f"GDPR Art. {self.value} {self.name.lower().replace('_', ' ')}"
 
     @classmethod
     def parse(cls, text: str) -> LegalBasis:
-        """Accepts "6(1)(b)", "b", "art. 6(1)(b)" or the name ("contract").
+        """Accepts "6(1)(b)", "b", "art. 6(1)(b)" or the name ("contract", "legal_obligation",
+        "legal obligation", "legal-obligation").
 
         Raises:
             InvalidInput: anything else (the message lists the closed list).
         """
-        raw = text.strip().lower().replace("art.", "").replace("gdpr", "").strip()
+        raw = str(text).strip().lower().replace("art.", "").replace("gdpr", "").strip()
         for basis in cls:
             letter = basis.value[-2]
             if raw in (
                 basis.value,
                 letter,
                 f"({letter})",
-                basis.name.lower(),
-                basis.name.lower().replace("_", " "),
+                basis.key,
+                basis.key.replace("_", " "),
+                basis.key.replace("_", "-"),
             ):
                 return basis
-        choices = ", ".join(f"{b.value} ({b.name.lower()})" for b in cls)
         raise InvalidInput(
-            f"Legal basis {text!r} is not one of GDPR Art. 6(1): {choices}.", field="legal_basis"
+            f"Legal basis {text!r} is not a GDPR Art. 6(1) basis; give one of {choices()}"
+            " (the article, e.g. 6(1)(b), works too); write the purpose in the note.",
+            field="legal_basis",
         )
+
+
+def choices() -> str:
+    """The closed list of legal bases, as a user types them."""
+    return ", ".join(f"{b.key} ({b.value})" for b in LegalBasis)
 
 
 def pseudonym(value: Any, key: bytes) -> str:

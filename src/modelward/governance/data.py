@@ -1,5 +1,12 @@
-"""Data governance: tag dataset columns as personal data with their legal basis, and trace
-lineage from a dataset (or a column) to the model versions trained on it.
+"""Data governance: tag dataset columns as personal data with their legal basis (the closed
+list of GDPR Art. 6(1)), and trace lineage from a dataset (or a column) to the model versions
+trained on it.
+
+A tag follows its column: a data set used by a version of a model inherits, for each column it
+does not tag itself, the newest tag on a column of the same name in any data set of that
+model. So a version retrained on new data (a new fingerprint, the same columns) keeps the
+tags; an explicit tag on the new data set, "not personal" included, overrides the inherited
+one, and like every tag it is audited.
 
 The gate's rule on personal data (a legal basis at medium risk and above) is
 `domain.gate.personal_data_items`; this module records the facts it reads.
@@ -10,6 +17,7 @@ from __future__ import annotations
 from modelward.domain.audit import AuditEvent
 from modelward.domain.governance import ColumnTag, LineageEntry
 from modelward.domain.ports import Guard, UnitOfWork
+from modelward.domain.privacy import LegalBasis
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
 
@@ -43,24 +51,38 @@ def tag_column(
     note: str = "",
 ) -> ColumnTag:
     """Mark a column of a logged dataset (by fingerprint or unique prefix) as personal data
-    or not, with the legal basis for using it (e.g. "consent", "contract", "legitimate
-    interests: fraud prevention").
+    or not, with the legal basis for using it: one of GDPR Art. 6(1) ("consent", "contract",
+    "legal_obligation", "vital_interests", "public_task", "legitimate_interests", or the
+    article, "6(1)(b)"); the purpose goes in `note`. The tag is recorded by the basis's key.
+
+    The other data sets of the models trained on this one inherit the tag for a column of
+    the same name (see the module's doc); tagging one of them "not personal" is an explicit,
+    audited untag.
 
     Raises:
-        InvalidInput: a legal basis for a column that is not personal data, or a column the
+        InvalidInput: a legal basis outside GDPR Art. 6(1) (the message lists the allowed
+            ones), a legal basis for a column that is not personal data, or a column the
             dataset does not have (the message lists its columns).
         NotFound: no such dataset.
         PermissionDenied: the actor may neither register models nor assess risk.
     """
     actor, now = guard.actor, guard.now()
-    basis = (legal_basis or "").strip() or None
-    if basis and not personal_data:
-        raise InvalidInput("A legal basis only applies to personal data; add --personal.")
+    text = (legal_basis or "").strip()
+    if text and not personal_data:
+        raise InvalidInput(
+            "A legal basis only applies to personal data; add --personal.", field="legal_basis"
+        )
+    basis = LegalBasis.parse(text).key if text else None
     with uow:
         guard.require(uow, Action.REGISTER, Action.ASSESS_RISK)
         dataset_id = _resolve_column(uow, dataset, column)
+        inherited = {t.column: t for t in uow.governance.inherited_column_tags(dataset_id)}
         tag = ColumnTag(dataset_id, column, personal_data, basis, actor, now, note)
         previous = uow.governance.save_column_tag(tag)
+        before = _tag_dict(previous)
+        if previous is None and column in inherited:  # overriding an inherited tag
+            before = {**(_tag_dict(inherited[column]) or {}),
+                      "inherited_from": inherited[column].dataset_id}  # fmt: skip
         uow.audit.append(
             AuditEvent(
                 "data.column_tagged",
@@ -68,7 +90,7 @@ def tag_column(
                 f"{dataset_id}:{column}",
                 actor,
                 now,
-                before=_tag_dict(previous),
+                before=before,
                 after=_tag_dict(tag),
                 reason=note,
             )
@@ -78,14 +100,19 @@ def tag_column(
 
 
 def column_tags(uow: UnitOfWork, *, dataset: str | None = None) -> list[ColumnTag]:
-    """The column tags of one dataset, or of every dataset.
+    """The column tags recorded on one dataset, then those it inherits for its other columns
+    (their `dataset_id` names the dataset they were set on; see the module's doc); or the
+    tags recorded on every dataset.
 
     Raises:
         NotFound: no such dataset.
     """
     with uow:
-        dataset_id = uow.governance.resolve_dataset(dataset) if dataset else None
-        return uow.governance.list_column_tags(dataset_id)
+        if not dataset:
+            return uow.governance.list_column_tags(None)
+        dataset_id = uow.governance.resolve_dataset(dataset)
+        own = uow.governance.list_column_tags(dataset_id)
+        return [*own, *uow.governance.inherited_column_tags(dataset_id)]
 
 
 def lineage(
@@ -110,12 +137,14 @@ def lineage(
 
 def column_table(uow: UnitOfWork, *, dataset: str) -> list[tuple[str, ColumnTag | None]]:
     """Each column of a logged data set with its tag (None: not tagged yet), in the data
-    set's column order.
+    set's column order. An inherited tag (from another data set of the same model, see the
+    module's doc) is given as recorded: its `dataset_id` names the data set it was set on.
 
     Raises:
         NotFound: no such dataset.
     """
     with uow:
         dataset_id = uow.governance.resolve_dataset(dataset)
-        tags = {t.column: t for t in uow.governance.list_column_tags(dataset_id)}
+        tags = {t.column: t for t in uow.governance.inherited_column_tags(dataset_id)}
+        tags.update({t.column: t for t in uow.governance.list_column_tags(dataset_id)})
         return [(c, tags.get(c)) for c in uow.governance.dataset_columns(dataset_id)]

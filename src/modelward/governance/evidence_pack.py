@@ -163,10 +163,13 @@ def _operations_parts(pack: _Pack, uow: UnitOfWork, target: ModelVersion) -> lis
         environment = (
             uow.tracking.get_environment(run.environment_id) if run and run.environment_id else None
         )
-        tags = [
+        tags = [  # own tags, then inherited ones (their dataset_id names where they were set)
             tag
             for ref in (run.datasets if run else ())
-            for tag in uow.governance.list_column_tags(ref.dataset_id)
+            for tag in [
+                *uow.governance.list_column_tags(ref.dataset_id),
+                *uow.governance.inherited_column_tags(ref.dataset_id),
+            ]
         ]
         personal = uow.governance.personal_data_uses(model, number)
     deployed = [d for d in deployments if d.name in serving]

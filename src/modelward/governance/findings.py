@@ -356,14 +356,37 @@ def list_waivers(
         return uow.findings.list_waivers(model=model, version=version)
 
 
+MAX_WITHIN_DAYS = 3650  # ten years ahead: past that, every waiver is "expiring"
+
+
+def alert_horizon(within_days: int) -> timedelta:
+    """`within_days` as the alerts' look-ahead (both faces ask here, so both answer alike).
+
+    Raises:
+        InvalidInput: a negative number of days, or more than ten years.
+    """
+    if isinstance(within_days, bool) or not 0 <= within_days <= MAX_WITHIN_DAYS:
+        raise InvalidInput(
+            f"within_days must be between 0 and {MAX_WITHIN_DAYS} (days ahead to warn of"
+            f" expiring waivers), got {within_days}.",
+            field="within_days",
+        )
+    return timedelta(days=within_days)
+
+
 def alerts(
     uow: UnitOfWork,
     *,
     now: datetime,
     model: str | None = None,
-    within: timedelta = EXPIRY_WARNING,
+    within_days: int = EXPIRY_WARNING.days,
 ) -> list[GovernanceAlert]:
-    """Overdue open findings and waivers expiring within `within` (default 14 days)."""
+    """Overdue open findings and waivers expiring within `within_days` (default 14).
+
+    Raises:
+        InvalidInput: `within_days` negative or over ten years.
+    """
+    within = alert_horizon(within_days)
     with uow:
         found = uow.findings.list_findings(model=model, open_only=True)
         waivers = uow.findings.list_waivers(model=model)

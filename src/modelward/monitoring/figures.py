@@ -10,6 +10,10 @@
   declarations, the mean of every numeric outcome column is reported (``outcome.<column>``).
 - **Ranking**: precision@k, recall@k and NDCG@k (`modelward.stats.ranking`) of the logged
   class probabilities against the label, for classifiers with more than two classes.
+- **Stability**: ``psi`` (the score's, or prediction's, population stability index) and
+  ``csi.<feature>`` (each input's characteristic stability index), from the window's summary
+  (`modelward.monitoring.stability`); limit 0.25 (the conventional shift band), the band in
+  the details. They raise no alert of their own: the same shift raises the drift alert.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from modelward.domain import expr
 from modelward.domain.obligations import WindowFigure
 from modelward.domain.policy import Policy, policy_verdict
 from modelward.errors import InvalidInput
-from modelward.stats import ranking
+from modelward.stats import ranking, stability
 from modelward.validation.base import Outputs
 from modelward.validation.expr_eval import evaluate_mask
 from modelward.validation.fairness import check_fairness
 
 AGGREGATES = ("mean", "sum", "rate", "count")
+STABILITY = "stability"
 CONTEXT, OUTCOME = "ctx.", "out."
 
 
@@ -196,3 +201,68 @@ def ranking_figures(labelled: pd.DataFrame, ks: Sequence[int]) -> list[WindowFig
     values = ranking.ranking_metrics(relevance, scores, [k for k in ks if k <= width])
     return [WindowFigure("ranking", name, value, None, None, len(labelled), {})
             for name, value in values.items()]  # fmt: skip
+
+
+def stability_figures(found: Mapping[str, Any]) -> list[WindowFigure]:
+    """``psi`` and ``csi.<feature>`` of a window's ``stability`` summary, judged against the
+    shift band (> 0.25 breached; the details keep the band and the bins' shares)."""
+    entries = [("psi", found.get("psi"))]
+    entries += [(f"csi.{name}", entry) for name, entry in (found.get("csi") or {}).items()]
+    figures = []
+    for name, entry in entries:
+        if not entry or entry.get("value") is None:
+            continue
+        value = float(entry["value"])
+        figures.append(WindowFigure(
+            STABILITY, name, value, stability.SHIFT, value > stability.SHIFT,
+            int(entry.get("n_current") or 0),
+            {"band": stability.band(value), "bins": entry.get("bins"),
+             "expected": entry.get("expected"), "actual": entry.get("actual"),
+             "n_reference": entry.get("n_reference"), "sampled": found.get("sampled")},
+        ))  # fmt: skip
+    return figures
+
+
+Line = dict[str, Any]
+
+
+def series(
+    windows: Sequence[Any], by_window: Mapping[int, Sequence[WindowFigure]]
+) -> dict[str, dict[str, Line]]:
+    """Over-time lines of the stored figures for charts (the UI page and the HTML report),
+    x = window start: ``fairness``, ``business``, ``psi`` and ``csi``, each figure a line and
+    each limit a dashed line (``"dash": "dash"``): the policy's fairness limit, a business
+    metric's min and max, the PSI/CSI bands' 0.1 (watch) and 0.25 (shift)."""
+    lines: dict[str, dict[str, Line]] = {"fairness": {}, "business": {}, "psi": {}, "csi": {}}
+
+    def put(chart: str, name: str, at: str, value: Any, *, limit: bool = False) -> None:
+        line = lines[chart].setdefault(name, {"x": [], "y": [], **({"dash": "dash"} if limit
+                                                                    else {})})  # fmt: skip
+        line["x"].append(at)
+        line["y"].append(value)
+
+    for window in windows:
+        at = window.start.isoformat()
+        for fig in by_window.get(window.id, ()):
+            if fig.family == "fairness":
+                put("fairness", fig.name, at, fig.value)
+                if fig.threshold is not None:
+                    put("fairness", f"{fig.name} limit", at, fig.threshold, limit=True)
+            elif fig.family == "business":
+                put("business", fig.name, at, fig.value)
+                for side in ("min", "max"):
+                    if fig.details.get(side) is not None:
+                        put("business", f"{fig.name} {side}", at, fig.details[side], limit=True)
+            elif fig.family == STABILITY:
+                chart = "psi" if fig.name == "psi" else "csi"
+                label = "PSI (score)" if chart == "psi" else f"CSI {fig.name.removeprefix('csi.')}"
+                put(chart, label, at, fig.value)
+    for chart in ("psi", "csi"):
+        drawn = [x for line in lines[chart].values() for x in line["x"]]
+        if drawn:
+            xs = sorted(set(drawn))
+            lines[chart][f"band {stability.WATCH:g} (watch)"] = {
+                "x": xs, "y": [stability.WATCH] * len(xs), "dash": "dash"}  # fmt: skip
+            lines[chart][f"band {stability.SHIFT:g} (shift)"] = {
+                "x": xs, "y": [stability.SHIFT] * len(xs), "dash": "dash"}  # fmt: skip
+    return lines

@@ -5,8 +5,9 @@
 - per-window **figures** (fairness, business, ranking: `figures`), stored and alerted;
 - the policy's **automatic responses** to critical alerts (`alert_responses`: notify,
   kill_switch, rollback), run through the deploy services with the system guard and audited;
-- **webhook deliveries** retried with exponential backoff and kept; failures are replayed by
-  `replay_webhooks`.
+- **webhook deliveries** retried with exponential backoff and kept with their target URL;
+  failures are replayed by `replay_webhooks`, which re-sends stored deliveries to their stored
+  targets only, so a replay through the server cannot be pointed anywhere by a client.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -30,10 +33,12 @@ from modelward.domain.monitoring import (
     Severity,
 )
 from modelward.domain.obligations import (
+    WEBHOOK_SCHEMES,
     Channel,
     MonitoringDue,
     WebhookDelivery,
     WindowFigure,
+    target_origin,
 )
 from modelward.domain.policy import Policy
 from modelward.domain.ports import Guard, UnitOfWork
@@ -43,8 +48,10 @@ from modelward.monitoring.alerts import webhook_payload
 
 log = logging.getLogger("modelward.monitoring")
 Notify = Callable[[dict[str, Any]], tuple[str, str]]
+Sender = Callable[[str, dict[str, Any]], tuple[str, str]]  # (url, payload) -> (status, detail)
 RETRIES = 3  # attempts per delivery
 BACKOFF = 0.5  # seconds before the 2nd attempt; doubled each time
+REPLAY_LIMIT = 100  # failed deliveries one replay re-sends, oldest first (call again for more)
 
 
 @dataclass(frozen=True)
@@ -79,11 +86,13 @@ def kept_notifier(
     open_uow: Callable[[], UnitOfWork],
     *,
     guard: Guard,
+    target: str = "",
     retries: int = RETRIES,
     backoff: float = BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Notify:
-    """`notify` retried with exponential backoff, each delivery kept (failures for replay)."""
+    """`notify` retried with exponential backoff, each delivery kept with `target` (the URL
+    `notify` posts to) for a replay."""
 
     def deliver(payload: dict[str, Any]) -> tuple[str, str]:
         status, detail, tries = _attempt(
@@ -95,7 +104,7 @@ def kept_notifier(
             guard.require(uow, Action.MONITOR, subject=f"webhook of {payload.get('deployment')}")
             uow.obligations.save_delivery(WebhookDelivery(
                 str(payload.get("deployment", "")), payload, status, tries,
-                "" if status == "delivered" else detail, now, now,
+                "" if status == "delivered" else detail, now, now, target=target,
             ))  # fmt: skip
             uow.commit()
         return status, detail
@@ -103,17 +112,27 @@ def kept_notifier(
     return deliver
 
 
+def shown(delivery: WebhookDelivery) -> WebhookDelivery:
+    """The delivery as services hand it out: its target reduced to the origin."""
+    return replace(delivery, target=target_origin(delivery.target) if delivery.target else "")
+
+
 def replay_webhooks(
     uow: UnitOfWork,
-    notify: Notify,
+    send: Sender,
     *,
     guard: Guard,
     deployment: str | None = None,
+    fallback: str | None = None,
     retries: int = RETRIES,
     backoff: float = BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
+    limit: int = REPLAY_LIMIT,
 ) -> list[WebhookDelivery]:
-    """Send every failed delivery again (retried); each outcome stored and audited.
+    """Send failed deliveries again (oldest first, at most `limit`), each to the target it
+    was first sent to and nowhere else; each outcome stored and audited. `fallback` is the
+    URL for deliveries kept before targets were recorded (the local face passes the project's
+    configured webhook; the server passes none, and those stay failed, not attempted).
 
     Raises:
         NotFound: an unknown deployment.
@@ -122,34 +141,44 @@ def replay_webhooks(
     with uow:
         guard.require(uow, Action.MONITOR, subject=f"webhooks of {deployment or 'all'}")
         failed = uow.obligations.list_deliveries(status="failed", deployment=deployment)
+    # those with somewhere to go (deliveries without a target and no fallback, or with a
+    # target that is not a web URL, are left as they are and do not use up the limit)
+    sendable = [
+        (item, target)
+        for item in failed
+        if urlsplit(target := item.target or fallback or "").scheme in WEBHOOK_SCHEMES
+    ]
     done = []
-    for item in failed:
+    for item, target in sendable[:limit]:
         status, detail, tries = _attempt(
-            notify, item.payload, retries=retries, backoff=backoff, sleep=sleep
+            partial(send, target), item.payload, retries=retries, backoff=backoff, sleep=sleep
         )
         now = guard.now()
         attempts, error = item.attempts + tries, "" if status == "delivered" else detail
         with uow:
             assert item.id is not None
             uow.obligations.update_delivery(
-                item.id, status=status, attempts=attempts, last_error=error, at=now
+                item.id, status=status, attempts=attempts, last_error=error, at=now, target=target
             )
             uow.audit.append(AuditEvent(
                 "monitoring.webhook_replayed", "deployment", item.deployment, guard.actor, now,
-                after={"delivery": item.id, "status": status, "attempts": attempts},
+                after={"delivery": item.id, "status": status, "attempts": attempts,
+                       "target": target_origin(target)},
             ))  # fmt: skip
             uow.commit()
-        done.append(replace(item, status=status, attempts=attempts, last_error=error,
-                            last_attempt_at=now))  # fmt: skip
+        done.append(shown(replace(item, status=status, attempts=attempts, last_error=error,
+                                  last_attempt_at=now, target=target)))  # fmt: skip
     return done
 
 
 def list_webhooks(
     uow: UnitOfWork, *, status: str | None = None, deployment: str | None = None
 ) -> list[WebhookDelivery]:
-    """Kept webhook deliveries, oldest first."""
+    """Kept webhook deliveries, oldest first (targets shown as their origin only)."""
     with uow:
-        return uow.obligations.list_deliveries(status=status, deployment=deployment)
+        return [
+            shown(d) for d in uow.obligations.list_deliveries(status=status, deployment=deployment)
+        ]
 
 
 # -- per-window figures ------------------------------------------------------------------
@@ -192,7 +221,7 @@ def window_figures(
     uow: UnitOfWork, predictions: PredictionLog, window: MonitoringWindow, *,
     policy: Policy, options: figures.FigureOptions, now: datetime,
 ) -> list[WindowFigure]:  # fmt: skip
-    """Fairness, business and ranking figures of one stored window."""
+    """Fairness, business, ranking and stability (PSI/CSI) figures of one stored window."""
     labelled, with_context, with_outcomes = _window_frames(uow, predictions, window)
     found = figures.fairness_figures(
         with_context, policy=policy, sensitive=options.sensitive, min_rows=options.min_rows
@@ -200,6 +229,7 @@ def window_figures(
     found += figures.business_figures(with_outcomes, options.business)
     if len(labelled) >= options.min_rows:
         found += figures.ranking_figures(labelled, options.ranking_k)
+    found += figures.stability_figures(window.summary.get("stability") or {})
     return [replace(f, computed_at=now) for f in found]
 
 
@@ -209,8 +239,8 @@ def figure_alerts(
     """A fairness breach is critical; a business breach has its metric's severity."""
     alerts = []
     for fig in found:
-        if not fig.breached:
-            continue
+        if not fig.breached or fig.family == figures.STABILITY:
+            continue  # a PSI/CSI shift is the drift alert's business (same columns, own test)
         fair = fig.family == "fairness"
         severity = Severity.CRITICAL if fair or fig.details.get("severity") == "critical" \
             else Severity.WARNING  # fmt: skip
@@ -291,7 +321,7 @@ def monitoring_overdue(
 
 
 def list_figures(uow: UnitOfWork, *, deployment: str) -> dict[int, list[WindowFigure]]:
-    """Window id -> its fairness, business and ranking figures."""
+    """Window id -> its fairness, business, ranking and stability (PSI/CSI) figures."""
     with uow:
         uow.deployments.get_deployment(deployment)
         return uow.obligations.list_figures(deployment)

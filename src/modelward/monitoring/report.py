@@ -1,6 +1,7 @@
 """The monitoring report of a deployment: one self-contained HTML page (plotly.js inline once,
-so it opens offline) with drift per feature (reference and latest window overlaid), drift and
-performance over time, and the alerts table. Reads stored windows; the latest window's rows
+so it opens offline) with drift per feature (reference and latest window overlaid), drift,
+performance, fairness, business figures and PSI/CSI over time (limits as dashed lines), and
+the alerts table. Reads stored windows; the latest window's rows
 are read back from the prediction log for the distributions."""
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from modelward.domain.monitoring import Alert, MonitoringWindow, PredictionLog
+from modelward.domain.obligations import WindowFigure
 from modelward.domain.ports import ArtifactStore, UnitOfWork
-from modelward.monitoring import early_warning, service
+from modelward.monitoring import early_warning, figures, obligations, service
 from modelward.monitoring.reference import from_training, inputs_of
 
 MAX_POINTS = 20_000  # rows per side drawn in a histogram (a seeded sample beyond that)
@@ -114,6 +116,35 @@ def _early_warning(windows: list[MonitoringWindow]) -> list[go.Figure]:
     return [multi, estimated]
 
 
+_FIGURE_TITLES = {
+    "fairness": ("Fairness per window (dashed: the policy limit)", "fairness figure"),
+    "business": ("Business figures per window (dashed: declared min / max)", "value"),
+    "psi": ("PSI of the score (< 0.1 stable, 0.1-0.25 watch, > 0.25 shift)", "PSI"),
+    "csi": ("CSI per characteristic (< 0.1 stable, 0.1-0.25 watch, > 0.25 shift)", "CSI"),
+}
+
+
+def _figure_charts(
+    windows: list[MonitoringWindow], by_window: dict[int, list[WindowFigure]]
+) -> list[go.Figure]:
+    """Fairness, business, PSI and CSI over time, limits as dashed lines (charts with no
+    figure are left out)."""
+    charts = []
+    for chart, lines in figures.series(windows, by_window).items():
+        if not lines:
+            continue
+        figure = go.Figure()
+        for name, line in lines.items():
+            limit = line.get("dash") is not None
+            figure.add_scatter(x=line["x"], y=line["y"], name=name,
+                               mode="lines" if limit else "lines+markers",
+                               line={"dash": line["dash"]} if limit else None)  # fmt: skip
+        title, axis = _FIGURE_TITLES[chart]
+        figure.update_layout(title=title, yaxis_title=axis, meta={"chart": chart})
+        charts.append(figure)
+    return charts
+
+
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join(
@@ -193,6 +224,7 @@ def build_report(
     """The HTML report of `deployment`. Raises NotFound for an unknown deployment."""
     windows = service.list_windows(uow, deployment=deployment)
     alerts = service.list_alerts(uow, deployment=deployment)
+    by_window = obligations.list_figures(uow, deployment=deployment)
     with uow:
         dep = uow.deployments.get_deployment(deployment)
     ref = from_training(uow, artifacts, dep)
@@ -217,6 +249,7 @@ def build_report(
         figs.html(_over_time(windows, "prediction")),
         figs.html(_performance(windows)),
         *(figs.html(figure) for figure in _early_warning(windows)),
+        *(figs.html(figure) for figure in _figure_charts(windows, by_window)),
         "<h2>Windows</h2>",
         _table(
             ["start", "end", "status", "rows", "labels", "drifted"],

@@ -33,7 +33,14 @@ from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
 from modelward.governance.graph import upstream_changes
 from modelward.monitoring import alerts as alert_rules
-from modelward.monitoring import early_warning, obligations, performance, versions, windows
+from modelward.monitoring import (
+    early_warning,
+    obligations,
+    performance,
+    stability,
+    versions,
+    windows,
+)
 from modelward.monitoring import labels as label_rules
 from modelward.monitoring import reference as references
 from modelward.monitoring.figures import FigureOptions
@@ -191,6 +198,8 @@ def _compute_window(
         summary.update(early_warning.compute(
             ctx.early, predictions, frame, deployment=name, span=span, points=points
         ))  # fmt: skip
+    if not small:
+        summary["stability"] = _stability(ctx, predictions, frame, span)
     estimator = ctx.early.estimator if ctx.early is not None and not small else None
     summary.update(
         versions.figures(logged, labels, task=ctx.task, options=opts, estimator=estimator)
@@ -201,6 +210,22 @@ def _compute_window(
         reference=ctx.reference.description, summary=summary,
         performance_at=ctx.now, drift=drift, performance=tuple(points),
     )  # fmt: skip
+
+
+def _stability(
+    ctx: _Context,
+    predictions: PredictionLog,
+    frame: Any,
+    span: tuple[datetime, datetime],
+) -> dict[str, Any]:
+    """PSI and CSI of the window (an optional figure: a failure says so, never aborts)."""
+    try:
+        return stability.window_stability(
+            ctx.reference, predictions, frame, deployment=ctx.deployment.name, span=span
+        )
+    except Exception as exc:
+        log.warning("PSI/CSI failed on %s %s: %r", ctx.deployment.name, span[0], exc)
+        return {"status": "error", "message": str(exc)}
 
 
 def _store(

@@ -6,6 +6,8 @@ Every state change appends an audit event in the same transaction.
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from datetime import datetime
 from typing import Any
 
@@ -81,8 +83,28 @@ def create_model(
     return model
 
 
+_META_CACHE: weakref.WeakKeyDictionary[ArtifactStore, dict[str, bytes]] = (
+    weakref.WeakKeyDictionary()
+)
+_META_CACHE_SIZE = 512
+_meta_lock = threading.Lock()
+
+
 def _read_meta(artifacts: ArtifactStore, sha: str) -> dict[str, Any]:
-    return dict(json.loads(artifacts.get_bytes(sha)))
+    # Metadata documents are content-addressed, so once read (and hash-verified by the
+    # store) their bytes never change: the platform server answers MLflow's alias lookups,
+    # which need the document, without reading the file each time. Parsed afresh per call,
+    # so a caller may change what it gets.
+    with _meta_lock:
+        known = _META_CACHE.setdefault(artifacts, {})
+        body = known.get(sha)
+    if body is None:
+        body = artifacts.get_bytes(sha)
+        with _meta_lock:
+            if len(known) >= _META_CACHE_SIZE:
+                known.clear()
+            known[sha] = body
+    return dict(json.loads(body))
 
 
 REGISTER_ATTEMPTS = 3

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
 
 from modelward.domain.policy import PolicySet
 from modelward.domain.ports import Guard, UnitOfWork
@@ -55,6 +56,22 @@ class Platform(OverWorkspace):
     def protected(self) -> tuple[str, ...]:
         return self.workspace.protected_aliases
 
+    def cached_token(self, token: str) -> ApiToken | None:
+        """The token from the cache (see `token_of`), or None on a miss; no I/O, so the
+        event loop may call it.
+
+        Raises:
+            Unauthenticated: a cached token that expired since.
+        """
+        with self._lock:
+            hit = self._tokens.get(hash_token(token))
+        if hit is None or hit[1] <= time.monotonic():
+            return None
+        refusal = hit[0].refusal(self.clock())
+        if refusal is None:
+            return hit[0]
+        raise Unauthenticated(refusal, reason="expired")
+
     def token_of(self, token: str) -> ApiToken:
         """The stored token, if it may be used now.
 
@@ -66,21 +83,15 @@ class Platform(OverWorkspace):
         Raises:
             Unauthenticated: an unknown, expired or revoked token (the message says which).
         """
-        key = hash_token(token)
-        now = time.monotonic()
-        with self._lock:
-            hit = self._tokens.get(key)
-        if hit is not None and hit[1] > now:
-            refusal = hit[0].refusal(self.clock())
-            if refusal is None:
-                return hit[0]
-            raise Unauthenticated(refusal, reason="expired")
+        cached = self.cached_token(token)
+        if cached is not None:
+            return cached
         found = tokens.authenticate(self.uow(read_only=True), token=token, now=self.clock())
         tokens.record_use(self.uow(), token=found, now=self.clock())
         with self._lock:
             if len(self._tokens) > 10_000:
                 self._tokens.clear()
-            self._tokens[key] = (found, now + TOKEN_CACHE_SECONDS)
+            self._tokens[hash_token(token)] = (found, time.monotonic() + TOKEN_CACHE_SECONDS)
         return found
 
     def user_of_token(self, token: str) -> str:
@@ -200,7 +211,9 @@ async def submitted_csrf(request: Request) -> str:
     return ""
 
 
-def authenticate(request: Request, csrf_submitted: Annotated[str, Depends(submitted_csrf)]) -> Ctx:
+async def authenticate(
+    request: Request, csrf_submitted: Annotated[str, Depends(submitted_csrf)]
+) -> Ctx:
     """The request's actor from `Authorization: Bearer TOKEN`, else from the UI session.
 
     A session must have a live server-side row (not signed out, not revoked, not expired:
@@ -219,14 +232,20 @@ def authenticate(request: Request, csrf_submitted: Annotated[str, Depends(submit
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("Send the token as 'Authorization: Bearer <token>'.")
-        return Ctx(platform, platform.user_of_token(value.strip()))
+        value = value.strip()
+        # A cached token answers on the event loop; a miss reads (and writes its last use)
+        # in a worker thread, like every store call.
+        cached = platform.cached_token(value)
+        if cached is not None:
+            return Ctx(platform, cached.user)
+        return Ctx(platform, await run_in_threadpool(platform.user_of_token, value))
     found = session.read(platform.secret, request.cookies.get(session.COOKIE))
     if found is None:
         raise Unauthenticated(
             "Sign in first: send 'Authorization: Bearer <token>' (see 'modelward users token')."
         )
-    live = tokens.check_session(
-        platform.uow(read_only=True), nonce=found.nonce, now=platform.clock()
+    live = await run_in_threadpool(
+        tokens.check_session, platform.uow(read_only=True), nonce=found.nonce, now=platform.clock()
     )
     csrf = session.csrf_token(platform.secret, found)
     if request.method not in SAFE_METHODS and not hmac.compare_digest(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -95,18 +94,37 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
 
-def install_request_id(app: FastAPI) -> None:
-    """Give every request an id (X-Request-ID in and out) for the log."""
+class RequestId:
+    """Give every request an id (X-Request-ID in and out) for the log.
 
-    @app.middleware("http")
-    async def _request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        request.state.request_id = request_id
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id
-        return response
+    A plain ASGI middleware (not `@app.middleware("http")`, whose per-request task and
+    streaming wrapper cost more than many of our handlers): the id goes into the request's
+    state (`request.state.request_id`) and onto the answer's start message.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = b""
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                sent = value[:64]
+                break
+        request_id = sent.decode("latin-1") if sent else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode("latin-1"))
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", ()) if h[0] != b"x-request-id"]
+                message["headers"] = [*headers, header]
+            await send(message)
+
+        await self.app(scope, receive, with_id)
 
 
 class BodyLimit:

@@ -184,6 +184,11 @@ def _model(categorical: list[bool], seed: int) -> Any:
     return HistGradientBoostingClassifier(
         max_iter=50,
         max_leaf_nodes=15,
+        # 63 bins, not 255: each bin of a 6,700-row training fold still holds ~100 rows,
+        # finer than 20-row leaves can use; split finding costs a quarter, the whole
+        # classifier ~10% less CPU, and its AUC moves by a fraction of its sampling error
+        # (0.003 against 0.007 at 5,000 rows a side, measured on the drift benchmark data).
+        max_bins=63,
         early_stopping=False,
         categorical_features=np.asarray(categorical, dtype=bool),
         random_state=seed,

@@ -102,16 +102,16 @@ def needs_calibration(y_true: np.ndarray, proba: np.ndarray) -> bool:
     """True when isotonic calibration lowers the ECE on held-out rows (NannyML's rule: ten
     stratified 90/10 splits, the ECE over ten equal-count bins of the pooled held-out rows
     before and after), decided on a seeded sample of at most `CALIBRATION_CHECK_ROWS`."""
-    from sklearn.metrics import roc_auc_score
-
     rng = np.random.default_rng(42)
     if y_true.size > CALIBRATION_CHECK_ROWS:
         picked = rng.choice(y_true.size, CALIBRATION_CHECK_ROWS, replace=False)
         y_true, proba = y_true[picked], proba[picked]
-    if np.unique(y_true).size < 2 or roc_auc_score(y_true, proba) > 0.999:
+    if np.unique(y_true).size < 2:
         return False
     order = np.argsort(proba, kind="stable")  # sorted once: every training subset stays sorted
     y_true, proba = y_true[order], proba[order]
+    if _sorted_rank_auc(y_true, proba) > 0.999:
+        return False
     truth, raw, calibrated = [], [], []
     for train, test in _stratified_splits(y_true, rng):
         model = Isotonic.fit_sorted(proba[train], y_true[train])
@@ -122,6 +122,20 @@ def needs_calibration(y_true: np.ndarray, proba: np.ndarray) -> bool:
     return expected_calibration_error(y, before, CALIBRATION_BINS) > expected_calibration_error(
         y, after, CALIBRATION_BINS
     )
+
+
+def _sorted_rank_auc(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC of labels ordered by increasing score: the Mann-Whitney rank sum with tied
+    scores given their mean rank (`sklearn.metrics.roc_auc_score`'s value, without its
+    input checks, which cost more than the sum on ten thousand rows)."""
+    n = scores.size
+    starts = np.flatnonzero(np.r_[True, scores[1:] != scores[:-1]])
+    sizes = np.diff(np.append(starts, n))
+    ranks = np.repeat(starts + (sizes + 1) / 2.0, sizes)
+    positives = y_true == 1
+    n_pos = int(positives.sum())
+    n_neg = n - n_pos
+    return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _stratified_splits(
@@ -137,7 +151,9 @@ def _stratified_splits(
             size = max(1, round(0.1 * members.size))
             tests.append(rng.choice(members, size, replace=False))
         test = np.sort(np.concatenate(tests))
-        train = np.setdiff1d(np.arange(y_true.size), test, assume_unique=True)
+        kept = np.ones(y_true.size, dtype=bool)
+        kept[test] = False
+        train = np.flatnonzero(kept)
         splits.append((train, test))
     return splits
 
@@ -187,6 +203,46 @@ def estimated_roc_auc(calibrated: np.ndarray, scores: np.ndarray) -> float:
     return float(np.trapezoid(tps / tps[-1], fps / fps[-1]))
 
 
+def _sort_by_class(scores: np.ndarray, positive: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(sorted scores, labels (0/1) in that order, whether any score is tied). Each class's
+    scores are sorted apart (two sorts of half the rows cost less than one argsort of all)
+    and merged by a stable argsort of the two sorted runs, which timsort does in one linear
+    pass. With ties the caller keeps the original stable-order path (`_auc_components`),
+    whose placements depend on the order within a tie."""
+    negatives, positives = np.sort(scores[~positive]), np.sort(scores[positive])
+    merged = np.concatenate([negatives, positives])
+    order = np.argsort(merged, kind="stable")
+    ordered = merged[order]
+    labels = (order >= negatives.size).astype(np.float64)
+    tied = bool(ordered.size > 1 and np.any(ordered[1:] == ordered[:-1]))
+    return ordered, labels, tied
+
+
+def _placements(ordered: np.ndarray) -> tuple[float, float]:
+    """`_auc_components` of labels already ordered by increasing score (no ties)."""
+    if ordered.mean() > 0.5:  # the smaller class as positive: reversed order, untied scores
+        ordered = (1.0 - ordered)[::-1]
+    positions = np.flatnonzero(ordered)
+    n_pos = positions.size
+    n_neg = ordered.size - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return math.nan, 0.0
+    placements = (positions - np.arange(n_pos)) / n_neg
+    return float(np.std(placements)), n_pos / ordered.size
+
+
+def _sorted_roc_auc(positive: np.ndarray) -> float:
+    """`estimated_roc_auc` of calibrated probabilities already ordered by decreasing score:
+    the trapezoids under the curve in one pass (the false positives after row i are
+    ``i - tps_i``, each trapezoid ``(1 - p_i)(tps_i - p_i / 2)``)."""
+    tps = np.cumsum(positive)
+    total_pos = float(tps[-1]) if tps.size else 0.0
+    total_neg = positive.size - total_pos
+    if total_pos <= 0 or total_neg <= 0:
+        return math.nan
+    return float(np.dot(1.0 - positive, tps - 0.5 * positive) / (total_pos * total_neg))
+
+
 def _auc_components(y_true: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     """(std of the positives' placements, positive share): NannyML's AUROC sampling error."""
     if y_true.mean() > 0.5:  # NannyML takes the smaller class as positive
@@ -212,8 +268,12 @@ class _ClassCalibration:
 
 
 def _calibrate_one(y_true: np.ndarray, scores: np.ndarray) -> _ClassCalibration:
-    fitted = Isotonic.fit(scores, y_true) if needs_calibration(y_true, scores) else None
-    return _ClassCalibration(fitted, *_auc_components(y_true, scores))
+    """Calibrator and sampling-error components of one class, the scores sorted once."""
+    scores = np.asarray(scores, dtype=np.float64)
+    ordered, truth, tied = _sort_by_class(scores, np.asarray(y_true) == 1)
+    fitted = Isotonic.fit_sorted(ordered, truth) if needs_calibration(y_true, scores) else None
+    components = _auc_components(y_true, scores) if tied else _placements(truth)
+    return _ClassCalibration(fitted, *components)
 
 
 @dataclass(frozen=True)
@@ -273,6 +333,8 @@ class CBPE:
 
     def estimate(self, proba: np.ndarray, y_pred: ArrayLike) -> dict[str, Estimate]:
         """Estimated ``roc_auc`` and ``accuracy`` of unlabelled rows."""
+        if self.binary:
+            return self._estimate_binary(proba, y_pred)
         matrix = _as_matrix(proba)
         n = matrix.shape[0]
         calibrated = self.calibrated(matrix)
@@ -299,6 +361,42 @@ class CBPE:
                 "accuracy", "cbpe", accuracy, self.accuracy_std / math.sqrt(max(n, 1)), n, 1.0
             ),
         }
+
+    def _estimate_binary(self, proba: np.ndarray, y_pred: ArrayLike) -> dict[str, Estimate]:
+        """`estimate` for two classes without sorting the rows as a whole: the scores of the
+        rows predicted negative, positive and neither are sorted apart and calibrated sorted
+        (np.interp walks the calibrator's table in step, 20x faster than random lookups on a
+        million rows); the accuracy is a sum per group, and the calibrated values, which do
+        not decrease with the score, sorted together (a linear merge of sorted runs) are the
+        curve's order for the ROC AUC. Same figures as the general path (tied scores have
+        tied calibrated values, so the order within a tie is immaterial)."""
+        array = np.asarray(proba, dtype=np.float64)
+        scores = array if array.ndim == 1 else array[:, 1]
+        n = scores.size
+        cal = self.calibrations[0]
+        codes = _codes(_plain(y_pred), self.classes)
+        groups = [cal.apply(np.sort(scores[codes == code])) for code in (0, 1, -1)]
+        hits = (groups[0].size - groups[0].sum()) + groups[1].sum()
+        positive = np.sort(np.concatenate(groups), kind="stable")
+        auc = _sorted_roc_auc(positive[::-1])
+        error = cal.auc_std / math.sqrt(n * cal.positive_share) if cal.positive_share else 0
+        accuracy = float(hits / n) if n else math.nan
+        return {
+            "roc_auc": band("roc_auc", "cbpe", auc, float(error), n, 1.0),
+            "accuracy": band(
+                "accuracy", "cbpe", accuracy, self.accuracy_std / math.sqrt(max(n, 1)), n, 1.0
+            ),
+        }
+
+
+def _codes(values: np.ndarray, classes: tuple[Any, ...]) -> np.ndarray:
+    """The index of each value in `classes` (sorted, as np.unique gives them), -1 when not a
+    class: a binary search for numbers, pandas' hash lookup otherwise."""
+    known = np.asarray(classes)
+    if values.dtype.kind in "biuf" and known.dtype.kind in "biuf" and known.size:
+        index = np.minimum(np.searchsorted(known, values), known.size - 1)
+        return np.where(known[index] == values, index, -1)
+    return np.asarray(pd.Categorical(values, categories=classes).codes)
 
 
 def _plain(values: ArrayLike) -> np.ndarray:

@@ -258,6 +258,16 @@ def get_run(uow: UnitOfWork, *, run_id: str) -> Run:
         return uow.tracking.get_run(run_id)
 
 
+def get_run_info(uow: UnitOfWork, *, run_id: str) -> Run:
+    """The run without its params, metrics, tags, datasets and artifacts (one query).
+
+    Raises:
+        NotFound: no such run.
+    """
+    with uow:
+        return uow.tracking.get_run_info(run_id)
+
+
 def metric_history(uow: UnitOfWork, *, run_id: str, key: str) -> list[Metric]:
     """Every value logged for `key`, by step. Raises NotFound for an unknown run."""
     with uow:

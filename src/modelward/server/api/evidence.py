@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -126,11 +125,12 @@ def list_waivers(
 def governance_alerts(
     ctx: CtxDep,
     model: str | None = None,
-    within_days: Annotated[int, Query(ge=0, le=3650)] = 14,
+    within_days: int = 14,
 ) -> Any:
-    """Overdue findings and waivers expiring within `within_days`."""
+    """Overdue findings and waivers expiring within `within_days` (the service checks the
+    bound, so this face and the local one give the same message)."""
     found = service.alerts(
-        ctx.uow(read_only=True), now=ctx.now(), model=model, within=timedelta(days=within_days)
+        ctx.uow(read_only=True), now=ctx.now(), model=model, within_days=within_days
     )
     return wire.dump_list(GovernanceAlert, found)
 

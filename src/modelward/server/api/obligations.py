@@ -94,6 +94,25 @@ def webhooks(ctx: CtxDep, failed_only: bool = False) -> list[dict[str, Any]]:
     return wire.dump_list(WebhookDelivery, found)
 
 
+class ReplayIn(BaseModel):
+    # no URL: the server re-sends stored deliveries to their stored targets only (no SSRF)
+    model_config = {"extra": "forbid"}
+    deployment: str | None = Field(default=None, max_length=256)
+
+
+@router.post("/webhooks/replay")
+def replay_webhooks(body: ReplayIn, ctx: CtxDep) -> list[dict[str, Any]]:
+    """Send failed deliveries again, each to the URL it was first sent to (monitor
+    permission; each replay audited)."""
+    found = obligations.replay_webhooks(
+        ctx.uow(),
+        ctx.platform.workspace.webhook_sender(),
+        guard=ctx.guard(),
+        deployment=body.deployment,
+    )
+    return wire.dump_list(WebhookDelivery, found)
+
+
 @router.get("/obligations")
 def monitoring_obligations(
     ctx: CtxDep, model: Annotated[str | None, Query(max_length=256)] = None

@@ -16,6 +16,7 @@ from modelward.server.mlflow.protocol import MlflowRoute, not_supported
 
 PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
 ARTIFACTS_PREFIX = "/api/2.0/mlflow-artifacts"
+ALL_PREFIXES = (*PREFIXES, ARTIFACTS_PREFIX)  # every path of this face starts with one
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 

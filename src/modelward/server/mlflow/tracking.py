@@ -111,7 +111,9 @@ def update_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
         except ValueError:
             raise InvalidInput(f"Unknown run status {status!r}.") from None
         service.end_run(ctx.uow(), guard=ctx.guard(), run_id=run_id, status=ended)
-    return {"run_info": shapes.run_info(_run(ctx, run_id))}
+    return {
+        "run_info": shapes.run_info(service.get_run_info(ctx.uow(read_only=True), run_id=run_id))
+    }
 
 
 def _metric(item: dict[str, Any]) -> Metric:

@@ -18,8 +18,8 @@ from modelward.server.ui.render import render
 router = APIRouter(include_in_schema=False)
 PAGE = 100
 ACTIONS = (
-    "alert", "alias", "card", "data", "deployment", "gate", "model", "promotion", "review",
-    "risk", "signoff", "token", "user", "version",
+    "alert", "alias", "card", "data", "deployment", "finding", "gate", "model", "promotion",
+    "review", "risk", "run", "signoff", "token", "user", "version", "waiver",
 )  # fmt: skip
 
 
@@ -87,7 +87,25 @@ def _alert(event: AuditEvent) -> str:
     return f"acknowledged {after.get('kind', '')} alert {event.entity_id} on {where}"
 
 
+def _finding(event: AuditEvent) -> str:
+    after = event.after or {}
+    what = event.action.removeprefix("finding.")
+    detail = f"{after.get('severity')}: {str(after.get('title', ''))[:60]!r}, {after.get('status')}"
+    return f"{what} finding {after.get('finding_id')} on {_version(event)} ({detail})"
+
+
+def _waiver(event: AuditEvent) -> str:
+    after = event.after or {}
+    what = event.action.removeprefix("waiver.")
+    return f"{what} waiver {after.get('waiver_id')} of {after.get('item')} on {_version(event)}"
+
+
 _SPECIAL = {
+    "finding.recorded": _finding,
+    "finding.updated": _finding,
+    "waiver.requested": _waiver,
+    "waiver.approved": _waiver,
+    "waiver.revoked": _waiver,
     "alias.set": _alias,
     "alias.deleted": _alias,
     "signoff.approve": _signoff,
@@ -106,6 +124,10 @@ _PLAIN = {
     "promotion.gate_passed": "passed the gate of {version}",
     "bundle.built": "built a deployment bundle of {version}",
     "monitoring.live_comparison": "compared {version} live against the champion",
+    "run.reproduced": "recorded a reproduction of run {id}",
+    "data.protection_set": "set the data protection of deployment {id}",
+    "data.maintenance": "enforced retention and compacted the log of deployment {id}",
+    "data.subject_erased": "erased data subject {id} (a keyed hash, not the key)",
 }
 
 

@@ -1,4 +1,5 @@
-"""Monitoring pages (drift per feature and performance over time, alerts, deployments with
+"""Monitoring pages (drift per feature, performance, fairness, business figures and PSI/CSI
+over time with their limits, alerts, deployments with
 their strategy and traffic split) and the alert counts the inventory shows as health.
 
 Monitoring is optional: without the monitoring service the pages say so and health is blank.
@@ -57,7 +58,7 @@ def monitoring_index(request: Request, ctx: CtxDep) -> HTMLResponse:
     )
 
 
-def _series(windows: list[Any]) -> dict[str, Any]:
+def _series(windows: list[Any], by_window: dict[int, Any] | None = None) -> dict[str, Any]:
     drift: dict[str, dict[str, list[Any]]] = {}
     performance: dict[str, dict[str, list[Any]]] = {}
     for window in windows:
@@ -71,8 +72,14 @@ def _series(windows: list[Any]) -> dict[str, Any]:
             line["x"].append(at)
             line["y"].append(perf.value)
     from modelward.monitoring.early_warning import series as early_series
+    from modelward.monitoring.figures import series as figure_series
 
-    return {"drift": drift, "performance": performance, **early_series(windows)}
+    return {
+        "drift": drift,
+        "performance": performance,
+        **early_series(windows),
+        **figure_series(windows, by_window or {}),
+    }
 
 
 @router.get("/monitoring/{deployment}", response_class=HTMLResponse)
@@ -84,6 +91,11 @@ def monitoring_detail(request: Request, deployment: str, ctx: CtxDep) -> HTMLRes
         service.list_windows(ctx.uow(read_only=True), deployment=deployment) if service else []
     )
     alerts = service.list_alerts(ctx.uow(read_only=True), deployment=deployment) if service else []
+    by_window = (
+        service.obligations.list_figures(ctx.uow(read_only=True), deployment=deployment)
+        if service
+        else {}
+    )
     serving = {v for v in (found.config.champion, found.config.challenger) if v is not None}
     return render(
         request,
@@ -96,7 +108,7 @@ def monitoring_detail(request: Request, deployment: str, ctx: CtxDep) -> HTMLRes
         may_ack=may(ctx, Action.MONITOR),
         available=service is not None,
         detail=found,
-        series=_series(windows),
+        series=_series(windows, by_window),
         windows=windows,
         alerts=alerts,
     )

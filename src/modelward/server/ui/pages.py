@@ -5,7 +5,7 @@ same services as the API, so the same permission rules apply."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,21 +13,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from modelward.errors import ModelwardError, PermissionDenied, Unauthenticated
 from modelward.governance import overview, queue, service, tokens
 from modelward.server import session
-from modelward.server.deps import Ctx, CtxDep, Platform, PlatformDep, VersionPath
+from modelward.server.deps import CtxDep, Platform, PlatformDep, VersionPath
 from modelward.server.ui import (
     audit_view,
     card_pages,
+    evidence_pages,
     flash,
     graph_view,
     inventory_pages,
     model_forms,
+    privacy_pages,
     runs_pages,
 )
 from modelward.server.ui.model_forms import check_csrf, model_url
 from modelward.server.ui.render import render
 
 router = APIRouter(include_in_schema=False)
-for _module in (runs_pages, inventory_pages, audit_view, model_forms, card_pages, graph_view):
+_PAGES = (runs_pages, inventory_pages, audit_view, model_forms, card_pages, graph_view)
+for _module in (*_PAGES, evidence_pages, privacy_pages):
     router.include_router(_module.router)
 PAGE_SIZE = 50
 
@@ -142,23 +145,8 @@ def model_page(request: Request, name: str, ctx: CtxDep) -> HTMLResponse:
         ctx,
         o=found,
         **model_forms.form_data(ctx, found, ctx.now()),
-        **_findings_view(ctx, name),
+        **evidence_pages.assurance(ctx, found),
     )
-
-
-def _findings_view(ctx: Ctx, model: str) -> dict[str, Any]:
-    """Findings and waivers of each version, with the waivers' state now (model page)."""
-    from modelward.governance import findings as findings_service
-
-    now = ctx.now()
-    by_version: dict[int, dict[str, list[Any]]] = {}
-    for found in findings_service.list_findings(ctx.uow(read_only=True), model=model):
-        by_version.setdefault(found.version, {"findings": [], "waivers": []})
-        by_version[found.version]["findings"].append({"f": found, "overdue": found.is_overdue(now)})
-    for waiver in findings_service.list_waivers(ctx.uow(read_only=True), model=model):
-        by_version.setdefault(waiver.version, {"findings": [], "waivers": []})
-        by_version[waiver.version]["waivers"].append({"w": waiver, "state": waiver.state(now)})
-    return {"assurance": by_version}
 
 
 @router.post("/models/{name}/versions/{version}/sign-off")

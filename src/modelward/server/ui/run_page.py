@@ -15,6 +15,7 @@ from modelward.domain.tracking import DatasetRef, Run
 from modelward.registry import service as registry
 from modelward.server.deps import Ctx, CtxDep
 from modelward.server.ui.render import render
+from modelward.server.ui.reproduce_view import reproducibility
 from modelward.tracking import service, uploads
 
 router = APIRouter(include_in_schema=False)
@@ -130,6 +131,7 @@ def run_page(request: Request, ctx: CtxDep, run_id: str) -> HTMLResponse:
         versions=registry.versions_of_run(ctx.uow(read_only=True), run_id=run.id),
         children=children,
         quote=quote,
+        repro=reproducibility(ctx, run),
     )
 
 

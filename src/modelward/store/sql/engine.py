@@ -15,8 +15,8 @@ from modelward.store.private import create_private_file, restrict
 # The newest migrations this version of modelward knows (several when branches were written in
 # parallel off one parent; Alembic applies them all); tests/store/test_schema.py checks them.
 SCHEMA_HEADS = frozenset(
-    {"0007", "0009", "0010", "0013", "0014", "0015", "0016", "0017"}
-)  # 0013 revises 0011 and 0005; the others 0011
+    {"0007", "0009", "0010", "0014", "0015", "0016", "0017", "0018"}
+)  # 0013 revises 0011 and 0005, 0018 revises 0013; the others 0011
 SCHEMA_HEAD = "+".join(sorted(SCHEMA_HEADS))  # how a schema state is shown: heads joined by +
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select
 
-from modelward.domain.governance import LineageEntry, ModelFacts, VersionFacts
+from modelward.domain.governance import ColumnTag, LineageEntry, ModelFacts, VersionFacts
 from modelward.domain.policy import Decision, PersonalDataUse, SignOff
 from modelward.domain.risk import Likelihood, RiskAssessment, Severity
 from modelward.store.sql.tables import (
@@ -55,20 +55,90 @@ def sign_off(row: Any, model: str, version: int) -> SignOff:
     )
 
 
-def personal_data_uses(conn: Connection, version_id: int) -> list[PersonalDataUse]:
-    """Personal-data columns of every dataset the version's source run used (any role)."""
-    rows = conn.execute(
-        select(
-            run_datasets.c.name,
-            dataset_column_tags.c.column_name,
-            dataset_column_tags.c.legal_basis,
-        )
-        .join(model_versions, model_versions.c.run_id == run_datasets.c.run_id)
-        .join(dataset_column_tags, dataset_column_tags.c.dataset_id == run_datasets.c.dataset_id)
-        .where(model_versions.c.id == version_id, dataset_column_tags.c.personal_data.is_(True))
-        .order_by(run_datasets.c.name, dataset_column_tags.c.column_name)
+def column_tag(row: Any) -> ColumnTag:
+    """A `dataset_column_tags` row as an entity."""
+    return ColumnTag(
+        dataset_id=row.dataset_id,
+        column=row.column_name,
+        personal_data=row.personal_data,
+        legal_basis=row.legal_basis,
+        tagged_by=row.tagged_by,
+        tagged_at=row.tagged_at,
+        note=row.note,
     )
-    return [PersonalDataUse(row.name, row.column_name, row.legal_basis) for row in rows]
+
+
+def model_column_tags(conn: Connection, model_ids: Any) -> dict[str, ColumnTag]:
+    """Column name -> the newest tag on a column of that name in any dataset used by a run
+    behind a version of these models (`model_ids`: a subquery or a list)."""
+    used = (
+        select(run_datasets.c.dataset_id)
+        .join(model_versions, model_versions.c.run_id == run_datasets.c.run_id)
+        .where(model_versions.c.model_id.in_(model_ids))
+    )
+    rows = conn.execute(
+        select(dataset_column_tags)
+        .where(dataset_column_tags.c.dataset_id.in_(used))
+        .order_by(dataset_column_tags.c.tagged_at, dataset_column_tags.c.dataset_id)
+    )
+    return {row.column_name: column_tag(row) for row in rows}  # the newest of each column wins
+
+
+def inherited_column_tags(conn: Connection, dataset_id: str) -> list[ColumnTag]:
+    """Tags `dataset_id` inherits for columns it has and does not tag itself, from the other
+    datasets of the models whose versions used it, in the dataset's column order."""
+    models = (
+        select(model_versions.c.model_id)
+        .join(run_datasets, run_datasets.c.run_id == model_versions.c.run_id)
+        .where(run_datasets.c.dataset_id == dataset_id)
+    )
+    schema = conn.execute(select(datasets.c.schema).where(datasets.c.id == dataset_id)).scalar()
+    own = set(
+        conn.execute(
+            select(dataset_column_tags.c.column_name).where(
+                dataset_column_tags.c.dataset_id == dataset_id
+            )
+        ).scalars()
+    )
+    found = model_column_tags(conn, models)
+    return [found[c] for c in (schema or {}) if c in found and c not in own]
+
+
+def personal_data_uses(conn: Connection, version_id: int) -> list[PersonalDataUse]:
+    """Personal-data columns of every dataset the version's source run used (any role): the
+    dataset's own tag on a column, else the newest tag on a column of the same name in any
+    dataset of the same model (a retrained version keeps the tags of its columns)."""
+    used = conn.execute(
+        select(run_datasets.c.name, run_datasets.c.dataset_id, datasets.c.schema)
+        .join(model_versions, model_versions.c.run_id == run_datasets.c.run_id)
+        .join(datasets, datasets.c.id == run_datasets.c.dataset_id)
+        .where(model_versions.c.id == version_id)
+        .order_by(run_datasets.c.name)
+    ).all()
+    if not used:
+        return []
+    own: dict[tuple[str, str], ColumnTag] = {
+        (row.dataset_id, row.column_name): column_tag(row)
+        for row in conn.execute(
+            select(dataset_column_tags).where(
+                dataset_column_tags.c.dataset_id.in_({r.dataset_id for r in used})
+            )
+        )
+    }
+    model_id = select(model_versions.c.model_id).where(model_versions.c.id == version_id)
+    inherited = model_column_tags(conn, model_id)
+    found = []
+    for row in used:
+        columns = set(row.schema or {}) | {c for d, c in own if d == row.dataset_id}
+        for column in sorted(columns):
+            tag = own.get((row.dataset_id, column))
+            origin = None
+            if tag is None and column in inherited:
+                tag = inherited[column]
+                origin = tag.dataset_id
+            if tag is not None and tag.personal_data:
+                found.append(PersonalDataUse(row.name, column, tag.legal_basis, origin))
+    return found
 
 
 def lineage(conn: Connection, *, dataset_id: str | None, column: str | None) -> list[LineageEntry]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
@@ -45,16 +44,7 @@ _ASSESSMENTS = select(risk_assessments, registered_models.c.name.label("model_na
 )
 
 
-def _tag(row: Any) -> ColumnTag:
-    return ColumnTag(
-        dataset_id=row.dataset_id,
-        column=row.column_name,
-        personal_data=row.personal_data,
-        legal_basis=row.legal_basis,
-        tagged_by=row.tagged_by,
-        tagged_at=row.tagged_at,
-        note=row.note,
-    )
+_tag = queries.column_tag
 
 
 class SqlGovernanceRepo:
@@ -329,6 +319,9 @@ class SqlGovernanceRepo:
             query = query.where(dataset_column_tags.c.column_name == column)
         order = (dataset_column_tags.c.dataset_id, dataset_column_tags.c.column_name)
         return [_tag(row) for row in self.conn.execute(query.order_by(*order))]
+
+    def inherited_column_tags(self, dataset_id: str) -> list[ColumnTag]:
+        return queries.inherited_column_tags(self.conn, dataset_id)
 
     def personal_data_uses(self, model: str, version: int) -> list[PersonalDataUse]:
         return queries.personal_data_uses(self.conn, self._version_id(model, version))

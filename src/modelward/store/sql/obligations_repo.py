@@ -29,7 +29,7 @@ def _delivery(row: Any) -> WebhookDelivery:
     return WebhookDelivery(
         deployment=row.deployment_name, payload=row.payload, status=row.status,
         attempts=row.attempts, last_error=row.last_error, created_at=row.created_at,
-        last_attempt_at=row.last_attempt_at, id=row.id,
+        last_attempt_at=row.last_attempt_at, id=row.id, target=row.target or "",
     )  # fmt: skip
 
 
@@ -220,18 +220,28 @@ class SqlObligationsRepo:
                     last_error=delivery.last_error,
                     created_at=delivery.created_at,
                     last_attempt_at=delivery.last_attempt_at,
+                    target=delivery.target or None,
                 )  # fmt: skip
             )
         )
 
     def update_delivery(
-        self, delivery_id: int, *, status: str, attempts: int, last_error: str, at: datetime
+        self,
+        delivery_id: int,
+        *,
+        status: str,
+        attempts: int,
+        last_error: str,
+        at: datetime,
+        target: str | None = None,
     ) -> None:
-        self.conn.execute(
-            update(D)
-            .where(D.c.id == delivery_id)
-            .values(status=status, attempts=attempts, last_error=last_error, last_attempt_at=at)
-        )
+        values: dict[str, Any] = {
+            "status": status, "attempts": attempts, "last_error": last_error,
+            "last_attempt_at": at,
+        }  # fmt: skip
+        if target:
+            values["target"] = target
+        self.conn.execute(update(D).where(D.c.id == delivery_id).values(**values))
 
     def list_deliveries(
         self, *, status: str | None = None, deployment: str | None = None, limit: int = 1000

@@ -692,6 +692,8 @@ webhook_deliveries = Table(
     Column("last_error", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_attempt_at", UTCDateTime, nullable=False),
+    # the URL it was sent to (0018): a replay re-sends there and nowhere else; NULL before
+    Column("target", Text, nullable=True),
     Index("ix_webhook_deliveries_status", "status", "created_at"),
 )
 

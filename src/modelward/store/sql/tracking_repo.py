@@ -7,7 +7,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Float,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from modelward.domain.search import Filter, OrderBy
@@ -172,7 +185,7 @@ class SqlTrackingRepo:
 
     def get_run(self, run_id: str) -> Run:
         row = self._run_row(run_id)
-        values = self._load_values([run_id])
+        values = {run_id: self._values_of(run_id)}
         ds = [
             DatasetRef(
                 dataset_id=r.dataset_id,
@@ -200,6 +213,9 @@ class SqlTrackingRepo:
         ]
         arts = self.list_artifacts(run_id)
         return _run(row, **values[run_id], datasets=tuple(ds), artifacts=tuple(arts))
+
+    def get_run_info(self, run_id: str) -> Run:
+        return _run(self._run_row(run_id))
 
     def run_status(self, run_id: str) -> RunStatus:
         status = self.conn.execute(_RUN_STATUS, {"b_run_id": run_id}).scalar()
@@ -236,6 +252,27 @@ class SqlTrackingRepo:
             .limit(limit)
         )
         return list(self.conn.execute(query).scalars())
+
+    def _values_of(self, run_id: str) -> dict[str, Any]:
+        """One run's params, tags and latest metrics in one query (a row per value: for one
+        run that is fewer round trips than `_load_values`' three aggregates; the metric
+        column keeps the driver's float, exact)."""
+        out: dict[str, Any] = {"params": {}, "metrics": {}, "tags": {}}
+        no_text, no_number = cast(null(), Text), cast(null(), Float)
+        query = union_all(
+            select(literal("params"), params.c.key, params.c.value, no_number).where(
+                params.c.run_id == run_id
+            ),
+            select(literal("tags"), run_tags.c.key, run_tags.c.value, no_number).where(
+                run_tags.c.run_id == run_id
+            ),
+            select(literal("metrics"), latest_metrics.c.key, no_text, latest_metrics.c.value).where(
+                latest_metrics.c.run_id == run_id
+            ),
+        )
+        for kind, key, text_value, number in self.conn.execute(query):
+            out[kind][key] = float(number) if kind == "metrics" else text_value
+        return out
 
     def _load_values(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         # One JSON object per run and table, aggregated by the database: a tenth of the rows

@@ -10,6 +10,7 @@
     var traces = lines.map(function (l) {
       var trace = { x: l.x, y: l.y, name: l.name, type: "scatter", mode: "lines+markers" };
       if (l.color) { trace.line = { color: l.color }; trace.marker = { color: l.color }; }
+      if (l.dash) { trace.mode = "lines"; trace.line = Object.assign(trace.line || {}, { dash: l.dash }); }
       return trace;
     });
     Plotly.newPlot(el, traces, {
