@@ -57,7 +57,7 @@ def served(work: Path, name: str, model: Any, frame: Any, top: int, data: dict[s
     command = [sys.executable, "-m", "uvicorn", "modelward.server.scoring:create_scoring_app"]
     command += ["--factory", "--port", str(port), "--log-level", "warning", "--no-access-log"]
     url = f"http://127.0.0.1:{port}"
-    process = start(command, env, url, "/health")
+    process = start(command, env, url, "/health", name=f"modelward-{name}")
     try:
         import httpx
 

@@ -11,7 +11,15 @@ import pandas as pd
 import pytest
 from scipy.spatial.distance import mahalanobis
 
-from modelward.domain.guardrails import ArmStats, CanaryBounds, GuardrailSpec, canary_breaches
+from modelward.domain.guardrails import (
+    ArmStats,
+    CanaryBounds,
+    GuardrailSpec,
+    MetricBound,
+    canary_breaches,
+    challenger_readings,
+    metric_breaches,
+)
 from modelward.errors import InvalidInput
 from modelward.serving import guardrail_hook
 from modelward.serving import guardrails as g
@@ -123,7 +131,7 @@ def test_spec_is_checked() -> None:
 
 def test_canary_breaches() -> None:
     bounds = CanaryBounds(max_error_rate=0.05, max_latency_p99_ms=50.0, max_violation_rate=0.1,
-                          min_requests=20, metrics={"roc_auc": {"min": 0.7}})  # fmt: skip
+                          min_requests=20, metrics={"roc_auc": MetricBound(min=0.7)})  # fmt: skip
     assert canary_breaches(bounds, ArmStats(requests=10, errors=10)) == []  # too few to judge
     found = canary_breaches(
         bounds, ArmStats(requests=100, errors=6, latency_p99_ms=80.0, rows=100, violations=20,
@@ -164,4 +172,136 @@ def test_hook_rolls_back_a_challenger_once() -> None:
     assert hook.analyze(live) == [] and len(asked) == 1  # asked once
     hook.compile(_Deployment(spec, challenger=None, seq=4), {})
     assert hook.watch is None
+    hook.close()
+
+
+@pytest.mark.parametrize("max_ood", [0.5, 0.9, 0.99, 0.998, 1.0])
+def test_compiled_ood_limit_flags_exactly_the_rows_whose_score_passes(max_ood: float) -> None:
+    guard = compiled(max_ood=max_ood, check_ranges=False)
+    assert guard.ood is not None
+    rng = np.random.default_rng(3)
+    ref = sample()[["income", "debt"]].to_numpy()
+    rows = np.vstack([ref, rng.normal([50_000, 10_000], [20_000, 6_000], (500, 2))])
+    expected = guard.ood.score(rows) > max_ood  # the definition: searchsorted share
+    far = guard.ood.far(rows)
+    assert (np.zeros(len(rows), bool) if far is None else far).tolist() == expected.tolist()
+    # one row at a time (the single-row path) agrees with the batch
+    single = [guard.ood.far(rows[i : i + 1]) is not None for i in range(len(rows))]
+    assert single == expected.tolist()
+    missing = guard.ood.far(np.array([[np.nan, 10_000.0]]))
+    assert (missing is not None) == (max_ood < 1.0)  # a missing value is as far as can be
+
+
+def test_dataframe_rows_are_read_without_pandas_per_column_and_agree() -> None:
+    ref = sample()
+    guard = compiled(max_ood=0.999)
+    inside = (float(ref.income.median()), float(ref.debt.median()), "north")
+    high = (float(ref.income.max()) + 1.0, float(ref.debt.median()), "west")
+    rows = frame(inside, high)
+    verdict = guard.check(rows, np.array([0, 1]))
+    assert verdict is not None and verdict.rows == [1]
+    assert verdict.counts == {"input_range": 1, "input_ood": 1, "input_category:region": 1}
+    assert verdict.ood is not None and verdict.ood.shape == (2,)
+    # columns in another order: read by name, same verdict
+    shuffled = guard.check(rows[["region", "debt", "income"]], np.array([0, 1]))
+    assert shuffled is not None and shuffled.counts == verdict.counts
+    # None in a numeric column (allow_missing): the pandas way, the row is far (OOD)
+    holes = frame(inside).astype(object)
+    holes.loc[0, "debt"] = None
+    found = guard.check(holes, np.array([0]))
+    assert found is not None and found.counts == {"input_ood": 1}
+    assert guard.check(frame(inside), np.array([0])) is None
+
+
+def test_metric_bounds_parse_with_estimated_and_refuse_nonsense() -> None:
+    spec = GuardrailSpec.parse(
+        {"canary": {"metrics": {"roc_auc": {"min": 0.7, "estimated": True}, "mae": {"max": 3}}}}
+    )
+    assert spec.canary.metrics == {
+        "roc_auc": MetricBound(min=0.7, estimated=True),
+        "mae": MetricBound(max=3.0),
+    }
+    assert GuardrailSpec.parse(spec.as_dict()) == spec
+    assert spec.as_dict()["canary"]["metrics"]["roc_auc"] == {"min": 0.7, "estimated": True}
+    for bad, field in [
+        ({"roc_auc": {"estimated": True}}, "canary.metrics.roc_auc"),  # no bound at all
+        ({"roc_auc": {"min": 0.7, "estimated": "yes"}}, "canary.metrics.roc_auc.estimated"),
+        ({"roc_auc": {"min": 0.9, "max": 0.8}}, "canary.metrics.roc_auc"),
+        ({"roc_auc": {"low": 0.7}}, "canary.metrics.roc_auc"),
+    ]:
+        with pytest.raises(InvalidInput) as caught:
+            GuardrailSpec.parse({"canary": {"metrics": bad}})
+        assert caught.value.details.get("field") == field, caught.value
+
+
+def _window(hour: int, versions: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 11, 30, hour, tzinfo=UTC)
+    return start, start + timedelta(hours=1), {"versions": versions}
+
+
+def test_challenger_readings_take_the_newest_realised_value_or_an_allowed_estimate() -> None:
+    bounds = CanaryBounds(metrics={"roc_auc": MetricBound(min=0.7),
+                                   "accuracy": MetricBound(min=0.8, estimated=True)})  # fmt: skip
+    windows = [
+        _window(3, {"2": {"n_labels": 40, "rows": 90, "metrics": {"roc_auc": 0.61}}}),
+        _window(
+            5,
+            {
+                "1": {"metrics": {"roc_auc": 0.9}},
+                "2": {"rows": 120, "metrics": {}, "estimated": {"roc_auc": 0.5, "accuracy": 0.7}},
+            },
+        ),  # fmt: skip
+        _window(4, {"2": {"n_labels": 50, "metrics": {"roc_auc": 0.75, "accuracy": 0.9}}}),
+    ]
+    found = challenger_readings(bounds, windows, 2)
+    # roc_auc: the newest realised value (04:00); the 05:00 estimate is not allowed for it
+    assert (found["roc_auc"].value, found["roc_auc"].estimated) == (0.75, False)
+    assert found["roc_auc"].window_start.hour == 4 and found["roc_auc"].rows == 50
+    # accuracy: the 05:00 window has no realised value, so its estimate is judged
+    assert (found["accuracy"].value, found["accuracy"].estimated) == (0.7, True)
+    assert metric_breaches(bounds, found) == [
+        "accuracy 0.7 < 0.8 (estimated, window 2026-11-30 05:00-06:00 UTC, 120 rows)"
+    ]
+    assert challenger_readings(bounds, windows, 7) == {}  # no figures for that version
+    assert challenger_readings(bounds, [_window(6, {})], 2) == {}
+
+
+def test_hook_judges_monitored_metrics_once_per_poll_without_min_requests() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    asked: list[tuple[str, int, list[str]]] = []
+    reads: list[tuple[str, int, Any]] = []
+    start = datetime(2026, 11, 30, 5, tzinfo=UTC)
+
+    def monitored(name: str, version: int, since: Any, bounds: CanaryBounds) -> Any:
+        reads.append((name, version, since))
+        figures = {"versions": {"2": {"n_labels": 60, "metrics": {"roc_auc": 0.55}}}}
+        windows = [(start, start + timedelta(hours=1), figures)]
+        return challenger_readings(bounds, windows, version)
+
+    hook = guardrail_hook.GuardrailHook(reference=lambda m, v: None, metrics=ServingMetrics(),
+                                        on_rollback=lambda *a: asked.append(a),
+                                        monitored=monitored)  # fmt: skip
+    spec = {"canary": {"metrics": {"roc_auc": {"min": 0.7}}, "min_requests": 1000}}
+    live = _Deployment(spec, challenger=2, seq=3)
+    hook.compile(live, {})
+    breaches = hook.analyze(live)  # no request seen here: the labels are the evidence
+    assert breaches == ["roc_auc 0.55 < 0.7 (realised, window 2026-11-30 05:00-06:00 UTC,"
+                        " 60 labelled rows)"]  # fmt: skip
+    assert asked == [("d", 2, breaches)] and len(reads) == 1
+    assert hook.analyze(live) == [] and len(reads) == 1  # rolled back: nothing more is read
+    hook.close()
+
+
+def test_hook_keeps_serving_when_the_metrics_cannot_be_read() -> None:
+    def broken(*_: Any) -> Any:
+        raise OSError("database is down")
+
+    hook = guardrail_hook.GuardrailHook(reference=lambda m, v: None, metrics=ServingMetrics(),
+                                        monitored=broken)  # fmt: skip
+    live = _Deployment({"canary": {"metrics": {"roc_auc": {"min": 0.7}}}}, challenger=2, seq=1)
+    hook.compile(live, {})
+    assert hook.analyze(live) == []
     hook.close()

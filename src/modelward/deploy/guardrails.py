@@ -1,6 +1,7 @@
 """Guardrail use-cases: set, read and clear a deployment's guardrails; what the scoring service
-reads (the deployment with its spec); the automatic rollback of a challenger that crossed the
-canary bounds; and the alert a minute of too many violations raises.
+reads (the deployment with its spec, a challenger's monitored metrics); the automatic rollback
+of a challenger that crossed the canary bounds; and the alert a minute of too many violations
+raises.
 
 Every write needs the deploy permission (the alert: the monitor permission) and is audited.
 """
@@ -15,7 +16,13 @@ from typing import Any
 from modelward.deploy import service as deploy
 from modelward.domain.audit import AuditEvent
 from modelward.domain.deployment import Deployment, Strategy
-from modelward.domain.guardrails import GuardrailSpec, OnViolation
+from modelward.domain.guardrails import (
+    CanaryBounds,
+    GuardrailSpec,
+    MetricReading,
+    OnViolation,
+    challenger_readings,
+)
 from modelward.domain.monitoring import Alert, AlertKind, Severity
 from modelward.domain.ports import Guard, UnitOfWork
 from modelward.domain.roles import Action
@@ -100,6 +107,29 @@ def serving_view(uow: UnitOfWork, *, name: str) -> Deployment:
     with uow:
         found = uow.deployments.get_deployment(name)
         return replace(found, guardrails=uow.graph.find_guardrails(name))
+
+
+RECENT_WINDOWS = 24  # the newest windows canary analysis looks through for a reading
+
+
+def challenger_figures(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    version: int,
+    bounds: CanaryBounds,
+    since: datetime | None = None,
+) -> dict[str, MetricReading]:
+    """The challenger `version`'s latest monitored metrics that `bounds` judge, from the
+    monitoring windows of deployment `name` ending after `since` (when the challenger was
+    put in front of traffic): per metric the newest window's realised value, or its estimate
+    where the bound allows (`domain.guardrails.challenger_readings`). Read-only, one query:
+    the scoring service's poll thread calls it every poll."""
+    if not bounds.metrics:
+        return {}
+    with uow:
+        found = uow.monitoring.recent_windows(name, ending_after=since, limit=RECENT_WINDOWS)
+    return challenger_readings(bounds, [(w.start, w.end, w.summary) for w in found], version)
 
 
 def canary_rollback(

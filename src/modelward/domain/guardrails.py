@@ -9,8 +9,9 @@ refuses anything unknown or out of range with a message naming the field.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any
 
 from modelward.errors import InvalidInput
@@ -24,6 +25,22 @@ class OnViolation(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class MetricBound:
+    """A monitored metric's bound for canary analysis: `min` and/or `max`; with `estimated`,
+    a window without a realised value for the challenger is judged on the label-free
+    estimate (CBPE, DLE) instead."""
+
+    min: float | None = None
+    max: float | None = None
+    estimated: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {k: v for k, v in (("min", self.min), ("max", self.max))
+                                 if v is not None}  # fmt: skip
+        return found | ({"estimated": True} if self.estimated else {})
+
+
+@dataclass(frozen=True)
 class CanaryBounds:
     """When a canary or challenger is rolled back automatically (None: not judged)."""
 
@@ -31,7 +48,7 @@ class CanaryBounds:
     max_latency_p99_ms: float | None = None
     max_violation_rate: float | None = None  # share of its rows breaking a guardrail
     min_requests: int = 50  # no verdict before the challenger answered this many requests
-    metrics: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # name -> min/max
+    metrics: Mapping[str, MetricBound] = field(default_factory=dict)  # monitored metrics
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -39,7 +56,7 @@ class CanaryBounds:
             "max_latency_p99_ms": self.max_latency_p99_ms,
             "max_violation_rate": self.max_violation_rate,
             "min_requests": self.min_requests,
-            "metrics": {k: dict(v) for k, v in self.metrics.items()},
+            "metrics": {k: v.as_dict() for k, v in self.metrics.items()},
         }
 
 
@@ -197,19 +214,35 @@ def _canary(raw: Any) -> CanaryBounds:
         values["min_requests"] = _count(raw["min_requests"], "canary.min_requests")
     metrics = raw.get("metrics") or {}
     if not isinstance(metrics, Mapping):
-        raise InvalidInput("canary.metrics must map metric names to {min, max}.")
-    parsed: dict[str, dict[str, float]] = {}
-    for metric, bounds in metrics.items():
-        if not isinstance(bounds, Mapping) or not set(bounds) <= {"min", "max"} or not bounds:
-            raise InvalidInput(
-                f"canary.metrics.{metric} must be {{min: X}} and/or {{max: Y}}.",
-                field=f"canary.metrics.{metric}",
-            )
-        parsed[str(metric)] = {
-            k: _number(v, f"canary.metrics.{metric}.{k}") for k, v in bounds.items()
-        }
-    values["metrics"] = parsed
+        raise InvalidInput(
+            "canary.metrics must map metric names to {min, max}.", field="canary.metrics"
+        )
+    values["metrics"] = {str(name): _metric_bound(name, b) for name, b in metrics.items()}
     return CanaryBounds(**values)
+
+
+def _metric_bound(metric: Any, raw: Any) -> MetricBound:
+    where = f"canary.metrics.{metric}"
+    if (
+        not isinstance(raw, Mapping)
+        or not set(raw) <= {"min", "max", "estimated"}
+        or not set(raw) & {"min", "max"}
+    ):
+        raise InvalidInput(
+            f"{where} must be {{min: X}} and/or {{max: Y}} (and estimated: true to judge"
+            " label-free estimates where no realised value exists).",
+            field=where,
+        )
+    low = None if raw.get("min") is None else _number(raw["min"], f"{where}.min")
+    high = None if raw.get("max") is None else _number(raw["max"], f"{where}.max")
+    if low is not None and high is not None and low > high:
+        raise InvalidInput(f"{where}: min {low:g} is above max {high:g}; swap them.", field=where)
+    estimated = _flag(raw["estimated"], f"{where}.estimated") if "estimated" in raw else False
+    return MetricBound(low, high, estimated)
+
+
+# a monitoring window as canary analysis reads it: (start, end, summary)
+WindowFigures = tuple[datetime, datetime, Mapping[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -244,12 +277,72 @@ def canary_breaches(bounds: CanaryBounds, stats: ArmStats) -> list[str]:
         rate = stats.violations / stats.rows
         if rate > bounds.max_violation_rate:
             found.append(f"guardrail violation rate {rate:.3f} > {bounds.max_violation_rate:g}")
-    for metric, limits in bounds.metrics.items():
+    for metric, bound in bounds.metrics.items():
         value = stats.metrics.get(metric)
-        if value is None:
-            continue
-        if "min" in limits and value < limits["min"]:
-            found.append(f"{metric} {value:.4g} < {limits['min']:g}")
-        if "max" in limits and value > limits["max"]:
-            found.append(f"{metric} {value:.4g} > {limits['max']:g}")
+        if value is not None:
+            found += _crossed(metric, bound, value, "")
+    return found
+
+
+def _crossed(metric: str, bound: MetricBound, value: float, note: str) -> list[str]:
+    if bound.min is not None and value < bound.min:
+        return [f"{metric} {value:.4g} < {bound.min:g}{note}"]
+    if bound.max is not None and value > bound.max:
+        return [f"{metric} {value:.4g} > {bound.max:g}{note}"]
+    return []
+
+
+@dataclass(frozen=True)
+class MetricReading:
+    """A challenger's monitored metric, as canary analysis judges it."""
+
+    metric: str
+    value: float
+    estimated: bool  # the label-free estimate (no realised value in that window)
+    window_start: datetime
+    window_end: datetime
+    rows: int  # labelled rows behind a realised value; logged rows behind an estimate
+
+    def describe(self) -> str:
+        kind = "estimated" if self.estimated else "realised"
+        count = "rows" if self.estimated else "labelled rows"
+        return (
+            f" ({kind}, window {self.window_start:%Y-%m-%d %H:%M}-{self.window_end:%H:%M} UTC,"
+            f" {self.rows} {count})"
+        )
+
+
+def challenger_readings(
+    bounds: CanaryBounds, windows: Sequence[WindowFigures], version: int
+) -> dict[str, MetricReading]:
+    """Per bounded metric, the newest reading of `version` in `windows` (any order): the
+    realised value where the window has one; else, for a bound with ``estimated``, the
+    estimate. A window without figures for the version is skipped."""
+    found: dict[str, MetricReading] = {}
+    for start, end, summary in sorted(windows, key=lambda w: w[1], reverse=True):
+        entry = ((summary or {}).get("versions") or {}).get(str(version)) or {}
+        for metric, bound in bounds.metrics.items():
+            if metric in found:
+                continue
+            realised = (entry.get("metrics") or {}).get(metric)
+            estimate = (entry.get("estimated") or {}).get(metric) if bound.estimated else None
+            if realised is not None:
+                rows = int(entry.get("n_labels") or 0)
+                found[metric] = MetricReading(metric, float(realised), False, start, end, rows)
+            elif estimate is not None:
+                rows = int(entry.get("rows") or 0)
+                found[metric] = MetricReading(metric, float(estimate), True, start, end, rows)
+    return found
+
+
+def metric_breaches(bounds: CanaryBounds, readings: Mapping[str, MetricReading]) -> list[str]:
+    """The monitored-metric bounds the challenger's `readings` cross, as sentences naming the
+    window and whether the value was realised or estimated. Not gated by `min_requests`: a
+    realised value needs the monitor's `min_labels` labelled rows, an estimate its own
+    minimum of rows."""
+    found = []
+    for metric, bound in bounds.metrics.items():
+        reading = readings.get(metric)
+        if reading is not None:
+            found += _crossed(metric, bound, reading.value, reading.describe())
     return found

@@ -469,6 +469,14 @@ class MonitoringRepo(Protocol):
         """The window with the latest end, or None."""
         ...
 
+    def recent_windows(
+        self, deployment: str, *, ending_after: datetime | None = None, limit: int = 24
+    ) -> list[MonitoringWindow]:
+        """The newest `limit` windows ending after `ending_after`, newest first, without their
+        drift and performance series (the summary holds per-version figures); one query, and
+        an unknown deployment has none."""
+        ...
+
     def list_windows(self, deployment: str, *, with_series: bool = True) -> list[MonitoringWindow]:
         """Every window of the deployment, oldest first, with drift and performance points."""
         ...

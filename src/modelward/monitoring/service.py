@@ -33,7 +33,14 @@ from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, NotFound
 from modelward.governance.graph import upstream_changes
 from modelward.monitoring import alerts as alert_rules
-from modelward.monitoring import early_warning, obligations, performance, stability, windows
+from modelward.monitoring import (
+    early_warning,
+    obligations,
+    performance,
+    stability,
+    versions,
+    windows,
+)
 from modelward.monitoring import labels as label_rules
 from modelward.monitoring import reference as references
 from modelward.monitoring.figures import FigureOptions
@@ -167,9 +174,9 @@ def _compute_window(
     name, opts = ctx.deployment.name, ctx.options
     n_rows = predictions.count(name, *span)
     small = n_rows < opts.drift.min_rows
-    frame = None
+    frame = logged = None
     if n_rows <= opts.max_rows_in_memory:
-        frame = predictions.read(name, *span)
+        frame = logged = predictions.read(name, *span)
         frame = frame[frame["arm"] != "shadow"] if "arm" in frame else frame
     drift = () if small else input_drift(
         ctx.reference, predictions, frame, deployment=name, span=span, options=opts
@@ -196,6 +203,10 @@ def _compute_window(
         ))  # fmt: skip
     if not small:
         summary["stability"] = _stability(ctx, predictions, frame, span)
+    estimator = ctx.early.estimator if ctx.early is not None and not small else None
+    summary.update(
+        versions.figures(logged, labels, task=ctx.task, options=opts, estimator=estimator)
+    )  # a challenger's own figures, for canary analysis
     return MonitoringWindow(
         deployment=name, start=span[0], end=span[1], status=status, n_rows=n_rows,
         n_labels=n_labels, computed_at=ctx.now, champion_version=ctx.deployment.config.champion,
@@ -355,7 +366,7 @@ def _refresh_performance(
     with uow:
         stale = uow.monitoring.windows_with_new_labels(ctx.deployment.name)
     for window in stale:
-        frame = predictions.read(window.deployment, window.start, window.end)
+        frame = logged = predictions.read(window.deployment, window.start, window.end)
         frame = frame[frame["arm"] != "shadow"] if "arm" in frame else frame
         with uow:
             labels = uow.monitoring.list_labels(
@@ -365,6 +376,10 @@ def _refresh_performance(
             frame, labels, baseline=ctx.baseline, task=ctx.task, options=ctx.options
         )
         summary = early_warning.refresh(window.summary, points)
+        summary.update(versions.figures(
+            logged, labels, task=ctx.task, options=ctx.options,
+            earlier=window.summary.get(versions.KEY),
+        ))  # fmt: skip
         fresh = replace(
             window, performance=tuple(points), n_labels=n_labels, performance_at=ctx.now,
             summary=summary,

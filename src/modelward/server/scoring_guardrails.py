@@ -1,5 +1,6 @@
 """The scoring service's guardrail hook over a workspace: the training reference of each
-version (profile and sample, as the run recorded them), and the writes the hook asks for —
+version (profile and sample, as the run recorded them), a challenger's latest monitored
+metrics (read-only, from the stored monitoring windows), and the writes the hook asks for —
 a guardrail alert, a canary rollback — through the deploy service, with the guard of the
 service's user (MODELWARD_USER: give it the deploy and monitor permissions)."""
 
@@ -13,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from modelward.deploy import guardrails as guardrail_service
+from modelward.domain.guardrails import CanaryBounds, MetricReading
 from modelward.serving.guardrail_hook import GuardrailHook
 from modelward.serving.guardrails import TrainingReference
 
@@ -59,9 +61,17 @@ def workspace_hook(workspace: Any, settings: Any, metrics: Any) -> GuardrailHook
         except Exception:  # refused (permissions) or the store is down: say so, keep serving
             log.exception("canary rollback of %s v%s failed", name, challenger)
 
+    def monitored(
+        name: str, version: int, since: datetime | None, bounds: CanaryBounds
+    ) -> dict[str, MetricReading]:
+        return guardrail_service.challenger_figures(
+            workspace.uow(read_only=True), name=name, version=version, bounds=bounds, since=since
+        )
+
     return GuardrailHook(
         reference=lambda model, version: training_reference(workspace, model, version),
         metrics=metrics,
         on_alert=on_alert,
         on_rollback=on_rollback,
+        monitored=monitored,
     )

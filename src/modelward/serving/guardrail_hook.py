@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from modelward.domain.guardrails import ArmStats, GuardrailSpec, OnViolation, canary_breaches
+from modelward.domain.guardrails import (
+    ArmStats,
+    CanaryBounds,
+    GuardrailSpec,
+    MetricReading,
+    OnViolation,
+    canary_breaches,
+    metric_breaches,
+)
 from modelward.serving.guardrails import Guardrails, TrainingReference, Verdict, _Minute
 
 log = logging.getLogger("modelward.guardrails")
@@ -30,6 +38,7 @@ class CanaryWatch:
     deployment: str
     seq: int
     version: int
+    since: datetime | None = None  # when the configuration put it in front of traffic
     requests: int = 0
     errors: int = 0
     rows: int = 0
@@ -46,6 +55,8 @@ class CanaryWatch:
 
 Alerting = Callable[[str, int, datetime, datetime, int, dict[str, int], float], None]
 RollingBack = Callable[[str, int, list[str]], None]
+# (deployment, challenger version, since, bounds) -> its latest monitored metrics
+Monitored = Callable[[str, int, datetime | None, CanaryBounds], Mapping[str, MetricReading]]
 
 
 class GuardrailHook:
@@ -60,10 +71,12 @@ class GuardrailHook:
         metrics: Any,
         on_alert: Alerting | None = None,
         on_rollback: RollingBack | None = None,
+        monitored: Monitored | None = None,
     ) -> None:
         self._reference = reference
         self.metrics = metrics
         self.on_alert, self.on_rollback = on_alert, on_rollback
+        self.monitored = monitored
         self._cache: dict[tuple[int, str, str], Guardrails] = {}
         self.watch: CanaryWatch | None = None
         self._calls = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guardrails")
@@ -93,7 +106,8 @@ class GuardrailHook:
         if config.challenger is None:
             self.watch = None
         elif self.watch is None or self.watch.seq != config.seq:
-            self.watch = CanaryWatch(deployment.name, config.seq, config.challenger)
+            since = getattr(config, "created_at", None)
+            self.watch = CanaryWatch(deployment.name, config.seq, config.challenger, since)
 
     def enforce(
         self,
@@ -165,13 +179,23 @@ class GuardrailHook:
             watch.latencies.append(seconds * 1000.0)
 
     def analyze(self, deployment: Any) -> list[str]:
-        """In the poll thread: the canary bounds the challenger crossed; asks for its rollback
-        (once) when there are any."""
+        """In the poll thread: the canary bounds the challenger crossed — its error rate,
+        latency p99 and violation rate in this process, and its latest monitored metrics
+        (one read through `monitored` when the bounds name any); asks for its rollback (once)
+        when there are any."""
         watch = self.watch
         raw = deployment.guardrails
         if watch is None or watch.rolled_back or not raw:
             return []
-        breaches = canary_breaches(GuardrailSpec.parse(raw).canary, watch.stats())
+        bounds = GuardrailSpec.parse(raw).canary
+        breaches = canary_breaches(bounds, watch.stats())
+        if bounds.metrics and self.monitored is not None:
+            try:
+                readings = self.monitored(watch.deployment, watch.version, watch.since, bounds)
+            except Exception:  # the store is down: judge what this process saw, retry next poll
+                log.warning("reading the challenger's monitored metrics failed", exc_info=True)
+                readings = {}
+            breaches += metric_breaches(bounds, readings)
         if breaches:
             watch.rolled_back = True
             log.error("canary analysis: %s v%s: %s", watch.deployment, watch.version, breaches)

@@ -214,6 +214,21 @@ class SqlMonitoringRepo:
         ).first()
         return None if row is None else _window(row, deployment)
 
+    def recent_windows(
+        self, deployment: str, *, ending_after: datetime | None = None, limit: int = 24
+    ) -> list[MonitoringWindow]:
+        # one query (the deployment joined by name): the scoring service's poll thread asks
+        # this every poll while a challenger has monitored-metric bounds
+        query = (
+            select(W)
+            .join(deployments, deployments.c.id == W.c.deployment_id)
+            .where(deployments.c.name == deployment)
+        )
+        if ending_after is not None:
+            query = query.where(W.c.window_end > ending_after)
+        rows = self.conn.execute(query.order_by(W.c.window_end.desc()).limit(limit)).all()
+        return [_window(row, deployment) for row in rows]
+
     def list_windows(self, deployment: str, *, with_series: bool = True) -> list[MonitoringWindow]:
         rows = self.conn.execute(
             select(W)
