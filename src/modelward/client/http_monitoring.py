@@ -172,6 +172,10 @@ class HttpMonitoringClient:
     def figures(self, deployment: str) -> builtins.list[dict[str, Any]]:
         """Per-window fairness, business and ranking figures, oldest window first."""
         rows: builtins.list[dict[str, Any]] = self._b.json("GET", self._path(deployment, "figures"))
+        for row in rows:  # the same types as the local backend's: spans are datetimes
+            for key in ("window_start", "window_end"):
+                if isinstance(row.get(key), str):
+                    row[key] = datetime.fromisoformat(row[key])
         return rows
 
     def webhooks(self, *, failed_only: bool = False) -> builtins.list[WebhookDelivery]:
