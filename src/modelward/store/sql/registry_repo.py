@@ -44,6 +44,11 @@ _VERSIONS = (
 )
 _ALL_VERSIONS = _VERSIONS
 _ONE_VERSION = _VERSIONS.where(model_versions.c.version == bindparam("b_version"))
+_TAGS = select(
+    model_version_tags.c.version_id, model_version_tags.c.key, model_version_tags.c.value
+)
+# Not an IN over one expanding parameter: SQLAlchemy re-renders those on every execution.
+_TAGS_OF_ONE = _TAGS.where(model_version_tags.c.version_id == bindparam("b_version_id"))
 _VERSION_BY_ALIAS = _VERSIONS.where(
     model_versions.c.version
     == select(model_aliases.c.version)
@@ -293,15 +298,13 @@ class SqlRegistryRepo:
         if not rows:
             self._model_id(name)  # NotFound for an unknown model
         tags: dict[int, dict[str, str]] = {row.id: {} for row in rows}
-        if rows:
-            for version_id, key, value in self.conn.execute(
-                select(
-                    model_version_tags.c.version_id,
-                    model_version_tags.c.key,
-                    model_version_tags.c.value,
-                ).where(model_version_tags.c.version_id.in_(list(tags)))
-            ):
-                tags[version_id][key] = value
+        if len(tags) == 1:  # one version (an alias lookup): a statement compiled once
+            tag_rows = self.conn.execute(_TAGS_OF_ONE, {"b_version_id": next(iter(tags))}).all()
+        else:
+            ids = model_version_tags.c.version_id.in_(list(tags))
+            tag_rows = self.conn.execute(_TAGS.where(ids)).all() if tags else []
+        for version_id, key, value in tag_rows:
+            tags[version_id][key] = value
         found: dict[int, ModelVersion] = {}
         for row in rows:
             current = found.get(row.version)
