@@ -230,7 +230,7 @@ def _mlflow_app(platform: Platform) -> FastAPI:
     face.state.platform = platform
     handlers.install_error_handlers(face)
     _bug_answers_with_security_headers(face)
-    face.include_router(mlflow_face.router)
+    mlflow_face.add_routes(face.router)
     return face
 
 
