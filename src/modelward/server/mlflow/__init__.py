@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from pydantic_core import to_json
 
 from modelward.server.mlflow import artifacts, multipart, registry, tracking
 from modelward.server.mlflow.protocol import MlflowRoute, not_supported
@@ -58,7 +58,9 @@ def _answered_in_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         result = endpoint(*args, **kwargs)
         if isinstance(result, Response):
             return result
-        return JSONResponse(jsonable_encoder(result))
+        # as FastAPI's own fast path for a `dict[str, Any]` answer: pydantic-core's JSON, with
+        # NaN and infinities as null
+        return Response(to_json(result, inf_nan_mode="null"), media_type="application/json")
 
     return answered
 
