@@ -23,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 
 from modelward.domain.search import Filter, OrderBy
 from modelward.domain.tracking import (
@@ -56,6 +57,41 @@ from modelward.store.sql.tables import (
 # executing them on SQLite, and the compiled form is cached by statement identity.
 _RUN_STATUS = select(runs.c.status).where(runs.c.id == bindparam("b_run_id"))
 _RUN_OWNER = select(runs.c.user, runs.c.status).where(runs.c.id == bindparam("b_run_id"))
+# One run, read by statements built once (SQLAlchemy then reuses their compiled form):
+# MLflow's client reads a whole run before it ends one, so these are on a hot path.
+_B_RUN: BindParameter[str] = bindparam("b_run_id")
+_RUN_ROW = search_sql.base_query().where(runs.c.id == _B_RUN)
+_NO_TEXT, _NO_NUMBER = cast(null(), Text), cast(null(), Float)
+_VALUES_OF_ONE = union_all(
+    select(literal("params"), params.c.key, params.c.value, _NO_NUMBER).where(
+        params.c.run_id == _B_RUN
+    ),
+    select(literal("tags"), run_tags.c.key, run_tags.c.value, _NO_NUMBER).where(
+        run_tags.c.run_id == _B_RUN
+    ),
+    select(literal("metrics"), latest_metrics.c.key, _NO_TEXT, latest_metrics.c.value).where(
+        latest_metrics.c.run_id == _B_RUN
+    ),
+)
+_RUN_DATASETS = (
+    select(
+        run_datasets.c.name,
+        run_datasets.c.role,
+        run_datasets.c.dataset_id,
+        run_datasets.c.source.label("link_source"),
+        datasets,
+    )
+    .join(datasets, datasets.c.id == run_datasets.c.dataset_id)
+    .where(run_datasets.c.run_id == _B_RUN)
+    .order_by(run_datasets.c.name)
+)
+_EXPERIMENT_BY_ID = select(experiments).where(experiments.c.id == bindparam("b_id"))
+_EXPERIMENT_TAGS = select(experiment_tags.c.key, experiment_tags.c.value).where(
+    experiment_tags.c.experiment_id == bindparam("b_id")
+)
+_RUN_ARTIFACTS = (
+    select(run_artifacts).where(run_artifacts.c.run_id == _B_RUN).order_by(run_artifacts.c.path)
+)
 _RUN_STATE = select(runs.c.user, runs.c.status, runs.c.deleted_at).where(
     runs.c.id == bindparam("b_run_id")
 )
@@ -165,9 +201,7 @@ class SqlTrackingRepo:
         return found
 
     def get_experiment_by_id(self, experiment_id: int) -> Experiment:
-        row = self.conn.execute(
-            select(experiments).where(experiments.c.id == experiment_id)
-        ).first()
+        row = self.conn.execute(_EXPERIMENT_BY_ID, {"b_id": experiment_id}).first()
         if row is None:
             raise NotFound(f"Experiment with id {experiment_id} does not exist.")
         return _experiment(row, self.experiment_tags(experiment_id))
@@ -187,11 +221,7 @@ class SqlTrackingRepo:
         return [_experiment(row, tags[row.id]) for row in rows]
 
     def experiment_tags(self, experiment_id: int) -> dict[str, str]:
-        rows = self.conn.execute(
-            select(experiment_tags.c.key, experiment_tags.c.value).where(
-                experiment_tags.c.experiment_id == experiment_id
-            )
-        )
+        rows = self.conn.execute(_EXPERIMENT_TAGS, {"b_id": experiment_id})
         return {str(row.key): str(row.value) for row in rows}
 
     def rename_experiment(self, experiment_id: int, name: str) -> None:
@@ -269,7 +299,7 @@ class SqlTrackingRepo:
             )
 
     def _run_row(self, run_id: str) -> Any:
-        row = self.conn.execute(search_sql.base_query().where(runs.c.id == run_id)).first()
+        row = self.conn.execute(_RUN_ROW, {"b_run_id": run_id}).first()
         if row is None:
             raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
         return row
@@ -289,18 +319,7 @@ class SqlTrackingRepo:
                 sample_sha256=r.sample_sha256,
                 row_hashes_sha256=r.row_hashes_sha256,
             )
-            for r in self.conn.execute(
-                select(
-                    run_datasets.c.name,
-                    run_datasets.c.role,
-                    run_datasets.c.dataset_id,
-                    run_datasets.c.source.label("link_source"),
-                    datasets,
-                )
-                .join(datasets, datasets.c.id == run_datasets.c.dataset_id)
-                .where(run_datasets.c.run_id == run_id)
-                .order_by(run_datasets.c.name)
-            )
+            for r in self.conn.execute(_RUN_DATASETS, {"b_run_id": run_id})
         ]
         arts = self.list_artifacts(run_id)
         return _run(row, **values[run_id], datasets=tuple(ds), artifacts=tuple(arts))
@@ -364,19 +383,9 @@ class SqlTrackingRepo:
         run that is fewer round trips than `_load_values`' three aggregates; the metric
         column keeps the driver's float, exact)."""
         out: dict[str, Any] = {"params": {}, "metrics": {}, "tags": {}}
-        no_text, no_number = cast(null(), Text), cast(null(), Float)
-        query = union_all(
-            select(literal("params"), params.c.key, params.c.value, no_number).where(
-                params.c.run_id == run_id
-            ),
-            select(literal("tags"), run_tags.c.key, run_tags.c.value, no_number).where(
-                run_tags.c.run_id == run_id
-            ),
-            select(literal("metrics"), latest_metrics.c.key, no_text, latest_metrics.c.value).where(
-                latest_metrics.c.run_id == run_id
-            ),
-        )
-        for kind, key, text_value, number in self.conn.execute(query):
+        for kind, key, text_value, number in self.conn.execute(
+            _VALUES_OF_ONE, {"b_run_id": run_id}
+        ):
             out[kind][key] = float(number) if kind == "metrics" else text_value
         return out
 
@@ -537,11 +546,7 @@ class SqlTrackingRepo:
         return dict(row[0])
 
     def list_artifacts(self, run_id: str) -> list[ArtifactRef]:
-        rows = self.conn.execute(
-            select(run_artifacts)
-            .where(run_artifacts.c.run_id == run_id)
-            .order_by(run_artifacts.c.path)
-        )
+        rows = self.conn.execute(_RUN_ARTIFACTS, {"b_run_id": run_id})
         return [ArtifactRef(r.path, r.sha256, r.size, r.kind) for r in rows]
 
     def add_artifact(self, run_id: str, artifact: ArtifactRef) -> None:
