@@ -211,9 +211,7 @@ async def submitted_csrf(request: Request) -> str:
     return ""
 
 
-async def authenticate(
-    request: Request, csrf_submitted: Annotated[str, Depends(submitted_csrf)]
-) -> Ctx:
+async def authenticate(request: Request) -> Ctx:
     """The request's actor from `Authorization: Bearer TOKEN`, else from the UI session.
 
     A session must have a live server-side row (not signed out, not revoked, not expired:
@@ -248,6 +246,9 @@ async def authenticate(
         tokens.check_session, platform.uow(read_only=True), nonce=found.nonce, now=platform.clock()
     )
     csrf = session.csrf_token(platform.secret, found)
+    # read here, not as a dependency of its own: a bearer-token request (every API client)
+    # never needs it, and each dependency costs FastAPI a solve per request
+    csrf_submitted = await submitted_csrf(request)
     if request.method not in SAFE_METHODS and not hmac.compare_digest(
         csrf.encode(), csrf_submitted.encode()
     ):
