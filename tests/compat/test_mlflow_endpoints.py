@@ -295,3 +295,21 @@ def test_basic_auth_takes_the_user_and_token_as_sign_in_does(
         assert answer.json()["error_code"] == "UNAUTHENTICATED"
     garbled = httpx.get(url, headers={"Authorization": "Basic %%%"})
     assert garbled.status_code == 401
+
+
+def test_ids_beyond_the_stores_range_are_client_errors(served: Served) -> None:
+    """An id or version no INTEGER column can hold names nothing: 404 or 400, never a 500."""
+    huge = "99999999999999999999999"
+    with served.http("alice") as http:
+        for method, path, body in [
+            ("GET", f"{API}/experiments/get?experiment_id={huge}", None),
+            ("POST", f"{API}/runs/create", {"experiment_id": huge}),
+            ("POST", f"{API}/experiments/delete", {"experiment_id": huge}),
+            ("GET", f"{API}/model-versions/get?name=m&version={huge}", None),
+        ]:
+            answer = http.request(method, path, json=body)
+            assert answer.status_code in (400, 404), (path, answer.text)
+            assert answer.json()["error_code"] in (
+                "RESOURCE_DOES_NOT_EXIST",
+                "INVALID_PARAMETER_VALUE",
+            ), (path, answer.text)

@@ -3,9 +3,11 @@ uvicorn server in a thread (remote mode)."""
 
 from __future__ import annotations
 
+import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -95,3 +97,34 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
         except Exception:  # the browser may be gone: the failure itself matters more
             pass
+
+
+def copied_workspace(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, name: str
+) -> Settings:
+    """Settings over a fresh copy of the migrated template database, acting as alice, with
+    nothing protected (UI modules seed their own world into it)."""
+    home = tmp_path_factory.mktemp(name) / ".modelward"
+    home.mkdir(parents=True)
+    shutil.copy(sqlite_template, home / "modelward.db")
+    return Settings(home=home, user="alice", protected_aliases="", protected_environments="")
+
+
+def signed_in_clients(
+    settings: Settings, tokens: dict[str, str]
+) -> Iterator[Callable[[str], TestClient]]:
+    """Yield `login(user)`: a TestClient signed in to the web UI as `user` (closed after)."""
+    from tests.server.test_ui import sign_in
+
+    clients: list[TestClient] = []
+
+    def login(user: str) -> TestClient:
+        client = TestClient(create_app(settings), follow_redirects=False)
+        client.__enter__()
+        clients.append(client)
+        sign_in(client, user, tokens[user])
+        return client
+
+    yield login
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -6,15 +6,13 @@ viewer refused everywhere."""
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from modelward.config import Settings
-from tests.server.conftest import TestClient, create_app
+from tests.server.conftest import TestClient, copied_workspace, create_app, signed_in_clients
 from tests.server.seed import MODEL
 from tests.server.seed_evidence import DEPLOYMENT, SUBJECT, seed_evidence
 from tests.server.test_ui import sign_in
@@ -23,28 +21,14 @@ from tests.server.test_ui_governance import csrf_of
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> object:
-    home = tmp_path_factory.mktemp("ui-evidence") / ".modelward"
-    home.mkdir(parents=True)
-    shutil.copy(sqlite_template, home / "modelward.db")
-    settings = Settings(home=home, user="alice", protected_aliases="", protected_environments="")
+    settings = copied_workspace(tmp_path_factory, sqlite_template, "ui-evidence")
     return settings, seed_evidence(settings)
 
 
 @pytest.fixture
 def as_user(world) -> Iterator[object]:
     settings, team = world
-    clients = []
-
-    def login(user: str) -> TestClient:
-        client = TestClient(create_app(settings), follow_redirects=False)
-        client.__enter__()
-        clients.append(client)
-        sign_in(client, user, team.tokens[user])
-        return client
-
-    yield login
-    for client in clients:
-        client.__exit__(None, None, None)
+    yield from signed_in_clients(settings, team.tokens)
 
 
 def flash_after(client: TestClient, response) -> tuple[str, str]:

@@ -7,42 +7,25 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from modelward.config import Settings
-from tests.server.conftest import TestClient, create_app
+from tests.server.conftest import copied_workspace, signed_in_clients
 from tests.server.seed import DEPLOYMENT, MODEL, seed_monitored
-from tests.server.test_ui import sign_in
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> object:
-    home = tmp_path_factory.mktemp("ui-governance") / ".modelward"
-    home.mkdir(parents=True)
-    shutil.copy(sqlite_template, home / "modelward.db")
-    settings = Settings(home=home, user="alice", protected_aliases="", protected_environments="")
+    settings = copied_workspace(tmp_path_factory, sqlite_template, "ui-governance")
     return settings, seed_monitored(settings)
 
 
 @pytest.fixture
 def as_user(world) -> Iterator[object]:
     settings, team = world
-    clients = []
-
-    def login(user: str) -> TestClient:
-        client = TestClient(create_app(settings), follow_redirects=False)
-        client.__enter__()
-        clients.append(client)
-        sign_in(client, user, team.tokens[user])
-        return client
-
-    yield login
-    for client in clients:
-        client.__exit__(None, None, None)
+    yield from signed_in_clients(settings, team.tokens)
 
 
 def csrf_of(page: str) -> str:

@@ -243,9 +243,13 @@ def status(
     """Every window summarised (span, drift, labels, latest performance and estimate), open
     alerts, and the latest windows."""
     with exit_on_domain_error():
+        from modelward.client.monitoring import status_of
+
         client = env_of(ctx).client
-        info = client.monitoring.status(deployment)
+        # the windows once (`monitoring.status` would read them all again for its counts)
         windows = client.monitoring.windows(deployment)
+        open_alerts = client.monitoring.alerts(deployment=deployment, open_only=True)
+        info = status_of(deployment, windows, open_alerts)
         summary = summarise_windows(windows)
         if json_out:
             print_json(info | {"summary": summary})

@@ -122,6 +122,9 @@ def check_param_value(key: str, value: object) -> str:
     return text
 
 
+MAX_STORED_INT = 2**31 - 1  # the stores' INTEGER columns (PostgreSQL's is 32 bits)
+
+
 def check_version(value: object) -> int:
     """A model version number is a positive integer."""
     try:
@@ -132,4 +135,6 @@ def check_version(value: object) -> int:
         ) from None
     if number < 1:
         raise InvalidInput(f"Version {number} is not valid; versions start at 1.")
+    if number > MAX_STORED_INT:
+        raise InvalidInput(f"Version {number} is not valid; versions are at most {MAX_STORED_INT}.")
     return number

@@ -26,6 +26,12 @@ def roles_of(uow: UnitOfWork, user: str, permissions: Permissions) -> tuple[str,
     return found.roles if found else ()
 
 
+def allowed_actions(permissions: Permissions, roles: tuple[str, ...]) -> frozenset[str]:
+    """The actions (their values) that one of `roles` allows: which forms a page offers (the
+    services check again when a form is sent)."""
+    return frozenset(a.value for a in Action if any(permissions.can(r, a) for r in roles))
+
+
 def require(
     uow: UnitOfWork, user: str, permissions: Permissions, *actions: Action
 ) -> tuple[str, ...]:

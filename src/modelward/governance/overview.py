@@ -21,10 +21,9 @@ from modelward.domain.ports import UnitOfWork
 from modelward.domain.registry import AliasEvent, ModelVersion, RegisteredModel
 from modelward.domain.reports import ReportRecord
 from modelward.domain.risk import RiskAssessment, RiskLevel
-from modelward.domain.roles import Action
 from modelward.domain.tracking import Run
 from modelward.errors import ModelwardError
-from modelward.governance.access import roles_of
+from modelward.governance.access import allowed_actions, roles_of
 from modelward.governance.audit_search import model_events
 from modelward.governance.service import gate_checklist, sign_off_context, version_facts
 
@@ -210,5 +209,5 @@ def model_overview(
         moves,
         list(reversed(configs)),
         assessments,
-        frozenset(a.value for a in Action if any(policies.permissions.can(r, a) for r in held)),
+        allowed_actions(policies.permissions, held),
     )

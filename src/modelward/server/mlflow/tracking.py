@@ -58,8 +58,8 @@ def create_experiment(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 @router.get("/experiments/get")
 def get_experiment(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
-    name = experiment_name(ctx, text(fields, "experiment_id"))
-    found = service.get_experiment(ctx.uow(read_only=True), name=name)
+    wanted = experiment_id(ctx, text(fields, "experiment_id"))
+    found = service.get_experiment(ctx.uow(read_only=True), id=wanted)
     return {"experiment": shapes.experiment_json(found)}
 
 

@@ -19,7 +19,7 @@ from modelward.domain.findings import FindingStatus, Severity
 from modelward.domain.roles import Action
 from modelward.errors import InvalidInput, ModelwardError, PermissionDenied
 from modelward.governance import findings as service
-from modelward.governance.access import roles_of
+from modelward.governance.access import allowed_actions, roles_of
 from modelward.server.deps import Ctx, CtxDep, VersionPath
 from modelward.server.ui import flash
 from modelward.server.ui.model_forms import check_csrf, model_url, outcome
@@ -34,8 +34,7 @@ def actions_of(ctx: Ctx) -> frozenset[str]:
     """The actions the signed-in user's roles allow (which forms a page offers)."""
     permissions = ctx.policies.permissions
     with ctx.uow(read_only=True) as uow:
-        held = roles_of(uow, ctx.actor, permissions)
-    return frozenset(a.value for a in Action if any(permissions.can(r, a) for r in held))
+        return allowed_actions(permissions, roles_of(uow, ctx.actor, permissions))
 
 
 def end_of_day(text: str, field: str) -> datetime:

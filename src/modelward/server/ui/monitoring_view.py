@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from modelward.deploy import service as deploy_service
 from modelward.domain.roles import Action
-from modelward.governance import access
 from modelward.server.deps import Ctx, CtxDep
 from modelward.server.ui import flash
+from modelward.server.ui.evidence_pages import actions_of
 from modelward.server.ui.model_forms import check_csrf, outcome
 from modelward.server.ui.render import render
 
@@ -151,9 +151,7 @@ def alerts_page(
 def may(ctx: Ctx, action: Action) -> bool:
     """The signed-in user holds a role allowing `action` (to offer its form; the service
     checks again when the form is sent)."""
-    with ctx.uow(read_only=True) as uow:
-        held = access.roles_of(uow, ctx.actor, ctx.policies.permissions)
-    return any(ctx.policies.permissions.can(role, action) for role in held)
+    return action.value in actions_of(ctx)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 
+from modelward.domain.names import MAX_STORED_INT
 from modelward.domain.search import Filter, OrderBy
 from modelward.domain.tracking import (
     ArtifactRef,
@@ -201,7 +202,13 @@ class SqlTrackingRepo:
         return found
 
     def get_experiment_by_id(self, experiment_id: int) -> Experiment:
-        row = self.conn.execute(_EXPERIMENT_BY_ID, {"b_id": experiment_id}).first()
+        # an id outside the column's range names no experiment (and the driver would raise)
+        in_range = 0 <= experiment_id <= MAX_STORED_INT
+        row = (
+            self.conn.execute(_EXPERIMENT_BY_ID, {"b_id": experiment_id}).first()
+            if in_range
+            else None
+        )
         if row is None:
             raise NotFound(f"Experiment with id {experiment_id} does not exist.")
         return _experiment(row, self.experiment_tags(experiment_id))
