@@ -31,6 +31,7 @@ from modelward.store.artifacts import ArtifactStore
 from modelward.store.objectstore import check_log_root
 from modelward.store.private import private_dir
 from modelward.store.sql import engine as sql_engine
+from modelward.store.sql.changes import ChangeCounter, open_counter
 from modelward.store.sql.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -82,6 +83,9 @@ class Workspace:
     engine: Engine
     artifacts: ArtifactStore
     clock: Callable[[], datetime] = utcnow
+    changes: ChangeCounter | None = field(default=None, repr=False)
+    """Says whether the metadata store changed since it was last asked (SQLite files only;
+    see `store.sql.changes`)."""
     _policy_cache: tuple[tuple[str | None, float], PolicySet, str] | None = field(
         default=None, repr=False
     )
@@ -116,7 +120,7 @@ class Workspace:
             check_log_root(settings.predictions_url)
         engine = sql_engine.make_engine(url)
         sql_engine.ensure_schema(engine)
-        return cls(settings, engine, artifacts)
+        return cls(settings, engine, artifacts, changes=open_counter(url))
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work over the metadata store."""
@@ -128,6 +132,8 @@ class Workspace:
 
     def close(self) -> None:
         """Release the database connections."""
+        if self.changes is not None:
+            self.changes.close()
         self.engine.dispose()
 
     # -- policies and what they protect --------------------------------------------------

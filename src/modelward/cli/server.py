@@ -7,7 +7,7 @@ factory, which reads its settings from MODELWARD_* (the options given here are e
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,6 +20,9 @@ def server(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
     workers: Annotated[int, typer.Option(help="Worker processes (share the database).")] = 1,
+    access_log: Annotated[
+        bool, typer.Option(help="Log each request (logger modelward.access) on standard output.")
+    ] = True,
 ) -> None:
     """Serve the REST API (/api/v1, OpenAPI at /docs) and the web UI.
 
@@ -64,5 +67,44 @@ def server(
         port=port,
         workers=workers,
         log_level="info",
+        log_config=log_config(access=access_log),
+        access_log=False,  # ours (modelward.access) is written after the answer, not before
         **options,  # type: ignore[arg-type]
     )
+
+
+def log_config(*, access: bool) -> dict[str, Any]:
+    """uvicorn's logging configuration, plus the server's own loggers: ``modelward`` (start-up,
+    reaping, internal errors with their request id) on standard error and ``modelward.access``
+    (one line per request, see `server.handlers.RequestId`) on standard output."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["modelward"] = {
+        "()": "uvicorn.logging.DefaultFormatter",
+        "fmt": "%(levelprefix)s %(message)s",
+        "use_colors": None,
+    }
+    config["handlers"]["modelward"] = {
+        "formatter": "modelward",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["handlers"]["modelward.access"] = {
+        "formatter": "modelward",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    config["loggers"]["modelward"] = {
+        "handlers": ["modelward"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    config["loggers"]["modelward.access"] = {
+        "handlers": ["modelward.access"],
+        "level": "INFO" if access else "WARNING",
+        "propagate": False,
+    }
+    return config

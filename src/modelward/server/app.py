@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -46,20 +46,15 @@ from modelward.server.api import obligations as obligations_api
 from modelward.server.api import validation as validation_api
 from modelward.server.deps import Platform
 from modelward.server.errors import error_body
+from modelward.server.handlers import SECURITY_HEADERS
+from modelward.server.mlflow.dispatch import MlflowDoor
+from modelward.server.mlflow.dispatch import Table as MlflowTable
 from modelward.serving.payload import MAX_JSON_DEPTH, json_depth_exceeds
 from modelward.tracking import service as tracking_service
 from modelward.workspace import Workspace
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("modelward.server")
-SECURITY_HEADERS = (
-    # No page of ours may be framed (clickjacking), content types are not sniffed, and links
-    # to other sites do not carry our URLs (which hold model names) in the Referer.
-    (b"content-security-policy", b"frame-ancestors 'none'"),
-    (b"x-frame-options", b"DENY"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-)
 
 
 def _json_body(scope: Scope, first_chunk: bytes) -> bool:
@@ -204,11 +199,11 @@ def _bug_answers_with_security_headers(app: FastAPI) -> None:
 class PrefixDispatch:
     """Send requests whose path starts with one of `prefixes` to the app `to`, the others on.
 
-    The MLflow face is a FastAPI app of its own behind this switch: FastAPI matches a path
-    against every route in order, twice (once to choose an included router, once inside it),
-    and with the UI and `/api/v1` in front, choosing the route was a third of the server's
-    time for one MLflow `log_metric`. Both apps share the platform (workspace, guard, audit)
-    and sit inside the same body limits and security headers.
+    MLflow's artifact and logged-model routes are a FastAPI app of their own behind this
+    switch: FastAPI matches a path against every route in order, twice (once to choose an
+    included router, once inside it), and with the UI and `/api/v1` in front, choosing the
+    route cost more than a small request's work. Both apps share the platform (workspace,
+    guard, audit) and sit inside the same body limits and security headers.
     """
 
     def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...], to: ASGIApp) -> None:
@@ -223,15 +218,34 @@ class PrefixDispatch:
         await self.app(scope, receive, send)
 
 
-def _mlflow_app(platform: Platform) -> FastAPI:
-    """The MLflow face: its routes answer failures in MLflow's shape; a bug still gets our
+class PlatformApp(FastAPI):
+    """The server's FastAPI app, with the MLflow door (`mlflow.dispatch.MlflowDoor`) in front
+    of its middleware stack: the door answers the MLflow client's JSON calls itself, with the
+    same authentication, limits, request id, access log and security headers, and passes every
+    other request to the stack."""
+
+    door: tuple[MlflowTable, int, Callable[[], int | None] | None] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        if self.door is None:
+            return stack
+        table, max_bytes, changes = self.door
+        return MlflowDoor(
+            stack, table, max_bytes=max_bytes, max_depth=MAX_JSON_DEPTH, changes=changes
+        )
+
+
+def _mlflow_app(platform: Platform) -> tuple[FastAPI, MlflowTable]:
+    """The MLflow face: the table of its plain JSON endpoints (for the door), and a FastAPI
+    app of its own for the rest. Failures are answered in MLflow's shape; a bug still gets our
     500 body with the request id, as on every other route."""
     face = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     face.state.platform = platform
     handlers.install_error_handlers(face)
     _bug_answers_with_security_headers(face)
-    mlflow_face.add_routes(face.router)
-    return face
+    table = mlflow_face.add_routes(face.router)
+    return face, table
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -248,7 +262,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await reaper
         platform.workspace.close()
 
-    app = FastAPI(
+    app = PlatformApp(
         title="modelward",
         version=__version__,
         summary="Track, register, validate, govern, deploy and monitor machine-learning models.",
@@ -266,8 +280,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_docs.router)
     app.mount(api_docs.ASSETS, StaticFiles(directory=api_docs.swagger_dir()), name="swagger")
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
-    # MLflow's REST API, same services and guard, in an app of its own (see PrefixDispatch)
-    app.add_middleware(PrefixDispatch, prefixes=mlflow_face.ALL_PREFIXES, to=_mlflow_app(platform))
+    # MLflow's REST API, same services and guard: the JSON calls at the door in front of
+    # the middleware (see PlatformApp), the rest in an app of its own (see PrefixDispatch)
+    face, table = _mlflow_app(platform)
+    changes = platform.workspace.changes
+    app.door = (table, settings.max_request_bytes, changes.value if changes else None)
+    app.add_middleware(PrefixDispatch, prefixes=mlflow_face.ALL_PREFIXES, to=face)
     app.add_middleware(handlers.RequestId)
     app.add_middleware(JsonDepthLimit, max_depth=MAX_JSON_DEPTH)  # inside BodyLimit
     app.add_middleware(handlers.BodyLimit, max_bytes=settings.max_request_bytes)

@@ -9,6 +9,7 @@ Web pages get HTML error pages instead (and a redirect to sign-in on 401).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -22,6 +23,14 @@ from modelward import errors
 from modelward.server.errors import error_body, status_for
 
 log = logging.getLogger("modelward.server")
+SECURITY_HEADERS = (
+    # No page of ours may be framed (clickjacking), content types are not sniffed, and links
+    # to other sites do not carry our URLs (which hold model names) in the Referer.
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
 _HTTP_CODES = {
     400: "invalid_input",
     401: "unauthenticated",
@@ -94,12 +103,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return response
 
 
+access_log = logging.getLogger("modelward.access")
+
+
 class RequestId:
-    """Give every request an id (X-Request-ID in and out) for the log.
+    """Give every request an id (X-Request-ID in and out) for the log, and write the request's
+    access-log line (logger ``modelward.access``, INFO) once its answer has gone out.
 
     A plain ASGI middleware (not `@app.middleware("http")`, whose per-request task and
     streaming wrapper cost more than many of our handlers): the id goes into the request's
-    state (`request.state.request_id`) and onto the answer's start message.
+    state (`request.state.request_id`) and onto the answer's start message. uvicorn's own
+    access log writes its line before the answer's first byte, on every request's critical
+    path (a sixth of an alias lookup's time); this one writes it after the last byte, and says
+    more: the time taken and the request id.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -109,22 +125,54 @@ class RequestId:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        sent = b""
-        for name, value in scope.get("headers", ()):
-            if name == b"x-request-id":
-                sent = value[:64]
-                break
-        request_id = sent.decode("latin-1") if sent else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        request_id = take_request_id(scope)
         header = (b"x-request-id", request_id.encode("latin-1"))
+        status = 500  # unless an answer starts: a bug, answered by the app's handler outside
 
         async def with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = [h for h in message.get("headers", ()) if h[0] != b"x-request-id"]
                 message["headers"] = [*headers, header]
             await send(message)
 
-        await self.app(scope, receive, with_id)
+        try:
+            await self.app(scope, receive, with_id)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                log_access(scope, status, time.perf_counter() - started, request_id)
+
+
+def take_request_id(scope: Scope) -> str:
+    """The request's id: the client's X-Request-ID (its first 64 bytes), else a new one; kept
+    in the request's state (`request.state.request_id`)."""
+    sent = b""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            sent = value[:64]
+            break
+    request_id = sent.decode("latin-1") if sent else uuid.uuid4().hex
+    scope.setdefault("state", {})["request_id"] = request_id
+    return request_id
+
+
+def log_access(scope: Scope, status: int, seconds: float, request_id: str) -> None:
+    """The access-log line of one answered request (logger ``modelward.access``, INFO)."""
+    # the path without its query string: signed part URLs carry their signature there
+    client = scope.get("client")
+    path = scope.get("path", "")
+    access_log.info(
+        '%s - "%s %s HTTP/%s" %d %.1fms %s',
+        f"{client[0]}:{client[1]}" if client else "-",
+        scope.get("method", "-"),
+        path,
+        scope.get("http_version", "1.1"),
+        status,
+        seconds * 1000,
+        request_id,
+    )
 
 
 class BodyLimit:

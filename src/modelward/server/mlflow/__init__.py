@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic_core import to_json
 
-from modelward.server.mlflow import artifacts, multipart, registry, tracking
+from modelward.server.mlflow import artifacts, dispatch, multipart, registry, tracking
 from modelward.server.mlflow.protocol import MlflowRoute, not_supported
 
 PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
@@ -65,14 +65,20 @@ def _answered_in_thread(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return answered
 
 
-def add_routes(target: APIRouter) -> None:
-    """Every MLflow route, added to `target` itself rather than as included routers: FastAPI
-    walks an included router's routes twice per request (once to choose it, once inside it),
-    which cost more than a metric write's own work; a flat list is matched once, in order."""
+def add_routes(target: APIRouter) -> dispatch.Table:
+    """Every MLflow route: the plain ``(fields, ctx)`` endpoints into the table returned (for
+    `dispatch.MlflowDoor`), the others added to `target` itself rather than as included
+    routers (FastAPI walks an included router's routes twice per request, once to choose it
+    and once inside it; a flat list is matched once, in order)."""
+    table: dispatch.Table = {}
     for prefix, source in _sources():
         for route in source.routes:
             if not isinstance(route, APIRoute):
                 raise TypeError(f"unexpected route {route!r} in the MLflow face")
+            if dispatch.is_plain(route.endpoint) and not route.dependencies:
+                for method in route.methods or ():
+                    table.setdefault((method, prefix + route.path), route.endpoint)
+                continue
             target.add_api_route(
                 prefix + route.path,
                 _answered_in_thread(route.endpoint),
@@ -82,20 +88,4 @@ def add_routes(target: APIRouter) -> None:
                 include_in_schema=False,
                 route_class_override=type(route),
             )
-
-
-def build_router() -> APIRouter:
-    """Every MLflow route, then the ENDPOINT_NOT_FOUND fallbacks (matched last)."""
-    router = APIRouter(include_in_schema=False)
-    for prefix in PREFIXES:
-        router.include_router(tracking.router, prefix=prefix)
-        router.include_router(artifacts.models, prefix=prefix)
-        router.include_router(registry.router, prefix=prefix)
-    router.include_router(artifacts.proxy, prefix=ARTIFACTS_PREFIX)
-    router.include_router(multipart.router, prefix=ARTIFACTS_PREFIX)
-    for prefix in (*PREFIXES, ARTIFACTS_PREFIX):
-        router.include_router(_unsupported(prefix))
-    return router
-
-
-router = build_router()
+    return table

@@ -134,6 +134,18 @@ async def basic_as_bearer(request: Request) -> Request:
     return Request({**request.scope, "headers": headers}, request.receive)
 
 
+CACHED_READS: set[Callable[..., Any]] = set()
+
+
+def cached_read(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark `endpoint` as a read whose answer depends only on the metadata store's content,
+    the caller and the request: the MLflow door (`dispatch.MlflowDoor`) may answer it again
+    while the store reports no change since (SQLite files only, see `store.sql.changes`).
+    Nothing time-dependent may be in such an answer."""
+    CACHED_READS.add(endpoint)
+    return endpoint
+
+
 def field(body: dict[str, Any], name: str, *, required: bool = True, default: Any = None) -> Any:
     """A field of an MLflow request (JSON body or query string), checked for presence.
 

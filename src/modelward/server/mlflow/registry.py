@@ -15,7 +15,14 @@ from modelward.errors import InvalidInput, NotFound
 from modelward.registry import service
 from modelward.server.deps import Ctx, CtxDep
 from modelward.server.mlflow import shapes
-from modelward.server.mlflow.protocol import MlflowRoute, number, pairs, request_fields, text
+from modelward.server.mlflow.protocol import (
+    MlflowRoute,
+    cached_read,
+    number,
+    pairs,
+    request_fields,
+    text,
+)
 from modelward.tracking import mlflow_models
 from modelward.tracking import service as tracking
 
@@ -84,6 +91,7 @@ def create_registered_model(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.get("/registered-models/get")
+@cached_read
 def get_registered_model(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     return {"registered_model": _registered(ctx, text(fields, "name"))}
 
@@ -152,6 +160,7 @@ def _get_version(ctx: Ctx, fields: dict[str, Any]) -> ModelVersion:
 
 
 @router.get("/model-versions/get")
+@cached_read
 def get_model_version(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     return {"model_version": _version(ctx, _get_version(ctx, fields))}
 
@@ -168,6 +177,7 @@ def search_model_versions(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.get("/model-versions/get-download-uri")
+@cached_read
 def download_uri(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     version = _get_version(ctx, fields)
     told = _mlflow_meta(ctx, version)
@@ -202,6 +212,7 @@ def delete_alias(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.get("/registered-models/alias")
+@cached_read
 def get_by_alias(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     uri = f"models:/{text(fields, 'name')}@{text(fields, 'alias')}"
     return {"model_version": _version(ctx, service.resolve(ctx.uow(read_only=True), uri))}

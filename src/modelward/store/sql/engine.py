@@ -32,7 +32,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
     """The database file of a SQLite URL, or None for an in-memory database."""
     from sqlalchemy.engine import make_url
 
@@ -55,8 +55,10 @@ def _private_sqlite(path: Path) -> Any:
 def _sqlite_begin(conn: Any) -> None:
     # Writers take the lock at BEGIN so two processes never deadlock upgrading a read lock
     # (SQLITE_BUSY that busy_timeout cannot wait out); read-only units of work stay deferred.
+    # Sent on the driver's connection: through SQLAlchemy's statement machinery, BEGIN cost
+    # more than the query it opens (0.1 ms of a 0.5 ms alias lookup).
     read_only = conn.get_execution_options().get("modelward_read_only", False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+    conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -66,7 +68,7 @@ def make_engine(url: str) -> Engine:
         InvalidInput: the URL is not a SQLite or PostgreSQL URL.
     """
     if url.startswith("sqlite"):
-        path = _sqlite_file(url)
+        path = sqlite_file(url)
         if path is not None and not path.exists() and path.parent.is_dir():
             create_private_file(path)  # 0600 before SQLite creates it with the umask's mode
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})

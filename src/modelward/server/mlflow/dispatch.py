@@ -1,0 +1,244 @@
+"""The MLflow face's front door: one dictionary lookup sends the client's JSON calls to their
+endpoint; every other request (the UI, `/api/v1`, MLflow's artifact paths and logged models,
+unknown endpoints) goes on through the app's middleware and routes as before.
+
+Almost every MLflow endpoint is ``def endpoint(fields, ctx) -> dict``: the request's fields
+(query string and JSON body) and the authenticated `Ctx` (`deps.authenticate`, the function
+every other route depends on, after `protocol.basic_as_bearer` for MLflow's Basic
+credentials). For those, the general path cost more than the endpoint's own work: eight
+middleware layers each wrapping the answer, FastAPI matching the path against each route in
+turn, solving the dependency graph and opening an exit stack. Resolving an alias through the
+MLflow client spent more time there than reading the alias. This door takes the same steps
+directly, in one place:
+
+- the request id (X-Request-ID in and out) and the access-log line after the answer
+  (`handlers.take_request_id`, `handlers.log_access`);
+- the body limit (``max_request_bytes``) and the JSON depth limit, before parsing;
+- authentication, then the endpoint in a worker thread (the guard and audit live in the
+  services it calls, as for every face);
+- failures in MLflow's shape (`protocol.answer_error`); a bug is logged with the request id
+  and answered as MLflow's INTERNAL_ERROR naming that id, never with its details;
+- the security headers on every answer (`handlers.SECURITY_HEADERS`);
+- for the reads marked `protocol.cached_read` (an alias lookup, a version), the answer kept
+  for the same caller and request while the metadata store reports no commit since it was
+  computed (`store.sql.changes`: SQLite's own change counter, so a change by any process, the
+  CLI included, is seen on the next request). Such a repeat skips the worker thread and the
+  database; PostgreSQL has no such counter, and its reads are never kept.
+
+`tests/compat/test_mlflow_door.py` checks each of these on the door's own routes. An endpoint
+with any other signature (a path parameter, the raw request) stays a FastAPI route.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from modelward import errors
+from modelward.server.deps import Ctx, authenticate
+from modelward.server.handlers import SECURITY_HEADERS, log_access, take_request_id
+from modelward.server.mlflow.protocol import (
+    CACHED_READS,
+    answer_error,
+    basic_as_bearer,
+    mlflow_error,
+)
+from modelward.serving.payload import json_depth_exceeds
+
+Endpoint = Callable[[dict[str, Any], Ctx], Any]
+Table = dict[tuple[str, str], Endpoint]
+KEPT_ANSWERS = 4096  # cached reads kept per process; all are dropped when full
+BODY_METHODS = frozenset({"POST", "PATCH", "DELETE", "PUT"})
+log = logging.getLogger("modelward.server")
+access = logging.getLogger("modelward.access")
+
+
+def is_plain(endpoint: Callable[..., Any]) -> bool:
+    """Whether `endpoint` is a sync ``(fields, ctx)`` endpoint the door can call itself."""
+    if inspect.iscoroutinefunction(endpoint):
+        return False
+    return list(inspect.signature(endpoint).parameters) == ["fields", "ctx"]
+
+
+def query_fields(query_string: bytes) -> dict[str, Any]:
+    """MLflow's GET fields: the query string, a repeated key as the list of its values."""
+    fields: dict[str, Any] = {}
+    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if key not in fields:
+            fields[key] = value
+        elif isinstance(fields[key], list):
+            fields[key].append(value)
+        else:
+            fields[key] = [fields[key], value]
+    return fields
+
+
+def body_fields(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a request body (an empty body: no fields).
+
+    Raises:
+        InvalidInput: a body that is not a JSON object.
+    """
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise errors.InvalidInput("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise errors.InvalidInput("The request body must be a JSON object.")
+    return body
+
+
+class TooLarge(Exception):
+    """The request body is over the server's limit (answered 413 REQUEST_LIMIT_EXCEEDED)."""
+
+
+class MlflowDoor:
+    """ASGI app in front of the server's middleware: ``(method, path)`` in `table` is
+    answered here (see the module docstring); everything else goes to `app`."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        table: Table,
+        *,
+        max_bytes: int,
+        max_depth: int,
+        changes: Callable[[], int | None] | None = None,
+    ) -> None:
+        self.app = app
+        self.table = table
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+        self.changes = changes
+        self._kept: dict[str, tuple[int, bytes]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = None
+        if scope["type"] == "http":
+            endpoint = self.table.get((scope["method"], scope["path"]))
+        if endpoint is None:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = take_request_id(scope)
+        try:
+            status, body = await self._answer(endpoint, scope, receive)
+        except Exception:  # a bug: logged in full, answered without its details
+            log.exception("internal error, request id %s", request_id)
+            message = (
+                f"Internal error; the server log has the details under request id {request_id}."
+            )
+            status, body = 500, _error_bytes("INTERNAL_ERROR", message)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-request-id", request_id.encode("latin-1")),
+            *SECURITY_HEADERS,
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if access.isEnabledFor(logging.INFO):  # after the answer has gone out
+            log_access(scope, status, time.perf_counter() - started, request_id)
+
+    async def _answer(
+        self, endpoint: Endpoint, scope: Scope, receive: Receive
+    ) -> tuple[int, bytes]:
+        try:
+            raw = await self._body(scope, receive) if scope["method"] in BODY_METHODS else b""
+            # authentication may read the body too (a web session's CSRF token in a form)
+            request = Request(scope, _replay(raw, receive))
+            if request.headers.get("authorization", "")[:6].lower() == "basic ":
+                request = await basic_as_bearer(request)
+            ctx = await authenticate(request)
+            fields = query_fields(scope.get("query_string", b""))
+            if raw:
+                if json_depth_exceeds(raw, self.max_depth):
+                    raise errors.InvalidInput(
+                        f"The JSON body is nested more than {self.max_depth} levels deep;"
+                        " send flatter data."
+                    )
+                fields.update(body_fields(raw))
+            if self.changes is None or endpoint not in CACHED_READS:
+                return 200, await run_in_threadpool(_answered, endpoint, fields, ctx)
+            return 200, await self._kept_or_answered(endpoint, fields, ctx, scope)
+        except TooLarge:
+            message = (
+                f"The request body is larger than the server accepts ({self.max_bytes} bytes)."
+            )
+            return 413, _error_bytes("REQUEST_LIMIT_EXCEEDED", message)
+        except (errors.ModelwardError, HTTPException) as exc:
+            answer = answer_error(exc)
+            return answer.status_code, bytes(answer.body)
+
+    async def _kept_or_answered(
+        self, endpoint: Endpoint, fields: dict[str, Any], ctx: Ctx, scope: Scope
+    ) -> bytes:
+        """A cached read: the kept answer if the store has not changed since it was computed.
+
+        The counter is read before the endpoint runs: a commit after that moment changes it,
+        so an answer is only ever kept under a number no older than the data it shows.
+        """
+        assert self.changes is not None
+        stamp = self.changes()  # never waits for a lock: None when the store is busy
+        # the fields may hold lists (repeated keys): the key is their text
+        key = repr((ctx.actor, scope["method"], scope["path"], fields))
+        kept = self._kept.get(key)
+        if stamp is not None and kept is not None and kept[0] == stamp:
+            return kept[1]
+        body = await run_in_threadpool(_answered, endpoint, fields, ctx)
+        if stamp is not None:
+            if len(self._kept) >= KEPT_ANSWERS:
+                self._kept.clear()
+            self._kept[key] = (stamp, body)
+        return body
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes:
+        """The whole body, refused (TooLarge) as soon as it is known to be over the limit."""
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                raise TooLarge
+        chunks, seen, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                raise HTTPException(400, "The client disconnected before sending its body.")
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                raise TooLarge
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """`receive` for a body already read: the body once, then what the client sends next."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
+
+
+def _answered(endpoint: Endpoint, fields: dict[str, Any], ctx: Ctx) -> bytes:
+    # in the worker thread: the endpoint, then its JSON (MLflow's NaN and infinities are null)
+    from pydantic_core import to_json
+
+    return to_json(endpoint(fields, ctx), inf_nan_mode="null")
+
+
+def _error_bytes(code: str, message: str) -> bytes:
+    return bytes(mlflow_error(code, message, 500).body)
