@@ -58,6 +58,7 @@ from modelward.serving.payload import json_depth_exceeds
 Endpoint = Callable[[dict[str, Any], Ctx], Any]
 Table = dict[tuple[str, str], Endpoint]
 KEPT_ANSWERS = 4096  # cached reads kept per process; all are dropped when full
+KEPT_KEY_CHARS = 1024  # a request whose key is longer is answered, never kept (memory bound)
 BODY_METHODS = frozenset({"POST", "PATCH", "DELETE", "PUT"})
 log = logging.getLogger("modelward.server")
 access = logging.getLogger("modelward.access")
@@ -198,7 +199,7 @@ class MlflowDoor:
         if stamp is not None and kept is not None and kept[0] == stamp:
             return kept[1]
         body = await run_in_threadpool(_answered, endpoint, fields, ctx)
-        if stamp is not None:
+        if stamp is not None and len(key) <= KEPT_KEY_CHARS:
             if len(self._kept) >= KEPT_ANSWERS:
                 self._kept.clear()
             self._kept[key] = (stamp, body)
