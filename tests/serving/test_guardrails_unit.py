@@ -185,9 +185,17 @@ def test_compiled_ood_limit_flags_exactly_the_rows_whose_score_passes(max_ood: f
     expected = guard.ood.score(rows) > max_ood  # the definition: searchsorted share
     far = guard.ood.far(rows)
     assert (np.zeros(len(rows), bool) if far is None else far).tolist() == expected.tolist()
-    # one row at a time (the single-row path) agrees with the batch
+    # One row at a time (the single-row path) agrees with the batch, except for rows whose
+    # distance is within rounding of the limit: the single-row path sums the same products in
+    # another order (a vector dot product, not a matrix product), and which order a CPU's BLAS
+    # uses differs between machines. The training rows are in `rows`, and one of them lies
+    # exactly on the limit by construction, so the comparison leaves out rows within 1e-9
+    # relative of it (the products are of order 1; float64 rounding is ~1e-16 relative).
     single = [guard.ood.far(rows[i : i + 1]) is not None for i in range(len(rows))]
-    assert single == expected.tolist()
+    at_limit = np.isclose(guard.ood.distances(rows), guard.ood.limit, rtol=1e-9, atol=0.0)
+    assert at_limit.sum() <= 2  # the comparison below still covers (almost) every row
+    kept = ~at_limit
+    assert np.array(single)[kept].tolist() == expected[kept].tolist()
     missing = guard.ood.far(np.array([[np.nan, 10_000.0]]))
     assert (missing is not None) == (max_ood < 1.0)  # a missing value is as far as can be
 
