@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -224,15 +224,20 @@ class PlatformApp(FastAPI):
     same authentication, limits, request id, access log and security headers, and passes every
     other request to the stack."""
 
-    door: tuple[MlflowTable, int, Callable[[], int | None] | None] | None = None
+    door: MlflowTable | None = None  # the MLflow endpoints the door answers itself
 
     def build_middleware_stack(self) -> ASGIApp:
         stack = super().build_middleware_stack()
         if self.door is None:
             return stack
-        table, max_bytes, changes = self.door
+        platform: Platform = self.state.platform
+        changes = platform.workspace.changes
         return MlflowDoor(
-            stack, table, max_bytes=max_bytes, max_depth=MAX_JSON_DEPTH, changes=changes
+            stack,
+            self.door,
+            max_bytes=platform.settings.max_request_bytes,
+            max_depth=MAX_JSON_DEPTH,
+            changes=changes.value if changes else None,
         )
 
 
@@ -282,9 +287,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     # MLflow's REST API, same services and guard: the JSON calls at the door in front of
     # the middleware (see PlatformApp), the rest in an app of its own (see PrefixDispatch)
-    face, table = _mlflow_app(platform)
-    changes = platform.workspace.changes
-    app.door = (table, settings.max_request_bytes, changes.value if changes else None)
+    face, app.door = _mlflow_app(platform)
     app.add_middleware(PrefixDispatch, prefixes=mlflow_face.ALL_PREFIXES, to=face)
     app.add_middleware(handlers.RequestId)
     app.add_middleware(JsonDepthLimit, max_depth=MAX_JSON_DEPTH)  # inside BodyLimit

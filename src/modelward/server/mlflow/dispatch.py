@@ -32,12 +32,10 @@ with any other signature (a path parameter, the raw request) stays a FastAPI rou
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -48,10 +46,13 @@ from modelward import errors
 from modelward.server.deps import Ctx, authenticate
 from modelward.server.handlers import SECURITY_HEADERS, log_access, take_request_id
 from modelward.server.mlflow.protocol import (
+    BODY_METHODS,
     CACHED_READS,
     answer_error,
     basic_as_bearer,
+    body_fields,
     mlflow_error,
+    query_fields,
 )
 from modelward.serving.payload import json_depth_exceeds
 
@@ -59,7 +60,6 @@ Endpoint = Callable[[dict[str, Any], Ctx], Any]
 Table = dict[tuple[str, str], Endpoint]
 KEPT_ANSWERS = 4096  # cached reads kept per process; all are dropped when full
 KEPT_KEY_CHARS = 1024  # a request whose key is longer is answered, never kept (memory bound)
-BODY_METHODS = frozenset({"POST", "PATCH", "DELETE", "PUT"})
 log = logging.getLogger("modelward.server")
 access = logging.getLogger("modelward.access")
 
@@ -69,36 +69,6 @@ def is_plain(endpoint: Callable[..., Any]) -> bool:
     if inspect.iscoroutinefunction(endpoint):
         return False
     return list(inspect.signature(endpoint).parameters) == ["fields", "ctx"]
-
-
-def query_fields(query_string: bytes) -> dict[str, Any]:
-    """MLflow's GET fields: the query string, a repeated key as the list of its values."""
-    fields: dict[str, Any] = {}
-    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
-        if key not in fields:
-            fields[key] = value
-        elif isinstance(fields[key], list):
-            fields[key].append(value)
-        else:
-            fields[key] = [fields[key], value]
-    return fields
-
-
-def body_fields(raw: bytes) -> dict[str, Any]:
-    """The JSON object of a request body (an empty body: no fields).
-
-    Raises:
-        InvalidInput: a body that is not a JSON object.
-    """
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise errors.InvalidInput("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise errors.InvalidInput("The request body must be a JSON object.")
-    return body
 
 
 class TooLarge(Exception):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -201,29 +203,49 @@ def pairs(items: Any, *, what: str) -> dict[str, str]:
     return found
 
 
-async def request_fields(request: Request) -> dict[str, Any]:
-    """The fields of an MLflow request: the JSON body (POST/PATCH/DELETE) over the query string
-    (GET sends its fields there, lists as repeated keys).
+BODY_METHODS = frozenset({"POST", "PATCH", "DELETE", "PUT"})  # MLflow sends a JSON body
+
+
+def query_fields(query_string: bytes) -> dict[str, Any]:
+    """MLflow's GET fields: the query string, a repeated key as the list of its values."""
+    fields: dict[str, Any] = {}
+    for key, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if key not in fields:
+            fields[key] = value
+        elif isinstance(fields[key], list):
+            fields[key].append(value)
+        else:
+            fields[key] = [fields[key], value]
+    return fields
+
+
+def body_fields(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a request body (an empty body: no fields).
 
     Raises:
         InvalidInput: a body that is not a JSON object.
     """
-    fields: dict[str, Any] = {}
-    for key in request.query_params:
-        values = request.query_params.getlist(key)
-        fields[key] = values if len(values) > 1 else values[0]
-    if request.method in ("POST", "PATCH", "DELETE", "PUT"):
-        raw = await request.body()
-        if raw.strip():
-            import json
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise errors.InvalidInput("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise errors.InvalidInput("The request body must be a JSON object.")
+    return body
 
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                raise errors.InvalidInput("The request body is not valid JSON.") from None
-            if not isinstance(body, dict):
-                raise errors.InvalidInput("The request body must be a JSON object.")
-            fields.update(body)
+
+async def request_fields(request: Request) -> dict[str, Any]:
+    """The fields of an MLflow request: the JSON body (POST/PATCH/DELETE/PUT) over the query
+    string (GET sends its fields there, lists as repeated keys).
+
+    Raises:
+        InvalidInput: a body that is not a JSON object.
+    """
+    fields = query_fields(request.scope.get("query_string", b""))
+    if request.method in BODY_METHODS:
+        fields.update(body_fields(await request.body()))
     return fields
 
 
