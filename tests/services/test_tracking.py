@@ -42,6 +42,11 @@ def test_relogging_a_param_with_another_value_is_a_conflict(client: Client) -> N
         run.log_param("C", 1.0)  # same value: fine
         with pytest.raises(Conflict, match="'C'"):
             run.log_param("C", 2.0)
+        # a batch with a conflicting param writes nothing, not even its new keys
+        run.flush()
+        with pytest.raises(Conflict, match="'C'"):
+            client.tracking.log_batch(run.id, params={"E": "5", "C": "3.0"})
+        assert "E" not in client.tracking.get_run(run.id).params
     # an ended run is a record: nothing more is written to it, not even a new param
     with pytest.raises(Conflict, match="FINISHED"):
         client.tracking.log_batch(run.id, params={"D": "3"})

@@ -92,8 +92,11 @@ def log_config(*, access: bool) -> dict[str, Any]:
         "class": "logging.StreamHandler",
         "stream": "ext://sys.stderr",
     }
+    # uvicorn's formatter copies each record to colour its level: a plain one for the access
+    # lines, which are all INFO (the same text, uncoloured)
+    config["formatters"]["modelward.access"] = {"format": "%(levelname)s:     %(message)s"}
     config["handlers"]["modelward.access"] = {
-        "formatter": "modelward",
+        "formatter": "modelward.access",
         "class": "logging.StreamHandler",
         "stream": "ext://sys.stdout",
     }

@@ -362,6 +362,11 @@ class GovernanceRepo(Protocol):
 
     def count_users(self) -> int: ...
 
+    def held_roles(self, name: str) -> tuple[str, ...] | None:
+        """The roles user `name` holds (none when unregistered), or None while no user at
+        all is registered (the workspace's bootstrap; see `governance.access`)."""
+        ...
+
     def require_server(self) -> bool:
         """True when the workspace accepts writes only through its platform server."""
         ...

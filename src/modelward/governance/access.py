@@ -20,10 +20,8 @@ def is_bootstrap(uow: UnitOfWork) -> bool:
 
 def roles_of(uow: UnitOfWork, user: str, permissions: Permissions) -> tuple[str, ...]:
     """The roles `user` holds: every role while no user is registered, else the stored ones."""
-    if is_bootstrap(uow):
-        return permissions.roles
-    found = uow.governance.find_user(user)
-    return found.roles if found else ()
+    held = uow.governance.held_roles(user)
+    return permissions.roles if held is None else held
 
 
 def allowed_actions(permissions: Permissions, roles: tuple[str, ...]) -> frozenset[str]:

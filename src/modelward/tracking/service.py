@@ -81,7 +81,7 @@ def start_run(
     uow: UnitOfWork,
     *,
     guard: Guard,
-    experiment: str,
+    experiment: str | int,
     run_id: str | None = None,
     name: str | None = None,
     parent_run_id: str | None = None,
@@ -89,21 +89,28 @@ def start_run(
     environment: tuple[str, dict[str, Any] | None] | None = None,
     tags: dict[str, str] | None = None,
 ) -> Run:
-    """Create a RUNNING run in `experiment` (created on first use).
+    """Create a RUNNING run in `experiment`: a name (the experiment is created on first use)
+    or the id of an existing experiment.
 
     Raises:
         InvalidInput: a bad experiment or run name, or tag.
-        NotFound: the parent run does not exist.
+        NotFound: the parent run, or the experiment given by id, does not exist.
         PermissionDenied: the actor may not register runs and models.
     """
-    check_name(experiment, what="experiment")
+    if isinstance(experiment, str):
+        check_name(experiment, what="experiment")
     user, now = guard.actor, guard.now()
     run_id = run_id or new_run_id()
     tags = {check_key(k, what="tag"): str(v) for k, v in (tags or {}).items()}
     with uow:
-        guard.require(uow, Action.REGISTER, subject=f"experiment {experiment}")
-        exp = uow.tracking.find_experiment(experiment)
+        named = experiment if isinstance(experiment, str) else f"id {experiment}"
+        guard.require(uow, Action.REGISTER, subject=f"experiment {named}")
+        if isinstance(experiment, int):
+            exp: Experiment | None = uow.tracking.get_experiment_by_id(experiment)
+        else:
+            exp = uow.tracking.find_experiment(experiment)
         if exp is None:
+            assert isinstance(experiment, str)
             exp = uow.tracking.create_experiment(experiment, at=now)
         elif exp.deleted:
             raise InvalidTransition(
@@ -187,9 +194,11 @@ def end_run(
     params: dict[str, Any] | None = None,
     metrics: Sequence[Metric] = (),
     tags: dict[str, Any] | None = None,
-) -> None:
+) -> Run:
     """End a RUNNING run with a terminal status, writing its last logged values in the same
     transaction (so a finished run never misses what was logged just before it ended).
+
+    Returns the ended run without its values (as `get_run_info`), read in the same transaction.
 
     Raises:
         NotFound: no such run.
@@ -211,7 +220,9 @@ def end_run(
             )
         if any(clean):
             uow.tracking.log_batch(run_id, params=clean[0], metrics=clean[1], tags=clean[2])
+        ended = uow.tracking.get_run_info(run_id)
         uow.commit()
+    return ended
 
 
 def record_heartbeat(uow: UnitOfWork, *, guard: Guard, run_id: str) -> None:

@@ -31,13 +31,14 @@ with any other signature (a path parameter, the raw request) stays a FastAPI rou
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -60,6 +61,10 @@ Endpoint = Callable[[dict[str, Any], Ctx], Any]
 Table = dict[tuple[str, str], Endpoint]
 KEPT_ANSWERS = 4096  # cached reads kept per process; all are dropped when full
 KEPT_KEY_CHARS = 1024  # a request whose key is longer is answered, never kept (memory bound)
+# The door's threads, shared by every door of the process: handing a call to anyio's pool (a
+# capacity limiter and a cancellation checkpoint on the way) cost more than a plain executor.
+# At most 40 endpoints run at once, as in Starlette's pool.
+_WORKERS = ThreadPoolExecutor(40, thread_name_prefix="mlflow-door")
 log = logging.getLogger("modelward.server")
 access = logging.getLogger("modelward.access")
 
@@ -94,6 +99,10 @@ class MlflowDoor:
         self.max_depth = max_depth
         self.changes = changes
         self._kept: dict[str, tuple[int, bytes]] = {}
+
+    async def _in_worker(self, endpoint: Endpoint, fields: dict[str, Any], ctx: Ctx) -> bytes:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_WORKERS, _answered, endpoint, fields, ctx)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = None
@@ -142,7 +151,7 @@ class MlflowDoor:
                     )
                 fields.update(body_fields(raw))
             if self.changes is None or endpoint not in CACHED_READS:
-                return 200, await run_in_threadpool(_answered, endpoint, fields, ctx)
+                return 200, await self._in_worker(endpoint, fields, ctx)
             return 200, await self._kept_or_answered(endpoint, fields, ctx, scope)
         except TooLarge:
             message = (
@@ -168,7 +177,7 @@ class MlflowDoor:
         kept = self._kept.get(key)
         if stamp is not None and kept is not None and kept[0] == stamp:
             return kept[1]
-        body = await run_in_threadpool(_answered, endpoint, fields, ctx)
+        body = await self._in_worker(endpoint, fields, ctx)
         if stamp is not None and len(key) <= KEPT_KEY_CHARS:
             if len(self._kept) >= KEPT_ANSWERS:
                 self._kept.clear()

@@ -27,15 +27,25 @@ router = APIRouter(route_class=MlflowRoute, include_in_schema=False)
 MAX_RESULTS = 1000
 
 
-def experiment_name(ctx: Ctx, experiment_id: str) -> str:
-    """Our experiment's name for an MLflow experiment id (``0``: the default experiment)."""
+def experiment_ref(experiment_id: str) -> str | int:
+    """How services name an MLflow experiment id: our id, or the default experiment's name
+    for MLflow's ``0``."""
     if str(experiment_id) == shapes.DEFAULT_EXPERIMENT_ID:
         return service.DEFAULT_EXPERIMENT
     try:
-        wanted = int(experiment_id)
+        return int(experiment_id)
     except ValueError:
         raise InvalidInput(f"Experiment id {experiment_id!r} is not a number.") from None
-    return service.get_experiment(ctx.uow(read_only=True), id=wanted).name
+
+
+def experiment_name(ctx: Ctx, experiment_id: str) -> str:
+    """Our experiment's name for an MLflow experiment id (``0``: the default experiment)."""
+    ref = experiment_ref(experiment_id)
+    return (
+        ref
+        if isinstance(ref, str)
+        else service.get_experiment(ctx.uow(read_only=True), id=ref).name
+    )
 
 
 def experiment_id(ctx: Ctx, mlflow_id: str) -> int:
@@ -148,7 +158,7 @@ def create_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     run = service.start_run(
         ctx.uow(),
         guard=ctx.guard(),
-        experiment=experiment_name(ctx, experiment_id),
+        experiment=experiment_ref(experiment_id),
         name=name,
         parent_run_id=tags.get("mlflow.parentRunId"),
         tags=tags,
@@ -173,10 +183,10 @@ def update_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
             ended = RunStatus(status)
         except ValueError:
             raise InvalidInput(f"Unknown run status {status!r}.") from None
-        service.end_run(ctx.uow(), guard=ctx.guard(), run_id=run_id, status=ended)
-    return {
-        "run_info": shapes.run_info(service.get_run_info(ctx.uow(read_only=True), run_id=run_id))
-    }
+        run = service.end_run(ctx.uow(), guard=ctx.guard(), run_id=run_id, status=ended)
+    else:
+        run = service.get_run_info(ctx.uow(read_only=True), run_id=run_id)
+    return {"run_info": shapes.run_info(run)}
 
 
 def _metric(item: dict[str, Any]) -> Metric:

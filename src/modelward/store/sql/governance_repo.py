@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, bindparam, delete, func, insert, literal, select
 
 from modelward.domain.governance import (
     CheckpointRecord,
@@ -24,6 +24,7 @@ from modelward.domain.risk import RiskAssessment
 from modelward.errors import InvalidInput, NotFound
 from modelward.store.sql import governance_queries as queries
 from modelward.store.sql._util import upsert
+from modelward.store.sql.direct import Direct
 from modelward.store.sql.tables import (
     audit_checkpoints,
     dataset_column_tags,
@@ -45,6 +46,15 @@ _ASSESSMENTS = select(risk_assessments, registered_models.c.name.label("model_na
 
 
 _tag = queries.column_tag
+
+
+# Every permission check asks these (Direct: see store/sql/direct.py)
+_ANY_USER = Direct(select(literal(1)).select_from(users).limit(1))
+_ROLES_OF = Direct(
+    select(user_roles.c.role)
+    .where(user_roles.c.user_name == bindparam("b_name"))
+    .order_by(user_roles.c.role)
+)
 
 
 class SqlGovernanceRepo:
@@ -171,6 +181,11 @@ class SqlGovernanceRepo:
 
     def count_users(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(users)).scalar() or 0)
+
+    def held_roles(self, name: str) -> tuple[str, ...] | None:
+        if _ANY_USER.first(self.conn, {}) is None:
+            return None
+        return tuple(row[0] for row in _ROLES_OF.all(self.conn, {"b_name": name}))
 
     def _users(self, name: str | None = None) -> list[User]:
         query = select(users, user_roles.c.role).outerjoin(

@@ -22,6 +22,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 
@@ -40,6 +41,7 @@ from modelward.domain.tracking import (
 from modelward.errors import AlreadyExists, Conflict, NotFound
 from modelward.store.sql import search_sql
 from modelward.store.sql._util import chunks, upsert
+from modelward.store.sql.direct import Direct
 from modelward.store.sql.tables import (
     datasets,
     environments,
@@ -63,16 +65,18 @@ _RUN_OWNER = select(runs.c.user, runs.c.status).where(runs.c.id == bindparam("b_
 _B_RUN: BindParameter[str] = bindparam("b_run_id")
 _RUN_ROW = search_sql.base_query().where(runs.c.id == _B_RUN)
 _NO_TEXT, _NO_NUMBER = cast(null(), Text), cast(null(), Float)
-_VALUES_OF_ONE = union_all(
-    select(literal("params"), params.c.key, params.c.value, _NO_NUMBER).where(
-        params.c.run_id == _B_RUN
-    ),
-    select(literal("tags"), run_tags.c.key, run_tags.c.value, _NO_NUMBER).where(
-        run_tags.c.run_id == _B_RUN
-    ),
-    select(literal("metrics"), latest_metrics.c.key, _NO_TEXT, latest_metrics.c.value).where(
-        latest_metrics.c.run_id == _B_RUN
-    ),
+_VALUES_OF_ONE = Direct(
+    union_all(
+        select(literal("params"), params.c.key, params.c.value, _NO_NUMBER).where(
+            params.c.run_id == _B_RUN
+        ),
+        select(literal("tags"), run_tags.c.key, run_tags.c.value, _NO_NUMBER).where(
+            run_tags.c.run_id == _B_RUN
+        ),
+        select(literal("metrics"), latest_metrics.c.key, _NO_TEXT, latest_metrics.c.value).where(
+            latest_metrics.c.run_id == _B_RUN
+        ),
+    )
 )
 _RUN_DATASETS = (
     select(
@@ -90,11 +94,16 @@ _EXPERIMENT_BY_ID = select(experiments).where(experiments.c.id == bindparam("b_i
 _EXPERIMENT_TAGS = select(experiment_tags.c.key, experiment_tags.c.value).where(
     experiment_tags.c.experiment_id == bindparam("b_id")
 )
-_RUN_ARTIFACTS = (
-    select(run_artifacts).where(run_artifacts.c.run_id == _B_RUN).order_by(run_artifacts.c.path)
+_RUN_ARTIFACTS = Direct(
+    select(run_artifacts.c.path, run_artifacts.c.sha256, run_artifacts.c.size, run_artifacts.c.kind)
+    .where(run_artifacts.c.run_id == _B_RUN)
+    .order_by(run_artifacts.c.path)
 )
-_RUN_STATE = select(runs.c.user, runs.c.status, runs.c.deleted_at).where(
-    runs.c.id == bindparam("b_run_id")
+# Direct: on an MLflow client's per-call path (log_metric asks it before every value)
+_RUN_STATE = Direct(
+    select(runs.c.user, runs.c.status, runs.c.deleted_at.is_not(None)).where(
+        runs.c.id == bindparam("b_run_id")
+    )
 )
 _END_RUNNING = (
     update(runs)
@@ -107,26 +116,31 @@ _EXISTING_PARAMS = select(params.c.key, params.c.value).where(
 )
 _INSERT_RUN = insert(runs)
 _INSERT_PARAMS = insert(params)
-_INSERT_METRICS = insert(metrics)
+_INSERT_NEW_PARAMS = Direct(
+    sqlite.insert(params).on_conflict_do_nothing(), column_keys=("run_id", "key", "value")
+)
+_METRIC_COLUMNS = ("run_id", "key", "value", "step", "timestamp")
+_INSERT_METRICS = Direct(insert(metrics), column_keys=_METRIC_COLUMNS)
 _INSERT_TAGS = insert(run_tags)
 _UPSERTS: dict[tuple[str, str], Any] = {}
+_LATEST: dict[str, Direct] = {}
 
 
-def _latest_upsert(conn: Connection) -> Any:
-    key = (conn.dialect.name, "latest")
-    if key not in _UPSERTS:
+def _latest_upsert(conn: Connection) -> Direct:
+    if conn.dialect.name not in _LATEST:
         stmt = upsert(conn, latest_metrics)
         excluded = stmt.excluded
         newer = (excluded.step > latest_metrics.c.step) | (
             (excluded.step == latest_metrics.c.step)
             & (excluded.timestamp >= latest_metrics.c.timestamp)
         )
-        _UPSERTS[key] = stmt.on_conflict_do_update(
+        done = stmt.on_conflict_do_update(
             index_elements=["run_id", "key"],
             set_={"value": excluded.value, "step": excluded.step, "timestamp": excluded.timestamp},
             where=newer,
         )
-    return _UPSERTS[key]
+        _LATEST[conn.dialect.name] = Direct(done, column_keys=_METRIC_COLUMNS)
+    return _LATEST[conn.dialect.name]
 
 
 def _tags_upsert(conn: Connection) -> Any:
@@ -347,10 +361,10 @@ class SqlTrackingRepo:
         return str(row[0]), RunStatus(row[1])
 
     def run_state(self, run_id: str) -> tuple[str, RunStatus, bool]:
-        row = self.conn.execute(_RUN_STATE, {"b_run_id": run_id}).first()
+        row = _RUN_STATE.first(self.conn, {"b_run_id": run_id})
         if row is None:
             raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
-        return str(row[0]), RunStatus(row[1]), row[2] is not None
+        return str(row[0]), RunStatus(row[1]), bool(row[2])
 
     def set_run_deleted(self, run_id: str, at: datetime | None) -> None:
         self.conn.execute(update(runs).where(runs.c.id == run_id).values(deleted_at=at))
@@ -390,9 +404,7 @@ class SqlTrackingRepo:
         run that is fewer round trips than `_load_values`' three aggregates; the metric
         column keeps the driver's float, exact)."""
         out: dict[str, Any] = {"params": {}, "metrics": {}, "tags": {}}
-        for kind, key, text_value, number in self.conn.execute(
-            _VALUES_OF_ONE, {"b_run_id": run_id}
-        ):
+        for kind, key, text_value, number in _VALUES_OF_ONE.all(self.conn, {"b_run_id": run_id}):
             out[kind][key] = float(number) if kind == "metrics" else text_value
         return out
 
@@ -449,6 +461,12 @@ class SqlTrackingRepo:
             )
 
     def _insert_params(self, run_id: str, new: dict[str, str]) -> None:
+        rows = [{"run_id": run_id, "key": k, "value": v} for k, v in new.items()]
+        if self.conn.dialect.name == "sqlite":
+            # the common case in one statement: every key new (or logged again with its value)
+            inserted = _INSERT_NEW_PARAMS.execute_many(self.conn, rows)
+            if inserted == len(rows):
+                return
         existing = dict(
             self.conn.execute(_EXISTING_PARAMS, {"b_run_id": run_id, "b_keys": list(new)}).all()
         )
@@ -459,11 +477,9 @@ class SqlTrackingRepo:
                     f" become {value!r}. Params are fixed once logged: log a metric or a tag, or"
                     " start a new run."
                 )
-        rows = [
-            {"run_id": run_id, "key": k, "value": v} for k, v in new.items() if k not in existing
-        ]
-        if rows:
-            self.conn.execute(_INSERT_PARAMS, rows)
+        if self.conn.dialect.name != "sqlite":  # on SQLite the new ones are in already
+            if missing := [row for row in rows if row["key"] not in existing]:
+                self.conn.execute(_INSERT_PARAMS, missing)
 
     def _insert_metrics(self, run_id: str, batch: Sequence[Metric]) -> None:
         rows = [
@@ -476,7 +492,7 @@ class SqlTrackingRepo:
             }
             for m in batch
         ]
-        self.conn.execute(_INSERT_METRICS, rows)
+        _INSERT_METRICS.execute_many(self.conn, rows)
         latest: dict[str, dict[str, Any]] = {}
         for row in rows:
             key = str(row["key"])
@@ -486,7 +502,7 @@ class SqlTrackingRepo:
                 current["timestamp"],
             ):
                 latest[key] = row
-        self.conn.execute(_latest_upsert(self.conn), list(latest.values()))
+        _latest_upsert(self.conn).execute_many(self.conn, list(latest.values()))
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         self._run_row(run_id)
@@ -553,8 +569,8 @@ class SqlTrackingRepo:
         return dict(row[0])
 
     def list_artifacts(self, run_id: str) -> list[ArtifactRef]:
-        rows = self.conn.execute(_RUN_ARTIFACTS, {"b_run_id": run_id})
-        return [ArtifactRef(r.path, r.sha256, r.size, r.kind) for r in rows]
+        rows = _RUN_ARTIFACTS.all(self.conn, {"b_run_id": run_id})
+        return [ArtifactRef(*row) for row in rows]
 
     def add_artifact(self, run_id: str, artifact: ArtifactRef) -> None:
         try:
