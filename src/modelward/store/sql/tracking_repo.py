@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
+    column,
     delete,
     func,
     insert,
@@ -78,6 +79,17 @@ _VALUES_OF_ONE = Direct(
         ),
     )
 )
+_LISTED: Any = select(column("value")).select_from(func.json_each(bindparam("b_ids")))
+_VALUES_OF_MANY = Direct(
+    union_all(
+        *(
+            select(table.c.run_id, literal(kind), table.c.key, table.c.value).where(
+                table.c.run_id.in_(_LISTED)
+            )
+            for table, kind in ((params, "params"), (run_tags, "tags"), (latest_metrics, "metrics"))
+        )
+    )
+)  # SQLite only (json_each): the runs' values, a row per value
 _RUN_DATASETS = (
     select(
         run_datasets.c.name,
@@ -409,28 +421,32 @@ class SqlTrackingRepo:
         return out
 
     def _load_values(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        # One JSON object per run and table, aggregated by the database: a tenth of the rows
-        # to fetch compared with one row per value, which dominates search time.
+        if self.conn.dialect.name == "sqlite":
+            # one statement for any number of runs (their ids as one JSON array), a row per
+            # value straight from the driver: fewer steps than three aggregates per 900 runs
+            out: dict[str, dict[str, Any]] = {
+                run_id: {"params": {}, "metrics": {}, "tags": {}} for run_id in run_ids
+            }
+            listed = {"b_ids": json.dumps(list(run_ids))}
+            for run_id, kind, key, value in _VALUES_OF_MANY.all(self.conn, listed):
+                out[run_id][kind][key] = value
+            return out
+        # PostgreSQL: one JSON object per run and table, aggregated by the database, a tenth
+        # of the rows to fetch compared with one row per value
         agg = (
             func.json_object_agg
             if self.conn.dialect.name == "postgresql"
             else func.json_group_object
         )
-        out: dict[str, dict[str, Any]] = {
-            run_id: {"params": {}, "metrics": {}, "tags": {}} for run_id in run_ids
-        }
+        out = {run_id: {"params": {}, "metrics": {}, "tags": {}} for run_id in run_ids}
         for part in chunks(run_ids):
             for table, field in (
                 (params, "params"),
                 (run_tags, "tags"),
                 (latest_metrics, "metrics"),
             ):
-                value: Any = table.c.value
-                if field == "metrics" and self.conn.dialect.name == "sqlite":
-                    # SQLite's JSON writes reals with 15 digits: send 17 as text, exact.
-                    value = func.printf("%!.17g", value)
                 query = (
-                    select(table.c.run_id, agg(table.c.key, value))
+                    select(table.c.run_id, agg(table.c.key, table.c.value))
                     .where(table.c.run_id.in_(part))
                     .group_by(table.c.run_id)
                 )
