@@ -86,6 +86,7 @@ class Workspace:
     changes: ChangeCounter | None = field(default=None, repr=False)
     """Says whether the metadata store changed since it was last asked (SQLite files only;
     see `store.sql.changes`)."""
+    _no_wait_engine: Engine | None = field(default=None, init=False, repr=False)
     _policy_cache: tuple[tuple[str | None, float], PolicySet, str] | None = field(
         default=None, repr=False
     )
@@ -122,9 +123,17 @@ class Workspace:
         sql_engine.ensure_schema(engine)
         return cls(settings, engine, artifacts, changes=open_counter(url))
 
-    def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        """A new unit of work over the metadata store."""
-        return SqlUnitOfWork(self.engine, read_only=read_only)
+    def uow(self, *, read_only: bool = False, wait: bool = True) -> UnitOfWork:
+        """A new unit of work over the metadata store. ``wait=False``, on a SQLite file: one
+        that never waits for another writer's lock but raises `WouldWait` (for work done where
+        waiting would hold up others, the server's event loop); elsewhere it is ignored."""
+        if wait or self.changes is None:  # only a SQLite file has a counter
+            return SqlUnitOfWork(self.engine, read_only=read_only)
+        with self._lock:
+            if self._no_wait_engine is None:
+                url = self.engine.url.render_as_string(hide_password=False)
+                self._no_wait_engine = sql_engine.make_engine(url, wait=False)
+        return SqlUnitOfWork(self._no_wait_engine, read_only=read_only, wait=False)
 
     def now(self) -> datetime:
         """The workspace clock (settable in tests)."""
@@ -134,6 +143,8 @@ class Workspace:
         """Release the database connections."""
         if self.changes is not None:
             self.changes.close()
+        if self._no_wait_engine is not None:
+            self._no_wait_engine.dispose()
         self.engine.dispose()
 
     # -- policies and what they protect --------------------------------------------------
@@ -307,9 +318,9 @@ class OverWorkspace:
     def clock(self, value: Callable[[], datetime]) -> None:
         self.workspace.clock = value  # tests move time
 
-    def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        """A new unit of work over the workspace's metadata store."""
-        return self.workspace.uow(read_only=read_only)
+    def uow(self, *, read_only: bool = False, wait: bool = True) -> UnitOfWork:
+        """A new unit of work over the workspace's metadata store (see `Workspace.uow`)."""
+        return self.workspace.uow(read_only=read_only, wait=wait)
 
     def now(self) -> datetime:
         """The workspace clock."""

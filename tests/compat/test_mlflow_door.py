@@ -8,9 +8,12 @@ the CLI, a revocation.
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +224,39 @@ def test_a_web_session_needs_its_csrf_token_at_the_door_too(tmp_path: Path) -> N
         read = browser.get(f"{API}/experiments/get-by-name", params={"experiment_name": "forged"})
         assert read.status_code == 404  # nothing was created; a GET needs no token
         assert read.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_a_quick_write_behind_another_writers_lock_waits_without_holding_up_the_server(
+    served: Served, two_versions: Client
+) -> None:
+    """`log-metric` is quick (`protocol.quick`): run on the event loop while SQLite's lock is
+    free. With another process holding the lock it is run again in a worker thread, where it
+    waits; meanwhile the server answers others, and the value is written once the lock goes."""
+    with served.http("alice") as http, served.http("victor") as other:
+        made = http.post(f"{API}/experiments/create", json={"name": "door-lock"})
+        created = http.post(
+            f"{API}/runs/create", json={"experiment_id": made.json()["experiment_id"]}
+        )
+        run_id = created.json()["run"]["info"]["run_id"]
+        metric = {"run_id": run_id, "key": "loss", "value": 0.25, "step": 3, "timestamp": 7}
+        holder = sqlite3.connect(served.settings.home / "modelward.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process's writer
+        with ThreadPoolExecutor(1) as pool:
+            try:
+                pending = pool.submit(http.post, f"{API}/runs/log-metric", json=metric)
+                time.sleep(1.0)
+                assert not pending.done()  # waiting for the lock
+                started = time.perf_counter()
+                answered = _alias(other)  # the event loop is not the one waiting
+                assert answered.status_code == 200, answered.text
+                assert time.perf_counter() - started < 0.9  # well before the lock goes
+                assert not pending.done()
+            finally:
+                holder.execute("COMMIT")
+                holder.close()
+            logged = pending.result(timeout=30)
+        assert logged.status_code == 200, logged.text
+        history = http.get(
+            f"{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "loss"}
+        )
+    assert [(m["step"], m["value"]) for m in history.json()["metrics"]] == [(3, 0.25)]

@@ -685,6 +685,11 @@ class ObligationsRepo(Protocol):
     ) -> list[WebhookDelivery]: ...
 
 
+class WouldWait(Exception):  # noqa: N818 (a signal, not an error anyone is shown)
+    """A unit of work opened with ``wait=False`` found the store locked by another writer:
+    nothing was done, and the caller may run the same work again where waiting is allowed."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories; rolled back on exit unless committed.
 

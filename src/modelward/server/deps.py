@@ -115,9 +115,10 @@ class Ctx:
     platform: Platform
     actor: str
     csrf: str = ""
+    wait: bool = True  # False: units of work raise WouldWait instead of waiting for a lock
 
     def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        return self.platform.uow(read_only=read_only)
+        return self.platform.uow(read_only=read_only, wait=self.wait)
 
     def guard(self) -> Guard:
         """The checks of this request's authenticated actor (every write takes it)."""

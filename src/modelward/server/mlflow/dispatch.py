@@ -15,7 +15,12 @@ directly, in one place:
   (`handlers.take_request_id`, `handlers.log_access`);
 - the body limit (``max_request_bytes``) and the JSON depth limit, before parsing;
 - authentication, then the endpoint in a worker thread (the guard and audit live in the
-  services it calls, as for every face);
+  services it calls, as for every face). The small calls a training loop makes all the time,
+  marked `protocol.quick` (log a metric, a param, a tag or a small batch; create, read or end a
+  run), run on the event loop instead when the store is a SQLite file, with units of work that
+  never wait for SQLite's lock: the two thread switches cost more than the work. If another
+  writer holds the lock, the unit of work gives way before writing anything (`WouldWait`) and
+  the call is run again in a worker thread, where it waits as any other;
 - failures in MLflow's shape (`protocol.answer_error`); a bug is logged with the request id
   and answered as MLflow's INTERNAL_ERROR naming that id, never with its details;
 - the security headers on every answer (`handlers.SECURITY_HEADERS`);
@@ -37,6 +42,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -44,11 +50,13 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelward import errors
+from modelward.domain.ports import WouldWait
 from modelward.server.deps import Ctx, authenticate
 from modelward.server.handlers import SECURITY_HEADERS, log_access, take_request_id
 from modelward.server.mlflow.protocol import (
     BODY_METHODS,
     CACHED_READS,
+    QUICK,
     answer_error,
     basic_as_bearer,
     body_fields,
@@ -61,6 +69,7 @@ Endpoint = Callable[[dict[str, Any], Ctx], Any]
 Table = dict[tuple[str, str], Endpoint]
 KEPT_ANSWERS = 4096  # cached reads kept per process; all are dropped when full
 KEPT_KEY_CHARS = 1024  # a request whose key is longer is answered, never kept (memory bound)
+QUICK_BYTES = 16 * 1024  # a quick endpoint runs on the event loop with at most this much body
 # The door's threads, shared by every door of the process: handing a call to anyio's pool (a
 # capacity limiter and a cancellation checkpoint on the way) cost more than a plain executor.
 # At most 40 endpoints run at once, as in Starlette's pool.
@@ -150,6 +159,11 @@ class MlflowDoor:
                         " send flatter data."
                     )
                 fields.update(body_fields(raw))
+            if self.changes is not None and endpoint in QUICK and len(raw) <= QUICK_BYTES:
+                try:  # on the event loop: two thread switches cost more than the work
+                    return 200, _answered(endpoint, fields, replace(ctx, wait=False))
+                except WouldWait:  # another writer holds SQLite's lock: wait in a worker
+                    pass
             if self.changes is None or endpoint not in CACHED_READS:
                 return 200, await self._in_worker(endpoint, fields, ctx)
             return 200, await self._kept_or_answered(endpoint, fields, ctx, scope)

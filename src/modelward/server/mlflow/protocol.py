@@ -148,6 +148,18 @@ def cached_read(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return endpoint
 
 
+QUICK: set[Callable[..., Any]] = set()
+
+
+def quick(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark `endpoint` as small and local: at most one unit of work that writes, nothing
+    but the metadata store touched (no artifact, no other server). The MLflow door may run it
+    on the event loop instead of handing it to a worker thread, with units of work that never
+    wait for a lock (``Ctx.wait``); one that would wait is run again in a worker."""
+    QUICK.add(endpoint)
+    return endpoint
+
+
 def field(body: dict[str, Any], name: str, *, required: bool = True, default: Any = None) -> Any:
     """A field of an MLflow request (JSON body or query string), checked for presence.
 

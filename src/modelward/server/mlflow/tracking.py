@@ -17,6 +17,7 @@ from modelward.server.mlflow.protocol import (
     field,
     number,
     pairs,
+    quick,
     request_fields,
     text,
 )
@@ -150,6 +151,7 @@ def _run_id(fields: dict[str, Any]) -> str:
 
 
 @router.post("/runs/create")
+@quick
 def create_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     experiment_id = str(field(fields, "experiment_id", required=False, default="0"))
     # mlflow.user is who the client's machine says it is; the run's user is the token's
@@ -167,11 +169,13 @@ def create_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.get("/runs/get")
+@quick
 def get_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     return {"run": shapes.run_json(_run(ctx, _run_id(fields)))}
 
 
 @router.post("/runs/update")
+@quick
 def update_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     run_id = _run_id(fields)
     wanted_name = text(fields, "run_name", required=False)
@@ -201,6 +205,7 @@ def _metric(item: dict[str, Any]) -> Metric:
 
 
 @router.post("/runs/log-metric")
+@quick
 def log_metric(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     metric = _metric(fields)
     service.log_batch(ctx.uow(), guard=ctx.guard(), run_id=_run_id(fields), metrics=[metric])
@@ -208,6 +213,7 @@ def log_metric(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.post("/runs/log-parameter")
+@quick
 def log_param(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     value = field(fields, "value", required=False, default="")
     params = {text(fields, "key"): str(value)}
@@ -216,6 +222,7 @@ def log_param(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.post("/runs/set-tag")
+@quick
 def set_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     value = field(fields, "value", required=False, default="")
     tags = {text(fields, "key"): str(value)}
@@ -224,6 +231,7 @@ def set_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.post("/runs/delete-tag")
+@quick
 def delete_tag(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     service.delete_run_tag(
         ctx.uow(), guard=ctx.guard(), run_id=_run_id(fields), key=text(fields, "key")
@@ -244,6 +252,7 @@ def restore_run(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
 
 
 @router.post("/runs/log-batch")
+@quick
 def log_batch(fields: Fields, ctx: CtxDep) -> dict[str, Any]:
     service.log_batch(
         ctx.uow(),

@@ -3,6 +3,7 @@ or PostgreSQL, and the schema check/upgrade done when a workspace is opened."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +21,22 @@ SCHEMA_HEAD = "+".join(sorted(SCHEMA_HEADS))  # how a schema state is shown: hea
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # Let SQLAlchemy's "begin" hook below emit BEGIN itself (pysqlite's own handling
-    # defers BEGIN and cannot take the write lock up front).
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=60000")
-    cur.close()
+BUSY_TIMEOUT_MS = 60_000  # how long a writer waits for another's lock before giving up
+
+
+def _sqlite_pragmas(wait_ms: int) -> Any:
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" hook below emit BEGIN itself (pysqlite's own handling
+        # defers BEGIN and cannot take the write lock up front).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+        cur.close()
+
+    return _on_connect
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -61,8 +68,11 @@ def _sqlite_begin(conn: Any) -> None:
     conn.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, wait: bool = True) -> Engine:
     """An engine for `url` with the settings modelward needs on each backend.
+
+    With ``wait=False`` (SQLite only) a statement that finds the database locked by another
+    writer fails at once (SQLITE_BUSY) instead of waiting up to `BUSY_TIMEOUT_MS`.
 
     Raises:
         InvalidInput: the URL is not a SQLite or PostgreSQL URL.
@@ -71,10 +81,13 @@ def make_engine(url: str) -> Engine:
         path = sqlite_file(url)
         if path is not None and not path.exists() and path.parent.is_dir():
             create_private_file(path)  # 0600 before SQLite creates it with the umask's mode
-        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+        wait_ms = BUSY_TIMEOUT_MS if wait else 0
+        engine = create_engine(
+            url, connect_args={"timeout": wait_ms / 1000, "check_same_thread": False}
+        )
         if path is not None:
             event.listen(engine, "connect", _private_sqlite(path))
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(wait_ms))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql"):
@@ -85,6 +98,12 @@ def make_engine(url: str) -> Engine:
         f"Unsupported database URL {url.split(':', 1)[0]!r}; use sqlite:///path or"
         " postgresql+psycopg://user@host/db."
     )
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a driver error is SQLite's SQLITE_BUSY (another connection holds the lock)."""
+    code = getattr(getattr(error, "orig", error), "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Self
 
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from modelward.domain.ports import WouldWait
 from modelward.errors import BackendUnavailable, Conflict
 from modelward.store.sql.audit_log import SqlAuditLog
 from modelward.store.sql.deploy_repo import SqlDeploymentRepo
+from modelward.store.sql.engine import is_busy
 from modelward.store.sql.findings_repo import SqlFindingsRepo
 from modelward.store.sql.governance_repo import SqlGovernanceRepo
 from modelward.store.sql.graph_repo import SqlGraphRepo
@@ -38,9 +41,12 @@ class SqlUnitOfWork:
     obligations: SqlObligationsRepo
     privacy: SqlPrivacyRepo
 
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False, wait: bool = True) -> None:
+        """`wait`: False when `engine` was made with ``wait=False``; a lock held by another
+        writer is then raised as `WouldWait` (nothing done) instead of a failure."""
         self.engine = engine
         self.read_only = read_only
+        self.wait = wait
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
 
@@ -54,8 +60,12 @@ class SqlUnitOfWork:
             ) from exc
         if self.read_only:
             conn = conn.execution_options(modelward_read_only=True)
+        try:
+            self._tx = conn.begin()  # a writer takes SQLite's lock here (BEGIN IMMEDIATE)
+        except (OperationalError, sqlite3.OperationalError) as exc:  # BEGIN is the driver's
+            conn.close()
+            raise self._unavailable(exc) from exc
         self._conn = conn
-        self._tx = conn.begin()
         self.tracking = SqlTrackingRepo(conn)
         self.registry = SqlRegistryRepo(conn)
         self.validation = SqlValidationRepo(conn)
@@ -104,8 +114,13 @@ class SqlUnitOfWork:
             raise Conflict(
                 "Another writer created the same record at the same time; retry the command."
             ) from error
-        if isinstance(error, OperationalError):
-            raise BackendUnavailable(
-                "The metadata database failed or stayed locked too long; nothing was changed."
-                " Retry the command."
-            ) from error
+        if isinstance(error, OperationalError | sqlite3.OperationalError):
+            raise self._unavailable(error) from error
+
+    def _unavailable(self, error: Exception) -> Exception:
+        if not self.wait and is_busy(error):
+            return WouldWait()
+        return BackendUnavailable(
+            "The metadata database failed or stayed locked too long; nothing was changed."
+            " Retry the command."
+        )
