@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Connection, bindparam, insert, literal, select
+from sqlalchemy import Connection, bindparam, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from modelward.store.sql.direct import Direct
@@ -80,3 +80,19 @@ def test_expanding_in_lists_are_refused() -> None:
     listed = Direct(select(runs.c.id).where(runs.c.id.in_(bindparam("ids", expanding=True))))
     with make_engine("sqlite://").connect() as sqlite, pytest.raises(TypeError, match="IN list"):
         listed.all(sqlite, {"ids": ["r1"]})
+
+
+def test_column_types_convert_as_through_sqlalchemy(conn: Connection) -> None:
+    """Aware UTC datetimes and booleans, bound and read, as SQLAlchemy's own rows give them."""
+    ended = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    end = Direct(
+        update(runs)
+        .where(runs.c.id == bindparam("b_id"))
+        .values(end_time=bindparam("b_end"), git_dirty=bindparam("b_dirty"))
+    )
+    assert end.execute(conn, {"b_id": "r1", "b_end": ended, "b_dirty": True}) == 1
+    read = Direct(select(runs).where(runs.c.id == bindparam("b_id")))
+    row = read.first(conn, {"b_id": "r1"})
+    assert tuple(row) == tuple(conn.execute(read.statement, {"b_id": "r1"}).one())
+    assert (row.start_time, row.end_time, row.git_dirty) == (T0, ended, True)
+    assert row.end_time.tzinfo is not None

@@ -59,12 +59,26 @@ from modelward.store.sql.tables import (
 
 # Hot-path statements are built once: constructing SQLAlchemy expressions costs more than
 # executing them on SQLite, and the compiled form is cached by statement identity.
-_RUN_STATUS = select(runs.c.status).where(runs.c.id == bindparam("b_run_id"))
-_RUN_OWNER = select(runs.c.user, runs.c.status).where(runs.c.id == bindparam("b_run_id"))
+_RUN_COLUMNS = (
+    "id",
+    "experiment_id",
+    "name",
+    "status",
+    "user",
+    "start_time",
+    "end_time",
+    "parent_run_id",
+    "entry_point",
+    "git_commit",
+    "git_dirty",
+    "environment_id",
+)
+_RUN_STATUS = Direct(select(runs.c.status).where(runs.c.id == bindparam("b_run_id")))
+_RUN_OWNER = Direct(select(runs.c.user, runs.c.status).where(runs.c.id == bindparam("b_run_id")))
 # One run, read by statements built once (SQLAlchemy then reuses their compiled form):
 # MLflow's client reads a whole run before it ends one, so these are on a hot path.
 _B_RUN: BindParameter[str] = bindparam("b_run_id")
-_RUN_ROW = search_sql.base_query().where(runs.c.id == _B_RUN)
+_RUN_ROW = Direct(search_sql.base_query().where(runs.c.id == _B_RUN))
 _NO_TEXT, _NO_NUMBER = cast(null(), Text), cast(null(), Float)
 _VALUES_OF_ONE = Direct(
     union_all(
@@ -102,9 +116,11 @@ _RUN_DATASETS = (
     .where(run_datasets.c.run_id == _B_RUN)
     .order_by(run_datasets.c.name)
 )
-_EXPERIMENT_BY_ID = select(experiments).where(experiments.c.id == bindparam("b_id"))
-_EXPERIMENT_TAGS = select(experiment_tags.c.key, experiment_tags.c.value).where(
-    experiment_tags.c.experiment_id == bindparam("b_id")
+_EXPERIMENT_BY_ID = Direct(select(experiments).where(experiments.c.id == bindparam("b_id")))
+_EXPERIMENT_TAGS = Direct(
+    select(experiment_tags.c.key, experiment_tags.c.value).where(
+        experiment_tags.c.experiment_id == bindparam("b_id")
+    )
 )
 _RUN_ARTIFACTS = Direct(
     select(run_artifacts.c.path, run_artifacts.c.sha256, run_artifacts.c.size, run_artifacts.c.kind)
@@ -117,7 +133,7 @@ _RUN_STATE = Direct(
         runs.c.id == bindparam("b_run_id")
     )
 )
-_END_RUNNING = (
+_END_RUNNING = Direct(
     update(runs)
     .where(runs.c.id == bindparam("b_run_id"), runs.c.status == RunStatus.RUNNING.value)
     .values(status=bindparam("b_status"), end_time=bindparam("b_end_time"))
@@ -126,14 +142,14 @@ _FIND_EXPERIMENT = select(experiments).where(experiments.c.name == bindparam("b_
 _EXISTING_PARAMS = select(params.c.key, params.c.value).where(
     params.c.run_id == bindparam("b_run_id"), params.c.key.in_(bindparam("b_keys", expanding=True))
 )
-_INSERT_RUN = insert(runs)
+_INSERT_RUN = Direct(insert(runs), column_keys=_RUN_COLUMNS)
 _INSERT_PARAMS = insert(params)
 _INSERT_NEW_PARAMS = Direct(
     sqlite.insert(params).on_conflict_do_nothing(), column_keys=("run_id", "key", "value")
 )
 _METRIC_COLUMNS = ("run_id", "key", "value", "step", "timestamp")
 _INSERT_METRICS = Direct(insert(metrics), column_keys=_METRIC_COLUMNS)
-_INSERT_TAGS = insert(run_tags)
+_INSERT_TAGS = Direct(insert(run_tags), column_keys=("run_id", "key", "value"))
 _UPSERTS: dict[tuple[str, str], Any] = {}
 _LATEST: dict[str, Direct] = {}
 
@@ -230,11 +246,7 @@ class SqlTrackingRepo:
     def get_experiment_by_id(self, experiment_id: int) -> Experiment:
         # an id outside the column's range names no experiment (and the driver would raise)
         in_range = 0 <= experiment_id <= MAX_STORED_INT
-        row = (
-            self.conn.execute(_EXPERIMENT_BY_ID, {"b_id": experiment_id}).first()
-            if in_range
-            else None
-        )
+        row = _EXPERIMENT_BY_ID.first(self.conn, {"b_id": experiment_id}) if in_range else None
         if row is None:
             raise NotFound(f"Experiment with id {experiment_id} does not exist.")
         return _experiment(row, self.experiment_tags(experiment_id))
@@ -254,8 +266,8 @@ class SqlTrackingRepo:
         return [_experiment(row, tags[row.id]) for row in rows]
 
     def experiment_tags(self, experiment_id: int) -> dict[str, str]:
-        rows = self.conn.execute(_EXPERIMENT_TAGS, {"b_id": experiment_id})
-        return {str(row.key): str(row.value) for row in rows}
+        rows = _EXPERIMENT_TAGS.all(self.conn, {"b_id": experiment_id})
+        return {str(key): str(value) for key, value in rows}
 
     def rename_experiment(self, experiment_id: int, name: str) -> None:
         try:
@@ -308,8 +320,8 @@ class SqlTrackingRepo:
 
     # runs --------------------------------------------------------------------------------
     def insert_run(self, run: Run) -> None:
-        self.conn.execute(
-            _INSERT_RUN,
+        _INSERT_RUN.execute(
+            self.conn,
             {
                 "id": run.id,
                 "experiment_id": run.experiment_id,
@@ -326,13 +338,13 @@ class SqlTrackingRepo:
             },
         )
         if run.tags:
-            self.conn.execute(
-                _INSERT_TAGS,
+            _INSERT_TAGS.execute_many(
+                self.conn,
                 [{"run_id": run.id, "key": k, "value": v} for k, v in run.tags.items()],
             )
 
     def _run_row(self, run_id: str) -> Any:
-        row = self.conn.execute(_RUN_ROW, {"b_run_id": run_id}).first()
+        row = _RUN_ROW.first(self.conn, {"b_run_id": run_id})
         if row is None:
             raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
         return row
@@ -361,13 +373,14 @@ class SqlTrackingRepo:
         return _run(self._run_row(run_id))
 
     def run_status(self, run_id: str) -> RunStatus:
-        status = self.conn.execute(_RUN_STATUS, {"b_run_id": run_id}).scalar()
+        found = _RUN_STATUS.first(self.conn, {"b_run_id": run_id})
+        status = None if found is None else found[0]
         if status is None:
             raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
         return RunStatus(status)
 
     def run_owner(self, run_id: str) -> tuple[str, RunStatus]:
-        row = self.conn.execute(_RUN_OWNER, {"b_run_id": run_id}).first()
+        row = _RUN_OWNER.first(self.conn, {"b_run_id": run_id})
         if row is None:
             raise NotFound(f"Run {run_id!r} does not exist; 'modelward runs list' shows runs.")
         return str(row[0]), RunStatus(row[1])
@@ -388,10 +401,10 @@ class SqlTrackingRepo:
         return bool(result.rowcount)
 
     def end_if_running(self, run_id: str, status: RunStatus, *, end_time: datetime) -> bool:
-        result = self.conn.execute(
-            _END_RUNNING, {"b_run_id": run_id, "b_status": status.value, "b_end_time": end_time}
+        changed = _END_RUNNING.execute(
+            self.conn, {"b_run_id": run_id, "b_status": status.value, "b_end_time": end_time}
         )
-        return bool(result.rowcount)
+        return bool(changed)
 
     def record_heartbeat(self, run_id: str, *, at: datetime) -> bool:
         result = self.conn.execute(
