@@ -425,8 +425,7 @@ class SqlTrackingRepo:
         return list(self.conn.execute(query).scalars())
 
     def _values_of(self, run_id: str) -> dict[str, Any]:
-        """One run's params, tags and latest metrics in one query (a row per value: for one
-        run that is fewer round trips than `_load_values`' three aggregates; the metric
+        """One run's params, tags and latest metrics in one query, a row per value (the metric
         column keeps the driver's float, exact)."""
         out: dict[str, Any] = {"params": {}, "metrics": {}, "tags": {}}
         for kind, key, text_value, number in _VALUES_OF_ONE.all(self.conn, {"b_run_id": run_id}):
@@ -446,11 +445,6 @@ class SqlTrackingRepo:
             return out
         # PostgreSQL: one JSON object per run and table, aggregated by the database, a tenth
         # of the rows to fetch compared with one row per value
-        agg = (
-            func.json_object_agg
-            if self.conn.dialect.name == "postgresql"
-            else func.json_group_object
-        )
         out = {run_id: {"params": {}, "metrics": {}, "tags": {}} for run_id in run_ids}
         for part in chunks(run_ids):
             for table, field in (
@@ -459,7 +453,7 @@ class SqlTrackingRepo:
                 (latest_metrics, "metrics"),
             ):
                 query = (
-                    select(table.c.run_id, agg(table.c.key, table.c.value))
+                    select(table.c.run_id, func.json_object_agg(table.c.key, table.c.value))
                     .where(table.c.run_id.in_(part))
                     .group_by(table.c.run_id)
                 )
