@@ -141,8 +141,7 @@ class RequestId:
         try:
             await self.app(scope, receive, with_id)
         finally:
-            if access_log.isEnabledFor(logging.INFO):
-                log_access(scope, status, time.perf_counter() - started, request_id)
+            log_access(scope, status, time.perf_counter() - started, request_id)
 
 
 def take_request_id(scope: Scope) -> str:
@@ -161,11 +160,12 @@ def take_request_id(scope: Scope) -> str:
 
 
 def log_access(scope: Scope, status: int, seconds: float, request_id: str) -> None:
-    """The access-log line of one answered request (logger ``modelward.access``, INFO)."""
-    # the path without its query string: signed part URLs carry their signature there
+    """The access-log line of one answered request (logger ``modelward.access``, INFO);
+    nothing when that logger is off (``--no-access-log``)."""
     if not access_log.isEnabledFor(logging.INFO):
         return
     client = scope.get("client")
+    # the path without its query string: signed part URLs carry their signature there
     args = (
         f"{client[0]}:{client[1]}" if client else "-",
         scope.get("method", "-"),

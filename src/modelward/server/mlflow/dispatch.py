@@ -75,7 +75,6 @@ QUICK_BYTES = 16 * 1024  # a quick endpoint runs on the event loop with at most 
 # At most 40 endpoints run at once, as in Starlette's pool.
 _WORKERS = ThreadPoolExecutor(40, thread_name_prefix="mlflow-door")
 log = logging.getLogger("modelward.server")
-access = logging.getLogger("modelward.access")
 
 
 def is_plain(endpoint: Callable[..., Any]) -> bool:
@@ -138,8 +137,7 @@ class MlflowDoor:
         ]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-        if access.isEnabledFor(logging.INFO):  # after the answer has gone out
-            log_access(scope, status, time.perf_counter() - started, request_id)
+        log_access(scope, status, time.perf_counter() - started, request_id)  # after the answer
 
     async def _answer(
         self, endpoint: Endpoint, scope: Scope, receive: Receive
